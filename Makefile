@@ -1,0 +1,41 @@
+# KTC – the two commands a newcomer needs: `make run` and `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: run test install translations check-migrations scheduler lint bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed translations
+
+translations: $(VENV)/.installed
+	$(BIN)/python scripts/i18n.py compile
+
+run: install
+	KTC_ENV=development bash scripts/run.sh "$(BIN)"
+
+test: install
+	bash scripts/test.sh "$(BIN)"
+
+check-migrations: install
+	bash scripts/check_migrations.sh "$(BIN)"
+
+scheduler: install
+	$(FLASK) ktc scheduler
+
+lint: install
+	$(BIN)/bandit -q -r ktc -lll
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

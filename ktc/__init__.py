@@ -1,0 +1,65 @@
+"""KTC: the application factory."""
+from importlib import import_module
+from pathlib import Path
+
+from flask import Flask
+
+from ktc.config import load_config
+from ktc.extensions import babel, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Feature packages with a blueprint `bp`, registered in this order.
+FEATURES = (
+    "main",
+    "accounts",
+    "organisations",
+    "skills",
+    "stations",
+    "sessions",
+    "bookings",
+    "records",
+    "feedback",
+    "network",
+    "calendar",
+    "mail",
+    "api",
+)
+
+
+def create_app(overrides=None):
+    """Build the Flask app: bind extensions, blueprints, error handlers and CLI; nothing else."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+    )
+    load_config(app, overrides)
+
+    from ktc import models  # noqa: F401  (registers every table on the metadata)
+    from ktc.database import configure_sqlite
+    from ktc.i18n import register_template_helpers, select_locale, translation_directories
+
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = translation_directories()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+    register_template_helpers(app)
+    for name in FEATURES:
+        module = import_module(f"ktc.{name}")
+        bp = getattr(module, "bp", None)
+        if bp is not None:
+            app.register_blueprint(bp)
+
+    from ktc import cli, web
+
+    web.init_app(app)
+    cli.init_app(app)
+    return app

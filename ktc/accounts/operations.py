@@ -1,0 +1,169 @@
+"""Accounts: password hashing, login with a shared throttle, API tokens."""
+import hashlib
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from ktc.accounts.models import ROLES, ApiToken, LoginFailure, User
+from ktc.database import utcnow
+from ktc.errors import Conflict, DomainError, ValidationError
+from ktc.extensions import db
+from flask_babel import lazy_gettext as _l
+
+
+class TooManyAttempts(DomainError):
+    code = "too_many_attempts"
+    status = 429
+    message = _l("Too many failed attempts. Please wait %(minutes)s minutes and try again.")
+
+
+class InvalidCredentials(DomainError):
+    code = "invalid_credentials"
+    status = 401
+    message = _l("Wrong e-mail address or password.")
+
+
+def _hasher():
+    cfg = current_app.config
+    return PasswordHasher(
+        time_cost=cfg["KTC_ARGON2_TIME_COST"],
+        memory_cost=cfg["KTC_ARGON2_MEMORY_COST"],
+        parallelism=cfg["KTC_ARGON2_PARALLELISM"],
+    )
+
+
+def hash_password(password):
+    """argon2id with the configured cost."""
+    return _hasher().hash(password)
+
+
+def verify_password(user, password):
+    if not user or not user.password_hash:
+        # Spend the same time as a real check so that unknown e-mails are not revealed by timing.
+        _hasher().hash(password or "x")
+        return False
+    try:
+        _hasher().verify(user.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    if _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return True
+
+
+def normalise_email(email):
+    return (email or "").strip().lower()
+
+
+def user_by_email(email):
+    return db.session.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
+
+
+def create_user(email, role, name=None, password=None, unit_ids=(), participant=None, locale=None):
+    """Add a user; raises Conflict if the e-mail is taken."""
+    from ktc.organisations.models import Unit
+
+    email = normalise_email(email)
+    if role not in ROLES:
+        raise ValidationError(_l("Unknown role: %(role)s"), field="role", role=role)
+    if "@" not in email:
+        raise ValidationError(_l("Enter a valid e-mail address."), field="email")
+    if user_by_email(email):
+        raise Conflict(_l("A user with that e-mail address already exists."), field="email")
+    if password is not None and len(password) < 10:
+        raise ValidationError(_l("The password must be at least 10 characters long."), field="password")
+    user = User(email=email, role=role, name=name or email.split("@")[0], locale=locale)
+    if password:
+        user.password_hash = hash_password(password)
+    if participant is not None:
+        user.participant = participant
+    for unit_id in unit_ids:
+        unit = db.session.get(Unit, unit_id)
+        if unit is None:
+            raise ValidationError(_l("Unknown unit: %(unit)s"), field="units", unit=unit_id)
+        user.units.append(unit)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def recent_failures(email):
+    cfg = current_app.config
+    since = utcnow() - timedelta(minutes=cfg["KTC_LOGIN_WINDOW_MINUTES"])
+    return db.session.execute(
+        select(func.count(LoginFailure.id)).where(LoginFailure.email == email, LoginFailure.at >= since)
+    ).scalar_one()
+
+
+def authenticate(email, password, remote_addr=None):
+    """Return the user for these credentials, or raise. Failures are counted per account in the DB."""
+    cfg = current_app.config
+    email = normalise_email(email)
+    if recent_failures(email) >= cfg["KTC_LOGIN_MAX_FAILURES"]:
+        raise TooManyAttempts(minutes=cfg["KTC_LOGIN_WINDOW_MINUTES"])
+    user = user_by_email(email)
+    if not verify_password(user, password) or not user.active:
+        db.session.add(LoginFailure(email=email, remote_addr=remote_addr))
+        raise InvalidCredentials()
+    db.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    user.last_login_at = utcnow()
+    return user
+
+
+def set_password(user, password):
+    if len(password or "") < 10:
+        raise ValidationError(_l("The password must be at least 10 characters long."), field="password")
+    user.password_hash = hash_password(password)
+    user.rotate_login_nonce()
+
+
+def deactivate_user(user):
+    user.active = False
+    user.rotate_login_nonce()
+
+
+def load_user_from_cookie(user_id):
+    """Flask-Login's loader: the id carries a nonce that logout and deactivation rotate."""
+    try:
+        raw_id, nonce = user_id.split(":", 1)
+        user = db.session.get(User, int(raw_id))
+    except (ValueError, AttributeError):
+        return None
+    if user is None or not user.active or not secrets.compare_digest(user.login_nonce, nonce):
+        return None
+    return user
+
+
+def hash_token(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_api_token(user, name=""):
+    """Create a personal API token; the plain token is returned once and only its hash is kept."""
+    token = "ktc_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user=user, name=name, token_hash=hash_token(token)))
+    db.session.flush()
+    return token
+
+
+def revoke_api_token(user, token_id):
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        from ktc.errors import NotFound
+
+        raise NotFound()
+    token.revoked_at = utcnow()
+    return token
+
+
+def load_user_from_token(token):
+    row = db.session.execute(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+    ).scalar_one_or_none()
+    if row is None or not row.user.active:
+        return None
+    return row.user

@@ -1,0 +1,18 @@
+"""Audit log."""
+import json
+
+from ktc.audit.models import AuditEntry
+from ktc.extensions import db
+
+
+def record(actor, action, obj=None, object_type=None, object_id=None, **details):
+    """Add an audit entry to the current transaction."""
+    entry = AuditEntry(
+        actor_id=getattr(actor, "id", None),
+        action=action,
+        object_type=object_type or (type(obj).__name__.lower() if obj is not None else ""),
+        object_id=object_id if object_id is not None else getattr(obj, "id", None),
+        details=json.dumps(details, default=str, ensure_ascii=False, sort_keys=True),
+    )
+    db.session.add(entry)
+    return entry

@@ -1,0 +1,4 @@
+"""Bookings."""
+from flask import Blueprint
+
+bp = Blueprint("bookings", __name__, url_prefix="/bookings")

@@ -1,0 +1,41 @@
+"""Bookings: a participant in a session, with who did what and when."""
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ktc.database import UTCDateTime, utcnow
+from ktc.extensions import db
+
+BOOKING_STATUSES = ("confirmed", "waitlisted", "cancelled", "attended", "no_show")
+# Statuses that hold a seat (the session's per-side counters count exactly these).
+SEAT_STATUSES = ("confirmed", "attended", "no_show")
+ACTIVE_STATUSES = ("confirmed", "waitlisted", "attended", "no_show")
+
+
+class Booking(db.Model):
+    __tablename__ = "bookings"
+    # One row per person and session: a person is never booked twice into one session.
+    __table_args__ = (UniqueConstraint("session_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    # The participant's side when booked; the seat counters are kept per this side.
+    side: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    booked_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # Orders the waitlist: first come, first promoted (renewed if the person is re-added).
+    queued_at = mapped_column(UTCDateTime)
+    confirmed_at = mapped_column(UTCDateTime)
+    cancelled_at = mapped_column(UTCDateTime)
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    attendance_at = mapped_column(UTCDateTime)
+    attendance_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # iCalendar SEQUENCE of the last invitation sent for this booking.
+    ical_sequence: Mapped[int] = mapped_column(default=0)
+
+    session = relationship("Session", back_populates="bookings")
+    participant = relationship("Participant")
+    booked_by = relationship("User", foreign_keys=[booked_by_id])
+    cancelled_by = relationship("User", foreign_keys=[cancelled_by_id])

@@ -1,0 +1,134 @@
+"""Configuration defaults. The environment overrides them; secrets never live here."""
+import os
+from pathlib import Path
+
+
+def _bool(value, default=False):
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Defaults for every setting; `load_config` applies the environment on top."""
+
+    ENV_NAME = "production"
+    SECRET_KEY = None
+    SQLALCHEMY_DATABASE_URI = None  # filled from DATABASE_URL or instance/ktc.sqlite
+    SQLALCHEMY_ENGINE_OPTIONS = {}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = True
+    WTF_CSRF_TIME_LIMIT = None
+    MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+
+    BABEL_DEFAULT_LOCALE = "sv"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
+    LANGUAGES = ("sv", "en")
+
+    KTC_BASE_URL = "http://127.0.0.1:5000"
+    KTC_MAIL_URL = None
+    KTC_MAIL_FROM = "KTC <ktc@localhost>"
+    KTC_MAIL_DOMAIN = None  # domain used in calendar UIDs; defaults to the base URL's host
+
+    KTC_BOOKING_CUTOFF_HOURS = 24
+    KTC_REMINDER_HOURS = 48
+    KTC_EXPIRY_WINDOW_DAYS = 60
+    KTC_LOGIN_MAX_FAILURES = 10
+    KTC_LOGIN_WINDOW_MINUTES = 15
+    KTC_RETENTION_DAYS = 365 * 3
+    KTC_OUTBOX_MAX_ATTEMPTS = 8
+
+    # argon2id parameters (RFC 9106 second recommended option: 64 MiB, t=3, p=4)
+    KTC_ARGON2_TIME_COST = 3
+    KTC_ARGON2_MEMORY_COST = 65536
+    KTC_ARGON2_PARALLELISM = 4
+
+    SQLITE_BUSY_TIMEOUT_MS = 30000
+
+
+ENV_KEYS = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SECRET_KEY": "SECRET_KEY",
+    "KTC_MAIL_URL": "KTC_MAIL_URL",
+    "KTC_MAIL_FROM": "KTC_MAIL_FROM",
+    "KTC_BASE_URL": "KTC_BASE_URL",
+    "KTC_MAIL_DOMAIN": "KTC_MAIL_DOMAIN",
+}
+
+INT_ENV_KEYS = (
+    "KTC_BOOKING_CUTOFF_HOURS",
+    "KTC_REMINDER_HOURS",
+    "KTC_EXPIRY_WINDOW_DAYS",
+    "KTC_RETENTION_DAYS",
+    "KTC_LOGIN_MAX_FAILURES",
+    "KTC_LOGIN_WINDOW_MINUTES",
+)
+
+
+def normalise_database_url(url):
+    """Let `postgres://` and `postgresql://` URLs use psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def load_config(app, overrides=None):
+    """Fill app.config from defaults, the environment and explicit overrides."""
+    app.config.from_object(Config)
+    env_name = os.environ.get("KTC_ENV", "production")
+    if os.environ.get("FLASK_DEBUG") == "1":
+        env_name = "development"
+    app.config["ENV_NAME"] = env_name
+    for env_key, cfg_key in ENV_KEYS.items():
+        if os.environ.get(env_key):
+            app.config[cfg_key] = os.environ[env_key]
+    for key in INT_ENV_KEYS:
+        if os.environ.get(key):
+            app.config[key] = int(os.environ[key])
+    if overrides:
+        app.config.update(overrides)
+    env_name = app.config["ENV_NAME"]
+    if env_name in {"development", "testing"}:
+        app.config["SESSION_COOKIE_SECURE"] = _bool(os.environ.get("KTC_SECURE_COOKIES"), False)
+        app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+        if not app.config.get("SECRET_KEY") and env_name == "development":
+            # Development only: a per-instance random key kept in instance/, never in the repo.
+            app.config["SECRET_KEY"] = _instance_secret(app)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set in the environment (refusing to start without it)")
+
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        uri = "sqlite:///" + str(Path(app.instance_path) / "ktc.sqlite")
+    uri = normalise_database_url(uri)
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if uri.startswith("sqlite"):
+        options.setdefault("connect_args", {"timeout": app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000})
+    else:
+        options.setdefault("pool_pre_ping", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if not app.config.get("KTC_MAIL_DOMAIN"):
+        from urllib.parse import urlparse
+
+        app.config["KTC_MAIL_DOMAIN"] = urlparse(app.config["KTC_BASE_URL"]).hostname or "localhost"
+
+
+def _instance_secret(app):
+    import secrets
+
+    path = Path(app.instance_path) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,80 @@
+"""Locale selection and the formatting helpers templates use (dates in the centre's zone)."""
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as _format_date
+from babel.dates import format_datetime as _format_datetime
+from babel.dates import format_time as _format_time
+from babel.numbers import format_decimal
+from flask import current_app, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_TZ = "Europe/Stockholm"
+
+
+def translation_directories():
+    """Each feature keeps its own catalogue under ktc/<feature>/translations; Flask-Babel merges them."""
+    dirs = [str(PACKAGE_DIR / "translations")]
+    dirs += sorted(str(p) for p in PACKAGE_DIR.glob("*/translations") if p.is_dir())
+    return ";".join(dirs)
+
+
+def select_locale():
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def to_local(value, tz=None):
+    """An aware datetime converted to a zone (default Europe/Stockholm)."""
+    return value.astimezone(ZoneInfo(tz or DEFAULT_TZ))
+
+
+def fmt_datetime(value, tz=None, fmt="medium"):
+    if value is None:
+        return ""
+    return _format_datetime(value, format=fmt, tzinfo=ZoneInfo(tz or DEFAULT_TZ), locale=get_locale())
+
+
+def fmt_date(value, fmt="medium", tz=None):
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_local(value, tz).date()
+    return _format_date(value, format=fmt, locale=get_locale())
+
+
+def fmt_time(value, tz=None, fmt="short"):
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_local(value, tz)
+    return _format_time(value, format=fmt, locale=get_locale())
+
+
+def fmt_number(value, fmt=None):
+    if value is None:
+        return ""
+    return format_decimal(value, format=fmt, locale=get_locale())
+
+
+def fmt_weekday(value, width="wide"):
+    from babel.dates import get_day_names
+
+    if isinstance(value, date):
+        value = value.weekday()
+    return get_day_names(width, locale=get_locale())[value]
+
+
+def register_template_helpers(app):
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.filters.update(
+        datetime=fmt_datetime, date=fmt_date, time=fmt_time, number=fmt_number, weekday=fmt_weekday
+    )

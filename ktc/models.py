@@ -1,0 +1,13 @@
+"""Imports every feature's tables so that Alembic and create_all see the whole schema."""
+from ktc.accounts.models import ApiToken, LoginFailure, PasswordReset, User, unit_managers  # noqa: F401
+from ktc.audit.models import AuditEntry  # noqa: F401
+from ktc.bookings.models import Booking  # noqa: F401
+from ktc.calendar.models import CalendarFeed  # noqa: F401
+from ktc.feedback.models import Feedback, SessionReport  # noqa: F401
+from ktc.mail.models import OutboxMessage  # noqa: F401
+from ktc.network.models import NetworkDigest  # noqa: F401
+from ktc.organisations.models import Organisation, Participant, Unit  # noqa: F401
+from ktc.records.models import SkillRecord  # noqa: F401
+from ktc.sessions.models import Series, Session, session_instructors, session_skills  # noqa: F401
+from ktc.skills.models import Profession, Skill, profession_skills  # noqa: F401
+from ktc.stations.models import Centre, ClosedDay, OpeningHours, Station, station_skills  # noqa: F401

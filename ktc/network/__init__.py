@@ -1,0 +1,4 @@
+"""Network."""
+from flask import Blueprint
+
+bp = Blueprint("network", __name__, url_prefix="/network")

@@ -1,0 +1,62 @@
+"""Organisations (municipalities and regions), their units and the staff in them."""
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ktc.accounts.models import unit_managers
+from ktc.database import UTCDateTime, utcnow
+from ktc.extensions import db
+
+SIDES = ("municipal", "regional")
+
+
+class Organisation(db.Model):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    side: Mapped[str] = mapped_column(String(10))
+    org_number: Mapped[str | None] = mapped_column(String(20))
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    units = relationship("Unit", back_populates="organisation", order_by="Unit.name")
+
+
+class Unit(db.Model):
+    __tablename__ = "units"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    organisation = relationship("Organisation", back_populates="units")
+    managers = relationship("User", secondary=unit_managers, back_populates="units")
+    participants = relationship("Participant", back_populates="unit", order_by="Participant.name")
+
+    @property
+    def side(self):
+        return self.organisation.side
+
+
+class Participant(db.Model):
+    """A member of staff who trains at the centre; may or may not have a login."""
+
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    profession_id: Mapped[int | None] = mapped_column(ForeignKey("professions.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+    anonymised_at = mapped_column(UTCDateTime)
+
+    unit = relationship("Unit", back_populates="participants")
+    profession = relationship("Profession")
+
+    @property
+    def side(self):
+        return self.unit.organisation.side

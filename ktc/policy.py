@@ -1,0 +1,72 @@
+"""Who may do what to which object. Every view and API handler asks here, nowhere else."""
+from sqlalchemy import select
+
+from ktc.accounts.models import unit_managers
+from ktc.extensions import db
+
+
+def is_admin(user):
+    return bool(user and user.is_authenticated and user.role == "admin")
+
+
+def has_role(user, *roles):
+    return bool(user and user.is_authenticated and user.role in roles)
+
+
+def managed_unit_ids(user):
+    """The ids of the units this user manages (every unit for admins is not implied here)."""
+    if not has_role(user, "manager"):
+        return set()
+    rows = db.session.execute(select(unit_managers.c.unit_id).where(unit_managers.c.user_id == user.id))
+    return {row[0] for row in rows}
+
+
+def can_manage_unit(user, unit):
+    return is_admin(user) or (unit is not None and unit.id in managed_unit_ids(user))
+
+
+def can_manage_participant(user, participant):
+    """Admins, and managers of the participant's unit, may edit and book the participant."""
+    return is_admin(user) or (participant is not None and participant.unit_id in managed_unit_ids(user))
+
+
+def is_instructor_of(user, session):
+    return has_role(user, "instructor") and any(i.id == user.id for i in session.instructors)
+
+
+def can_view_participant(user, participant):
+    if participant is None or not user.is_authenticated:
+        return False
+    if can_manage_participant(user, participant):
+        return True
+    return user.participant_id == participant.id
+
+
+def can_view_booking(user, booking):
+    if can_view_participant(user, booking.participant):
+        return True
+    return is_instructor_of(user, booking.session)
+
+
+def can_cancel_booking(user, booking):
+    """Managers cancel their people's bookings; participants their own; admins any."""
+    if can_manage_participant(user, booking.participant):
+        return True
+    return user.is_authenticated and user.participant_id == booking.participant_id
+
+
+def can_plan_sessions(user):
+    return is_admin(user)
+
+
+def can_record_session(user, session):
+    """Attendance and sign-off: the session's own instructors, and admins for any session."""
+    return is_admin(user) or is_instructor_of(user, session)
+
+
+def can_book(user):
+    return has_role(user, "admin", "manager")
+
+
+def can_view_network(user):
+    return has_role(user, "admin", "network")

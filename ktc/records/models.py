@@ -1,0 +1,29 @@
+"""Skill records: what a participant practised or demonstrated, signed by an instructor."""
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ktc.database import UTCDateTime, utcnow
+from ktc.extensions import db
+
+OUTCOMES = ("practised", "demonstrated", "needs_practice")
+
+
+class SkillRecord(db.Model):
+    __tablename__ = "skill_records"
+    __table_args__ = (UniqueConstraint("participant_id", "skill_id", "session_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    signed_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    # Set for `demonstrated` on a skill with a refresh interval.
+    valid_until = mapped_column(Date)
+
+    participant = relationship("Participant")
+    skill = relationship("Skill")
+    session = relationship("Session")
+    signed_by = relationship("User")

@@ -1,0 +1,98 @@
+"""Training sessions (träningstillfällen) and the series they may belong to."""
+import uuid
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, Time
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ktc.database import UTCDateTime, utcnow
+from ktc.extensions import db
+
+SESSION_STATUSES = ("scheduled", "cancelled", "completed")
+
+session_instructors = db.Table(
+    "session_instructors",
+    db.Column("session_id", db.ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("user_id", db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+session_skills = db.Table(
+    "session_skills",
+    db.Column("session_id", db.ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("skill_id", db.ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+def new_uid():
+    return uuid.uuid4().hex
+
+
+class Series(db.Model):
+    """A weekly recurring plan; its sessions are real rows that can be edited one by one."""
+
+    __tablename__ = "series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    first_date = mapped_column(Date, nullable=False)
+    interval_weeks: Mapped[int] = mapped_column(default=1)
+    occurrences: Mapped[int] = mapped_column()
+    start_time = mapped_column(Time, nullable=False)  # centre local time
+    end_time = mapped_column(Time, nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    station = relationship("Station")
+    sessions = relationship("Session", back_populates="series", order_by="Session.start_at")
+
+
+class Session(db.Model):
+    __tablename__ = "sessions"
+    __table_args__ = (
+        CheckConstraint("end_at > start_at", name="end_after_start"),
+        CheckConstraint("capacity >= 1", name="capacity_positive"),
+        CheckConstraint("min_per_side >= 0 AND 2 * min_per_side <= capacity", name="quota_fits"),
+        CheckConstraint("seats_municipal >= 0 AND seats_regional >= 0", name="seats_not_negative"),
+        CheckConstraint("seats_municipal + seats_regional <= capacity", name="seats_within_capacity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stable calendar identity: never regenerated, so every invitation updates the same event.
+    uid: Mapped[str] = mapped_column(String(64), unique=True, default=new_uid)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("series.id", ondelete="SET NULL"), index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    start_at = mapped_column(UTCDateTime, nullable=False, index=True)
+    end_at = mapped_column(UTCDateTime, nullable=False)
+    capacity: Mapped[int] = mapped_column()
+    min_per_side: Mapped[int] = mapped_column(default=0)
+    release_before_hours: Mapped[int] = mapped_column(default=72)
+    status: Mapped[str] = mapped_column(String(12), default="scheduled", index=True)
+    # iCalendar SEQUENCE: raised on every change attendees must see; never goes down.
+    sequence: Mapped[int] = mapped_column(default=0)
+    # Confirmed seats per side, claimed with a conditional UPDATE so capacity holds under races.
+    seats_municipal: Mapped[int] = mapped_column(default=0)
+    seats_regional: Mapped[int] = mapped_column(default=0)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    cancelled_at = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    completed_at = mapped_column(UTCDateTime)
+
+    station = relationship("Station")
+    series = relationship("Series", back_populates="sessions")
+    instructors = relationship("User", secondary=session_instructors, order_by="User.name")
+    skills = relationship("Skill", secondary=session_skills, order_by="Skill.code")
+    bookings = relationship("Booking", back_populates="session", order_by="Booking.id")
+
+    @property
+    def seats_taken(self):
+        return self.seats_municipal + self.seats_regional
+
+    @property
+    def seats_free(self):
+        return max(self.capacity - self.seats_taken, 0)
+
+    def seats_for(self, side):
+        return self.seats_municipal if side == "municipal" else self.seats_regional

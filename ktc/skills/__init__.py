@@ -1,0 +1,4 @@
+"""Skills."""
+from flask import Blueprint
+
+bp = Blueprint("skills", __name__, url_prefix="/skills")

@@ -1,0 +1,105 @@
+"""Request-wide wiring: login loading, error pages, security headers, template globals."""
+from flask import current_app, g, jsonify, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from ktc import policy
+from ktc.errors import DomainError
+from ktc.extensions import db, login_manager
+from ktc.security import apply_security_headers
+
+
+def init_app(app):
+    from ktc.accounts.operations import load_user_from_cookie, load_user_from_token
+
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user_from_cookie)
+
+    @login_manager.request_loader
+    def _load_from_header(req):
+        # Personal API tokens only ever authenticate the JSON API.
+        if not req.path.startswith("/api/"):
+            return None
+        header = req.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            return load_user_from_token(header[7:].strip())
+        return None
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        from flask import redirect, url_for
+
+        if request.path.startswith("/api/"):
+            return api_error("unauthorized", _("Authentication required."), 401)
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+    app.after_request(apply_security_headers)
+
+    @app.teardown_request
+    def _rollback_on_error(exc):
+        if exc is not None:
+            db.session.rollback()
+
+    @app.context_processor
+    def _globals():
+        return {
+            "policy": policy,
+            "current_locale": str(get_locale()),
+            "has_endpoint": lambda name: name in current_app.view_functions,
+        }
+
+    def _wants_json():
+        return request.path.startswith("/api/")
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc):
+        db.session.rollback()
+        if _wants_json():
+            return api_error(exc.code, str(exc), exc.status)
+        return render_template("errors/error.html", code=exc.status, message=str(exc)), exc.status
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc):
+        if _wants_json():
+            return api_error("csrf", _("The form has expired. Please try again."), 400)
+        return render_template(
+            "errors/error.html", code=400, message=_("The form has expired. Please go back and try again.")
+        ), 400
+
+    for code in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(code, _http_error)
+
+
+def _http_error(exc):
+    code = getattr(exc, "code", 500) or 500
+    messages = {
+        400: _("The request could not be understood."),
+        403: _("You do not have permission to see this page."),
+        404: _("The page could not be found."),
+        405: _("That method is not allowed here."),
+        413: _("The file is too large."),
+        429: _("Too many attempts. Please wait a while and try again."),
+        500: _("Something went wrong on our side. Please try again later."),
+    }
+    if code >= 500:
+        db.session.rollback()
+    message = messages.get(code, messages[500])
+    if request.path.startswith("/api/"):
+        names = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                 413: "too_large", 429: "too_many_requests", 500: "server_error"}
+        return api_error(names.get(code, "error"), message, code)
+    return render_template("errors/error.html", code=code, message=message), code
+
+
+def api_error(code, message, status):
+    response = jsonify({"error": {"code": code, "message": message}})
+    response.status_code = status
+    return response
+
+
+def current_request_id():
+    return g.get("request_id")

@@ -1,0 +1,63 @@
+from ktc.accounts.models import LoginFailure
+from ktc.extensions import db
+
+
+def test_login_and_logout(client, make):
+    user = make.user("admin", email="anna@example.org", password="correct horse battery")
+    db.session.commit()
+    response = client.post("/login", data={"email": "Anna@Example.org", "password": "correct horse battery"})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+    old_cookie = client.get_cookie("session").value
+    client.post("/logout")
+    assert client.get("/").status_code == 302
+    # The cookie from before logout no longer works, even if replayed.
+    client.set_cookie("session", old_cookie)
+    assert client.get("/").status_code == 302
+    assert user.login_nonce
+
+
+def test_wrong_password_is_refused_with_message(client, make):
+    make.user("admin", email="bo@example.org", password="correct horse battery")
+    db.session.commit()
+    response = client.post("/login", data={"email": "bo@example.org", "password": "wrong"})
+    assert response.status_code == 401
+    assert "Fel e-postadress eller lösenord" in response.get_data(as_text=True)
+    # The e-mail typed is kept in the form.
+    assert 'value="bo@example.org"' in response.get_data(as_text=True)
+
+
+def test_login_throttled_after_ten_failures(client, make, app):
+    make.user("admin", email="cy@example.org", password="correct horse battery")
+    db.session.commit()
+    for _ in range(app.config["KTC_LOGIN_MAX_FAILURES"]):
+        assert client.post("/login", data={"email": "cy@example.org", "password": "nope"}).status_code == 401
+    # Even the right password is refused while the account is throttled.
+    response = client.post("/login", data={"email": "cy@example.org", "password": "correct horse battery"})
+    assert response.status_code == 429
+    assert db.session.query(LoginFailure).count() == 10
+
+
+def test_deactivated_user_is_logged_out(client, make, login_as):
+    from ktc.accounts.operations import deactivate_user
+
+    user = make.user("manager")
+    db.session.commit()
+    login_as(user)
+    assert client.get("/").status_code == 200
+    deactivate_user(user)
+    db.session.commit()
+    assert client.get("/").status_code == 302
+
+
+def test_open_redirect_refused(client, make):
+    make.user("admin", email="di@example.org", password="correct horse battery")
+    db.session.commit()
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        response = client.post(
+            "/login?next=" + target, data={"email": "di@example.org", "password": "correct horse battery"}
+        )
+        assert response.headers["Location"] == "/"
+        client.post("/logout")
+    response = client.post("/login?next=/account", data={"email": "di@example.org", "password": "correct horse battery"})
+    assert response.headers["Location"] == "/account"

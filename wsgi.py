@@ -1,0 +1,3 @@
+from ktc import create_app
+
+app = create_app()
