@@ -1,0 +1,359 @@
+"""Booking: team booking with waitlist, mixed-group seats, cut-off, cancellation and promotion.
+
+Seats are claimed with one conditional UPDATE on the session row (see `_claim_seat`): the
+database re-checks the limit at the moment of the write, so capacity and the per-side quota
+hold whatever the number of simultaneous requests, on SQLite and on PostgreSQL alike.
+"""
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from ktc import audit, policy
+from ktc.bookings.models import ACTIVE_STATUSES, Booking
+from ktc.database import utcnow
+from ktc.errors import (
+    AlreadyBooked,
+    BookingClosed,
+    Conflict,
+    DomainError,
+    Overlap,
+    ParticipantInactive,
+    PermissionDenied,
+    QuotaReached,
+    SessionFull,
+    SessionNotBookable,
+    TeamNotBookable,
+)
+from ktc.extensions import db
+from ktc.i18n import fmt_datetime
+from ktc.organisations.models import Participant
+from ktc.sessions.models import Session
+
+
+@dataclass
+class BookingResult:
+    """The outcome for one person of a team booking."""
+
+    participant: Participant
+    booking: Booking | None
+    status: str  # confirmed, waitlisted or refused
+    code: str | None = None
+    reason: str | None = None
+
+    def as_dict(self):
+        return {
+            "participant_id": self.participant.id,
+            "booking_id": self.booking.id if self.booking is not None and self.booking.id else None,
+            "status": self.status,
+            "reason": self.reason,
+            "code": self.code,
+        }
+
+
+class TeamRefused(TeamNotBookable):
+    """All or nothing: not everyone fitted. Carries the per-person results (nothing is saved)."""
+
+    def __init__(self, results):
+        self.results = results
+        super().__init__()
+
+
+def cutoff_at(session):
+    return session.start_at - timedelta(hours=current_app.config["KTC_BOOKING_CUTOFF_HOURS"])
+
+
+def release_at(session):
+    return session.start_at - timedelta(hours=session.release_before_hours)
+
+
+def is_released(session, now=None):
+    """After the release time, seats held for one side may be taken by anyone."""
+    return session.min_per_side == 0 or (now or utcnow()) >= release_at(session)
+
+
+def side_limit(session, side, now=None):
+    """How many seats one side may hold right now."""
+    if is_released(session, now):
+        return session.capacity
+    return session.capacity - session.min_per_side
+
+
+def free_for_side(session, side, now=None):
+    """Seats this side could book now (0 when full or when the rest is held for the other side)."""
+    free = session.capacity - session.seats_taken
+    return max(0, min(free, side_limit(session, side, now) - session.seats_for(side)))
+
+
+def _seat_column(side):
+    return Session.seats_municipal if side == "municipal" else Session.seats_regional
+
+
+def _claim_seat(session, side, now):
+    """Take one seat for `side` if the capacity and the side's quota allow it; True if taken.
+
+    One conditional UPDATE: on PostgreSQL a concurrent UPDATE of the same row waits and then
+    re-evaluates the WHERE clause against the committed row (READ COMMITTED); on SQLite writers
+    are serialised by BEGIN IMMEDIATE. Counting bookings and then inserting would overbook.
+    """
+    if not current_app.config.get("KTC_SEAT_GUARD", True):
+        return _claim_seat_unguarded(session, side, now)
+    column = _seat_column(side)
+    conditions = [
+        Session.id == session.id,
+        Session.status == "scheduled",
+        Session.seats_municipal + Session.seats_regional < Session.capacity,
+    ]
+    if not is_released(session, now):
+        conditions.append(column < Session.capacity - Session.min_per_side)
+    result = db.session.execute(
+        update(Session).where(*conditions).values({column: column + 1}).execution_options(synchronize_session=False)
+    )
+    db.session.expire(session, ["seats_municipal", "seats_regional"])
+    return result.rowcount == 1
+
+
+def _claim_seat_unguarded(session, side, now):
+    """Read, check in Python, write back: the race the guard prevents. Only for the control test."""
+    row = db.session.execute(
+        select(Session.seats_municipal, Session.seats_regional, Session.capacity).where(Session.id == session.id)
+    ).one()
+    taken = row.seats_municipal + row.seats_regional
+    mine = row.seats_municipal if side == "municipal" else row.seats_regional
+    if taken >= row.capacity or mine >= side_limit(session, side, now):
+        return False
+    column = _seat_column(side)
+    db.session.execute(
+        update(Session).where(Session.id == session.id).values({column: mine + 1}).execution_options(
+            synchronize_session=False
+        )
+    )
+    db.session.expire(session, ["seats_municipal", "seats_regional"])
+    return True
+
+
+def _release_seat(session, side):
+    column = _seat_column(side)
+    db.session.execute(
+        update(Session)
+        .where(Session.id == session.id, column > 0)
+        .values({column: column - 1})
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(session, ["seats_municipal", "seats_regional"])
+
+
+def _why_no_seat(session, side, now):
+    if session.seats_taken >= session.capacity:
+        return SessionFull()
+    return QuotaReached(release=fmt_datetime(release_at(session), session.station.centre.timezone, "short"))
+
+
+def check_bookable(actor, session, now):
+    if session.status != "scheduled" or session.start_at <= now:
+        raise SessionNotBookable()
+    if now >= cutoff_at(session) and not policy.is_admin(actor):
+        raise BookingClosed(hours=current_app.config["KTC_BOOKING_CUTOFF_HOURS"])
+
+
+def _lock_participants(participants):
+    # In id order, so that two team bookings sharing people cannot deadlock.
+    ids = sorted(p.id for p in participants)
+    if ids:
+        db.session.execute(select(Participant.id).where(Participant.id.in_(ids)).order_by(Participant.id).with_for_update())
+
+
+def _overlapping_booking(participant, session):
+    return db.session.execute(
+        select(Booking.id)
+        .join(Session, Session.id == Booking.session_id)
+        .where(
+            Booking.participant_id == participant.id,
+            Booking.session_id != session.id,
+            Booking.status.in_(ACTIVE_STATUSES),
+            Session.status != "cancelled",
+            Session.start_at < session.end_at,
+            Session.end_at > session.start_at,
+        )
+        .limit(1)
+    ).first()
+
+
+def book_team(actor, session, participants, all_or_nothing=False, now=None):
+    """Book people into a session in the order given: seats first, then the waitlist.
+
+    With all_or_nothing, either everyone gets a confirmed seat or nobody is booked
+    (TeamRefused carries the per-person reasons; the caller rolls back).
+    """
+    from ktc.mail import notify
+
+    now = now or utcnow()
+    if not policy.can_book(actor):
+        raise PermissionDenied()
+    for participant in participants:
+        if not policy.can_manage_participant(actor, participant):
+            raise PermissionDenied()
+    check_bookable(actor, session, now)
+    _lock_participants(participants)
+    # Seats released since the last job run go to the people already waiting, not to newcomers.
+    promote_from_waitlist(session, now)
+
+    results, seen = [], set()
+    for participant in participants:
+        if participant.id in seen:
+            continue
+        seen.add(participant.id)
+        result = _book_one(actor, session, participant, now)
+        results.append(result)
+
+    if all_or_nothing and any(r.status != "confirmed" for r in results):
+        for r in results:
+            if r.status == "confirmed":
+                r.status, r.booking = "refused", None
+                r.code, r.reason = TeamNotBookable.code, str(TeamNotBookable())
+        raise TeamRefused(results)
+
+    db.session.flush()
+    for r in results:
+        if r.status == "confirmed":
+            notify.booking_confirmed(r.booking)
+        elif r.status == "waitlisted":
+            notify.booking_waitlisted(r.booking)
+        if r.booking is not None:
+            audit.record(actor, "booking.created", r.booking, status=r.status, session=session.id)
+    return results
+
+
+def _book_one(actor, session, participant, now):
+    refused = None
+    existing = db.session.execute(
+        select(Booking).where(Booking.session_id == session.id, Booking.participant_id == participant.id)
+    ).scalar_one_or_none()
+    if not participant.active or participant.anonymised_at is not None:
+        refused = ParticipantInactive()
+    elif existing is not None and existing.status in ACTIVE_STATUSES:
+        refused = AlreadyBooked()
+    elif _overlapping_booking(participant, session) is not None:
+        refused = Overlap()
+    if refused is not None:
+        return BookingResult(participant, None, "refused", refused.code, str(refused))
+
+    booking = existing or Booking(session_id=session.id, participant_id=participant.id)
+    booking.side = participant.side
+    booking.booked_by_id = getattr(actor, "id", None)
+    booking.booked_at = now
+    booking.queued_at = now
+    booking.cancelled_at = booking.cancelled_by_id = booking.cancel_reason = None
+    if _claim_seat(session, booking.side, now):
+        booking.status = "confirmed"
+        booking.confirmed_at = now
+        result = BookingResult(participant, booking, "confirmed")
+    else:
+        why = _why_no_seat(session, booking.side, now)
+        booking.status = "waitlisted"
+        result = BookingResult(participant, booking, "waitlisted", why.code, str(why))
+    db.session.add(booking)
+    return result
+
+
+def cancel_booking(actor, booking, reason="", now=None):
+    """Cancel a confirmed or waitlisted booking; a freed seat goes to the waitlist."""
+    from ktc.mail import notify
+
+    now = now or utcnow()
+    if not policy.can_cancel_booking(actor, booking):
+        raise PermissionDenied()
+    if booking.status not in ("confirmed", "waitlisted"):
+        raise Conflict(_l("Only confirmed or waitlisted bookings can be cancelled."))
+    session = booking.session
+    if now >= cutoff_at(session) and not policy.is_admin(actor):
+        raise BookingClosed(hours=current_app.config["KTC_BOOKING_CUTOFF_HOURS"])
+    held_seat = booking.status == "confirmed"
+    booking.status = "cancelled"
+    booking.cancelled_at = now
+    booking.cancelled_by_id = getattr(actor, "id", None)
+    booking.cancel_reason = reason or ""
+    if held_seat:
+        _release_seat(session, booking.side)
+    db.session.flush()
+    notify.booking_cancelled(booking)
+    audit.record(actor, "booking.cancelled", booking, reason=reason, session=session.id)
+    if held_seat:
+        promote_from_waitlist(session, now)
+    return booking
+
+
+def promote_from_waitlist(session, now=None):
+    """Give free seats to waiting people in queue order, skipping those whose side is at its quota."""
+    from ktc.mail import notify
+
+    now = now or utcnow()
+    if session.status != "scheduled" or session.start_at <= now:
+        return []
+    promoted = []
+    waiting = db.session.execute(
+        select(Booking)
+        .where(Booking.session_id == session.id, Booking.status == "waitlisted")
+        .order_by(Booking.queued_at, Booking.id)
+    ).scalars().all()
+    for booking in waiting:
+        if session.seats_taken >= session.capacity:
+            break
+        if free_for_side(session, booking.side, now) <= 0:
+            continue
+        if _claim_seat(session, booking.side, now):
+            booking.status = "confirmed"
+            booking.confirmed_at = now
+            promoted.append(booking)
+    db.session.flush()
+    for booking in promoted:
+        notify.booking_promoted(booking)
+        audit.record(None, "booking.promoted", booking, session=session.id)
+    return promoted
+
+
+def promote_released_sessions(now=None):
+    """For sessions whose held seats were released, move waiting people up. Returns the promotions."""
+    now = now or utcnow()
+    candidates = db.session.execute(
+        select(Session)
+        .where(
+            Session.status == "scheduled",
+            Session.start_at > now,
+            Session.min_per_side > 0,
+            Session.id.in_(select(Booking.session_id).where(Booking.status == "waitlisted")),
+        )
+        .order_by(Session.start_at)
+    ).scalars().all()
+    promoted = []
+    for session in candidates:
+        if is_released(session, now):
+            promoted += promote_from_waitlist(session, now)
+    return promoted
+
+
+def seat_summary(session):
+    waitlisted = db.session.execute(
+        select(func.count(Booking.id)).where(Booking.session_id == session.id, Booking.status == "waitlisted")
+    ).scalar_one()
+    return {
+        "municipal": session.seats_municipal,
+        "regional": session.seats_regional,
+        "free": session.seats_free,
+        "waitlisted": waitlisted,
+    }
+
+
+def bookable_participants(actor):
+    """The active staff this user may book: their units' people (everyone for admins)."""
+    from ktc.organisations.models import Unit
+
+    stmt = select(Participant).join(Unit).where(Participant.active.is_(True), Participant.anonymised_at.is_(None))
+    if not policy.is_admin(actor):
+        stmt = stmt.where(Participant.unit_id.in_(policy.managed_unit_ids(actor) or {0}))
+    return db.session.execute(stmt.order_by(Unit.name, Participant.name)).scalars().all()
+
+
+__all__ = ["BookingResult", "DomainError", "TeamRefused", "book_team", "cancel_booking", "promote_from_waitlist"]
