@@ -1,5 +1,6 @@
 """KTC: the application factory."""
 from importlib import import_module
+from importlib.util import find_spec
 from pathlib import Path
 
 from flask import Flask
@@ -49,11 +50,18 @@ def create_app(overrides=None):
     login_manager.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+            configure_sqlite(
+                db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"], app.config["SQLITE_IMMEDIATE_OUTSIDE_REQUESTS"]
+            )
 
     register_template_helpers(app)
     for name in FEATURES:
         module = import_module(f"ktc.{name}")
+        # Views are imported here, not by the package, so that importing a feature's models
+        # never drags in every other feature's views (and import cycles with them).
+        for views in ("views", "admin_views"):
+            if find_spec(f"ktc.{name}.{views}") is not None:
+                import_module(f"ktc.{name}.{views}")
         bp = getattr(module, "bp", None)
         if bp is not None:
             app.register_blueprint(bp)

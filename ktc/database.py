@@ -49,12 +49,14 @@ def lock_for_update(stmt):
 _READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def configure_sqlite(engine, busy_timeout_ms):
+def configure_sqlite(engine, busy_timeout_ms, immediate_outside_requests=True):
     """WAL, foreign keys, a busy timeout, and BEGIN IMMEDIATE for every writing transaction.
 
     A deferred BEGIN that later writes fails at once with "database is locked" when another
     writer got there first; BEGIN IMMEDIATE takes the write lock up front and waits for it
     (busy timeout) instead. Read-only requests keep a deferred BEGIN so readers never queue.
+    Outside requests (CLI, jobs) BEGIN IMMEDIATE too, unless told otherwise (the test process,
+    whose own reads must not block the requests it makes).
     """
 
     @event.listens_for(engine, "connect")
@@ -70,7 +72,8 @@ def configure_sqlite(engine, busy_timeout_ms):
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        if has_request_context() and request.method in _READ_ONLY_METHODS:
-            conn.exec_driver_sql("BEGIN")
+        if has_request_context():
+            immediate = request.method not in _READ_ONLY_METHODS
         else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            immediate = immediate_outside_requests
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

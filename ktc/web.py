@@ -103,3 +103,15 @@ def api_error(code, message, status):
 
 def current_request_id():
     return g.get("request_id")
+
+
+def show_domain_error(form, exc, fields=None):
+    """Put a domain error on the form field it concerns (or flash it) so the form is shown again."""
+    from flask import flash
+
+    name = (fields or {}).get(exc.field, exc.field)
+    field = getattr(form, name, None) if name else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = list(field.errors) + [str(exc)]
+    else:
+        flash(str(exc), "error")

@@ -53,6 +53,8 @@ TEST_CONFIG = {
     "WTF_CSRF_ENABLED": False,
     "SERVER_NAME": None,
     "KTC_BASE_URL": "https://ktc.example.org",
+    # The test's own reads must not hold SQLite's write lock while it makes requests.
+    "SQLITE_IMMEDIATE_OUTSIDE_REQUESTS": False,
     # Cheap hashing in tests; the production cost is asserted in the security tests.
     "KTC_ARGON2_TIME_COST": 1,
     "KTC_ARGON2_MEMORY_COST": 8,
@@ -64,10 +66,12 @@ class FreshContextClient(FlaskClient):
     """Each request runs in an app context (and database session) of its own, as in production.
 
     Without this, requests would reuse the test's app context, sharing `g` and the session.
-    Commit test data before a request; call `db.session.expire_all()` to see what it changed.
+    The test's own session is committed first, so the request sees the test's data and the
+    test's next query (a new transaction) sees what the request changed.
     """
 
     def open(self, *args, **kwargs):
+        _db.session.commit()
         with self.application.app_context():
             return super().open(*args, **kwargs)
 

@@ -3,4 +3,3 @@ from flask import Blueprint
 
 bp = Blueprint("main", __name__)
 
-from ktc.main import views  # noqa: E402,F401

@@ -1,0 +1,153 @@
+from datetime import datetime, timedelta, timezone
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ktc import policy
+from ktc.bookings import bp
+from ktc.bookings.models import Booking
+from ktc.bookings.operations import (
+    TeamRefused,
+    book_team,
+    bookable_participants,
+    cancel_booking,
+    cutoff_at,
+    free_for_side,
+    is_released,
+)
+from ktc.errors import DomainError
+from ktc.extensions import db
+from ktc.security import is_safe_next
+from ktc.sessions.models import Session
+from ktc.sessions.operations import side_balance, upcoming_sessions
+from ktc.skills.models import Skill
+from ktc.stations.models import Station
+
+
+def _manager_sides(user):
+    """The sides (municipal/regional) of the units a manager books for."""
+    return sorted({p.side for p in bookable_participants(user)}) or ["municipal", "regional"]
+
+
+@bp.route("/team", methods=["GET", "POST"])
+@login_required
+def team():
+    if not policy.can_book(current_user):
+        abort(403)
+    session_id = request.values.get("session", type=int)
+    if not session_id:
+        return _pick_session()
+    session = db.session.get(Session, session_id)
+    if session is None:
+        abort(404)
+    staff = bookable_participants(current_user)
+    booked = {
+        b.participant_id: b
+        for b in db.session.execute(select(Booking).where(Booking.session_id == session.id)).scalars()
+        if b.status != "cancelled"
+    }
+    results, refused_all, status = None, False, 200
+    if request.method == "POST":
+        ids = request.form.getlist("participant_ids", type=int)
+        by_id = {p.id: p for p in staff}
+        # Tick order is kept: the first ticked get the first seats.
+        chosen = [by_id[i] for i in ids if i in by_id]
+        if len(chosen) != len(ids):
+            abort(403)
+        if not chosen:
+            flash(_("Tick at least one person."), "error")
+            status = 422
+        else:
+            try:
+                results = book_team(current_user, session, chosen, request.form.get("all_or_nothing") == "1")
+                db.session.commit()
+            except TeamRefused as exc:
+                db.session.rollback()
+                results, refused_all, status = exc.results, True, 409
+            except DomainError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+                status = exc.status
+            if results is not None:
+                db.session.refresh(session)
+                return render_template(
+                    "bookings/results.html", session=session, results=results, refused_all=refused_all,
+                    tz=session.station.centre.timezone,
+                ), status
+    now = datetime.now(timezone.utc)
+    return render_template(
+        "bookings/team.html",
+        session=session,
+        staff=staff,
+        booked=booked,
+        tz=session.station.centre.timezone,
+        released=is_released(session, now),
+        free_municipal=free_for_side(session, "municipal", now),
+        free_regional=free_for_side(session, "regional", now),
+        closed=now >= cutoff_at(session) and not policy.is_admin(current_user),
+        balance=side_balance(session),
+    ), status
+
+
+def _pick_session():
+    now = datetime.now(timezone.utc)
+    skill_id = request.args.get("skill", type=int)
+    sessions = [
+        s for s in upcoming_sessions(start=now, end=now + timedelta(days=120), skill_id=skill_id)
+        if s.status == "scheduled" and (now < cutoff_at(s) or policy.is_admin(current_user))
+    ]
+    sides = _manager_sides(current_user)
+    free = {s.id: {side: free_for_side(s, side, now) for side in sides} for s in sessions}
+    skills = db.session.execute(select(Skill).where(Skill.active.is_(True)).order_by(Skill.code)).scalars().all()
+    return render_template(
+        "bookings/pick.html", sessions=sessions, free=free, sides=sides, skills=skills, skill_id=skill_id,
+        side_balance=side_balance,
+    )
+
+
+@bp.route("/mine")
+@login_required
+def mine():
+    if not current_user.participant_id:
+        if policy.has_role(current_user, "participant"):
+            return render_template("bookings/mine.html", upcoming=[], past=[])
+        abort(403)
+    bookings = db.session.execute(
+        select(Booking)
+        .where(Booking.participant_id == current_user.participant_id)
+        .options(selectinload(Booking.session).selectinload(Session.station).selectinload(Station.centre))
+        .join(Session, Session.id == Booking.session_id)
+        .order_by(Session.start_at)
+    ).scalars().all()
+    now = datetime.now(timezone.utc)
+    upcoming = [b for b in bookings if b.session.end_at >= now]
+    past = [b for b in bookings if b.session.end_at < now]
+    past.reverse()
+    return render_template(
+        "bookings/mine.html", upcoming=upcoming, past=past, now=now, cutoff_at=cutoff_at
+    )
+
+
+@bp.route("/<int:booking_id>/cancel", methods=["POST"])
+@login_required
+def cancel(booking_id):
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or not policy.can_view_booking(current_user, booking):
+        abort(404)
+    if not policy.can_cancel_booking(current_user, booking):
+        abort(403)
+    try:
+        cancel_booking(current_user, booking, request.form.get("reason", "")[:500])
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(_("The booking is cancelled."), "success")
+    target = request.form.get("next")
+    return redirect(target if is_safe_next(target) else url_for("sessions.detail", session_id=booking.session_id))
+
+

@@ -1,0 +1,464 @@
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ktc import policy
+from ktc.accounts.models import User
+from ktc.bookings.models import Booking
+from ktc.bookings.operations import free_for_side, is_released, release_at, seat_summary
+from ktc.csvutil import csv_response
+from ktc.errors import DomainError
+from ktc.extensions import db
+from ktc.i18n import fmt_datetime
+from ktc.sessions import bp
+from ktc.sessions.forms import CancelForm, SeriesEditForm, SeriesForm, SessionForm
+from ktc.sessions.models import Series, Session
+from ktc.sessions.operations import (
+    cancel_series,
+    cancel_session,
+    centre_tz,
+    create_series,
+    create_session,
+    instructors_available,
+    local_to_utc,
+    side_balance,
+    update_series,
+    update_session,
+    upcoming_sessions,
+)
+from ktc.skills.models import Skill
+from ktc.stations.models import Centre, Station
+from ktc.web import show_domain_error
+
+# Domain error fields → form fields.
+FORM_FIELDS = {"start": "start_time", "end": "end_time", "instructors": "instructor_ids", "skills": "skill_ids",
+               "first_date": "first_date", "end_time": "end_time"}
+
+
+def _require_admin():
+    if not policy.can_plan_sessions(current_user):
+        abort(403)
+
+
+def _get_session(session_id):
+    session = db.session.get(Session, session_id)
+    if session is None:
+        abort(404)
+    return session
+
+
+def _fill_choices(form):
+    stations = db.session.execute(
+        select(Station).join(Centre).where(Station.active.is_(True)).order_by(Centre.name, Station.name)
+    ).scalars().all()
+    form.station_id.choices = [(s.id, f"{s.centre.name} – {s.name}") for s in stations]
+    form.instructor_ids.choices = [(u.id, u.name) for u in instructors_available()]
+    skills = db.session.execute(select(Skill).where(Skill.active.is_(True)).order_by(Skill.code)).scalars().all()
+    form.skill_ids.choices = [(s.id, f"{s.code} {s.name}") for s in skills]
+
+
+def _session_fields(form):
+    station = db.session.get(Station, form.station_id.data)
+    if station is None:
+        abort(400)
+    instructors = [db.session.get(User, i) for i in form.instructor_ids.data or []]
+    skills = [db.session.get(Skill, i) for i in form.skill_ids.data or []] or None
+    return station, {
+        "capacity": form.capacity.data,
+        "min_per_side": form.min_per_side.data or 0,
+        "release_before_hours": form.release_before_hours.data,
+        "instructors": [i for i in instructors if i is not None],
+        "skills": [s for s in skills if s is not None] if skills else None,
+        "title": form.title.data or "",
+        "notes": form.notes.data or "",
+    }
+
+
+def _parse_day(value):
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _sessions_filters():
+    args = request.args
+    start_day = _parse_day(args.get("from")) or date.today()
+    end_day = _parse_day(args.get("to")) or start_day + timedelta(days=56)
+    return {
+        "start_day": start_day,
+        "end_day": end_day,
+        "centre_id": args.get("centre", type=int),
+        "station_id": args.get("station", type=int),
+        "skill_id": args.get("skill", type=int),
+        "include_cancelled": args.get("cancelled") == "1",
+    }
+
+
+def _day_start(day, tz="Europe/Stockholm"):
+    return local_to_utc(day, time(0, 0), tz)
+
+
+@bp.route("/")
+@login_required
+def index():
+    filters = _sessions_filters()
+    sessions = upcoming_sessions(
+        start=_day_start(filters["start_day"]),
+        end=_day_start(filters["end_day"] + timedelta(days=1)),
+        centre_id=filters["centre_id"],
+        station_id=filters["station_id"],
+        skill_id=filters["skill_id"],
+        include_cancelled=filters["include_cancelled"],
+    )
+    waitlisted = _waitlist_counts([s.id for s in sessions])
+    if request.args.get("format") == "csv":
+        return csv_response(
+            "sessions.csv",
+            [_("Start"), _("End"), _("Centre"), _("Station"), _("Skills"), _("Status"), _("Seats"),
+             _("Municipality"), _("Region"), _("Free"), _("Waiting list")],
+            (
+                [
+                    fmt_datetime(s.start_at, s.station.centre.timezone, "short"),
+                    fmt_datetime(s.end_at, s.station.centre.timezone, "short"),
+                    s.station.centre.name, s.station.name, ", ".join(k.code for k in s.skills),
+                    s.status, s.capacity, s.seats_municipal, s.seats_regional, s.seats_free,
+                    waitlisted.get(s.id, 0),
+                ]
+                for s in sessions
+            ),
+        )
+    centres = db.session.execute(select(Centre).order_by(Centre.name)).scalars().all()
+    stations = db.session.execute(select(Station).order_by(Station.name)).scalars().all()
+    skills = db.session.execute(select(Skill).where(Skill.active.is_(True)).order_by(Skill.code)).scalars().all()
+    return render_template(
+        "sessions/index.html",
+        sessions=sessions,
+        waitlisted=waitlisted,
+        filters=filters,
+        centres=centres,
+        stations=stations,
+        skills=skills,
+        side_balance=side_balance,
+    )
+
+
+def _waitlist_counts(session_ids):
+    from sqlalchemy import func
+
+    if not session_ids:
+        return {}
+    rows = db.session.execute(
+        select(Booking.session_id, func.count(Booking.id))
+        .where(Booking.session_id.in_(session_ids), Booking.status == "waitlisted")
+        .group_by(Booking.session_id)
+    ).all()
+    return dict(rows)
+
+
+@bp.route("/mine")
+@login_required
+def mine():
+    if not policy.has_role(current_user, "instructor", "admin"):
+        abort(403)
+    from ktc.sessions.models import session_instructors
+
+    sessions = db.session.execute(
+        select(Session)
+        .join(session_instructors, session_instructors.c.session_id == Session.id)
+        .where(session_instructors.c.user_id == current_user.id, Session.status != "cancelled",
+               Session.end_at > _day_start(date.today() - timedelta(days=14)))
+        .options(selectinload(Session.station).selectinload(Station.centre), selectinload(Session.skills))
+        .order_by(Session.start_at)
+    ).scalars().all()
+    return render_template("sessions/mine.html", sessions=sessions, side_balance=side_balance)
+
+
+@bp.route("/<int:session_id>")
+@login_required
+def detail(session_id):
+    session = _get_session(session_id)
+    tz = centre_tz(session.station)
+    bookings = _visible_bookings(session)
+    now = datetime.now(ZoneInfo("UTC"))
+    return render_template(
+        "sessions/detail.html",
+        session=session,
+        tz=tz,
+        bookings=bookings,
+        seats=seat_summary(session),
+        balance=side_balance(session),
+        released=is_released(session, now),
+        release_time=release_at(session),
+        free_municipal=free_for_side(session, "municipal", now),
+        free_regional=free_for_side(session, "regional", now),
+        cancel_form=CancelForm(),
+        can_plan=policy.can_plan_sessions(current_user),
+        can_record=policy.can_record_session(current_user, session),
+        can_book=policy.can_book(current_user),
+    )
+
+
+def _visible_bookings(session):
+    """Admins and the session's instructors see everyone; managers their own staff; others nobody."""
+    stmt = (
+        select(Booking)
+        .where(Booking.session_id == session.id)
+        .options(selectinload(Booking.participant))
+        .order_by(Booking.status, Booking.queued_at, Booking.id)
+    )
+    if policy.can_record_session(current_user, session):
+        return db.session.execute(stmt).scalars().all()
+    if policy.has_role(current_user, "manager"):
+        from ktc.organisations.models import Participant
+
+        units = policy.managed_unit_ids(current_user) or {0}
+        stmt = stmt.join(Participant, Participant.id == Booking.participant_id).where(Participant.unit_id.in_(units))
+        return db.session.execute(stmt).scalars().all()
+    if current_user.participant_id:
+        stmt = stmt.where(Booking.participant_id == current_user.participant_id)
+        return db.session.execute(stmt).scalars().all()
+    return []
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    _require_admin()
+    form = SessionForm()
+    _fill_choices(form)
+    if request.method == "GET":
+        form.day.data = _parse_day(request.args.get("day"))
+        form.station_id.data = request.args.get("station_id", type=int)
+    status = 200
+    if form.validate_on_submit():
+        station, fields = _session_fields(form)
+        tz = centre_tz(station)
+        try:
+            session = create_session(
+                current_user,
+                station,
+                local_to_utc(form.day.data, form.start_time.data, tz),
+                local_to_utc(form.day.data, form.end_time.data, tz),
+                **fields,
+            )
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc, FORM_FIELDS)
+            status = 422
+        else:
+            flash(_("The session has been planned."), "success")
+            return redirect(url_for("sessions.detail", session_id=session.id))
+    elif request.method == "POST":
+        status = 422
+    return render_template("sessions/form.html", form=form, editing=None), status
+
+
+@bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(session_id):
+    _require_admin()
+    session = _get_session(session_id)
+    tz = centre_tz(session.station)
+    form = SessionForm(obj=None)
+    _fill_choices(form)
+    if request.method == "GET":
+        local_start = session.start_at.astimezone(ZoneInfo(tz))
+        form.station_id.data = session.station_id
+        form.day.data = local_start.date()
+        form.start_time.data = local_start.time()
+        form.end_time.data = session.end_at.astimezone(ZoneInfo(tz)).time()
+        form.capacity.data = session.capacity
+        form.min_per_side.data = session.min_per_side
+        form.release_before_hours.data = session.release_before_hours
+        form.instructor_ids.data = [i.id for i in session.instructors]
+        form.skill_ids.data = [s.id for s in session.skills]
+        form.title.data = session.title
+        form.notes.data = session.notes
+    status = 200
+    if form.validate_on_submit():
+        station, fields = _session_fields(form)
+        tz = centre_tz(station)
+        if fields["capacity"] is None:
+            fields["capacity"] = session.capacity
+        if fields["skills"] is None:
+            fields["skills"] = list(station.skills)
+        try:
+            update_session(
+                current_user,
+                session,
+                station=station,
+                start_at=local_to_utc(form.day.data, form.start_time.data, tz),
+                end_at=local_to_utc(form.day.data, form.end_time.data, tz),
+                **fields,
+            )
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc, FORM_FIELDS)
+            status = 422
+        else:
+            flash(_("The session has been updated; booked participants are told of any change of time or place."), "success")
+            return redirect(url_for("sessions.detail", session_id=session_id))
+    elif request.method == "POST":
+        status = 422
+    return render_template("sessions/form.html", form=form, editing=session), status
+
+
+@bp.route("/<int:session_id>/cancel", methods=["POST"])
+@login_required
+def cancel(session_id):
+    _require_admin()
+    session = _get_session(session_id)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        cancel_session(current_user, session, form.reason.data or "")
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(_("The session is cancelled and everyone booked has been told."), "success")
+    return redirect(url_for("sessions.detail", session_id=session_id))
+
+
+@bp.route("/series/new", methods=["GET", "POST"])
+@login_required
+def new_series():
+    _require_admin()
+    form = SeriesForm()
+    _fill_choices(form)
+    if request.method == "GET":
+        form.station_id.data = request.args.get("station_id", type=int)
+    status = 200
+    if form.validate_on_submit():
+        station, fields = _session_fields(form)
+        try:
+            series, sessions, skipped = create_series(
+                current_user,
+                station,
+                form.first_date.data,
+                form.start_time.data,
+                form.end_time.data,
+                form.occurrences.data,
+                form.interval_weeks.data,
+                skip_conflicts=form.skip_conflicts.data,
+                **fields,
+            )
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc, FORM_FIELDS)
+            status = 422
+        else:
+            flash(_("%(count)s sessions planned.", count=len(sessions)), "success")
+            for item in skipped:
+                flash(_("Left out %(day)s: %(reason)s", day=item.day.isoformat(), reason=item.reason), "warning")
+            return redirect(url_for("sessions.series", series_id=series.id))
+    elif request.method == "POST":
+        status = 422
+    return render_template("sessions/series_form.html", form=form), status
+
+
+@bp.route("/series/<int:series_id>", methods=["GET", "POST"])
+@login_required
+def series(series_id):
+    item = db.session.get(Series, series_id)
+    if item is None:
+        abort(404)
+    edit_form = SeriesEditForm(prefix="edit")
+    cancel_form = CancelForm(prefix="cancel")
+    status = 200
+    if request.method == "POST":
+        _require_admin()
+        action = request.form.get("action")
+        try:
+            if action == "edit" and edit_form.validate_on_submit():
+                changed = update_series(current_user, item, edit_form.from_date.data,
+                                        edit_form.start_time.data, edit_form.end_time.data)
+                db.session.commit()
+                flash(_("%(count)s sessions changed.", count=len(changed)), "success")
+                return redirect(url_for("sessions.series", series_id=series_id))
+            if action == "cancel" and cancel_form.validate_on_submit():
+                cancelled = cancel_series(current_user, item, cancel_form.from_date.data, cancel_form.reason.data or "")
+                db.session.commit()
+                flash(_("%(count)s sessions cancelled.", count=len(cancelled)), "success")
+                return redirect(url_for("sessions.series", series_id=series_id))
+            status = 422
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(edit_form, exc, FORM_FIELDS)
+            status = 422
+    elif item.sessions:
+        edit_form.start_time.data = item.start_time
+        edit_form.end_time.data = item.end_time
+    return render_template(
+        "sessions/series.html", series=item, edit_form=edit_form, cancel_form=cancel_form,
+        tz=centre_tz(item.station), side_balance=side_balance, can_plan=policy.can_plan_sessions(current_user),
+    ), status
+
+
+def _parse_week(value):
+    """An ISO week like 2026-W49 → its Monday (this week when missing or malformed)."""
+    try:
+        year, week = value.split("-W")
+        return date.fromisocalendar(int(year), int(week), 1)
+    except (AttributeError, ValueError):
+        today = date.today()
+        return today - timedelta(days=today.weekday())
+
+
+@bp.route("/week")
+@login_required
+def week():
+    if not policy.has_role(current_user, "admin", "instructor", "manager"):
+        abort(403)
+    centres = db.session.execute(select(Centre).order_by(Centre.name)).scalars().all()
+    if not centres:
+        return render_template("sessions/week.html", centre=None, centres=[], days=[])
+    centre = db.session.get(Centre, request.args.get("centre", type=int) or centres[0].id) or centres[0]
+    station_id = request.args.get("station", type=int)
+    monday = _parse_week(request.args.get("week"))
+    tz = centre.timezone
+    sessions = upcoming_sessions(
+        start=local_to_utc(monday, time(0), tz),
+        end=local_to_utc(monday + timedelta(days=7), time(0), tz),
+        centre_id=centre.id,
+        station_id=station_id,
+        include_cancelled=True,
+    )
+    closed = {c.day: c.reason for c in centre.closed_days}
+    hours = {h.weekday: h for h in centre.opening_hours}
+    days = []
+    for offset in range(7):
+        day = monday + timedelta(days=offset)
+        days.append({
+            "day": day,
+            "closed": closed.get(day),
+            "hours": hours.get(day.weekday()),
+            "sessions": [s for s in sessions if s.start_at.astimezone(ZoneInfo(tz)).date() == day],
+        })
+    iso = monday.isocalendar()
+    prev_monday, next_monday = monday - timedelta(days=7), monday + timedelta(days=7)
+    return render_template(
+        "sessions/week.html",
+        centre=centre,
+        centres=centres,
+        station_id=station_id,
+        days=days,
+        tz=tz,
+        week_label=f"{iso.year}-W{iso.week:02d}",
+        week_number=iso.week,
+        prev_week=f"{prev_monday.isocalendar().year}-W{prev_monday.isocalendar().week:02d}",
+        next_week=f"{next_monday.isocalendar().year}-W{next_monday.isocalendar().week:02d}",
+        side_balance=side_balance,
+        can_plan=policy.can_plan_sessions(current_user),
+    )

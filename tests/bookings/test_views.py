@@ -1,0 +1,92 @@
+"""Team booking and own bookings through the screens."""
+from datetime import timedelta
+
+import pytest
+
+from ktc.bookings.models import Booking
+from ktc.extensions import db
+
+
+@pytest.fixture
+def team(make):
+    org = make.organisation("municipal", name="Värnamo kommun")
+    unit = make.unit(org, name="Hemtjänst Centrum")
+    other = make.unit(org, name="Särskilt boende Björkgården")
+    manager = make.manager(unit, name="Maja Chef")
+    staff = [make.participant(unit, name=f"Undersköterska {i}") for i in range(4)]
+    outsider = make.participant(other, name="Någon Annan")
+    session = make.session(capacity=2)
+    db.session.commit()
+    return type("T", (), locals())
+
+
+def test_manager_books_team_and_sees_result_per_person(client, login_as, team):
+    login_as(team.manager)
+    page = client.get(f"/bookings/team?session={team.session.id}").get_data(as_text=True)
+    assert "Undersköterska 0" in page and "Någon Annan" not in page
+    ids = [team.staff[2].id, team.staff[0].id, team.staff[1].id]
+    response = client.post("/bookings/team", data={"session": team.session.id, "participant_ids": ids})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "2 bekräftade, 1 på reservlistan" in body
+    assert "Tillfället är fullbokat" in body
+    statuses = {b.participant_id: b.status for b in db.session.query(Booking)}
+    assert statuses == {team.staff[2].id: "confirmed", team.staff[0].id: "confirmed", team.staff[1].id: "waitlisted"}
+
+
+def test_all_or_nothing_refuses_and_saves_nothing(client, login_as, team):
+    login_as(team.manager)
+    response = client.post("/bookings/team", data={
+        "session": team.session.id, "participant_ids": [p.id for p in team.staff[:3]], "all_or_nothing": "1"})
+    assert response.status_code == 409
+    assert "ingen bokades" in response.get_data(as_text=True)
+    assert db.session.query(Booking).count() == 0
+
+
+def test_manager_cannot_book_other_units_people(client, login_as, team):
+    login_as(team.manager)
+    response = client.post("/bookings/team", data={"session": team.session.id, "participant_ids": [team.outsider.id]})
+    assert response.status_code == 403
+    assert db.session.query(Booking).count() == 0
+
+
+def test_double_booking_shows_reason(client, login_as, team):
+    login_as(team.manager)
+    data = {"session": team.session.id, "participant_ids": [team.staff[0].id]}
+    client.post("/bookings/team", data=data)
+    body = client.post("/bookings/team", data=data).get_data(as_text=True)
+    assert "Redan bokad på det här tillfället" in body
+
+
+def test_booking_after_cutoff_is_refused_with_message(client, login_as, team, make):
+    soon = make.session(start=make.future(days=0) + timedelta(hours=30))
+    soon.start_at = soon.start_at.replace()  # keep the factory's time
+    db.session.commit()
+    from datetime import datetime, timezone
+
+    soon.start_at = datetime.now(timezone.utc) + timedelta(hours=5)
+    soon.end_at = soon.start_at + timedelta(hours=2)
+    db.session.commit()
+    login_as(team.manager)
+    response = client.post("/bookings/team", data={"session": soon.id, "participant_ids": [team.staff[0].id]})
+    assert response.status_code == 409
+    assert "Bokning och avbokning stängde 24 timmar före start" in response.get_data(as_text=True)
+    assert db.session.query(Booking).count() == 0
+
+
+def test_participant_sees_and_cancels_own_booking(client, login_as, team, make):
+    from ktc.bookings.operations import book_team
+
+    booking = book_team(team.manager, team.session, [team.staff[0]])[0].booking
+    other = book_team(team.manager, team.session, [team.staff[1]])[0].booking
+    me = make.participant_user(team.staff[0])
+    db.session.commit()
+    login_as(me)
+    page = client.get("/bookings/mine").get_data(as_text=True)
+    assert "Mina bokningar" in page and "Bekräftad" in page
+    assert client.post(f"/bookings/{other.id}/cancel").status_code == 404
+    response = client.post(f"/bookings/{booking.id}/cancel", data={"reason": "Sjuk", "next": "/bookings/mine"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(type(booking), booking.id).status == "cancelled"
+    assert db.session.get(type(other), other.id).status == "confirmed"
