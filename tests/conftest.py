@@ -89,7 +89,9 @@ def app(database_url):
         _db.create_all()
         _db.session.remove()
     app.test_client_class = FreshContextClient
-    return app
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
 
 
 def _empty_all_tables():
