@@ -25,6 +25,7 @@ FEATURES = (
     "calendar",
     "mail",
     "api",
+    "privacy",
 )
 
 
