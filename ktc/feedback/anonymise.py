@@ -6,7 +6,7 @@ REDACTED = "[…]"
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Swedish and international numbers start with 0 or +; dates (2024-05-12) and doses do not.
 _PHONE = re.compile(r"(?<![\w+])(?:\+|0)[\d\s\-()/]{5,}\d")
-_RUNS = re.compile(re.escape(REDACTED) + r"(?:[\s,]+" + re.escape(REDACTED) + r")+")
+_RUNS = re.compile(re.escape(REDACTED) + r"(?:[\s,\-]+" + re.escape(REDACTED) + r")+")
 
 
 def _phone(match):
@@ -22,6 +22,7 @@ def name_patterns(names):
         if not name:
             continue
         words.add(name)
+        words.update(part for part in re.split(r"\s+", name) if len(part) >= 2)
         words.update(part for part in re.split(r"[\s\-]+", name) if len(part) >= 2)
     if not words:
         return None
