@@ -53,6 +53,15 @@ class Filters:
     side: str | None = None
     tz: str = DEFAULT_TZ
 
+    @property
+    def first_day(self):
+        return self.start.astimezone(ZoneInfo(self.tz)).date()
+
+    @property
+    def last_day(self):
+        """The last local day in the period (end is exclusive; days are not always 24 hours)."""
+        return (self.end - timedelta(microseconds=1)).astimezone(ZoneInfo(self.tz)).date()
+
 
 def local_midnight(day, tz=DEFAULT_TZ):
     return datetime.combine(day, time(0, 0), tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)

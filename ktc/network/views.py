@@ -1,5 +1,4 @@
 import json
-from datetime import timedelta
 
 from flask import Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
@@ -59,7 +58,6 @@ def index():
     status = 422 if form.errors else 200
     return render_template(
         "network/index.html", form=form, data=data, filters=filters, query=query, min_responses=MIN_RESPONSES,
-        one_day=timedelta(days=1),
     ), status
 
 

@@ -178,3 +178,17 @@ def test_only_network_members_and_admins_see_the_network(client, db, make, login
     assert response.status_code == 403
     anonymous = type(client)(client.application)
     assert anonymous.get("/network/").status_code == 302
+
+
+def test_period_is_in_local_days_across_daylight_saving(db):
+    # 31 March 2024 is 23 hours long in Stockholm; the period still ends on that day.
+    f = make_filters(date(2024, 3, 1), date(2024, 3, 31))
+    assert (f.first_day, f.last_day) == (date(2024, 3, 1), date(2024, 3, 31))
+    assert f.end.isoformat() == "2024-03-31T22:00:00+00:00"
+
+
+def test_invalid_period_is_reported_on_the_field(client, db, make, login_as):
+    response = _page(client, login_as, make, date_from="2024-04-01", date_to="2024-03-01")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "error-summary" in page and "Slutdatumet får inte vara före startdatumet." in page
