@@ -52,6 +52,10 @@ class Config:
     SQLITE_BUSY_TIMEOUT_MS = 30000
     SQLITE_IMMEDIATE_OUTSIDE_REQUESTS = True
 
+    # Learning network: a new digest is not made within this many days of the previous one,
+    # so a rerun or restart of the (monthly) digest job never sends a second digest.
+    KTC_NETWORK_DIGEST_MIN_DAYS = 7
+
 
 ENV_KEYS = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",

@@ -70,3 +70,13 @@ def can_book(user):
 
 def can_view_network(user):
     return has_role(user, "admin", "network")
+
+
+# --- feedback and the learning network ---------------------------------------------------
+def can_write_session_report(user, session):
+    """The session report is written by the session's instructors (admins for any session)."""
+    return bool(user and user.is_authenticated) and can_record_session(user, session)
+
+
+def can_list_session_reports(user):
+    return has_role(user, "admin", "instructor")

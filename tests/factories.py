@@ -166,3 +166,43 @@ def booking(session_, participant_, status="confirmed", **kw):
     db.session.add(obj)
     db.session.flush()
     return obj
+
+
+# --- feedback and the learning network ---------------------------------------------------
+def completed_session(station_=None, start=None, **kw):
+    """A session that took place and was marked completed."""
+    start = start or local(2024, 3, 5, 9)
+    # station() with its default skill trips SQLAlchemy 2's backref cascade; pass skills explicitly.
+    station_ = station_ or station(skills=[skill()])
+    obj = session(station_, start=start, status="completed", completed_at=start + timedelta(hours=2), **kw)
+    return obj
+
+
+def feedback(session_, booking_=None, side="municipal", responded_at=None, token="", **answers):
+    """A feedback row; with answers (overall=…) it counts as answered at `responded_at`."""
+    import hashlib
+
+    from ktc.feedback.models import Feedback
+
+    if booking_ is not None:
+        side = booking_.side
+    answered = bool(answers) or responded_at is not None
+    values = {"overall": 4, "relevance": 4, "confidence_before": 2, "confidence_after": 4, "learned_other_side": 3}
+    values.update(answers)
+    obj = Feedback(
+        booking=booking_,
+        session=session_,
+        side=side,
+        token_hash=hashlib.sha256((token or f"token-{n()}").encode()).hexdigest(),
+        requested_at=session_.end_at,
+        responded_at=(responded_at or session_.end_at + timedelta(hours=1)) if answered else None,
+        **(values if answered else {}),
+    )
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def plain_station(centre_=None, **kw):
+    """A station with one skill of its own (see the note in completed_session)."""
+    return station(centre_, skills=kw.pop("skills", None) or [skill()], **kw)

@@ -2,3 +2,4 @@
 from flask import Blueprint
 
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")
+

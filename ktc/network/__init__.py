@@ -2,3 +2,4 @@
 from flask import Blueprint
 
 bp = Blueprint("network", __name__, url_prefix="/network")
+

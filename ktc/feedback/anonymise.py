@@ -1,0 +1,43 @@
+"""Free text for the learning network: no e-mail addresses, phone numbers or people's names."""
+import re
+
+REDACTED = "[…]"
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Swedish and international numbers start with 0 or +; dates (2024-05-12) and doses do not.
+_PHONE = re.compile(r"(?<![\w+])(?:\+|0)[\d\s\-()/]{5,}\d")
+_RUNS = re.compile(re.escape(REDACTED) + r"(?:[\s,\-]+" + re.escape(REDACTED) + r")+")
+
+
+def _phone(match):
+    digits = sum(ch.isdigit() for ch in match.group(0))
+    return REDACTED if digits >= 7 else match.group(0)
+
+
+def name_patterns(names):
+    """One regex that finds the given full names and every part of them (first and last names)."""
+    words = set()
+    for name in names:
+        name = (name or "").strip()
+        if not name:
+            continue
+        words.add(name)
+        words.update(part for part in re.split(r"\s+", name) if len(part) >= 2)
+        words.update(part for part in re.split(r"[\s\-]+", name) if len(part) >= 2)
+    if not words:
+        return None
+    # Longest first so that "Anna Berg" is replaced whole before "Anna".
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)", re.IGNORECASE)
+
+
+def scrub(text, names=()):
+    """The text with e-mail addresses, phone numbers and the given names replaced by "[…]"."""
+    if not text:
+        return ""
+    text = _EMAIL.sub(REDACTED, text)
+    text = _PHONE.sub(_phone, text)
+    pattern = name_patterns(names)
+    if pattern is not None:
+        text = pattern.sub(REDACTED, text)
+    return _RUNS.sub(REDACTED, text).strip()
