@@ -51,6 +51,12 @@ class Config:
 
     SQLITE_BUSY_TIMEOUT_MS = 30000
 
+    # Skills (records): sessions still `scheduled` this many hours after their end are
+    # completed automatically; managers' expiry digest is sent once per period ("weekly"
+    # or "monthly").
+    KTC_AUTO_COMPLETE_HOURS = 6
+    KTC_EXPIRY_DIGEST_PERIOD = "weekly"
+
 
 ENV_KEYS = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",

@@ -70,3 +70,15 @@ def can_book(user):
 
 def can_view_network(user):
     return has_role(user, "admin", "network")
+
+
+# --- records (skills): skill records, the skill matrix -------------------------------------
+
+def can_view_skill_record(user, participant):
+    """The participant themselves, their unit's managers and admins see a skill record."""
+    return can_view_participant(user, participant)
+
+
+def can_view_matrix(user):
+    """Managers see their units' matrix; admins any unit's."""
+    return has_role(user, "admin", "manager")
