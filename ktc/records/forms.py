@@ -1,7 +1,7 @@
 """Forms for the roster (one small form per person, built for the session's skills) and the matrix filter."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, StringField
+from wtforms import RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
 from ktc.records.labels import OUTCOME_LABELS
@@ -18,7 +18,7 @@ def roster_row_form(session, booking, records, formdata=None):
     class RosterRowForm(FlaskForm):
         attendance = RadioField(
             _l("Attendance"),
-            choices=[("attended", _l("Attended")), ("no_show", _l("Did not come"))],
+            choices=[SelectChoice("attended", _l("Attended")), SelectChoice("no_show", _l("Did not come"))],
             validators=[InputRequired(message=_l("Choose attended or did not come."))],
         )
 
@@ -45,7 +45,7 @@ def roster_row_form(session, booking, records, formdata=None):
                 "comments": {sid: self.comment(sid).data or "" for sid in skill_ids} if attended else {},
             }
 
-    choices = [("", _l("Not signed off"))] + list(OUTCOME_LABELS.items())
+    choices = [SelectChoice("", _l("Not signed off"))] + [SelectChoice(k, v) for k, v in OUTCOME_LABELS.items()]
     for skill in session.skills:
         setattr(RosterRowForm, f"outcome_{skill.id}", SelectField(_l("Outcome"), choices=choices))
         setattr(RosterRowForm, f"comment_{skill.id}", StringField(_l("Comment"), validators=[Length(max=1000)]))
@@ -69,6 +69,8 @@ class MatrixFilterForm(FlaskForm):
     skill = SelectField(_l("Skill"), coerce=int, default=0)
 
     def fill_choices(self, units, professions, skills):
-        self.unit.choices = [(0, _l("All units"))] + [(u.id, u.name) for u in units]
-        self.profession.choices = [(0, _l("All professions"))] + [(p.id, p.name) for p in professions]
-        self.skill.choices = [(0, _l("All skills"))] + [(s.id, f"{s.code} {s.name}") for s in skills]
+        self.unit.choices = [SelectChoice(0, _l("All units"))] + [SelectChoice(u.id, u.name) for u in units]
+        self.profession.choices = [SelectChoice(0, _l("All professions"))] + [
+            SelectChoice(p.id, p.name) for p in professions]
+        self.skill.choices = [SelectChoice(0, _l("All skills"))] + [
+            SelectChoice(s.id, f"{s.code} {s.name}") for s in skills]
