@@ -36,7 +36,7 @@ class SessionNotStarted(Conflict):
 
 class NotBooked(ValidationError):
     code = "not_booked"
-    message = _l("%(name)s has no seat in this session.")
+    message = _l("Participant %(id)s has no seat in this session.")
 
 
 class SkillNotCovered(ValidationError):
@@ -95,7 +95,8 @@ def _seat_bookings(session):
 def session_records(session):
     """Existing records of a session, keyed by participant and then skill."""
     result = {}
-    for rec in db.session.execute(select(SkillRecord).where(SkillRecord.session_id == session.id)).scalars():
+    stmt = select(SkillRecord).where(SkillRecord.session_id == session.id).options(joinedload(SkillRecord.signed_by))
+    for rec in db.session.execute(stmt).scalars():
         result.setdefault(rec.participant_id, {})[rec.skill_id] = rec
     return result
 
@@ -189,8 +190,8 @@ def record_attendance(actor, session, entries, now=None):
     for entry in entries:
         booking = bookings.get(entry["participant_id"])
         if booking is None:
-            participant = db.session.get(Participant, entry["participant_id"])
-            raise NotBooked(name=participant.name if participant else entry["participant_id"])
+            # The id only: the instructor may not see who else exists.
+            raise NotBooked(id=entry["participant_id"])
         outcomes, covered = _normalise_outcomes(session, entry.get("outcomes"))
         comments = {int(k): v for k, v in (entry.get("comments") or {}).items()}
         _apply_row(actor, session, booking, bool(entry["attended"]), outcomes, comments,
