@@ -56,6 +56,12 @@ class Config:
     # so a rerun or restart of the (monthly) digest job never sends a second digest.
     KTC_NETWORK_DIGEST_MIN_DAYS = 7
 
+    # Skills (records): sessions still `scheduled` this many hours after their end are
+    # completed automatically; managers' expiry digest is sent once per period ("weekly"
+    # or "monthly").
+    KTC_AUTO_COMPLETE_HOURS = 6
+    KTC_EXPIRY_DIGEST_PERIOD = "weekly"
+
 
 ENV_KEYS = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",

@@ -80,3 +80,16 @@ def can_write_session_report(user, session):
 
 def can_list_session_reports(user):
     return has_role(user, "admin", "instructor")
+
+
+# --- records (skills): skill records, the skill matrix -------------------------------------
+
+def can_view_skill_record(user, participant):
+    """The participant themselves, their unit's managers and admins see a skill record."""
+    return can_view_participant(user, participant)
+
+
+def can_view_matrix(user):
+    """Managers see their units' matrix; admins any unit's."""
+    return has_role(user, "admin", "manager")
+

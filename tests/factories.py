@@ -206,3 +206,17 @@ def feedback(session_, booking_=None, side="municipal", responded_at=None, token
 def plain_station(centre_=None, **kw):
     """A station with one skill of its own (see the note in completed_session)."""
     return station(centre_, skills=kw.pop("skills", None) or [skill()], **kw)
+
+# --- records (skills) ---------------------------------------------------------------------------
+
+def skill_record(participant_, skill_, outcome="demonstrated", valid_until=None, session_=None, start=None,
+                 signed_by=None, comment=""):
+    """A skill record written directly, in a (past) session covering the skill; use operations to test rules."""
+    from ktc.records.models import SkillRecord
+
+    s = session_ or session(station(skills=[skill_]), start=start or local(2025, 1, 15), skills=[skill_])
+    obj = SkillRecord(participant=participant_, skill=skill_, session=s, outcome=outcome, valid_until=valid_until,
+                      signed_by=signed_by, comment=comment)
+    db.session.add(obj)
+    db.session.flush()
+    return obj

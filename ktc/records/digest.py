@@ -1,0 +1,106 @@
+"""The managers' expiry digest: who in their units is expiring or expired, with sessions to book."""
+from zoneinfo import ZoneInfo
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ktc.accounts.models import User
+from ktc.database import utcnow
+from ktc.extensions import db
+from ktc.mail.models import OutboxMessage
+from ktc.mail.outbox import enqueue
+from ktc.records import operations as ops
+from ktc.records.labels import template_labels
+
+DIGEST_KIND = "expiry_digest"
+
+
+def period_key(now, period=None):
+    """The digest period `now` falls in, in the app's time zone: ISO week (2026-W05) or month (2026-02)."""
+    period = period or current_app.config["KTC_EXPIRY_DIGEST_PERIOD"]
+    local = now.astimezone(ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Europe/Stockholm"))
+    if period == "monthly":
+        return f"{local.year}-{local.month:02d}"
+    if period != "weekly":
+        raise ValueError(f"unknown KTC_EXPIRY_DIGEST_PERIOD {period!r}")
+    year, week, _day = local.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def digest_content(manager, now):
+    """(items, matrix) for a manager: every expiring or expired required skill in their units."""
+    matrix = ops.build_matrix([u.id for u in manager.units], now=now)
+    return ops.expiry_items(matrix), matrix
+
+
+def queue_digest(manager, now=None):
+    """Queue this period's digest for one manager, unless already queued or there is nothing to say.
+
+    The outbox key holds the period, so the manager gets one digest per period however often
+    the job runs. Returns the outbox row or None.
+    """
+    now = now or utcnow()
+    period = period_key(now)
+    key = f"{manager.id}:{period}"
+    if db.session.execute(
+        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == f"{DIGEST_KIND}:{key}:{manager.email}")
+    ).first():
+        return None
+    items, matrix = digest_content(manager, now)
+    if not items:
+        return None
+    skills_with_items = {skill.id for _p, skill, _c in items}
+    upcoming = []
+    for (skill_id, side), sessions in sorted(matrix.upcoming.items()):
+        if skill_id in skills_with_items:
+            skill = next(s for s in matrix.skills if s.id == skill_id)
+            links = [(s, ops.session_url(s.id, external=True)) for s in sessions]
+            upcoming.append((skill, side, links))
+    context = {
+        **template_labels(),
+        "manager": manager,
+        "items": items,
+        "expired": [i for i in items if i[2].status == "expired"],
+        "expiring": [i for i in items if i[2].status == "expiring"],
+        "upcoming": upcoming,
+        "window_days": matrix.window_days,
+        "today": matrix.today,
+        "matrix_url": ops.external_url("records.matrix"),
+        "show_sides": len({side for _s, side, _l in upcoming}) > 1,
+    }
+    locale = manager.locale if manager.locale in current_app.config["LANGUAGES"] else "sv"
+    with force_locale(locale):
+        subject = _("Skills to refresh in your units: %(count)s", count=len(items))
+        text = render_template("records/emails/expiry_digest.txt", **context)
+        html = render_template("records/emails/expiry_digest.html", **context)
+    return enqueue(DIGEST_KIND, key, manager.email, subject, text, html)
+
+
+def send_expiry_digests(now=None):
+    """Queue the period's digest for every active manager; each in a savepoint of its own.
+
+    If another run queued the same digest meanwhile, the outbox's unique key refuses the
+    second one and only that manager's savepoint is rolled back.
+    """
+    now = now or utcnow()
+    managers = db.session.execute(
+        select(User).where(User.role == "manager", User.active.is_(True)).options(selectinload(User.units))
+        .order_by(User.id)
+    ).scalars().all()
+    queued = []
+    for manager in managers:
+        if not manager.units:
+            continue
+        try:
+            with db.session.begin_nested():
+                message = queue_digest(manager, now)
+                db.session.flush()
+        except IntegrityError:
+            continue
+        if message is not None:
+            queued.append(message)
+    return queued
