@@ -51,6 +51,11 @@ class Config:
 
     SQLITE_BUSY_TIMEOUT_MS = 30000
 
+    # Outbox sender: first retry after this many seconds, doubling up to six hours.
+    KTC_OUTBOX_BACKOFF_SECONDS = 60
+    # Scheduler: how late (seconds) a job may still run after its planned time.
+    KTC_SCHEDULER_MISFIRE_GRACE = 300
+
 
 ENV_KEYS = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",

@@ -2,3 +2,5 @@
 from flask import Blueprint
 
 bp = Blueprint("mail", __name__, url_prefix="/mail")
+
+from ktc.mail import views  # noqa: E402,F401
