@@ -101,7 +101,7 @@ def _to_participant(kind, booking, key, method=None, **context):
     session = booking.session
     locale = participant_locale(participant)
     subject, text, html = _compose(
-        kind, locale, booking=booking, participant=participant,
+        kind, locale, session=session, booking=booking, participant=participant,
         ics_url=external_url("calendar.booking_download", booking_id=booking.id), **context,
     )
     invitation = None
@@ -196,7 +196,7 @@ def seats_released(session, managers):
         if is_queued("seats_released", key, manager.email):
             continue
         subject, text, html = _compose(
-            "seats_released", _known_locale(manager.locale), manager=manager,
+            "seats_released", _known_locale(manager.locale), session=session, manager=manager,
             book_url=external_url("bookings.team"), seats_free=session.seats_free,
         )
         message = enqueue("seats_released", key, manager.email, subject, text, html)
