@@ -20,7 +20,7 @@ from ktc.bookings.models import SEAT_STATUSES
 from ktc.calendar import ics
 from ktc.database import utcnow
 from ktc.extensions import db
-from ktc.i18n import fmt_datetime, fmt_time
+from ktc.i18n import fmt_date, fmt_datetime, fmt_time
 from ktc.mail.outbox import enqueue, is_queued
 
 
@@ -62,7 +62,7 @@ def _session_context(session):
     return {
         "session": session,
         "summary": ics.summary_of(session),
-        "when": f"{fmt_datetime(session.start_at, tz, 'full')} – {fmt_time(session.end_at, tz)}",
+        "when": f"{fmt_date(session.start_at, 'full', tz)} {fmt_time(session.start_at, tz)}–{fmt_time(session.end_at, tz)}",
         "location": ics.location_of(session),
         "skills": ", ".join(skill.name for skill in session.skills),
         "tz": tz,
