@@ -62,6 +62,11 @@ class Config:
     KTC_AUTO_COMPLETE_HOURS = 6
     KTC_EXPIRY_DIGEST_PERIOD = "weekly"
 
+    # Outbox sender: first retry after this many seconds, doubling up to six hours.
+    KTC_OUTBOX_BACKOFF_SECONDS = 60
+    # Scheduler: how late (seconds) a job may still run after its planned time.
+    KTC_SCHEDULER_MISFIRE_GRACE = 300
+
 
 ENV_KEYS = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",

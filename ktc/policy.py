@@ -93,3 +93,21 @@ def can_view_matrix(user):
     """Managers see their units' matrix; admins any unit's."""
     return has_role(user, "admin", "manager")
 
+
+# --- calendar -------------------------------------------------------------------------------
+
+def can_download_session_ics(user, session):
+    """Staff roles see the session plan; a participant only sessions they are booked into."""
+    if not user.is_authenticated:
+        return False
+    if has_role(user, "admin", "manager", "instructor"):
+        return True
+    if user.participant_id is None:
+        return False
+    return any(b.participant_id == user.participant_id and b.status != "cancelled" for b in session.bookings)
+
+
+# --- mail -----------------------------------------------------------------------------------
+
+def can_manage_outbox(user):
+    return is_admin(user)

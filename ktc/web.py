@@ -17,7 +17,13 @@ def init_app(app):
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
     login_manager.session_protection = "basic"
-    login_manager.user_loader(load_user_from_cookie)
+    @login_manager.user_loader
+    def _load_from_cookie(user_id):
+        # The API is authenticated by tokens only: a browser's session cookie never reaches it,
+        # which is also why the API needs no CSRF protection.
+        if request.path.startswith("/api/"):
+            return None
+        return load_user_from_cookie(user_id)
 
     @login_manager.request_loader
     def _load_from_header(req):

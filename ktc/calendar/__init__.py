@@ -2,3 +2,4 @@
 from flask import Blueprint
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
+

@@ -2,3 +2,4 @@
 from flask import Blueprint
 
 bp = Blueprint("mail", __name__, url_prefix="/mail")
+

@@ -1,72 +1,205 @@
-"""What the domain tells people. Operations call these; each queues outbox messages.
+"""What the domain tells people. Operations and jobs call these; each queues outbox messages.
 
-Every function is called inside the operation's transaction, so a message exists exactly
-when the change that caused it was committed.
+Every function is called inside the caller's transaction, so a message exists exactly when the
+change that caused it was committed. Each message has a key made of its cause (kind, object,
+moment or sequence): calling a function twice for the same change queues nothing new.
+
+Invitations (iMIP, RFC 6047) always use the session's UID, so an attendee's calendar keeps one
+event per session. `Booking.ical_sequence` is the last SEQUENCE sent to that attendee; every
+new REQUEST or CANCEL carries a higher one, so the calendar always applies the latest message.
 """
+from urllib.parse import urlsplit
+
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
 
-from ktc.i18n import fmt_datetime
-from ktc.mail.outbox import enqueue
+from ktc.accounts.models import User
+from ktc.bookings.models import SEAT_STATUSES
+from ktc.calendar import ics
+from ktc.database import utcnow
+from ktc.extensions import db
+from ktc.i18n import fmt_date, fmt_datetime, fmt_time
+from ktc.mail.outbox import enqueue, is_queued
 
 
-def _when(session):
+def external_url(endpoint, **values):
+    """An absolute URL under KTC_BASE_URL, without needing a request (jobs have none)."""
+    base = urlsplit(current_app.config["KTC_BASE_URL"])
+    if endpoint not in current_app.view_functions:
+        return current_app.config["KTC_BASE_URL"]
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def participant_locale(participant):
+    """The language of the participant's own login, if any; Swedish otherwise."""
+    locale = db.session.execute(
+        select(User.locale).where(User.participant_id == participant.id)
+    ).scalar_one_or_none()
+    return _known_locale(locale)
+
+
+def _known_locale(locale):
+    return locale if locale in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+SUBJECTS = {
+    "booking_confirmed": lambda c: _("Booked: %(name)s, %(date)s", **c),
+    "booking_waitlisted": lambda c: _("Waiting list: %(name)s, %(date)s", **c),
+    "booking_promoted": lambda c: _("You got a seat: %(name)s, %(date)s", **c),
+    "booking_cancelled": lambda c: _("Booking cancelled: %(name)s, %(date)s", **c),
+    "session_changed": lambda c: _("Changed: %(name)s, now %(date)s", **c),
+    "session_cancelled": lambda c: _("Cancelled: %(name)s, %(date)s", **c),
+    "reminder": lambda c: _("Reminder: %(name)s, %(date)s", **c),
+    "seats_released": lambda c: _("Free seats for everyone: %(name)s, %(date)s", **c),
+}
+
+
+def _session_context(session):
     tz = session.station.centre.timezone
-    return fmt_datetime(session.start_at, tz, "full")
+    return {
+        "session": session,
+        "summary": ics.summary_of(session),
+        "when": f"{fmt_date(session.start_at, 'full', tz)} {fmt_time(session.start_at, tz)}–{fmt_time(session.end_at, tz)}",
+        "location": ics.location_of(session),
+        "skills": ", ".join(skill.name for skill in session.skills),
+        "tz": tz,
+        "base_url": current_app.config["KTC_BASE_URL"],
+        "feeds_url": external_url("calendar.feeds"),
+        "session_ics_url": external_url("calendar.session_download", session_id=session.id),
+        "cutoff_hours": current_app.config["KTC_BOOKING_CUTOFF_HOURS"],
+    }
 
 
-def _participant_message(kind, booking, key, subject, body):
+def _compose(kind, locale, **context):
+    """(subject, text, html) of one e-mail, rendered in the recipient's language."""
+    with force_locale(locale):
+        session = context["session"]
+        context.update(_session_context(session))
+        subject = SUBJECTS[kind]({
+            "name": context["summary"],
+            "date": fmt_datetime(session.start_at, context["tz"], "short"),
+        })
+        text = render_template(f"emails/{kind}.txt", subject=subject, **context)
+        html = render_template(f"emails/{kind}.html", subject=subject, **context)
+    return subject, text, html
+
+
+def _next_sequence(booking):
+    """A SEQUENCE higher than anything this attendee got before, and never below the session's."""
+    return max(booking.session.sequence, booking.ical_sequence + 1)
+
+
+def _to_participant(kind, booking, key, method=None, **context):
+    """Queue one message to a booking's participant, with an invitation when `method` is given."""
     participant = booking.participant
-    if not participant.email:
+    recipient = participant.email
+    if not recipient or is_queued(kind, key, recipient):
         return None
-    return enqueue(kind, key, participant.email, subject, body)
+    session = booking.session
+    locale = participant_locale(participant)
+    subject, text, html = _compose(
+        kind, locale, session=session, booking=booking, participant=participant,
+        ics_url=external_url("calendar.booking_download", booking_id=booking.id), **context,
+    )
+    invitation = None
+    if method is not None:
+        sequence = _next_sequence(booking)
+        invitation = ics.invitation(session, participant, method, sequence, dtstamp=utcnow())
+        booking.ical_sequence = sequence
+    return enqueue(kind, key, recipient, subject, text, html, ics=invitation, ics_method=method)
+
+
+def _moment(value):
+    return value.isoformat() if value is not None else "-"
+
+
+def _invited(booking):
+    """Whether this attendee holds an invitation (a REQUEST was sent and not yet cancelled)."""
+    return booking.ical_sequence > 0
 
 
 def booking_confirmed(booking):
-    session = booking.session
-    with force_locale("sv"):
-        subject = _("Booked: %(station)s", station=session.station.name)
-        body = _("You are booked into %(station)s, %(when)s.", station=session.station.name, when=_when(session))
-    return _participant_message("booking_confirmed", booking, f"{booking.id}:{booking.ical_sequence}", subject, body)
+    """Booking confirmed: an e-mail with a REQUEST invitation."""
+    key = f"b{booking.id}:{_moment(booking.confirmed_at or booking.booked_at)}"
+    return _to_participant("booking_confirmed", booking, key, method="REQUEST")
 
 
 def booking_waitlisted(booking):
-    session = booking.session
-    with force_locale("sv"):
-        subject = _("Waiting list: %(station)s", station=session.station.name)
-        body = _("You are on the waiting list for %(station)s, %(when)s.", station=session.station.name, when=_when(session))
-    return _participant_message("booking_waitlisted", booking, f"{booking.id}:{booking.queued_at.isoformat()}", subject, body)
+    """On the waiting list: an e-mail, no invitation (there is no seat yet)."""
+    key = f"b{booking.id}:{_moment(booking.queued_at or booking.booked_at)}"
+    return _to_participant("booking_waitlisted", booking, key)
 
 
 def booking_promoted(booking):
-    session = booking.session
-    with force_locale("sv"):
-        subject = _("You got a seat: %(station)s", station=session.station.name)
-        body = _("A seat became free and you are now booked into %(station)s, %(when)s.",
-                 station=session.station.name, when=_when(session))
-    return _participant_message("booking_promoted", booking, f"{booking.id}:{booking.ical_sequence}", subject, body)
+    """Promoted from the waiting list: an e-mail with a REQUEST invitation."""
+    key = f"b{booking.id}:{_moment(booking.confirmed_at or booking.booked_at)}"
+    return _to_participant("booking_promoted", booking, key, method="REQUEST")
 
 
 def booking_cancelled(booking):
-    session = booking.session
-    with force_locale("sv"):
-        subject = _("Cancelled: %(station)s", station=session.station.name)
-        body = _("Your booking for %(station)s, %(when)s, is cancelled.", station=session.station.name, when=_when(session))
-    return _participant_message("booking_cancelled", booking, f"{booking.id}:{booking.ical_sequence}", subject, body)
+    """Booking cancelled: an e-mail, with a CANCEL if the attendee had an invitation."""
+    key = f"b{booking.id}:{_moment(booking.cancelled_at or booking.booked_at)}"
+    method = "CANCEL" if _invited(booking) else None
+    return _to_participant("booking_cancelled", booking, key, method=method,
+                           reason=booking.cancel_reason or "")
 
 
 def session_changed(session, bookings):
-    """The session moved or changed station: every confirmed participant gets an update."""
+    """The session moved or changed station: seat holders get an update of the same event."""
+    messages = []
     for booking in bookings:
-        with force_locale("sv"):
-            subject = _("Changed: %(station)s", station=session.station.name)
-            body = _("The session has changed. New time: %(when)s.", when=_when(session))
-        _participant_message("session_changed", booking, f"{booking.id}:{session.sequence}", subject, body)
+        if booking.status == "cancelled":
+            continue
+        key = f"s{session.id}:{session.sequence}:b{booking.id}"
+        method = "REQUEST" if booking.status in SEAT_STATUSES else None
+        messages.append(_to_participant("session_changed", booking, key, method=method))
+    return [m for m in messages if m is not None]
 
 
 def session_cancelled(session, bookings):
+    """The session is cancelled: everyone booked or waiting is told; invitations get a CANCEL."""
+    messages = []
     for booking in bookings:
-        with force_locale("sv"):
-            subject = _("Cancelled: %(station)s", station=session.station.name)
-            body = _("The session %(station)s, %(when)s, is cancelled.", station=session.station.name, when=_when(session))
-        _participant_message("session_cancelled", booking, f"{booking.id}:{session.sequence}", subject, body)
+        if _cancelled_before(booking, session):
+            continue
+        key = f"s{session.id}:cancelled:b{booking.id}"
+        method = "CANCEL" if _invited(booking) else None
+        messages.append(_to_participant("session_cancelled", booking, key, method=method,
+                                        reason=session.cancel_reason or ""))
+    return [m for m in messages if m is not None]
+
+
+def _cancelled_before(booking, session):
+    """A booking cancelled earlier on its own already got its message."""
+    if booking.status != "cancelled" or booking.cancelled_at is None:
+        return False
+    return session.cancelled_at is None or booking.cancelled_at < session.cancelled_at
+
+
+def reminder(booking):
+    """A reminder before the session (once per booking and start time)."""
+    key = f"b{booking.id}:{_moment(booking.session.start_at)}"
+    return _to_participant("reminder", booking, key)
+
+
+def seats_released(session, managers):
+    """The seats held for each side are now free for anyone: tell the managers who may want them."""
+    release = session.start_at.timestamp() - session.release_before_hours * 3600
+    messages = []
+    for manager in managers:
+        if not manager.email or not manager.active:
+            continue
+        key = f"s{session.id}:{int(release)}:u{manager.id}"
+        if is_queued("seats_released", key, manager.email):
+            continue
+        subject, text, html = _compose(
+            "seats_released", _known_locale(manager.locale), session=session, manager=manager,
+            book_url=external_url("bookings.team"), seats_free=session.seats_free,
+        )
+        message = enqueue("seats_released", key, manager.email, subject, text, html)
+        if message is not None:
+            messages.append(message)
+    return messages

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: a0c2f43d425c
+Revision ID: 4fe08fb8b364
 Revises: 
-Create Date: 2026-11-29 22:21:14.192264
+Create Date: 2026-11-29 22:39:02.270802
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'a0c2f43d425c'
+revision = '4fe08fb8b364'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -232,19 +232,23 @@ def upgrade():
     op.create_table('calendar_feeds',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('scope_key', sa.String(length=80), nullable=False),
     sa.Column('owner_user_id', sa.Integer(), nullable=True),
     sa.Column('participant_id', sa.Integer(), nullable=True),
     sa.Column('unit_id', sa.Integer(), nullable=True),
     sa.Column('station_id', sa.Integer(), nullable=True),
     sa.Column('instructor_id', sa.Integer(), nullable=True),
+    sa.Column('nonce', sa.String(length=64), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('renewed_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['instructor_id'], ['users.id'], name=op.f('fk_calendar_feeds_instructor_id_users'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['owner_user_id'], ['users.id'], name=op.f('fk_calendar_feeds_owner_user_id_users'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_calendar_feeds_participant_id_participants'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['station_id'], ['stations.id'], name=op.f('fk_calendar_feeds_station_id_stations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_calendar_feeds_unit_id_units'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_feeds')),
+    sa.UniqueConstraint('scope_key', name=op.f('uq_calendar_feeds_scope_key')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_calendar_feeds_token_hash'))
     )
     with op.batch_alter_table('calendar_feeds', schema=None) as batch_op:

@@ -1,0 +1,67 @@
+"""GET /api/v1/me/calendars: the current user's calendar feed URLs."""
+from flask_login import current_user
+
+from ktc.api import bp
+from ktc.api.util import ok
+from ktc.calendar.operations import user_feeds
+from ktc.extensions import db
+
+
+@bp.get("/me/calendars")
+def my_calendars():
+    links = user_feeds(current_user)
+    db.session.commit()
+    return ok({"calendars": [
+        {
+            "id": link.feed.id,
+            "kind": link.kind,
+            "name": link.title,
+            "url": link.url,
+            "webcal_url": link.webcal_url,
+            "participant_id": link.feed.participant_id,
+            "unit_id": link.feed.unit_id,
+            "station_id": link.feed.station_id,
+            "instructor_id": link.feed.instructor_id,
+        }
+        for link in links
+    ]})
+
+
+PATHS = {
+    "/me/calendars": {
+        "get": {
+            "summary": "The current user's calendar subscription feeds",
+            "description": (
+                "One feed per kind the user is entitled to: `participant` (own bookings), `unit` (for "
+                "managers, one per managed unit), `station` and `instructor` (admins and instructors). "
+                "URLs carry a secret token; renewing it on the calendar page makes the old URL answer 404. "
+                "Feeds are text/calendar and answer If-None-Match / If-Modified-Since with 304."
+            ),
+            "tags": ["calendar"],
+            "responses": {
+                "200": {
+                    "description": "The feeds",
+                    "content": {"application/json": {"schema": {
+                        "type": "object",
+                        "properties": {"calendars": {"type": "array", "items": {
+                            "type": "object",
+                            "required": ["id", "kind", "name", "url", "webcal_url"],
+                            "properties": {
+                                "id": {"type": "integer"},
+                                "kind": {"type": "string", "enum": ["participant", "unit", "station", "instructor"]},
+                                "name": {"type": "string"},
+                                "url": {"type": "string", "format": "uri"},
+                                "webcal_url": {"type": "string"},
+                                "participant_id": {"type": "integer", "nullable": True},
+                                "unit_id": {"type": "integer", "nullable": True},
+                                "station_id": {"type": "integer", "nullable": True},
+                                "instructor_id": {"type": "integer", "nullable": True},
+                            },
+                        }}},
+                    }}},
+                },
+                "401": {"description": "No valid API token"},
+            },
+        },
+    },
+}

@@ -1,0 +1,224 @@
+"""iCalendar output: invitations (iMIP), single-event downloads and subscription feeds.
+
+Every time is written as DTSTART;TZID=<centre zone> with a VTIMEZONE built from yearly RRULEs.
+icalendar's add_missing_timezones() writes long RDATE lists instead, which ical.js and vobject
+misread as a fixed offset and Outlook ignores; RRULE-based rules are read the same by all.
+"""
+import calendar as pycalendar
+from datetime import date, datetime, timedelta, timezone
+from email.utils import parseaddr
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress, vDuration, vRecur, vText
+
+PRODID = "-//KTC//Kliniskt traningscentrum//SV"
+REFRESH = timedelta(hours=1)
+# The VTIMEZONE rules are read from the zone database for this year onwards.
+_RULE_YEAR = 2026
+
+
+def _utc(value):
+    return value.astimezone(timezone.utc)
+
+
+def _first_change(zone, start, end):
+    """The first UTC instant in [start, end) where the zone's offset changes (None if none)."""
+    offset = start.astimezone(zone).utcoffset()
+    day = start
+    while day < end:
+        nxt = min(day + timedelta(days=1), end)
+        if nxt.astimezone(zone).utcoffset() != offset:
+            lo, hi = day, nxt
+            while hi - lo > timedelta(minutes=1):
+                mid = lo + (hi - lo) / 2
+                if mid.astimezone(zone).utcoffset() == offset:
+                    lo = mid
+                else:
+                    hi = mid
+            return hi.replace(second=0, microsecond=0)
+        day = nxt
+    return None
+
+
+def _byday(day):
+    """RRULE BYDAY for a date: e.g. -1SU for the last Sunday of its month, 2SU for the second."""
+    weekday = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")[day.weekday()]
+    days_in_month = pycalendar.monthrange(day.year, day.month)[1]
+    if day.day + 7 > days_in_month:
+        return f"-1{weekday}"
+    return f"{(day.day - 1) // 7 + 1}{weekday}"
+
+
+@lru_cache(maxsize=32)
+def _zone_rules(tzid):
+    """(name, offset_from, offset_to, local_start, month, byday) per yearly transition, or a fixed offset."""
+    zone = ZoneInfo(tzid)
+    start = datetime(_RULE_YEAR, 1, 1, tzinfo=timezone.utc)
+    end = datetime(_RULE_YEAR + 1, 1, 1, tzinfo=timezone.utc)
+    changes = []
+    cursor = start
+    while True:
+        instant = _first_change(zone, cursor, end)
+        if instant is None:
+            break
+        before = (instant - timedelta(minutes=1)).astimezone(zone)
+        after = instant.astimezone(zone)
+        # The VTIMEZONE DTSTART is the wall-clock time in the offset in force before the change.
+        local_start = (instant + before.utcoffset()).replace(tzinfo=None)
+        changes.append((after.tzname(), before.utcoffset(), after.utcoffset(), local_start, bool(after.dst())))
+        cursor = instant + timedelta(minutes=1)
+    if not changes:
+        probe = start.astimezone(zone)
+        return (), (probe.tzname(), probe.utcoffset())
+    return tuple(changes), None
+
+
+def vtimezone(tzid):
+    """A VTIMEZONE component for `tzid`, with one yearly RRULE per offset change."""
+    rules, fixed = _zone_rules(tzid)
+    tz = Timezone()
+    tz.add("tzid", tzid)
+    tz.add("x-lic-location", tzid)
+    if fixed is not None:
+        name, offset = fixed
+        std = TimezoneStandard()
+        std.add("dtstart", datetime(1970, 1, 1))
+        std.add("tzoffsetfrom", offset)
+        std.add("tzoffsetto", offset)
+        std.add("tzname", name)
+        tz.add_component(std)
+        return tz
+    for name, offset_from, offset_to, local_start, is_dst in rules:
+        part = TimezoneDaylight() if is_dst else TimezoneStandard()
+        first = _first_matching_day(1970, local_start.month, _byday(local_start.date()))
+        part.add("dtstart", datetime.combine(first, local_start.time()))
+        part.add("tzoffsetfrom", offset_from)
+        part.add("tzoffsetto", offset_to)
+        part.add("tzname", name)
+        part.add("rrule", vRecur({"FREQ": "YEARLY", "BYMONTH": local_start.month, "BYDAY": _byday(local_start.date())}))
+        tz.add_component(part)
+    return tz
+
+
+def _first_matching_day(year, month, byday):
+    """The date in year/month that an RRULE BYDAY like -1SU or 2SU picks (DTSTART must match the rule)."""
+    weekday = ("MO", "TU", "WE", "TH", "FR", "SA", "SU").index(byday[-2:])
+    nth = int(byday[:-2])
+    days = [d for d in range(1, pycalendar.monthrange(year, month)[1] + 1) if date(year, month, d).weekday() == weekday]
+    return date(year, month, days[nth if nth < 0 else nth - 1])
+
+
+def uid_for(session):
+    """The stable calendar UID of a session: every message about it updates the same event."""
+    return f"{session.uid}@{current_app.config['KTC_MAIL_DOMAIN']}"
+
+
+def organizer_address():
+    name, address = parseaddr(current_app.config["KTC_MAIL_FROM"])
+    organizer = vCalAddress(f"mailto:{address}")
+    organizer.params["CN"] = vText(name or "KTC")
+    return organizer
+
+
+def summary_of(session):
+    return session.title or session.station.name
+
+
+def location_of(session):
+    centre = session.station.centre
+    parts = [session.station.name, centre.name]
+    if centre.address:
+        parts.append(centre.address)
+    return ", ".join(parts)
+
+
+def _description(session, extra_lines=()):
+    lines = list(extra_lines)
+    if session.skills:
+        lines.append(", ".join(skill.name for skill in session.skills))
+    if session.notes:
+        lines.append(session.notes)
+    return "\n".join(lines)
+
+
+def session_event(session, *, sequence, dtstamp, status=None, attendee=None, extra_lines=(),
+                  summary=None, transparent=False):
+    """A VEVENT for a session in its centre's time zone."""
+    zone = ZoneInfo(session.station.centre.timezone)
+    event = Event()
+    event.add("uid", uid_for(session))
+    event.add("dtstamp", _utc(dtstamp))
+    event.add("dtstart", session.start_at.astimezone(zone))
+    event.add("dtend", session.end_at.astimezone(zone))
+    event.add("sequence", sequence)
+    event.add("summary", summary or summary_of(session))
+    event.add("location", location_of(session))
+    description = _description(session, extra_lines)
+    if description:
+        event.add("description", description)
+    event.add("created", _utc(session.created_at))
+    event.add("last-modified", _utc(session.updated_at))
+    event.add("status", status or ("CANCELLED" if session.status == "cancelled" else "CONFIRMED"))
+    event.add("transp", "TRANSPARENT" if transparent else "OPAQUE")
+    event.add("organizer", organizer_address())
+    if attendee is not None:
+        name, email = attendee
+        address = vCalAddress(f"mailto:{email}")
+        address.params["CN"] = vText(name)
+        address.params["ROLE"] = vText("REQ-PARTICIPANT")
+        address.params["PARTSTAT"] = vText("NEEDS-ACTION")
+        address.params["RSVP"] = vText("TRUE")
+        event.add("attendee", address)
+    return event
+
+
+def _calendar(method=None, tzids=(), name=None):
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    if method:
+        cal.add("method", method)
+    if name:
+        cal.add("name", name)
+        cal.add("x-wr-calname", name)
+    for tzid in sorted(set(tzids)):
+        cal.add_component(vtimezone(tzid))
+    return cal
+
+
+def invitation(session, participant, method, sequence, dtstamp):
+    """An iTIP REQUEST or CANCEL for one attendee (RFC 5546), as text."""
+    cal = _calendar(method=method, tzids=[session.station.centre.timezone])
+    cal.add_component(session_event(
+        session,
+        sequence=sequence,
+        dtstamp=dtstamp,
+        status="CANCELLED" if method == "CANCEL" else "CONFIRMED",
+        attendee=(participant.name, participant.email),
+    ))
+    return cal.to_ical().decode("utf-8")
+
+
+def single_event(session, sequence, status=None):
+    """A downloadable .ics for one session or booking (METHOD:PUBLISH, no attendees)."""
+    cal = _calendar(method="PUBLISH", tzids=[session.station.centre.timezone])
+    cal.add_component(session_event(session, sequence=sequence, dtstamp=session.updated_at, status=status))
+    return cal.to_ical().decode("utf-8")
+
+
+def feed(name, entries, default_tzid):
+    """A subscription feed: `entries` are (session, options) pairs; no METHOD, no attendees.
+
+    DTSTAMP is each session's last change, so an unchanged feed is byte-identical.
+    """
+    tzids = {session.station.centre.timezone for session, _ in entries} or {default_tzid}
+    cal = _calendar(tzids=tzids, name=name)
+    cal.add("x-wr-timezone", default_tzid)
+    cal.add("refresh-interval", vDuration(REFRESH, params={"VALUE": "DURATION"}))
+    cal.add("x-published-ttl", vDuration(REFRESH))
+    for session, options in entries:
+        cal.add_component(session_event(session, sequence=session.sequence, dtstamp=session.updated_at, **options))
+    return cal.to_ical().decode("utf-8")

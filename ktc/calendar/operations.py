@@ -1,0 +1,259 @@
+"""Calendar feeds and downloads: which feeds a user has, their secret tokens, and their content."""
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ktc.bookings.models import ACTIVE_STATUSES, Booking
+from ktc.calendar import ics
+from ktc.calendar.models import CalendarFeed
+from ktc.database import utcnow
+from ktc.errors import PermissionDenied
+from ktc.extensions import db
+from ktc.organisations.models import Participant
+from ktc.sessions.models import Session, session_instructors
+from ktc.stations.models import Station
+
+# Feeds show sessions from this far back; older ones drop out of the subscription.
+FEED_PAST_DAYS = 180
+
+
+@dataclass
+class FeedLink:
+    feed: CalendarFeed
+    title: str
+    url: str
+
+    @property
+    def webcal_url(self):
+        return "webcal://" + self.url.split("://", 1)[1]
+
+    @property
+    def kind(self):
+        return self.feed.kind
+
+
+def _hash(token):
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def _token(scope_key, nonce):
+    """The feed's secret token: 256 bits derived from a random 128-bit nonce and SECRET_KEY."""
+    key = current_app.config["SECRET_KEY"].encode("utf-8")
+    digest = hmac.new(key, f"ktc-calendar-feed:{scope_key}:{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def feed_url(feed):
+    base = current_app.config["KTC_BASE_URL"].rstrip("/")
+    return f"{base}/calendar/feed/{_token(feed.scope_key, feed.nonce)}.ics"
+
+
+def _specs(user):
+    """The feeds this user is entitled to: (kind, scope_key, column values) tuples."""
+    specs = []
+    if user.role == "participant" and user.participant_id:
+        specs.append(("participant", f"participant:{user.id}:{user.participant_id}",
+                      {"participant_id": user.participant_id}))
+    if user.role == "manager":
+        for unit in user.units:
+            specs.append(("unit", f"unit:{user.id}:{unit.id}", {"unit_id": unit.id}))
+    if user.role in ("admin", "instructor"):
+        specs.append(("instructor", f"instructor:{user.id}:{user.id}", {"instructor_id": user.id}))
+        stations = db.session.execute(
+            select(Station).where(Station.active.is_(True)).order_by(Station.name)
+        ).scalars()
+        for station in stations:
+            specs.append(("station", f"station:{user.id}:{station.id}", {"station_id": station.id}))
+    return specs
+
+
+def user_feeds(user):
+    """The user's feed links, creating a feed row the first time one is needed.
+
+    Provisioning is idempotent bookkeeping (one row per user and object, guarded by a unique
+    key), so the feeds page and the API can show every link without a separate "create" step.
+    """
+    existing = {
+        feed.scope_key: feed
+        for feed in db.session.execute(select(CalendarFeed).where(CalendarFeed.owner_user_id == user.id)).scalars()
+    }
+    links = []
+    for kind, scope_key, columns in _specs(user):
+        feed = existing.get(scope_key)
+        if feed is None:
+            feed = _create_feed(user, kind, scope_key, columns)
+        elif feed.token_hash != _hash(_token(feed.scope_key, feed.nonce)):
+            # SECRET_KEY was rotated: the link shown must be the one that works.
+            feed.token_hash = _hash(_token(feed.scope_key, feed.nonce))
+        links.append(FeedLink(feed=feed, title=feed_title(feed), url=feed_url(feed)))
+    db.session.flush()
+    return links
+
+
+def _create_feed(user, kind, scope_key, columns):
+    nonce = secrets.token_hex(16)
+    feed = CalendarFeed(kind=kind, scope_key=scope_key, owner_user_id=user.id, nonce=nonce,
+                        token_hash=_hash(_token(scope_key, nonce)), **columns)
+    try:
+        with db.session.begin_nested():
+            db.session.add(feed)
+    except IntegrityError:
+        # Another request created it first: use that one.
+        feed = db.session.execute(select(CalendarFeed).where(CalendarFeed.scope_key == scope_key)).scalar_one()
+    return feed
+
+
+def renew_feed(user, feed):
+    """Give the feed a new secret token; the old URL stops working at once."""
+    if feed.owner_user_id != user.id:
+        raise PermissionDenied()
+    feed.nonce = secrets.token_hex(16)
+    feed.token_hash = _hash(_token(feed.scope_key, feed.nonce))
+    feed.renewed_at = utcnow()
+    db.session.flush()
+    return feed
+
+
+def feed_title(feed):
+    """The calendar's display name (NAME / X-WR-CALNAME), in the current locale."""
+    if feed.kind == "participant":
+        return _("KTC – my training sessions")
+    if feed.kind == "unit":
+        return _("KTC – %(unit)s", unit=feed.unit.name)
+    if feed.kind == "station":
+        return _("KTC – %(station)s", station=feed.station.name)
+    return _("KTC – sessions I instruct")
+
+
+def feed_by_token(token):
+    """The feed a token opens, or None if the token is unknown or its owner lost the right to it."""
+    if not token or len(token) > 100:
+        return None
+    feed = db.session.execute(select(CalendarFeed).where(CalendarFeed.token_hash == _hash(token))).scalar_one_or_none()
+    if feed is None or feed.owner is None or not feed.owner.active:
+        return None
+    owner = feed.owner
+    if feed.kind == "station":
+        # Station feeds follow the role, not a stored list: a new station needs no new row.
+        entitled = owner.role in ("admin", "instructor") and feed.station is not None and feed.station.active
+    else:
+        entitled = feed.scope_key in {scope for _kind, scope, _columns in _specs(owner)}
+    return feed if entitled else None
+
+def _session_options():
+    return (
+        selectinload(Session.station).selectinload(Station.centre),
+        selectinload(Session.skills),
+        selectinload(Session.instructors),
+    )
+
+
+def feed_content(feed, now=None):
+    """The feed's iCalendar text and its last-modified instant."""
+    now = now or utcnow()
+    since = now - timedelta(days=FEED_PAST_DAYS)
+    stamps = [feed.renewed_at or feed.created_at]
+    entries = []
+    if feed.kind in ("participant", "unit"):
+        query = (
+            select(Booking)
+            .join(Session, Booking.session_id == Session.id)
+            .where(Session.start_at >= since)
+            .options(selectinload(Booking.session).options(*_session_options()), selectinload(Booking.participant))
+            .order_by(Session.start_at, Session.id, Booking.id)
+        )
+        if feed.kind == "participant":
+            query = query.where(Booking.participant_id == feed.participant_id)
+        else:
+            query = query.join(Participant, Booking.participant_id == Participant.id).where(
+                Participant.unit_id == feed.unit_id
+            )
+        per_session = {}
+        for booking in db.session.execute(query).scalars():
+            stamps += [booking.booked_at, booking.confirmed_at, booking.cancelled_at, booking.session.updated_at]
+            if booking.status not in ACTIVE_STATUSES or booking.session.status == "cancelled":
+                continue
+            per_session.setdefault(booking.session, []).append(booking)
+        for session, bookings in per_session.items():
+            if feed.kind == "participant":
+                entries.append((session, _participant_options(bookings[0])))
+            else:
+                entries.append((session, _unit_options(session, bookings)))
+    else:
+        query = select(Session).where(Session.start_at >= since).options(*_session_options()).order_by(
+            Session.start_at, Session.id
+        )
+        if feed.kind == "station":
+            query = query.where(Session.station_id == feed.station_id)
+        else:
+            query = query.join(session_instructors, session_instructors.c.session_id == Session.id).where(
+                session_instructors.c.user_id == feed.instructor_id
+            )
+        for session in db.session.execute(query).scalars():
+            stamps.append(session.updated_at)
+            if session.status == "cancelled":
+                continue
+            entries.append((session, _staff_options(session)))
+    default_tz = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    body = ics.feed(feed_title(feed), entries, default_tz)
+    return body, max(stamp for stamp in stamps if stamp is not None)
+
+
+def _participant_options(booking):
+    if booking.status == "waitlisted":
+        return {"status": "TENTATIVE", "transparent": True,
+                "summary": _("Waiting list: %(name)s", name=ics.summary_of(booking.session))}
+    return {}
+
+
+def _unit_options(session, bookings):
+    lines = []
+    for booking in bookings:
+        suffix = _(" (waiting list)") if booking.status == "waitlisted" else ""
+        lines.append(f"{booking.participant.name}{suffix}")
+    confirmed = sum(1 for b in bookings if b.status != "waitlisted")
+    return {"extra_lines": lines, "summary": _("%(name)s (%(count)s from the unit)",
+                                               name=ics.summary_of(session), count=confirmed)}
+
+
+def _staff_options(session):
+    if not session.instructors:
+        return {}
+    return {"extra_lines": [_("Instructors: %(names)s", names=", ".join(i.name for i in session.instructors))]}
+
+
+def owner_locale(feed):
+    return feed.owner.locale if feed.owner and feed.owner.locale in current_app.config["LANGUAGES"] else "sv"
+
+
+def render_feed(feed, now=None):
+    """The feed rendered in its owner's language."""
+    with force_locale(owner_locale(feed)):
+        return feed_content(feed, now)
+
+
+def booking_ics(booking):
+    """A .ics download of a booking: the session's event at the attendee's current SEQUENCE."""
+    session = booking.session
+    if booking.status == "cancelled" or session.status == "cancelled":
+        status = "CANCELLED"
+    elif booking.status == "waitlisted":
+        status = "TENTATIVE"
+    else:
+        status = "CONFIRMED"
+    return ics.single_event(session, max(session.sequence, booking.ical_sequence), status=status)
+
+
+def session_ics(session):
+    return ics.single_event(session, session.sequence)
+

@@ -1,0 +1,84 @@
+import hashlib
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ktc import policy
+from ktc.bookings.models import Booking
+from ktc.calendar import bp
+from ktc.calendar.models import CalendarFeed
+from ktc.calendar.operations import booking_ics, feed_by_token, render_feed, renew_feed, session_ics, user_feeds
+from ktc.extensions import db
+from ktc.sessions.models import Session
+
+ICS_TYPE = "text/calendar; charset=utf-8"
+
+
+@bp.route("/")
+@login_required
+def feeds():
+    links = user_feeds(current_user)
+    db.session.commit()
+    return render_template("calendar/feeds.html", links=links)
+
+
+@bp.route("/feeds/<int:feed_id>/renew", methods=["POST"])
+@login_required
+def renew(feed_id):
+    feed = db.session.get(CalendarFeed, feed_id)
+    if feed is None or feed.owner_user_id != current_user.id:
+        abort(404)
+    renew_feed(current_user, feed)
+    db.session.commit()
+    flash(_("The calendar link has been renewed. Subscriptions with the old link no longer work; "
+            "add the new link to your calendar."), "success")
+    return redirect(url_for("calendar.feeds"))
+
+
+@bp.route("/feed/<token>.ics")
+def feed(token):
+    """A subscription feed. The token is the only credential, so unknown tokens are a plain 404."""
+    found = feed_by_token(token)
+    if found is None:
+        abort(404)
+    body, last_modified = render_feed(found)
+    db.session.rollback()
+    response = Response(body.encode("utf-8"), content_type=ICS_TYPE)
+    response.set_etag(_etag(body))
+    response.last_modified = last_modified
+    # Calendar clients may keep the feed but must ask again (cheaply, with the ETag) before use.
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response.make_conditional(request)
+
+
+def _etag(body):
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()[:32]
+
+
+@bp.route("/bookings/<int:booking_id>.ics")
+@login_required
+def booking_download(booking_id):
+    booking = db.session.get(Booking, booking_id)
+    if booking is None:
+        abort(404)
+    if not policy.can_view_booking(current_user, booking):
+        abort(403)
+    return _download(booking_ics(booking), f"ktc-booking-{booking.id}.ics")
+
+
+@bp.route("/sessions/<int:session_id>.ics")
+@login_required
+def session_download(session_id):
+    session = db.session.get(Session, session_id)
+    if session is None:
+        abort(404)
+    if not policy.can_download_session_ics(current_user, session):
+        abort(403)
+    return _download(session_ics(session), f"ktc-session-{session.id}.ics")
+
+
+def _download(body, filename):
+    response = Response(body.encode("utf-8"), content_type=ICS_TYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,0 +1,196 @@
+"""Deliver the outbox over SMTP: claim a row, send it, mark it; retry with backoff.
+
+Any number of senders may run at once (two scheduler processes by mistake, a restart in the
+middle of a run): a row is only sent by the sender whose conditional UPDATE moved it from
+'pending' to 'sending', and no database transaction is held open while talking to SMTP.
+"""
+import logging
+import smtplib
+from datetime import timedelta
+from email.utils import parseaddr
+from urllib.parse import unquote, urlsplit
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from ktc.database import utcnow
+from ktc.extensions import db
+from ktc.mail import mime
+from ktc.mail.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+# A row left in 'sending' this long belongs to a sender that died mid-send: queue it again.
+STALE_AFTER = timedelta(minutes=10)
+BATCH = 100
+
+
+class MailUnavailable(Exception):
+    """The SMTP server could not be reached; nothing more is tried in this run."""
+
+
+def backoff(attempts):
+    """Delay before the next attempt: base × 2^(attempts−1), at most six hours."""
+    base = current_app.config["KTC_OUTBOX_BACKOFF_SECONDS"]
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
+
+
+def requeue_stale(now):
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - STALE_AFTER)
+        .values(status="pending", claimed_at=None)
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+def _due_ids(now):
+    query = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(BATCH)
+    )
+    ids = list(db.session.execute(query).scalars())
+    db.session.commit()
+    return ids
+
+
+def _claim(message_id, now):
+    """Move one row from pending to sending; True only for the one sender that did it.
+
+    On PostgreSQL a second sender's UPDATE waits for the first to commit and then re-checks
+    the WHERE clause (READ COMMITTED), finding 'sending'; on SQLite BEGIN IMMEDIATE
+    serialises the two. Either way exactly one sender changes the row.
+    """
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending",
+               OutboxMessage.next_attempt_at <= now)
+        .values(status="sending", claimed_at=now)
+    )
+    return result.rowcount == 1
+
+
+class SmtpConnection:
+    """One SMTP connection per run, opened on first use, from KTC_MAIL_URL (smtp[s]://[user:pw@]host:port)."""
+
+    def __init__(self, url, timeout=30):
+        self.parts = urlsplit(url)
+        self.timeout = timeout
+        self.smtp = None
+
+    def _open(self):
+        parts = self.parts
+        host = parts.hostname or "localhost"
+        try:
+            if parts.scheme == "smtps":
+                smtp = smtplib.SMTP_SSL(host, parts.port or 465, timeout=self.timeout)
+            else:
+                smtp = smtplib.SMTP(host, parts.port or 25, timeout=self.timeout)
+                if parts.scheme == "smtp+starttls":
+                    smtp.starttls()
+            if parts.username:
+                smtp.login(unquote(parts.username), unquote(parts.password or ""))
+        except (OSError, smtplib.SMTPException) as exc:
+            raise MailUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        return smtp
+
+    def send(self, email_message, recipient):
+        if self.smtp is None:
+            self.smtp = self._open()
+        sender = email_message["From"]
+        try:
+            self.smtp.send_message(email_message, from_addr=_address(sender), to_addrs=[recipient])
+        except smtplib.SMTPServerDisconnected as exc:
+            self.smtp = None
+            raise MailUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    def close(self):
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+            self.smtp = None
+
+
+def _address(value):
+    return parseaddr(value)[1]
+
+
+def send_pending(now=None):
+    """Send every due message once; returns the number delivered. Without KTC_MAIL_URL, nothing moves."""
+    url = current_app.config.get("KTC_MAIL_URL")
+    if not url:
+        return 0
+    now = now or utcnow()
+    requeue_stale(now)
+    connection = SmtpConnection(url)
+    sent = 0
+    try:
+        for message_id in _due_ids(now):
+            if not _claim(message_id, now):
+                db.session.rollback()
+                continue
+            message = db.session.get(OutboxMessage, message_id)
+            email_message = mime.build(message, current_app.config["KTC_MAIL_FROM"],
+                                       current_app.config["KTC_MAIL_DOMAIN"])
+            recipient = message.recipient
+            db.session.commit()  # the claim is visible to every other sender before we talk SMTP
+            try:
+                connection.send(email_message, recipient)
+            except MailUnavailable as exc:
+                _record_failure(message_id, now, str(exc))
+                break  # the server is down: the other rows wait for the next run
+            except (smtplib.SMTPException, OSError, ValueError) as exc:
+                _record_failure(message_id, now, f"{type(exc).__name__}: {exc}")
+                continue
+            _mark_sent(message_id)
+            sent += 1
+    finally:
+        connection.close()
+    return sent
+
+
+def _mark_sent(message_id):
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending")
+        .values(status="sent", sent_at=utcnow(), claimed_at=None, last_error=None)
+    )
+    db.session.commit()
+
+
+def _record_failure(message_id, now, error):
+    message = db.session.get(OutboxMessage, message_id)
+    message.attempts += 1
+    message.last_error = error[:2000]
+    message.claimed_at = None
+    if message.attempts >= current_app.config["KTC_OUTBOX_MAX_ATTEMPTS"]:
+        message.status = "failed"
+        log.warning("outbox message %s failed for good after %s attempts", message_id, message.attempts)
+    else:
+        message.status = "pending"
+        message.next_attempt_at = now + backoff(message.attempts)
+    db.session.commit()
+
+
+def retry(message):
+    """Put a failed (or waiting) message back at the front of the queue; admins do this."""
+    if message.status not in ("failed", "pending"):
+        return False
+    message.status = "pending"
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    db.session.flush()
+    return True
+
+
+def retry_all_failed():
+    result = db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.status == "failed")
+        .values(status="pending", attempts=0, next_attempt_at=utcnow())
+    )
+    return result.rowcount
