@@ -98,6 +98,8 @@ def update(feature_names):
             with path.open("wb") as fh:
                 write_po(fh, catalog, width=100, sort_output=True, omit_header=False, include_lineno=False)
         print(f"updated {feature}: {len(template)} messages")
+    # A text already translated in one catalogue is reused in the others.
+    fill(texts=known_translations())
 
 
 def compile_all():
@@ -133,11 +135,25 @@ def missing(feature_names=None):
     return gaps
 
 
-def fill(json_path):
+def known_translations():
+    """Every Swedish text already written in any catalogue, by msgid."""
+    texts = {}
+    for feature in all_catalogues():
+        path = _po_path(feature, "sv")
+        if path.exists():
+            for message in _load(path, "sv"):
+                if message.id and _translated(message) and not message.fuzzy:
+                    key = message.id if isinstance(message.id, str) else message.id[0]
+                    texts[key] = list(message.string) if isinstance(message.string, tuple) else message.string
+    return texts
+
+
+def fill(json_path=None, texts=None):
     """Fill empty Swedish strings in every catalogue from a JSON map of msgid to Swedish text."""
     import json
 
-    texts = json.loads(Path(json_path).read_text(encoding="utf-8"))
+    if texts is None:
+        texts = json.loads(Path(json_path).read_text(encoding="utf-8"))
     for feature in all_catalogues():
         path = _po_path(feature, "sv")
         if not path.exists():
