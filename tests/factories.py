@@ -109,6 +109,7 @@ def centre(opens=time(7, 0), closes=time(20, 0), weekdays=range(7), **kw):
 
 def station(centre_=None, skills=None, **kw):
     c = centre_ or centre()
+    skills = list(skills) if skills is not None else [skill()]
     obj = Station(
         name=kw.pop("name", f"Station {n()}"),
         centre=c,
@@ -117,7 +118,7 @@ def station(centre_=None, skills=None, **kw):
         changeover_minutes=kw.pop("changeover_minutes", 15),
         **kw,
     )
-    obj.skills = list(skills) if skills is not None else [skill()]
+    obj.skills = skills
     db.session.add(obj)
     db.session.flush()
     return obj
@@ -137,6 +138,7 @@ def future(days=10, hour=9):
 def session(station_=None, start=None, hours=2, instructors=(), skills=None, **kw):
     st = station_ or station()
     start = start or future()
+    skills = list(skills) if skills is not None else list(st.skills)
     obj = Session(
         station=st,
         start_at=start,
@@ -147,7 +149,7 @@ def session(station_=None, start=None, hours=2, instructors=(), skills=None, **k
         **kw,
     )
     obj.instructors = list(instructors)
-    obj.skills = list(skills) if skills is not None else list(st.skills)
+    obj.skills = skills
     db.session.add(obj)
     db.session.flush()
     return obj

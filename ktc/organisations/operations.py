@@ -12,7 +12,6 @@ from ktc.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ktc.extensions import db
 from ktc.organisations import csvimport
 from ktc.organisations.models import SIDES, Organisation, Participant, Unit
-from ktc.skills.models import Profession
 
 STAFF_IMPORT = "staff"
 STAFF_COLUMNS = {
@@ -222,6 +221,8 @@ def update_participant(actor, participant, name, email, unit, profession=None, a
 
 def preview_staff_import(actor, content):
     """Check every row of a staff CSV against the database; nothing is written."""
+    from ktc.skills.models import Profession  # here, not at the top: skills imports from this module
+
     preview = csvimport.parse_rows(content, STAFF_COLUMNS, STAFF_REQUIRED)
     if preview.file_errors:
         return preview
