@@ -3,7 +3,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectMultipleField, StringField, TextAreaField, TimeField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import ValidationError as FieldError
 
 from ktc.i18n import fmt_weekday
 
@@ -24,6 +25,15 @@ class CentreForm(FlaskForm):
             self[f"day{wd}_closed"].label.text = _("%(day)s: closed all day", day=day)
             self[f"day{wd}_opens"].label.text = _("%(day)s: opens", day=day)
             self[f"day{wd}_closes"].label.text = _("%(day)s: closes", day=day)
+
+    def validate_timezone(self, field):
+        from ktc.errors import ValidationError
+        from ktc.stations.operations import valid_timezone
+
+        try:
+            valid_timezone(field.data)
+        except ValidationError as exc:
+            raise FieldError(str(exc)) from exc
 
     def day_fields(self):
         """(weekday name, closed, opens, closes) for the template."""
@@ -75,7 +85,8 @@ for _wd in WEEKDAYS:
 
 
 class ClosedDayForm(FlaskForm):
-    day = DateField(_l("Date"), validators=[DataRequired(_l("Enter a date."))],
+    # InputRequired (not DataRequired) so that a date that cannot be read keeps its own message.
+    day = DateField(_l("Date"), validators=[InputRequired(_l("Enter a date."))],
                     invalid_value_message=_l("Write the date as YYYY-MM-DD."))
     reason = StringField(_l("Reason"), validators=[Length(max=200)])
 
@@ -86,13 +97,13 @@ class StationForm(FlaskForm):
     skill_ids = SelectMultipleField(_l("Skills trained"), coerce=int)
     default_capacity = IntegerField(
         _l("Default capacity"), default=8,
-        validators=[DataRequired(_l("Enter the number of places.")),
+        validators=[InputRequired(_l("Enter the number of places.")),
                     NumberRange(1, 200, _l("The capacity must be between 1 and 200."))],
         invalid_value_message=_l("Enter a whole number."),
     )
     default_duration_minutes = IntegerField(
         _l("Default duration (minutes)"), default=120,
-        validators=[DataRequired(_l("Enter the duration in minutes.")),
+        validators=[InputRequired(_l("Enter the duration in minutes.")),
                     NumberRange(5, 1440, _l("The duration must be between 5 and 1440 minutes."))],
         invalid_value_message=_l("Enter a whole number."),
     )
