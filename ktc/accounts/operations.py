@@ -82,12 +82,12 @@ def create_user(email, role, name=None, password=None, unit_ids=(), participant=
         user.password_hash = hash_password(password)
     if participant is not None:
         user.participant = participant
+    db.session.add(user)  # before the units, so that loading them cannot autoflush a half-linked user
     for unit_id in unit_ids:
         unit = db.session.get(Unit, unit_id)
         if unit is None:
             raise ValidationError(_l("Unknown unit: %(unit)s"), field="units", unit=unit_id)
         user.units.append(unit)
-    db.session.add(user)
     _flush_user()
     return user
 
