@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from ktc import policy
 from ktc.accounts.models import User
-from ktc.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from ktc.errors import Conflict, ImportFailed, NotFound, PermissionDenied, ValidationError
 from ktc.extensions import db
 from ktc.organisations import csvimport
 from ktc.organisations.models import SIDES, Organisation, Participant, Unit
@@ -306,8 +306,6 @@ class ImportResult:
 
 def import_staff(actor, content):
     """Import every row of a staff CSV, or nothing: raises ImportFailed if any row is bad."""
-    from ktc.errors import ImportFailed
-
     preview = preview_staff_import(actor, content)
     if not preview.ok:
         errors = preview.row_errors()

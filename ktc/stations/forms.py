@@ -59,8 +59,11 @@ class CentreForm(FlaskForm):
 
     def hours(self):
         """{weekday: (opens, closes) or None when closed}."""
-        return {wd: None if self[f"day{wd}_closed"].data else (self[f"day{wd}_opens"].data, self[f"day{wd}_closes"].data)
-                for wd in WEEKDAYS}
+        hours = {}
+        for wd in WEEKDAYS:
+            closed = self[f"day{wd}_closed"].data
+            hours[wd] = None if closed else (self[f"day{wd}_opens"].data, self[f"day{wd}_closes"].data)
+        return hours
 
     @staticmethod
     def data_from(centre):

@@ -143,7 +143,9 @@ def _check_station(centre, name, numbers, exclude_id=None):
 
 def _skills(skill_ids):
     ids = set(skill_ids or ())
-    skills = db.session.execute(select(Skill).where(Skill.id.in_(ids)).order_by(Skill.code)).scalars().all() if ids else []
+    if not ids:
+        return []
+    skills = db.session.execute(select(Skill).where(Skill.id.in_(ids)).order_by(Skill.code)).scalars().all()
     if len(skills) != len(ids):
         raise ValidationError(_l("Choose skills from the catalogue."), field="skill_ids")
     return skills

@@ -57,7 +57,8 @@ def test_preview_then_confirm_imports_and_updates(client, make, setup):
 
 def test_english_headers_and_commas_are_accepted(client, make, setup):
     make.set_login(client, setup["admin"])
-    text = "Name,Email,Profession,Organisation,Unit,Active\nPer Persson,per@example.org,,Region Östergötland,Avdelning 12,yes\n"
+    text = ("Name,Email,Profession,Organisation,Unit,Active\n"
+            "Per Persson,per@example.org,,Region Östergötland,Avdelning 12,yes\n")
     response = _upload(client, text)
     client.post(response.headers["Location"])
     assert db.session.query(Participant).filter_by(email="per@example.org").one().name == "Per Persson"
@@ -143,7 +144,8 @@ def test_manager_cannot_take_over_someone_in_another_unit_by_email(client, make,
     make.set_login(client, setup["boss"])
     location = _upload(client, "namn;e-post;organisation;enhet\nÖvertagen;reg@example.org;Norrköpings kommun;"
                                "Hemtjänst Väst\n").headers["Location"]
-    assert "E-postadressen tillhör någon i en enhet som du inte är chef för." in client.get(location).get_data(as_text=True)
+    page = client.get(location).get_data(as_text=True)
+    assert "E-postadressen tillhör någon i en enhet som du inte är chef för." in page
     db.session.rollback()
     client.post(location)
     assert db.session.query(Participant).filter_by(email="reg@example.org").one().name == "Regionens"
@@ -188,3 +190,19 @@ def test_export_can_be_imported_again(client, make, setup):
     db.session.rollback()
     assert client.post(location).status_code == 302
     assert db.session.query(Participant).count() == 1
+
+
+def test_confirm_needs_the_csrf_token(client, make, setup, app, monkeypatch):
+    import re
+
+    make.set_login(client, setup["admin"])
+    location = _upload(client, GOOD).headers["Location"]
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    page = client.get(location).get_data(as_text=True)
+    confirm_form = page.split('<div class="actions">')[-1]
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', confirm_form).group(1)
+    assert client.post(location).status_code == 400
+    assert db.session.query(Participant).count() == 1
+    db.session.rollback()
+    assert client.post(location, data={"csrf_token": token}).status_code == 302
+    assert db.session.query(Participant).count() == 2

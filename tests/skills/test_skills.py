@@ -35,8 +35,8 @@ def test_only_admins_reach_the_catalogue(client, make, world, role):
         assert client.get(url.format(**world)).status_code == expected, (url, role)
     if role == "admin":
         return
-    for url in ["/skills/new", "/skills/{skill}/edit", "/skills/professions/new", "/skills/professions/{profession}/edit",
-                "/skills/import", "/skills/import/whatever"]:
+    for url in ["/skills/new", "/skills/{skill}/edit", "/skills/professions/new",
+                "/skills/professions/{profession}/edit", "/skills/import", "/skills/import/whatever"]:
         response = client.post(url.format(**world), data={"code": "X", "name": "Intrång"})
         assert response.status_code == expected, (url, role)
     db.session.rollback()
@@ -47,7 +47,7 @@ def test_only_admins_reach_the_catalogue(client, make, world, role):
 def test_create_and_edit_skill(client, make):
     make.set_login(client, make.user("admin").get_id())
     db.session.commit()
-    response = client.post("/skills/new", data={"code": "sår-01".replace("å", "a"), "name": "Sårvård",
+    response = client.post("/skills/new", data={"code": "sar-01", "name": "Sårvård",
                                                 "category": "Omvårdnad", "description": "Rena och lägga om sår.",
                                                 "refresh_months": "", "active": "y"})
     assert response.status_code == 302
@@ -55,7 +55,8 @@ def test_create_and_edit_skill(client, make):
     assert (skill.code, skill.name, skill.refresh_months, skill.active) == ("SAR-01", "Sårvård", None, True)
     skill_id = skill.id
     db.session.rollback()
-    response = client.post(f"/skills/{skill_id}/edit", data={"code": "SAR-01", "name": "Sårvård", "refresh_months": "36"})
+    response = client.post(f"/skills/{skill_id}/edit",
+                           data={"code": "SAR-01", "name": "Sårvård", "refresh_months": "36"})
     assert response.status_code == 302
     skill = db.session.get(Skill, skill_id)
     assert (skill.refresh_months, skill.active) == (36, False)
@@ -150,7 +151,7 @@ def test_import_creates_and_updates_by_code(client, make):
 
 
 def test_export_round_trips_swedish_letters(client, make):
-    make.skill(code="SÅR-01".replace("Å", "A"), name="Sårvård för äldre", category="Omvårdnad", refresh_months=None,
+    make.skill(code="SAR-01", name="Sårvård för äldre", category="Omvårdnad", refresh_months=None,
                description="Rengöring; omläggning")
     make.set_login(client, make.user("admin").get_id())
     db.session.commit()
