@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ktc import policy
 from ktc.accounts.models import User
 from ktc.csvutil import csv_response
-from ktc.errors import DomainError, ImportFailed
+from ktc.errors import DomainError
 from ktc.extensions import db
 from ktc.organisations import bp, csvimport
 from ktc.organisations import operations as ops
@@ -262,7 +262,7 @@ def import_participants_preview(upload_id):
             result = ops.import_staff(current_user, upload.content)
             csvimport.discard_upload(upload)
             db.session.commit()
-        except ImportFailed as exc:
+        except DomainError as exc:  # ImportFailed, or a Conflict from a concurrent import
             db.session.rollback()
             flash(str(exc), "error")
             status = 422

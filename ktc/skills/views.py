@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from ktc import policy
 from ktc.csvutil import csv_response
-from ktc.errors import DomainError, ImportFailed
+from ktc.errors import DomainError
 from ktc.extensions import db
 from ktc.organisations import csvimport
 from ktc.organisations.forms import ConfirmForm, ImportForm, options, show_error
@@ -110,7 +110,7 @@ def import_preview(upload_id):
             result = ops.import_skills(upload.content)
             csvimport.discard_upload(upload)
             db.session.commit()
-        except ImportFailed as exc:
+        except DomainError as exc:  # ImportFailed, or a Conflict from a concurrent import
             db.session.rollback()
             flash(str(exc), "error")
             status = 422

@@ -5,7 +5,7 @@ from ktc.accounts.models import User
 from ktc.accounts.operations import verify_password
 from ktc.extensions import db
 
-ROLES = ("anonymous", "admin", "manager_a", "instructor", "participant", "network")
+ROLES = ("anonymous", "admin", "manager_a", "manager_b", "instructor", "participant", "network")
 
 
 @pytest.fixture

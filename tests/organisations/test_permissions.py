@@ -83,3 +83,14 @@ def test_staff_list_shows_only_own_units_to_a_manager(client, world, make):
     assert "Anna Andersson" in client.get("/organisations/participants").get_data(as_text=True)
     make.set_login(client, world["cookies"]["admin"])
     assert "Anna Andersson" in client.get("/organisations/participants").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_import_preview_route_per_role(client, world, make, role):
+    """Unknown or foreign upload ids are not found for those who may import; the rest are refused."""
+    make.set_login(client, world["cookies"][role])
+    expected = {"anonymous": 302, "admin": 404, "manager_a": 404, "manager_b": 404}.get(role, 403)
+    assert client.get("/organisations/participants/import/no-such-upload").status_code == expected
+    assert client.post("/organisations/participants/import/no-such-upload").status_code == expected
+    upload = client.post("/organisations/participants/import", data={}, content_type="multipart/form-data")
+    assert upload.status_code == {"anonymous": 302, "admin": 422, "manager_a": 422, "manager_b": 422}.get(role, 403)

@@ -7,7 +7,7 @@ import pytest
 from ktc.extensions import db
 from ktc.skills.models import Profession, Skill
 
-ROLES = ("anonymous", "admin", "manager_a", "instructor", "participant", "network")
+ROLES = ("anonymous", "admin", "manager_a", "manager_b", "instructor", "participant", "network")
 
 
 @pytest.fixture

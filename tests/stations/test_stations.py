@@ -6,7 +6,7 @@ import pytest
 from ktc.extensions import db
 from ktc.stations.models import Centre, ClosedDay, Station
 
-ROLES = ("anonymous", "admin", "manager_a", "instructor", "participant", "network")
+ROLES = ("anonymous", "admin", "manager_a", "manager_b", "instructor", "participant", "network")
 
 
 @pytest.fixture
