@@ -111,3 +111,29 @@ def can_download_session_ics(user, session):
 
 def can_manage_outbox(user):
     return is_admin(user)
+
+
+# --- organisations, skills, stations and user administration (admin screens) ---
+
+def can_manage_organisations(user):
+    """Organisations and units, with their managers: KTC staff only."""
+    return is_admin(user)
+
+
+def can_list_staff(user):
+    """Staff lists: admins see everyone, managers the people in the units they manage."""
+    return has_role(user, "admin", "manager")
+
+
+def can_manage_catalogue(user):
+    """The skills catalogue and the professions' required skills."""
+    return is_admin(user)
+
+
+def can_manage_centres(user):
+    """Centres, opening hours, closed days and stations."""
+    return is_admin(user)
+
+
+def can_manage_users(user):
+    return is_admin(user)

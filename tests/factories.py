@@ -220,3 +220,36 @@ def skill_record(participant_, skill_, outcome="demonstrated", valid_until=None,
     db.session.add(obj)
     db.session.flush()
     return obj
+
+# --- admin screens (organisations, skills, stations, users) ---
+
+def cast(unit_a=None, unit_b=None):
+    """One user per role for permission walks: a manager of unit A and one of unit B.
+
+    Returns (users, unit_a, unit_b); users maps admin, manager_a, manager_b, instructor,
+    participant (a person in unit A with a login) and network to User rows.
+    """
+    a = unit_a or unit(name=f"Enhet A{n()}")
+    b = unit_b or unit(name=f"Enhet B{n()}")
+    users = {
+        "admin": user("admin"),
+        "manager_a": manager(a),
+        "manager_b": manager(b),
+        "instructor": user("instructor"),
+        "participant": participant_user(participant(a)),
+        "network": user("network"),
+    }
+    return users, a, b
+
+
+def set_login(client, cookie_id):
+    """Log the test client in with a user's cookie id (read it with user.get_id() before committing).
+
+    Reading ORM attributes after a commit opens a transaction in the test's own session, which on
+    SQLite would hold the write lock that the next POST request needs.
+    """
+    with client.session_transaction() as sess:
+        sess.clear()
+        if cookie_id is not None:
+            sess["_user_id"] = cookie_id
+            sess["_fresh"] = True

@@ -76,19 +76,93 @@ def create_user(email, role, name=None, password=None, unit_ids=(), participant=
         raise Conflict(_l("A user with that e-mail address already exists."), field="email")
     if password is not None and len(password) < 10:
         raise ValidationError(_l("The password must be at least 10 characters long."), field="password")
-    user = User(email=email, role=role, name=name or email.split("@")[0], locale=locale)
+    _check_participant_free(participant)
+    user = User(email=email, role=role, name=(name or "").strip() or email.split("@")[0], locale=locale)
     if password:
         user.password_hash = hash_password(password)
     if participant is not None:
         user.participant = participant
+    db.session.add(user)  # before the units, so that loading them cannot autoflush a half-linked user
     for unit_id in unit_ids:
         unit = db.session.get(Unit, unit_id)
         if unit is None:
             raise ValidationError(_l("Unknown unit: %(unit)s"), field="units", unit=unit_id)
         user.units.append(unit)
-    db.session.add(user)
-    db.session.flush()
+    _flush_user()
     return user
+
+
+def _flush_user():
+    """Flush; a concurrent insert of the same e-mail or participant link becomes a Conflict."""
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        raise Conflict(_l("A user with that e-mail address already exists."), field="email") from exc
+
+
+def _check_participant_free(participant, user=None):
+    if participant is None:
+        return
+    stmt = select(User.id).where(User.participant_id == participant.id)
+    if user is not None:
+        stmt = stmt.where(User.id != user.id)
+    if db.session.execute(stmt).first() is not None:
+        raise Conflict(_l("That staff record already has a login."), field="participant_id")
+
+
+def _units_by_id(unit_ids):
+    from ktc.organisations.models import Unit
+
+    ids = set(unit_ids or ())
+    units = db.session.execute(select(Unit).where(Unit.id.in_(ids))).scalars().all() if ids else []
+    if len(units) != len(ids):
+        raise ValidationError(_l("Choose units from the list."), field="unit_ids")
+    return units
+
+
+def update_user(actor, user, email, name, role, unit_ids=(), participant=None):
+    """Edit a user. Units apply to managers and the staff record to participants only."""
+    email = normalise_email(email)
+    if role not in ROLES:
+        raise ValidationError(_l("Unknown role: %(role)s"), field="role", role=role)
+    if actor is not None and actor.id == user.id and role != user.role:
+        raise ValidationError(_l("You cannot change your own role."), field="role")
+    if "@" not in email:
+        raise ValidationError(_l("Enter a valid e-mail address."), field="email")
+    other = user_by_email(email)
+    if other is not None and other.id != user.id:
+        raise Conflict(_l("A user with that e-mail address already exists."), field="email")
+    participant = participant if role == "participant" else None
+    _check_participant_free(participant, user)
+    user.email, user.name, user.role = email, (name or "").strip() or user.name, role
+    user.units = _units_by_id(unit_ids) if role == "manager" else []
+    user.participant = participant
+    _flush_user()
+    return user
+
+
+def deactivate_user_as(actor, user):
+    """An admin deactivates another user (never themselves: someone must be left to undo it)."""
+    if actor.id == user.id:
+        raise ValidationError(_l("You cannot deactivate your own account."))
+    deactivate_user(user)
+
+
+def activate_user(user):
+    user.active = True
+
+
+def list_users(role=None, active=None):
+    from sqlalchemy.orm import selectinload
+
+    stmt = select(User).options(selectinload(User.units), selectinload(User.participant)).order_by(User.name, User.id)
+    if role:
+        stmt = stmt.where(User.role == role)
+    if active is not None:
+        stmt = stmt.where(User.active.is_(active))
+    return db.session.execute(stmt).scalars().all()
 
 
 def recent_failures(email):
@@ -122,6 +196,7 @@ def set_password(user, password):
 
 
 def deactivate_user(user):
+    """Block the user from logging in and end every session they have (the cookie nonce rotates)."""
     user.active = False
     user.rotate_login_nonce()
 

@@ -1,5 +1,5 @@
 """Organisations (municipalities and regions), their units and the staff in them."""
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ktc.accounts.models import unit_managers
@@ -60,3 +60,20 @@ class Participant(db.Model):
     @property
     def side(self):
         return self.unit.organisation.side
+
+
+class CsvUpload(db.Model):
+    """An uploaded CSV file kept server-side between its preview and the confirmed import.
+
+    The confirm step re-reads and re-checks this stored copy, so nothing the browser sends back
+    after the preview is trusted.
+    """
+
+    __tablename__ = "csv_uploads"
+
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    content: Mapped[str] = mapped_column(Text)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 4fe08fb8b364
+Revision ID: a5462b123952
 Revises: 
-Create Date: 2026-11-29 22:39:02.270802
+Create Date: 2026-11-29 22:42:03.100963
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '4fe08fb8b364'
+revision = 'a5462b123952'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -254,6 +254,20 @@ def upgrade():
     with op.batch_alter_table('calendar_feeds', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_calendar_feeds_owner_user_id'), ['owner_user_id'], unique=False)
 
+    op.create_table('csv_uploads',
+    sa.Column('id', sa.String(length=43), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('content', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_csv_uploads_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_csv_uploads'))
+    )
+    with op.batch_alter_table('csv_uploads', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_csv_uploads_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_csv_uploads_user_id'), ['user_id'], unique=False)
+
     op.create_table('password_resets',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -476,6 +490,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_password_resets_user_id'))
 
     op.drop_table('password_resets')
+    with op.batch_alter_table('csv_uploads', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_csv_uploads_user_id'))
+        batch_op.drop_index(batch_op.f('ix_csv_uploads_created_at'))
+
+    op.drop_table('csv_uploads')
     with op.batch_alter_table('calendar_feeds', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_calendar_feeds_owner_user_id'))
 

@@ -1,0 +1,163 @@
+"""The admin's user management: list, create, edit, deactivate, set a password."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ktc import policy
+from ktc.accounts import bp
+from ktc.accounts import operations as ops
+from ktc.accounts.admin_forms import ROLE_LABELS, NewUserForm, SetPasswordForm, UserFilterForm, UserForm
+from ktc.accounts.models import User
+from ktc.csvutil import csv_response
+from ktc.errors import DomainError
+from ktc.extensions import db
+from ktc.organisations.forms import options, show_error
+from ktc.organisations.models import Organisation, Participant, Unit
+
+
+def require(allowed):
+    if not allowed:
+        abort(403)
+
+
+def _user(user_id):
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/users")
+@login_required
+def users():
+    require(policy.can_manage_users(current_user))
+    form = UserFilterForm(request.args)
+    active = {"1": True, "0": False}.get(form.status.data)
+    items = ops.list_users(role=form.role.data or None, active=active)
+    if request.args.get("format") == "csv":
+        return csv_response(
+            "anvandare.csv",
+            [_("Name"), _("E-mail"), _("Role"), _("Units managed"), _("Staff record"), _("Active"), _("Last login")],
+            [[u.name, u.email, str(ROLE_LABELS.get(u.role, u.role)), ", ".join(x.name for x in u.units),
+              u.participant.name if u.participant else "", _("yes") if u.active else _("no"),
+              u.last_login_at.isoformat() if u.last_login_at else ""] for u in items],
+        )
+    export_args = {k: v for k, v in request.args.items() if k != "format" and v}
+    return render_template("accounts/users.html", users=items, form=form, roles=ROLE_LABELS, export_args=export_args)
+
+
+def _fill_choices(form, user):
+    units = db.session.execute(
+        select(Unit).join(Unit.organisation).options(selectinload(Unit.organisation))
+        .order_by(Organisation.name, Unit.name)
+    ).scalars().all()
+    form.unit_ids.choices = options([(u.id, f"{u.organisation.name} – {u.name}") for u in units])
+    linked = select(User.participant_id).where(User.participant_id.is_not(None))
+    if user is not None:
+        linked = linked.where(User.id != user.id)
+    people = db.session.execute(
+        select(Participant).options(selectinload(Participant.unit))
+        .where(Participant.id.not_in(linked), Participant.anonymised_at.is_(None))
+        .order_by(Participant.name)
+    ).scalars().all()
+    form.participant_id.choices = options(
+        [(0, _("– No staff record –"))] + [(p.id, f"{p.name} ({p.email or '–'}), {p.unit.name}") for p in people]
+    )
+    if request.method == "GET" and user is not None:
+        form.unit_ids.data = [u.id for u in user.units]
+        form.participant_id.data = user.participant_id or 0
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@login_required
+def create_user():
+    require(policy.can_manage_users(current_user))
+    form = NewUserForm()
+    _fill_choices(form, None)
+    if form.validate_on_submit():
+        role = form.role.data
+        participant = db.session.get(Participant, form.participant_id.data) if form.participant_id.data else None
+        try:
+            user = ops.create_user(
+                form.email.data, role, name=form.name.data, password=form.password.data or None,
+                unit_ids=form.unit_ids.data if role == "manager" else (),
+                participant=participant if role == "participant" else None,
+            )
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc)
+        else:
+            flash(_("The user %(email)s has been created.", email=user.email), "success")
+            return redirect(url_for("accounts.users"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/user_form.html", form=form, user=None), status
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_user(user_id):
+    require(policy.can_manage_users(current_user))
+    user = _user(user_id)
+    form = UserForm(obj=user)
+    _fill_choices(form, user)
+    if form.validate_on_submit():
+        participant = db.session.get(Participant, form.participant_id.data) if form.participant_id.data else None
+        try:
+            ops.update_user(current_user, user, form.email.data, form.name.data, form.role.data,
+                            form.unit_ids.data, participant)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc)
+        else:
+            flash(_("%(name)s has been saved.", name=user.name), "success")
+            return redirect(url_for("accounts.users"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/user_form.html", form=form, user=user, password_form=SetPasswordForm()), status
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@login_required
+def set_user_password(user_id):
+    require(policy.can_manage_users(current_user))
+    user = _user(user_id)
+    password_form = SetPasswordForm()
+    if password_form.validate_on_submit():
+        try:
+            ops.set_password(user, password_form.password.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(password_form, exc)
+        else:
+            flash(_("The password for %(name)s has been set. Their other sessions have been logged out.",
+                    name=user.name), "success")
+            return redirect(url_for("accounts.edit_user", user_id=user.id))
+    form = UserForm(obj=user, formdata=None)
+    _fill_choices(form, user)
+    return render_template("accounts/user_form.html", form=form, user=user, password_form=password_form), 422
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@login_required
+def deactivate_user(user_id):
+    require(policy.can_manage_users(current_user))
+    user = _user(user_id)
+    ops.deactivate_user_as(current_user, user)
+    db.session.commit()
+    flash(_("%(name)s has been deactivated and logged out.", name=user.name), "success")
+    return redirect(url_for("accounts.users"))
+
+
+@bp.route("/users/<int:user_id>/activate", methods=["POST"])
+@login_required
+def activate_user(user_id):
+    require(policy.can_manage_users(current_user))
+    user = _user(user_id)
+    ops.activate_user(user)
+    db.session.commit()
+    flash(_("%(name)s can log in again.", name=user.name), "success")
+    return redirect(url_for("accounts.users"))

@@ -1,0 +1,277 @@
+"""Screens for organisations and units (admin) and staff lists (admin and unit managers)."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ktc import policy
+from ktc.accounts.models import User
+from ktc.csvutil import csv_response
+from ktc.errors import DomainError
+from ktc.extensions import db
+from ktc.organisations import bp, csvimport
+from ktc.organisations import operations as ops
+from ktc.organisations.forms import (
+    ConfirmForm,
+    ImportForm,
+    OrganisationForm,
+    ParticipantForm,
+    StaffFilterForm,
+    UnitForm,
+    options,
+    show_error,
+)
+from ktc.organisations.models import Organisation, Unit
+from ktc.skills.models import Profession
+
+
+def require(allowed):
+    if not allowed:
+        abort(403)
+
+
+def yes_no(value):
+    return _("yes") if value else _("no")
+
+
+def _get(model, object_id):
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+# --- organisations and units ------------------------------------------------------------------
+
+@bp.route("/")
+@login_required
+def index():
+    require(policy.can_manage_organisations(current_user))
+    organisations = ops.list_organisations()
+    if request.args.get("format") == "csv":
+        rows = []
+        for org in organisations:
+            side = _("Municipality") if org.side == "municipal" else _("Region")
+            for unit in org.units or [None]:
+                managers = ", ".join(f"{m.name} <{m.email}>" for m in unit.managers) if unit else ""
+                rows.append([org.name, side, org.org_number, unit.name if unit else "", managers])
+        return csv_response(
+            "organisationer.csv",
+            [_("Organisation"), _("Side"), _("Organisation number"), _("Unit"), _("Unit managers")],
+            rows,
+        )
+    return render_template("organisations/index.html", organisations=organisations)
+
+
+def _organisation_form(org):
+    form = OrganisationForm(obj=org)
+    if form.validate_on_submit():
+        try:
+            if org is None:
+                org = ops.create_organisation(form.name.data, form.side.data, form.org_number.data)
+            else:
+                ops.update_organisation(org, form.name.data, form.side.data, form.org_number.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc)
+        else:
+            flash(_("%(name)s has been saved.", name=org.name), "success")
+            return redirect(url_for("organisations.index"))
+    status = 422 if form.errors else 200
+    return render_template("organisations/organisation_form.html", form=form, organisation=org), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    require(policy.can_manage_organisations(current_user))
+    return _organisation_form(None)
+
+
+@bp.route("/<int:org_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(org_id):
+    require(policy.can_manage_organisations(current_user))
+    return _organisation_form(_get(Organisation, org_id))
+
+
+def _unit_form(org, unit):
+    form = UnitForm(obj=unit)
+    managers = db.session.execute(
+        select(User).where(User.role == "manager").order_by(User.name)
+    ).scalars().all()
+    form.manager_ids.choices = options(
+        [(m.id, f"{m.name} ({m.email})") for m in managers if m.active or (unit and m in unit.managers)]
+    )
+    if request.method == "GET" and unit is not None:
+        form.manager_ids.data = [m.id for m in unit.managers]
+    if form.validate_on_submit():
+        try:
+            if unit is None:
+                unit = ops.create_unit(org, form.name.data, form.manager_ids.data)
+            else:
+                ops.update_unit(unit, form.name.data, form.manager_ids.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc)
+        else:
+            flash(_("%(name)s has been saved.", name=unit.name), "success")
+            return redirect(url_for("organisations.index"))
+    status = 422 if form.errors else 200
+    return render_template("organisations/unit_form.html", form=form, organisation=org, unit=unit), status
+
+
+@bp.route("/<int:org_id>/units/new", methods=["GET", "POST"])
+@login_required
+def create_unit(org_id):
+    require(policy.can_manage_organisations(current_user))
+    return _unit_form(_get(Organisation, org_id), None)
+
+
+@bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_unit(unit_id):
+    require(policy.can_manage_organisations(current_user))
+    unit = _get(Unit, unit_id)
+    return _unit_form(unit.organisation, unit)
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+def _unit_label(unit):
+    return f"{unit.organisation.name} – {unit.name}"
+
+
+def _professions():
+    return db.session.execute(select(Profession).order_by(Profession.name)).scalars().all()
+
+
+@bp.route("/participants")
+@login_required
+def participants():
+    require(policy.can_list_staff(current_user))
+    units = ops.manageable_units(current_user)
+    professions = _professions()
+    form = StaffFilterForm(request.args)
+    form.unit.choices = options([("", _("All"))] + [(str(u.id), _unit_label(u)) for u in units])
+    form.profession.choices = options([("", _("All"))] + [(str(p.id), p.name) for p in professions])
+    is_admin = policy.is_admin(current_user)
+    if is_admin:
+        orgs = db.session.execute(select(Organisation).order_by(Organisation.name)).scalars().all()
+        form.organisation.choices = options([("", _("All"))] + [(str(o.id), o.name) for o in orgs])
+    else:
+        del form.organisation
+    filters = ops.StaffFilter(
+        organisation_id=form.organisation.data if is_admin else None,
+        unit_id=form.unit.data,
+        profession_id=form.profession.data,
+        active={"1": True, "0": False}.get(form.active.data),
+        q=(form.q.data or "").strip(),
+    )
+    people = ops.list_participants(current_user, filters)
+    if request.args.get("format") == "csv":
+        return csv_response(
+            "personal.csv",
+            [_("Name"), _("E-mail"), _("Profession"), _("Organisation"), _("Unit"), _("Active")],
+            [[p.name, p.email, p.profession.name if p.profession else "", p.unit.organisation.name, p.unit.name,
+              yes_no(p.active)] for p in people],
+        )
+    export_args = {k: v for k, v in request.args.items() if k != "format" and v}
+    return render_template(
+        "organisations/participants.html", people=people, form=form, export_args=export_args,
+        filtered=bool(export_args),
+    )
+
+
+def _participant_form(participant):
+    form = ParticipantForm(obj=participant)
+    units = ops.manageable_units(current_user)
+    form.unit_id.choices = options([(u.id, _unit_label(u)) for u in units])
+    form.profession_id.choices = options([(0, _("– No profession –"))] + [(p.id, p.name) for p in _professions()])
+    if request.method == "GET" and participant is not None:
+        form.profession_id.data = participant.profession_id or 0
+    if form.validate_on_submit():
+        unit = db.session.get(Unit, form.unit_id.data)
+        profession = db.session.get(Profession, form.profession_id.data) if form.profession_id.data else None
+        try:
+            if participant is None:
+                participant = ops.create_participant(
+                    current_user, form.name.data, form.email.data, unit, profession, form.active.data
+                )
+            else:
+                ops.update_participant(
+                    current_user, participant, form.name.data, form.email.data, unit, profession, form.active.data
+                )
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc)
+        else:
+            flash(_("%(name)s has been saved.", name=participant.name), "success")
+            return redirect(url_for("organisations.participants"))
+    status = 422 if form.errors else 200
+    return render_template("organisations/participant_form.html", form=form, participant=participant), status
+
+
+@bp.route("/participants/new", methods=["GET", "POST"])
+@login_required
+def create_participant():
+    require(policy.can_list_staff(current_user))
+    return _participant_form(None)
+
+
+@bp.route("/participants/<int:participant_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_participant(participant_id):
+    require(policy.can_list_staff(current_user))
+    return _participant_form(ops.get_participant_for(current_user, participant_id))
+
+
+# --- staff import -----------------------------------------------------------------------------
+
+@bp.route("/participants/import", methods=["GET", "POST"])
+@login_required
+def import_participants():
+    require(policy.can_list_staff(current_user))
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            stored = csvimport.store_upload(current_user, ops.STAFF_IMPORT, upload.filename, upload.read())
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc)
+        else:
+            return redirect(url_for("organisations.import_participants_preview", upload_id=stored.id))
+    status = 422 if form.errors else 200
+    return render_template("organisations/import.html", form=form), status
+
+
+@bp.route("/participants/import/<upload_id>", methods=["GET", "POST"])
+@login_required
+def import_participants_preview(upload_id):
+    require(policy.can_list_staff(current_user))
+    upload = csvimport.get_upload(current_user, ops.STAFF_IMPORT, upload_id)
+    form = ConfirmForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            result = ops.import_staff(current_user, upload.content)
+            csvimport.discard_upload(upload)
+            db.session.commit()
+        except DomainError as exc:  # ImportFailed, or a Conflict from a concurrent import
+            db.session.rollback()
+            flash(str(exc), "error")
+            status = 422
+        else:
+            flash(_("Import done: %(created)s added, %(updated)s updated.", created=result.created,
+                    updated=result.updated), "success")
+            return redirect(url_for("organisations.participants"))
+    preview = ops.preview_staff_import(current_user, upload.content)
+    return render_template(
+        "organisations/import_preview.html", preview=preview, upload=upload, form=form,
+        upload_url=url_for("organisations.import_participants"),
+    ), status
