@@ -230,7 +230,8 @@ PARTICIPANT_LOGINS = ["Sara Johansson", "Hanna Lindberg", "Pernilla Åström", "
 
 MIXED = {"min_per_side": 2, "release_before_hours": 72}
 
-# Upcoming single sessions. `day` counts working days (Mon–Fri, not a closed day) from today.
+# Upcoming single sessions. `day` counts working days (Mon–Fri, not a holiday) from today; with the
+# holidays around Christmas the last one still falls within eight weeks.
 # bookings: (unit, how many, from which index in the unit's staff list), booked by the unit's manager.
 UPCOMING = [
     {"key": "news2-full", "station": "Bedömningsrummet", "day": 6, "start": time(8, 30), "minutes": 120,
@@ -253,9 +254,9 @@ UPCOMING = [
      "bookings": [("LSS-gruppbostaden Björkgatan", 3, 0), ("Boendestöd socialpsykiatri Vetlanda", 2, 0)]},
     {"key": "news2-later", "station": "Bedömningsrummet", "day": 25, "start": time(13, 0), "minutes": 120,
      "capacity": 6, "instructors": ["Maria Lindqvist"], "title": "", "bookings": []},
-    {"key": "sar-later", "station": "Sårvårdsstationen", "day": 33, "start": time(13, 0), "minutes": 120,
+    {"key": "sar-later", "station": "Sårvårdsstationen", "day": 29, "start": time(13, 0), "minutes": 120,
      "capacity": 6, "instructors": ["Fatima Haddad"], "title": "", "bookings": []},
-    {"key": "kad-later", "station": "Katetersalen", "day": 37, "start": time(8, 0), "minutes": 120,
+    {"key": "kad-later", "station": "Katetersalen", "day": 32, "start": time(8, 0), "minutes": 120,
      "capacity": 6, "instructors": ["Fatima Haddad"], "title": "",
      "bookings": [("Hemsjukvården Jönköping öster", 2, 4)]},
 ]
@@ -269,7 +270,7 @@ CANCELLED = {"key": "cancelled", "station": "Förflyttningsstudion", "day": 7, "
 # Weekly series: station, first working day on the given weekday at least `after` working days ahead.
 SERIES = [
     {"key": "hlr-tuesdays", "station": "HLR-rummet", "weekday": 1, "after": 2, "start": time(13, 0),
-     "end": time(14, 30), "occurrences": 8, "capacity": 8, "instructors": ["Johan Ek"],
+     "end": time(14, 30), "occurrences": 7, "capacity": 8, "instructors": ["Johan Ek"],
      "title": "HLR vuxen – veckopass",
      "bookings": [  # per occurrence index
          (0, [("Hemtjänst Råslätt", 3, 5), ("Vårdcentralen Bra Liv Nässjö", 3, 0)]),
@@ -306,7 +307,7 @@ PAST = [
      "capacity": 8, "instructors": ["Johan Ek"],
      "attendees": [("Hemtjänst Värnamo centrum", 4, 0), ("Geriatrisk avdelning 51, Länssjukhuset Ryhov", 2, 4)],
      "no_show": 0, "unanswered": 2},
-    {"key": "lkm-past", "station": "Läkemedelsrummet", "day": -27, "start": time(8, 30), "minutes": 120,
+    {"key": "lkm-past", "station": "Läkemedelsrummet", "day": -24, "start": time(8, 30), "minutes": 120,
      "capacity": 8, "instructors": ["Maria Lindqvist"],
      "attendees": [("Boendestöd socialpsykiatri Vetlanda", 3, 0), ("LSS-gruppbostaden Björkgatan", 2, 0),
                    ("Vårdcentralen Bra Liv Nässjö", 2, 4)],

@@ -325,21 +325,29 @@ def _load_users(demo):
 
 def _load_staff(demo):
     domains = {u: o["domain"] for o in data.ORGANISATIONS for u in o["units"]}
+    wanted = {
+        f"{email_local_part(name)}@{domains[unit_name]}": (unit_name, name, profession)
+        for unit_name, people in data.STAFF.items()
+        for name, profession in people
+    }
+    # One query for everyone already there, one flush for the newcomers.
+    found = {
+        p.email: p
+        for p in db.session.execute(select(Participant).where(Participant.email.in_(list(wanted)))).scalars()
+    }
+    for email, (unit_name, name, profession) in wanted.items():
+        participant = found.get(email)
+        if participant is None:
+            participant = Participant(
+                name=name, email=email, unit=demo.units[unit_name], profession=demo.professions[profession]
+            )
+            db.session.add(participant)
+        demo.staff.setdefault(unit_name, []).append(participant)
+    db.session.flush()
     for unit_name, people in data.STAFF.items():
-        unit = demo.units[unit_name]
-        demo.staff[unit_name] = []
-        for name, profession in people:
-            email = f"{email_local_part(name)}@{domains[unit_name]}"
-            participant = _one(Participant, email=email)
-            if participant is None:
-                participant = Participant(
-                    name=name, email=email, unit=unit, profession=demo.professions[profession]
-                )
-                db.session.add(participant)
-                db.session.flush()
-            demo.staff[unit_name].append(participant)
+        for participant, (name, _profession) in zip(demo.staff[unit_name], people):
             if name in data.PARTICIPANT_LOGINS:
-                _user(demo, email, "participant", name, participant=participant)
+                _user(demo, participant.email, "participant", name, participant=participant)
 
 
 def _people(demo, picks):
