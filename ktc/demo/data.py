@@ -75,7 +75,7 @@ SKILLS = [
     ("SAR", "Sårvård och omläggning", "Sår och hud",
      "Bedömning och omläggning av bensår och operationssår, val av förband, rena och sterila moment.", 24),
     ("TRYCK", "Trycksårsprevention", "Sår och hud",
-     "Riskbedömning (Norton/RiskAssessment Pressure Ulcer), hudinspektion, lägesändring och tryckavlastning.", 24),
+     "Riskbedömning (modifierad Norton eller RAPS), hudinspektion, lägesändring och tryckavlastning.", 24),
     ("HLR-V", "HLR vuxen med hjärtstartare", "Akut omhändertagande",
      "Hjärt-lungräddning på vuxen enligt Svenska rådet för hjärt-lungräddning, med halvautomatisk hjärtstartare.", 12),
     ("LKM", "Läkemedelshantering och delegering", "Läkemedel",

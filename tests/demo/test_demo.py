@@ -26,7 +26,7 @@ from ktc.records.models import SkillRecord
 from ktc.sessions.models import Series, Session
 from ktc.sessions.operations import side_balance
 from ktc.skills.models import Profession, Skill
-from ktc.stations.models import Centre, ClosedDay, Station
+from ktc.stations.models import Centre, Station
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 PASSWORD = "demo-password-for-tests"
@@ -81,7 +81,8 @@ def check_people_organisations_and_roles():
     orgs = all_rows(Organisation)
     assert [o.name for o in orgs if o.side == "regional"] == ["Region Jönköpings län"]
     municipalities = {o.name for o in orgs if o.side == "municipal"}
-    assert {"Jönköpings kommun", "Värnamo kommun", "Nässjö kommun", "Vetlanda kommun", "Gislaveds kommun"} <= municipalities
+    assert {"Jönköpings kommun", "Värnamo kommun", "Nässjö kommun", "Vetlanda kommun",
+            "Gislaveds kommun"} <= municipalities
     assert len(all_rows(Unit)) >= 15
 
     users = all_rows(User)
@@ -154,12 +155,13 @@ def check_sessions_show_every_booking_situation():
     assert len(scheduled) >= 15
 
     series = all_rows(Series)
-    assert any(len(x.sessions) >= 4 and {local_day(s.start_at).weekday() for s in x.sessions} == {x.first_date.weekday()}
-               for x in series)
+    assert any(
+        len(x.sessions) >= 4 and {local_day(s.start_at).weekday() for s in x.sessions} == {x.first_date.weekday()}
+        for x in series
+    )
 
     full = [s for s in scheduled if s.seats_taken == s.capacity and any(b.status == "waitlisted" for b in s.bookings)]
     assert full
-    assert {s.station.name for s in full} == {"Bedömningsrummet"}
 
     balances = Counter(side_balance(s) for s in scheduled)
     assert balances["single"] >= 1 and balances["mixed"] >= 1 and balances["empty"] >= 1
@@ -170,7 +172,9 @@ def check_sessions_show_every_booking_situation():
     cancelled = [s for s in sessions if s.status == "cancelled"]
     assert len(cancelled) == 1 and cancelled[0].cancel_reason
     assert cancelled[0].bookings and all(b.status == "cancelled" for b in cancelled[0].bookings)
-    told = db.session.execute(select(OutboxMessage.recipient).where(OutboxMessage.kind == "session_cancelled")).scalars()
+    told = db.session.execute(
+        select(OutboxMessage.recipient).where(OutboxMessage.kind == "session_cancelled")
+    ).scalars()
     assert set(told) == {b.participant.email for b in cancelled[0].bookings}
 
 
