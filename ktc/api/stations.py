@@ -140,20 +140,20 @@ def create_station():
     fields = Fields(json_body())
     centre = fields.obj("centre_id", Centre, required=True)
     name = fields.string("name", required=True)
-    station = Station(
-        centre=centre,
-        name=name,
-        description=fields.string("description", max_length=5000, default=""),
-        default_capacity=fields.integer("default_capacity", minimum=1, maximum=500, default=8),
-        default_duration_minutes=fields.integer("default_duration_minutes", minimum=5, maximum=24 * 60, default=120),
-        changeover_minutes=fields.integer("changeover_minutes", minimum=0, maximum=8 * 60, default=15),
-        equipment_notes=fields.string("equipment_notes", max_length=5000, default=""),
-        active=fields.boolean("active", default=True),
-    )
+    values = {
+        "description": fields.string("description", max_length=5000, default=""),
+        "default_capacity": fields.integer("default_capacity", minimum=1, maximum=500, default=8),
+        "default_duration_minutes": fields.integer("default_duration_minutes", minimum=5, maximum=24 * 60,
+                                                   default=120),
+        "changeover_minutes": fields.integer("changeover_minutes", minimum=0, maximum=8 * 60, default=15),
+        "equipment_notes": fields.string("equipment_notes", max_length=5000, default=""),
+        "active": fields.boolean("active", default=True),
+    }
     skills = fields.objects("skill_ids", Skill) or []
     clash = select(Station.id).where(Station.centre_id == centre.id, Station.name == name)
     if db.session.execute(clash).first():
         raise Conflict(_("The centre already has a station with that name."), field="name")
+    station = Station(centre=centre, name=name, **values)
     station.skills = skills
     db.session.add(station)
     db.session.flush()
