@@ -9,13 +9,16 @@ from ktc.api import bp
 from ktc.api.schema import (
     BOOL, DATETIME, INT, NULLABLE_STR, STR, obj, operation, path_id, query, ref,
 )
-from ktc.api.sessions import SESSION_ID, _load_session, one_session_json
-from ktc.api.util import FieldError, Fields, commit, iso, json_body, ok, optional_json_body, query_fields, require
+from ktc.api.sessions import SESSION_ID
+from ktc.api.util import (
+    FieldError, Fields, commit, get_or_404, iso, json_body, ok, optional_json_body, query_fields, require,
+)
 from ktc.bookings.models import BOOKING_STATUSES, Booking
-from ktc.bookings.operations import book_team, cancel_booking
+from ktc.bookings.operations import book_team, cancel_booking, seat_summary
 from ktc.errors import NotFound
 from ktc.extensions import db
 from ktc.organisations.models import Participant, Unit
+from ktc.sessions.models import Session
 
 
 def booking_json(booking):
@@ -44,7 +47,7 @@ def booking_json(booking):
 @bp.post("/sessions/<int:session_id>/bookings")
 def book_session(session_id):
     require(policy.can_book(current_user))
-    session = _load_session(session_id)
+    session = get_or_404(Session, session_id)
     fields = Fields(json_body())
     ids = fields.id_list("participant_ids", required=True)
     if not ids:
@@ -68,9 +71,7 @@ def book_session(session_id):
     results = book_team(current_user, session, [found[pid] for pid in ids], all_or_nothing=all_or_nothing)
     commit()
     made = any(r.booking is not None for r in results)
-    session = _load_session(session_id)
-    return ok({"results": [r.as_dict() for r in results], "seats": one_session_json(session)["seats"]},
-              201 if made else 200)
+    return ok({"results": [r.as_dict() for r in results], "seats": seat_summary(session)}, 201 if made else 200)
 
 
 def _load_booking(booking_id):
