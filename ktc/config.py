@@ -67,6 +67,10 @@ class Config:
     # Scheduler: how late (seconds) a job may still run after its planned time.
     KTC_SCHEDULER_MISFIRE_GRACE = 300
 
+    # Claim seats with the conditional UPDATE. Only the race test's control run turns it off
+    # (KTC_SEAT_GUARD=0) to show that the test catches an overbooking race.
+    KTC_SEAT_GUARD = True
+
 
 ENV_KEYS = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
@@ -109,6 +113,8 @@ def load_config(app, overrides=None):
     for key in INT_ENV_KEYS:
         if os.environ.get(key):
             app.config[key] = int(os.environ[key])
+    if os.environ.get("KTC_SEAT_GUARD"):
+        app.config["KTC_SEAT_GUARD"] = _bool(os.environ["KTC_SEAT_GUARD"], True)
     if overrides:
         app.config.update(overrides)
     env_name = app.config["ENV_NAME"]

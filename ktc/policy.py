@@ -137,3 +137,36 @@ def can_manage_centres(user):
 
 def can_manage_users(user):
     return is_admin(user)
+
+
+# --- API (feature: api) -------------------------------------------------------------------------
+
+
+def can_edit_catalogue(user):
+    """Organisations, units, skills, centres and stations are kept by KTC staff only."""
+    return is_admin(user)
+
+
+def can_list_participants(user):
+    """Who may ask for a list of staff at all (each then sees only what participants_visible_to allows)."""
+    return has_role(user, "admin", "manager", "participant")
+
+
+def participants_visible_to(user):
+    """A WHERE clause for the participants this user may see: all (admin), their units' (manager), self."""
+    from sqlalchemy import false, true
+
+    from ktc.organisations.models import Participant
+
+    if is_admin(user):
+        return true()
+    if has_role(user, "manager"):
+        return Participant.unit_id.in_(managed_unit_ids(user) or {0})
+    if user is not None and user.is_authenticated and user.participant_id:
+        return Participant.id == user.participant_id
+    return false()
+
+
+def can_create_participant(user, unit):
+    """Admins anywhere; managers only in the units they manage."""
+    return can_manage_unit(user, unit)

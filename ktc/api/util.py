@@ -1,14 +1,27 @@
-"""Helpers shared by the API modules."""
+"""Helpers shared by the API modules: reading and checking input, errors, one commit per write."""
+from datetime import date, datetime, time
+
 from flask import jsonify, request
 from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from ktc.errors import NotFound, PermissionDenied, ValidationError
+from ktc.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ktc.extensions import db
+
+# Ids and counts must fit a 32-bit integer column on PostgreSQL; larger numbers are bad input.
+MAX_INT = 2**31 - 1
 
 
 class BadJSON(ValidationError):
     code = "bad_request"
     status = 400
+
+
+class FieldError(ValidationError):
+    """A field of the request is missing, of the wrong type or out of range (422, names the field)."""
+
+    code = "invalid_field"
 
 
 def json_body():
@@ -17,6 +30,13 @@ def json_body():
     if not isinstance(data, dict):
         raise BadJSON(_("The request body must be a JSON object."))
     return data
+
+
+def optional_json_body():
+    """A JSON object when the request has a body, else {} (for DELETE with an optional reason)."""
+    if not request.get_data(cache=True):
+        return {}
+    return json_body()
 
 
 def iso(value):
@@ -40,3 +60,175 @@ def ok(payload, status=200):
     response = jsonify(payload)
     response.status_code = status
     return response
+
+
+def commit():
+    """The one commit of a write request; a unique constraint hit by a concurrent request is a 409."""
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise Conflict() from exc
+
+
+def _error(field, message, **params):
+    return FieldError(message, field=field, name=field, **params)
+
+
+class Fields:
+    """Typed access to a JSON object's fields; every problem is a 422 that names the field."""
+
+    def __init__(self, data, source="body"):
+        self.data = data
+        self.source = source
+
+    def has(self, name):
+        return name in self.data
+
+    def _get(self, name, required):
+        if name not in self.data or self.data[name] is None:
+            if required:
+                raise _error(name, _("%(name)s is required."))
+            return None
+        return self.data[name]
+
+    def string(self, name, required=False, max_length=200, default=None, allow_empty=None):
+        value = self._get(name, required)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            raise _error(name, _("%(name)s must be a text."))
+        value = value.strip()
+        if required and not value and not allow_empty:
+            raise _error(name, _("%(name)s is required."))
+        if len(value) > max_length:
+            raise _error(name, _("%(name)s can be at most %(max)s characters long."), max=max_length)
+        return value
+
+    def integer(self, name, required=False, default=None, minimum=0, maximum=MAX_INT):
+        value = self._get(name, required)
+        if value is None:
+            return default
+        if isinstance(value, str) and self.source == "query":
+            try:
+                value = int(value)
+            except ValueError:
+                raise _error(name, _("%(name)s must be a whole number.")) from None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _error(name, _("%(name)s must be a whole number."))
+        if value < minimum or value > maximum:
+            raise _error(
+                name, _("%(name)s must be between %(min)s and %(max)s."), min=minimum, max=maximum
+            )
+        return value
+
+    def boolean(self, name, required=False, default=None):
+        value = self._get(name, required)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise _error(name, _("%(name)s must be true or false."))
+        return value
+
+    def datetime(self, name, required=False):
+        """An ISO 8601 date and time with an offset; naive times are refused (whose clock?)."""
+        value = self._get(name, required)
+        if value is None:
+            return None
+        return parse_datetime(name, value)
+
+    def date(self, name, required=False):
+        value = self._get(name, required)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise _error(name, _("%(name)s must be a date (YYYY-MM-DD)."))
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise _error(name, _("%(name)s must be a date (YYYY-MM-DD).")) from None
+
+    def time(self, name, required=False):
+        value = self._get(name, required)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise _error(name, _("%(name)s must be a time (HH:MM)."))
+        try:
+            parsed = time.fromisoformat(value)
+        except ValueError:
+            raise _error(name, _("%(name)s must be a time (HH:MM).")) from None
+        if parsed.tzinfo is not None:
+            raise _error(name, _("%(name)s must be a time (HH:MM)."))
+        return parsed
+
+    def choice(self, name, choices, required=False, default=None):
+        value = self._get(name, required)
+        if value is None:
+            return default
+        if value not in choices:
+            raise _error(name, _("%(name)s must be one of: %(choices)s."), choices=", ".join(choices))
+        return value
+
+    def id_list(self, name, required=False, max_items=500):
+        """A list of distinct ids, in the order given."""
+        value = self._get(name, required)
+        if value is None:
+            return None
+        if not isinstance(value, list) or len(value) > max_items:
+            raise _error(name, _("%(name)s must be a list of ids."))
+        ids = []
+        for item in value:
+            if isinstance(item, bool) or not isinstance(item, int) or not 1 <= item <= MAX_INT:
+                raise _error(name, _("%(name)s must be a list of ids."))
+            if item not in ids:
+                ids.append(item)
+        return ids
+
+    def obj(self, name, model, required=False):
+        """The object a `…_id` field refers to (422 when there is none)."""
+        object_id = self.integer(name, required=required, minimum=1)
+        if object_id is None:
+            return None
+        found = db.session.get(model, object_id)
+        if found is None:
+            raise _error(name, _("%(name)s refers to nothing that exists."))
+        return found
+
+    def objects(self, name, model, required=False):
+        """The objects a list of ids refers to, in the order given (422 naming the field if one is unknown)."""
+        ids = self.id_list(name, required=required)
+        if ids is None:
+            return None
+        found = {o.id: o for o in db.session.execute(select(model).where(model.id.in_(ids))).scalars()}
+        if len(found) != len(ids):
+            raise _error(name, _("%(name)s refers to nothing that exists."))
+        return [found[i] for i in ids]
+
+
+def parse_datetime(name, value):
+    if not isinstance(value, str) or len(value) > 64:
+        raise _error(name, _("%(name)s must be a date and time in ISO 8601 with an offset."))
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise _error(name, _("%(name)s must be a date and time in ISO 8601 with an offset.")) from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise _error(name, _("%(name)s needs an offset (for example +01:00 or Z)."))
+    return parsed
+
+
+def query_fields():
+    return Fields(request.args.to_dict(), source="query")
+
+
+def paginate(stmt, default_limit=100, max_limit=500):
+    """Apply ?limit=&offset= to a select; returns (rows, meta)."""
+    q = query_fields()
+    limit = q.integer("limit", default=default_limit, minimum=1, maximum=max_limit)
+    offset = q.integer("offset", default=0, minimum=0)
+    rows = db.session.execute(stmt.limit(limit).offset(offset)).scalars().all()
+    return rows, {"limit": limit, "offset": offset}
