@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
 
 from ktc import policy
 from ktc.accounts.models import User
@@ -56,10 +57,10 @@ def _fill_choices(form):
     stations = db.session.execute(
         select(Station).join(Centre).where(Station.active.is_(True)).order_by(Centre.name, Station.name)
     ).scalars().all()
-    form.station_id.choices = [(s.id, f"{s.centre.name} – {s.name}") for s in stations]
-    form.instructor_ids.choices = [(u.id, u.name) for u in instructors_available()]
+    form.station_id.choices = [SelectChoice(s.id, f"{s.centre.name} – {s.name}") for s in stations]
+    form.instructor_ids.choices = [SelectChoice(u.id, u.name) for u in instructors_available()]
     skills = db.session.execute(select(Skill).where(Skill.active.is_(True)).order_by(Skill.code)).scalars().all()
-    form.skill_ids.choices = [(s.id, f"{s.code} {s.name}") for s in skills]
+    form.skill_ids.choices = [SelectChoice(s.id, f"{s.code} {s.name}") for s in skills]
 
 
 def _session_fields(form):
