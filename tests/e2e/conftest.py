@@ -123,7 +123,7 @@ class Journey:
         page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
         if readme and os.environ.get("KTC_README_SCREENSHOTS"):
             README_SHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(README_SHOTS / f"{readme}.png"), full_page=True)
+            page.screenshot(path=str(README_SHOTS / f"{readme}.png"))  # the first screen, as people see it
         page.add_script_tag(url=self.base + AXE_URL_PATH)
         violations = page.evaluate(
             """async () => {
