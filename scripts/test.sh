@@ -18,6 +18,9 @@ else
   pg_url=$(bash scripts/pg.sh start "$pg_dir")
 fi
 
+echo "== bandit (no high-severity findings in ktc/)"
+bandit -q -r ktc -lll
+
 echo "== migrations (SQLite)"
 env -u DATABASE_URL bash scripts/check_migrations.sh "$BIN"
 echo "== migrations (PostgreSQL)"

@@ -202,6 +202,7 @@ POST_ALLOWED = {
     "accounts.revoke_token": {"participant_b"},
     "bookings.cancel": {"admin", "manager_b", "participant_b"},
     "calendar.renew": set(),
+    "calendar.create": ALL,
     "mail.retry_failed": {"admin"},
     "mail.retry_message": {"admin"},
     "privacy.erase": {"admin"},

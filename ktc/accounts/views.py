@@ -71,9 +71,12 @@ def account():
             if not verify_password(current_user, password_form.current.data):
                 password_form.current.errors = [_("The current password is wrong.")]
             else:
-                set_password(current_user, password_form.password.data)
+                user = current_user._get_current_object()
+                set_password(user, password_form.password.data)
                 db.session.commit()
-                login_user(current_user)
+                # The new nonce ends every other session; this one logs in again with it. (Passing
+                # the current_user proxy itself here made it refer to itself: endless recursion.)
+                login_user(user)
                 flash(_("Your password has been changed."), "success")
                 return redirect(url_for("accounts.account"))
         elif action == "token" and token_form.validate_on_submit():

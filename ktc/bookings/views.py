@@ -53,7 +53,12 @@ def team():
     if request.method == "POST":
         ids = request.form.getlist("participant_ids", type=int)
         by_id = {p.id: p for p in staff}
-        # Tick order is kept: the first ticked get the first seats.
+        # Tick order is kept: the first ticked get the first seats. Browsers send the boxes in page
+        # order, so the page's script records the ticking order in `tick_order`; people missing
+        # from it keep their page order after those in it (sorted() is stable).
+        ticked = [int(x) for x in request.form.get("tick_order", "").split(",") if x.strip().isdigit()]
+        rank = {pid: i for i, pid in reversed(list(enumerate(ticked)))}
+        ids = sorted(ids, key=lambda pid: rank.get(pid, len(rank)))
         chosen = [by_id[i] for i in ids if i in by_id]
         if len(chosen) != len(ids):
             abort(403)

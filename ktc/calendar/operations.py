@@ -77,25 +77,62 @@ def _specs(user):
     return specs
 
 
-def user_feeds(user):
-    """The user's feed links, creating a feed row the first time one is needed.
-
-    Provisioning is idempotent bookkeeping (one row per user and object, guarded by a unique
-    key), so the feeds page and the API can show every link without a separate "create" step.
-    """
-    existing = {
+def _existing_feeds(user):
+    return {
         feed.scope_key: feed
         for feed in db.session.execute(select(CalendarFeed).where(CalendarFeed.owner_user_id == user.id)).scalars()
     }
+
+
+def _link(feed):
+    return FeedLink(feed=feed, title=feed_title(feed), url=feed_url(feed))
+
+
+def _is_current(feed):
+    # After a SECRET_KEY rotation the stored hash no longer matches the link we would show.
+    return feed.token_hash == _hash(_token(feed.scope_key, feed.nonce))
+
+
+def user_feeds(user):
+    """The user's working feed links. Read-only: GET pages and the API call this.
+
+    Feeds the user is entitled to but has not created yet (or whose link changed with
+    SECRET_KEY) are left out; `feeds_to_create` tells whether there are any, and
+    `create_feeds` (on a POST) makes them.
+    """
+    existing = _existing_feeds(user)
+    links = []
+    for _kind, scope_key, _columns in _specs(user):
+        feed = existing.get(scope_key)
+        if feed is not None and _is_current(feed):
+            links.append(_link(feed))
+    return links
+
+
+def feeds_to_create(user):
+    """How many of the user's feeds `create_feeds` would create or refresh."""
+    existing = _existing_feeds(user)
+    return sum(
+        1 for _kind, scope_key, _columns in _specs(user)
+        if scope_key not in existing or not _is_current(existing[scope_key])
+    )
+
+
+def create_feeds(user):
+    """Create the feeds the user is entitled to and does not have yet; return every link.
+
+    One row per user and object, guarded by a unique key, so a repeated or concurrent
+    request creates nothing twice.
+    """
+    existing = _existing_feeds(user)
     links = []
     for kind, scope_key, columns in _specs(user):
         feed = existing.get(scope_key)
         if feed is None:
             feed = _create_feed(user, kind, scope_key, columns)
-        elif feed.token_hash != _hash(_token(feed.scope_key, feed.nonce)):
-            # SECRET_KEY was rotated: the link shown must be the one that works.
+        elif not _is_current(feed):
             feed.token_hash = _hash(_token(feed.scope_key, feed.nonce))
-        links.append(FeedLink(feed=feed, title=feed_title(feed), url=feed_url(feed)))
+        links.append(_link(feed))
     db.session.flush()
     return links
 

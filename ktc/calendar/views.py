@@ -8,7 +8,16 @@ from ktc import policy
 from ktc.bookings.models import Booking
 from ktc.calendar import bp
 from ktc.calendar.models import CalendarFeed
-from ktc.calendar.operations import booking_ics, feed_by_token, render_feed, renew_feed, session_ics, user_feeds
+from ktc.calendar.operations import (
+    booking_ics,
+    create_feeds,
+    feed_by_token,
+    feeds_to_create,
+    render_feed,
+    renew_feed,
+    session_ics,
+    user_feeds,
+)
 from ktc.extensions import db
 from ktc.sessions.models import Session
 
@@ -18,9 +27,19 @@ ICS_TYPE = "text/calendar; charset=utf-8"
 @bp.route("/")
 @login_required
 def feeds():
-    links = user_feeds(current_user)
+    return render_template(
+        "calendar/feeds.html", links=user_feeds(current_user), to_create=feeds_to_create(current_user)
+    )
+
+
+@bp.route("/feeds", methods=["POST"])
+@login_required
+def create():
+    """Create the user's calendar links (a GET never writes, so this is its own POST)."""
+    create_feeds(current_user)
     db.session.commit()
-    return render_template("calendar/feeds.html", links=links)
+    flash(_("Your calendar links are ready."), "success")
+    return redirect(url_for("calendar.feeds"))
 
 
 @bp.route("/feeds/<int:feed_id>/renew", methods=["POST"])

@@ -90,3 +90,15 @@ def test_participant_sees_and_cancels_own_booking(client, login_as, team, make):
     db.session.expire_all()
     assert db.session.get(type(booking), booking.id).status == "cancelled"
     assert db.session.get(type(other), other.id).status == "confirmed"
+
+
+def test_the_order_of_ticking_decides_who_gets_the_seats(client, login_as, team):
+    """Browsers send boxes in page order; the page's script sends the ticking order alongside."""
+    login_as(team.manager)
+    in_page_order = [team.staff[0].id, team.staff[1].id, team.staff[3].id]
+    ticked = [team.staff[3].id, team.staff[1].id, team.staff[0].id]
+    client.post("/bookings/team", data={"session": team.session.id, "participant_ids": in_page_order,
+                                        "tick_order": ",".join(map(str, ticked))})
+    statuses = {b.participant_id: b.status for b in db.session.query(Booking)}
+    assert statuses == {team.staff[3].id: "confirmed", team.staff[1].id: "confirmed",
+                        team.staff[0].id: "waitlisted"}

@@ -15,13 +15,13 @@ from tests.calendar.helpers import (
 
 
 def user_feeds(user):
-    """The user's feed links, as a request in the user's language would see them."""
+    """The user's feed links (created if missing), as a request in the user's language would see them."""
     from flask import current_app
 
-    from ktc.calendar.operations import user_feeds as _user_feeds
+    from ktc.calendar.operations import create_feeds
 
     with current_app.test_request_context():
-        return _user_feeds(user)
+        return create_feeds(user)
 
 
 def _feed_path(url):
@@ -31,6 +31,7 @@ def _feed_path(url):
 def _participant_feed(client, login_as, user):
     login_as(user)
     db.session.commit()  # the test's own session must not hold SQLite's write lock during requests
+    assert client.post("/calendar/feeds").status_code == 302
     page = client.get("/calendar/")
     assert page.status_code == 200
     db.session.expire_all()
@@ -183,9 +184,16 @@ def test_api_lists_my_calendars(client, make):
     manager = make.manager(unit)
     token = issue_api_token(manager, "test")
     db.session.commit()
+    auth = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/me/calendars").status_code == 401
-    response = client.get("/api/v1/me/calendars", headers={"Authorization": f"Bearer {token}"})
+    # GET never creates anything; POST creates the missing feeds, and repeating it adds none.
+    assert client.get("/api/v1/me/calendars", headers=auth).get_json() == {"calendars": []}
+    created = client.post("/api/v1/me/calendars", headers=auth, json={})
+    assert created.status_code == 200
+    assert client.post("/api/v1/me/calendars", headers=auth, json={}).get_json() == created.get_json()
+    response = client.get("/api/v1/me/calendars", headers=auth)
     assert response.status_code == 200
+    assert response.get_json() == created.get_json()
     (item,) = response.get_json()["calendars"]
     assert item["kind"] == "unit" and item["unit_id"] == unit.id
     assert item["webcal_url"].startswith("webcal://")
@@ -220,6 +228,23 @@ def test_ics_downloads_check_the_object(client, login_as, make):
 def test_feeds_page_explains_how_to_subscribe(client, login_as, make):
     login_as(make.participant_user())
     db.session.commit()
+    client.post("/calendar/feeds")
     text = client.get("/calendar/").get_data(as_text=True)
     for name in ("Outlook", "Google", "Apple", "webcal://"):
         assert name in text
+
+
+def test_feeds_page_creates_links_only_on_post(client, login_as, make):
+    from ktc.calendar.models import CalendarFeed
+
+    login_as(make.manager(make.unit(), make.unit()))
+    db.session.commit()
+    page = client.get("/calendar/").get_data(as_text=True)
+    assert "Skapa mina kalenderlänkar" in page and "/calendar/feed/" not in page
+    assert db.session.query(CalendarFeed).count() == 0
+    assert client.post("/calendar/feeds").status_code == 302
+    assert client.post("/calendar/feeds").status_code == 302
+    assert db.session.query(CalendarFeed).count() == 2
+    page = client.get("/calendar/").get_data(as_text=True)
+    assert page.count("webcal://ktc.example.org/calendar/feed/") == 2
+    assert "Skapa mina kalenderlänkar" not in page
