@@ -1,8 +1,7 @@
 """Request-wide wiring: login loading, error pages, security headers, template globals."""
-from flask import current_app, g, jsonify, render_template, request
+from flask import abort, current_app, g, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from ktc import policy
@@ -121,3 +120,16 @@ def show_domain_error(form, exc, fields=None):
         field.errors = list(field.errors) + [str(exc)]
     else:
         flash(str(exc), "error")
+
+
+def require(allowed):
+    """Refuse with 403 unless the policy allowed it."""
+    if not allowed:
+        abort(403)
+
+
+def get_or_404(model, object_id):
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        abort(404)
+    return obj

@@ -79,6 +79,8 @@ def _load(path, locale):
 
 
 def update(feature_names):
+    # Texts translated before this update, so that a message moved between catalogues keeps its text.
+    known = known_translations()
     for feature in feature_names:
         template = extract(feature)
         if not len(template) and not _po_path(feature, "sv").exists():
@@ -99,7 +101,7 @@ def update(feature_names):
                 write_po(fh, catalog, width=100, sort_output=True, omit_header=False, include_lineno=False)
         print(f"updated {feature}: {len(template)} messages")
     # A text already translated in one catalogue is reused in the others.
-    fill(texts=known_translations())
+    fill(texts={**known, **known_translations()})
 
 
 def compile_all():

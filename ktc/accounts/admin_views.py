@@ -13,13 +13,10 @@ from ktc.accounts.models import User
 from ktc.csvutil import csv_response
 from ktc.errors import DomainError
 from ktc.extensions import db
-from ktc.organisations.forms import options, show_error
+from ktc.organisations.forms import options
 from ktc.organisations.models import Organisation, Participant, Unit
+from ktc.web import require, show_domain_error
 
-
-def require(allowed):
-    if not allowed:
-        abort(403)
 
 
 def _user(user_id):
@@ -88,7 +85,7 @@ def create_user():
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
-            show_error(form, exc)
+            show_domain_error(form, exc)
         else:
             flash(_("The user %(email)s has been created.", email=user.email), "success")
             return redirect(url_for("accounts.users"))
@@ -111,7 +108,7 @@ def edit_user(user_id):
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
-            show_error(form, exc)
+            show_domain_error(form, exc)
         else:
             flash(_("%(name)s has been saved.", name=user.name), "success")
             return redirect(url_for("accounts.users"))
@@ -131,7 +128,7 @@ def set_user_password(user_id):
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
-            show_error(password_form, exc)
+            show_domain_error(password_form, exc)
         else:
             flash(_("The password for %(name)s has been set. Their other sessions have been logged out.",
                     name=user.name), "success")

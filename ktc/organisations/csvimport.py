@@ -145,3 +145,56 @@ def existing_by(model, column, keys):
         return {}
     rows = db.session.execute(select(model).where(column.in_(keys))).scalars()
     return {getattr(row, column.key): row for row in rows}
+
+
+def upload_step(kind, template, preview_endpoint):
+    """The upload page of an import: store the file, then go to its preview."""
+    from flask import redirect, render_template, url_for
+    from flask_login import current_user
+
+    from ktc.errors import DomainError
+    from ktc.organisations.forms import ImportForm
+    from ktc.web import show_domain_error
+
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            stored = store_upload(current_user, kind, upload.filename, upload.read())
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+        else:
+            return redirect(url_for(preview_endpoint, upload_id=stored.id))
+    return render_template(template, form=form), 422 if form.errors else 200
+
+
+def preview_step(kind, upload_id, preview, run_import, template, upload_endpoint, done_endpoint):
+    """The preview page of an import; confirming imports every row in one transaction, or none."""
+    from flask import flash, redirect, render_template, url_for
+    from flask_babel import gettext as _
+    from flask_login import current_user
+
+    from ktc.errors import DomainError
+    from ktc.organisations.forms import ConfirmForm
+
+    upload = get_upload(current_user, kind, upload_id)
+    form = ConfirmForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            result = run_import(upload.content)
+            discard_upload(upload)
+            db.session.commit()
+        except DomainError as exc:  # ImportFailed, or a Conflict from a concurrent import
+            db.session.rollback()
+            flash(str(exc), "error")
+            status = 422
+        else:
+            flash(_("Import done: %(created)s added, %(updated)s updated.", created=result.created,
+                    updated=result.updated), "success")
+            return redirect(url_for(done_endpoint))
+    return render_template(
+        template, preview=preview(upload.content), upload=upload, form=form, upload_url=url_for(upload_endpoint)
+    ), status

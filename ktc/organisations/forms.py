@@ -1,5 +1,5 @@
 """Forms for organisations, units, staff and the staff import."""
-from flask import flash
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -24,15 +24,6 @@ def options(pairs):
 
 
 SIDE_CHOICES = options([("municipal", _l("Municipality")), ("regional", _l("Region"))])
-
-
-def show_error(form, exc):
-    """Show a domain error next to the field it concerns (or as a message if no field fits)."""
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None and hasattr(target, "errors"):
-        target.errors = list(target.errors) + [str(exc)]
-    else:
-        flash(str(exc), "error")
 
 
 def optional_id(value):

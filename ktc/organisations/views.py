@@ -1,5 +1,5 @@
 """Screens for organisations and units (admin) and staff lists (admin and unit managers)."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -12,33 +12,21 @@ from ktc.extensions import db
 from ktc.organisations import bp, csvimport
 from ktc.organisations import operations as ops
 from ktc.organisations.forms import (
-    ConfirmForm,
-    ImportForm,
     OrganisationForm,
     ParticipantForm,
     StaffFilterForm,
     UnitForm,
     options,
-    show_error,
 )
 from ktc.organisations.models import Organisation, Unit
 from ktc.skills.models import Profession
+from ktc.web import get_or_404, require, show_domain_error
 
-
-def require(allowed):
-    if not allowed:
-        abort(403)
 
 
 def yes_no(value):
     return _("yes") if value else _("no")
 
-
-def _get(model, object_id):
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        abort(404)
-    return obj
 
 
 # --- organisations and units ------------------------------------------------------------------
@@ -74,7 +62,7 @@ def _organisation_form(org):
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
-            show_error(form, exc)
+            show_domain_error(form, exc)
         else:
             flash(_("%(name)s has been saved.", name=org.name), "success")
             return redirect(url_for("organisations.index"))
@@ -93,7 +81,7 @@ def create():
 @login_required
 def edit(org_id):
     require(policy.can_manage_organisations(current_user))
-    return _organisation_form(_get(Organisation, org_id))
+    return _organisation_form(get_or_404(Organisation, org_id))
 
 
 def _unit_form(org, unit):
@@ -115,7 +103,7 @@ def _unit_form(org, unit):
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
-            show_error(form, exc)
+            show_domain_error(form, exc)
         else:
             flash(_("%(name)s has been saved.", name=unit.name), "success")
             return redirect(url_for("organisations.index"))
@@ -127,14 +115,14 @@ def _unit_form(org, unit):
 @login_required
 def create_unit(org_id):
     require(policy.can_manage_organisations(current_user))
-    return _unit_form(_get(Organisation, org_id), None)
+    return _unit_form(get_or_404(Organisation, org_id), None)
 
 
 @bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_unit(unit_id):
     require(policy.can_manage_organisations(current_user))
-    unit = _get(Unit, unit_id)
+    unit = get_or_404(Unit, unit_id)
     return _unit_form(unit.organisation, unit)
 
 
@@ -207,7 +195,7 @@ def _participant_form(participant):
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
-            show_error(form, exc)
+            show_domain_error(form, exc)
         else:
             flash(_("%(name)s has been saved.", name=participant.name), "success")
             return redirect(url_for("organisations.participants"))
@@ -235,43 +223,18 @@ def edit_participant(participant_id):
 @login_required
 def import_participants():
     require(policy.can_list_staff(current_user))
-    form = ImportForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            stored = csvimport.store_upload(current_user, ops.STAFF_IMPORT, upload.filename, upload.read())
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc)
-        else:
-            return redirect(url_for("organisations.import_participants_preview", upload_id=stored.id))
-    status = 422 if form.errors else 200
-    return render_template("organisations/import.html", form=form), status
+    return csvimport.upload_step(
+        ops.STAFF_IMPORT, "organisations/import.html", "organisations.import_participants_preview"
+    )
 
 
 @bp.route("/participants/import/<upload_id>", methods=["GET", "POST"])
 @login_required
 def import_participants_preview(upload_id):
     require(policy.can_list_staff(current_user))
-    upload = csvimport.get_upload(current_user, ops.STAFF_IMPORT, upload_id)
-    form = ConfirmForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            result = ops.import_staff(current_user, upload.content)
-            csvimport.discard_upload(upload)
-            db.session.commit()
-        except DomainError as exc:  # ImportFailed, or a Conflict from a concurrent import
-            db.session.rollback()
-            flash(str(exc), "error")
-            status = 422
-        else:
-            flash(_("Import done: %(created)s added, %(updated)s updated.", created=result.created,
-                    updated=result.updated), "success")
-            return redirect(url_for("organisations.participants"))
-    preview = ops.preview_staff_import(current_user, upload.content)
-    return render_template(
-        "organisations/import_preview.html", preview=preview, upload=upload, form=form,
-        upload_url=url_for("organisations.import_participants"),
-    ), status
+    return csvimport.preview_step(
+        ops.STAFF_IMPORT, upload_id,
+        lambda content: ops.preview_staff_import(current_user, content),
+        lambda content: ops.import_staff(current_user, content),
+        "organisations/import_preview.html", "organisations.import_participants", "organisations.participants",
+    )

@@ -1,5 +1,5 @@
 """The skills catalogue and the professions that require skills."""
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ktc.database import UTCDateTime, utcnow

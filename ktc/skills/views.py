@@ -1,5 +1,5 @@
 """Screens for the skills catalogue and the professions' required skills (admin)."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -8,23 +8,14 @@ from ktc.csvutil import csv_response
 from ktc.errors import DomainError
 from ktc.extensions import db
 from ktc.organisations import csvimport
-from ktc.organisations.forms import ConfirmForm, ImportForm, options, show_error
+from ktc.organisations.forms import options
 from ktc.skills import bp
 from ktc.skills import operations as ops
 from ktc.skills.forms import ProfessionForm, SkillForm
 from ktc.skills.models import Profession, Skill
+from ktc.web import get_or_404, require, show_domain_error
 
 
-def require(allowed):
-    if not allowed:
-        abort(403)
-
-
-def _get(model, object_id):
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        abort(404)
-    return obj
 
 
 @bp.route("/")
@@ -57,7 +48,7 @@ def _skill_form(skill):
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
-            show_error(form, exc)
+            show_domain_error(form, exc)
         else:
             flash(_("%(name)s has been saved.", name=skill.name), "success")
             return redirect(url_for("skills.index"))
@@ -76,53 +67,24 @@ def create():
 @login_required
 def edit(skill_id):
     require(policy.can_manage_catalogue(current_user))
-    return _skill_form(_get(Skill, skill_id))
+    return _skill_form(get_or_404(Skill, skill_id))
 
 
 @bp.route("/import", methods=["GET", "POST"])
 @login_required
 def import_skills():
     require(policy.can_manage_catalogue(current_user))
-    form = ImportForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            stored = csvimport.store_upload(current_user, ops.SKILLS_IMPORT, upload.filename, upload.read())
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc)
-        else:
-            return redirect(url_for("skills.import_preview", upload_id=stored.id))
-    status = 422 if form.errors else 200
-    return render_template("skills/import.html", form=form), status
+    return csvimport.upload_step(ops.SKILLS_IMPORT, "skills/import.html", "skills.import_preview")
 
 
 @bp.route("/import/<upload_id>", methods=["GET", "POST"])
 @login_required
 def import_preview(upload_id):
     require(policy.can_manage_catalogue(current_user))
-    upload = csvimport.get_upload(current_user, ops.SKILLS_IMPORT, upload_id)
-    form = ConfirmForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            result = ops.import_skills(upload.content)
-            csvimport.discard_upload(upload)
-            db.session.commit()
-        except DomainError as exc:  # ImportFailed, or a Conflict from a concurrent import
-            db.session.rollback()
-            flash(str(exc), "error")
-            status = 422
-        else:
-            flash(_("Import done: %(created)s added, %(updated)s updated.", created=result.created,
-                    updated=result.updated), "success")
-            return redirect(url_for("skills.index"))
-    preview = ops.preview_skills_import(upload.content)
-    return render_template(
-        "skills/import_preview.html", preview=preview, upload=upload, form=form,
-        upload_url=url_for("skills.import_skills"),
-    ), status
+    return csvimport.preview_step(
+        ops.SKILLS_IMPORT, upload_id, ops.preview_skills_import, ops.import_skills,
+        "skills/import_preview.html", "skills.import_skills", "skills.index",
+    )
 
 
 # --- professions ------------------------------------------------------------------------------
@@ -158,7 +120,7 @@ def _profession_form(profession):
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
-            show_error(form, exc)
+            show_domain_error(form, exc)
         else:
             flash(_("%(name)s has been saved.", name=profession.name), "success")
             return redirect(url_for("skills.professions"))
@@ -177,4 +139,4 @@ def create_profession():
 @login_required
 def edit_profession(profession_id):
     require(policy.can_manage_catalogue(current_user))
-    return _profession_form(_get(Profession, profession_id))
+    return _profession_form(get_or_404(Profession, profession_id))

@@ -1,7 +1,7 @@
 """Screens for centres (opening hours, closed days) and their stations (admin)."""
 from datetime import time
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -10,24 +10,15 @@ from ktc.csvutil import csv_response
 from ktc.errors import DomainError
 from ktc.extensions import db
 from ktc.i18n import fmt_weekday
-from ktc.organisations.forms import options, show_error
+from ktc.organisations.forms import options
 from ktc.skills.operations import list_skills
 from ktc.stations import bp
 from ktc.stations import operations as ops
 from ktc.stations.forms import CentreForm, ClosedDayForm, StationForm
 from ktc.stations.models import Centre, Station
+from ktc.web import get_or_404, require, show_domain_error
 
 
-def require(allowed):
-    if not allowed:
-        abort(403)
-
-
-def _get(model, object_id):
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        abort(404)
-    return obj
 
 
 def hours_text(centre):
@@ -86,7 +77,7 @@ def _centre_form(centre):
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
-            show_error(form, exc)
+            show_domain_error(form, exc)
         else:
             flash(_("%(name)s has been saved.", name=centre.name), "success")
             return redirect(url_for("stations.centre", centre_id=centre.id))
@@ -105,14 +96,14 @@ def create_centre():
 @login_required
 def edit_centre(centre_id):
     require(policy.can_manage_centres(current_user))
-    return _centre_form(_get(Centre, centre_id))
+    return _centre_form(get_or_404(Centre, centre_id))
 
 
 @bp.route("/centres/<int:centre_id>")
 @login_required
 def centre(centre_id):
     require(policy.can_manage_centres(current_user))
-    item = _get(Centre, centre_id)
+    item = get_or_404(Centre, centre_id)
     return render_template("stations/centre.html", centre=item, form=ClosedDayForm(), hours_text=hours_text)
 
 
@@ -120,7 +111,7 @@ def centre(centre_id):
 @login_required
 def add_closed_day(centre_id):
     require(policy.can_manage_centres(current_user))
-    item = _get(Centre, centre_id)
+    item = get_or_404(Centre, centre_id)
     form = ClosedDayForm()
     if form.validate_on_submit():
         try:
@@ -128,11 +119,11 @@ def add_closed_day(centre_id):
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
-            show_error(form, exc)
+            show_domain_error(form, exc)
         else:
             flash(_("%(centre)s is closed on %(day)s.", centre=item.name, day=closed.day.isoformat()), "success")
             return redirect(url_for("stations.centre", centre_id=item.id))
-    item = _get(Centre, centre_id)
+    item = get_or_404(Centre, centre_id)
     return render_template("stations/centre.html", centre=item, form=form, hours_text=hours_text), 422
 
 
@@ -140,7 +131,7 @@ def add_closed_day(centre_id):
 @login_required
 def remove_closed_day(centre_id, closed_day_id):
     require(policy.can_manage_centres(current_user))
-    item = _get(Centre, centre_id)
+    item = get_or_404(Centre, centre_id)
     closed = ops.remove_closed_day(item, closed_day_id)
     db.session.commit()
     flash(_("%(day)s is no longer a closed day.", day=closed.day.isoformat()), "success")
@@ -151,7 +142,7 @@ def remove_closed_day(centre_id, closed_day_id):
 @login_required
 def closed_days_csv(centre_id):
     require(policy.can_manage_centres(current_user))
-    item = _get(Centre, centre_id)
+    item = get_or_404(Centre, centre_id)
     return csv_response(
         "stangda-dagar.csv", [_("Centre"), _("Date"), _("Reason")],
         [[item.name, d.day.isoformat(), d.reason] for d in item.closed_days],
@@ -180,7 +171,7 @@ def _station_form(centre, station):
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
-            show_error(form, exc)
+            show_domain_error(form, exc)
         else:
             flash(_("%(name)s has been saved.", name=station.name), "success")
             return redirect(url_for("stations.centre", centre_id=centre.id))
@@ -192,12 +183,12 @@ def _station_form(centre, station):
 @login_required
 def create_station(centre_id):
     require(policy.can_manage_centres(current_user))
-    return _station_form(_get(Centre, centre_id), None)
+    return _station_form(get_or_404(Centre, centre_id), None)
 
 
 @bp.route("/<int:station_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_station(station_id):
     require(policy.can_manage_centres(current_user))
-    station = _get(Station, station_id)
+    station = get_or_404(Station, station_id)
     return _station_form(station.centre, station)
