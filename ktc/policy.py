@@ -139,12 +139,7 @@ def can_manage_users(user):
     return is_admin(user)
 
 
-# --- API (feature: api) -------------------------------------------------------------------------
-
-
-def can_edit_catalogue(user):
-    """Organisations, units, skills, centres and stations are kept by KTC staff only."""
-    return is_admin(user)
+# --- staff lists (the API's, and the operation behind both the API and the staff screens) -----
 
 
 def can_list_participants(user):
@@ -165,8 +160,3 @@ def participants_visible_to(user):
     if user is not None and user.is_authenticated and user.participant_id:
         return Participant.id == user.participant_id
     return false()
-
-
-def can_create_participant(user, unit):
-    """Admins anywhere; managers only in the units they manage."""
-    return can_manage_unit(user, unit)

@@ -1,5 +1,4 @@
 """Organisations (kommun/region) and their units. Everyone signed in reads; admins write."""
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -8,8 +7,8 @@ from ktc import policy
 from ktc.api import bp
 from ktc.api.schema import INT, NULLABLE_STR, STR, array_of, obj, operation, ref
 from ktc.api.util import Fields, commit, json_body, ok, query_fields, require
-from ktc.errors import Conflict
 from ktc.extensions import db
+from ktc.organisations import operations as ops
 from ktc.organisations.models import SIDES, Organisation, Unit
 
 
@@ -35,24 +34,18 @@ def unit_json(unit):
 
 @bp.get("/organisations")
 def list_organisations():
-    orgs = db.session.execute(
-        select(Organisation).options(selectinload(Organisation.units)).order_by(Organisation.name)
-    ).scalars().all()
-    return ok([organisation_json(o) for o in orgs])
+    return ok([organisation_json(o) for o in ops.list_organisations()])
 
 
 @bp.post("/organisations")
 def create_organisation():
-    require(policy.can_edit_catalogue(current_user))
+    require(policy.can_manage_organisations(current_user))
     fields = Fields(json_body())
-    name = fields.string("name", required=True)
-    side = fields.choice("side", SIDES, required=True)
-    org_number = fields.string("org_number", max_length=20) or None
-    if db.session.execute(select(Organisation.id).where(Organisation.name == name)).first():
-        raise Conflict(_("An organisation with that name already exists."), field="name")
-    org = Organisation(name=name, side=side, org_number=org_number)
-    db.session.add(org)
-    db.session.flush()
+    org = ops.create_organisation(
+        fields.string("name", required=True),
+        fields.choice("side", SIDES, required=True),
+        fields.string("org_number", max_length=20, default=""),
+    )
     commit()
     return ok(organisation_json(org), 201)
 
@@ -69,16 +62,10 @@ def list_units():
 
 @bp.post("/units")
 def create_unit():
-    require(policy.can_edit_catalogue(current_user))
+    require(policy.can_manage_organisations(current_user))
     fields = Fields(json_body())
     org = fields.obj("organisation_id", Organisation, required=True)
-    name = fields.string("name", required=True)
-    clash = select(Unit.id).where(Unit.organisation_id == org.id, Unit.name == name)
-    if db.session.execute(clash).first():
-        raise Conflict(_("The organisation already has a unit with that name."), field="name")
-    unit = Unit(organisation=org, name=name)
-    db.session.add(unit)
-    db.session.flush()
+    unit = ops.create_unit(org, fields.string("name", required=True))
     commit()
     return ok(unit_json(unit), 201)
 

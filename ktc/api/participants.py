@@ -1,15 +1,15 @@
 """Staff (participants): personal data, so every read and write is scoped by the policy."""
-from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ktc import policy
 from ktc.api import bp
 from ktc.api.schema import BOOL, INT, NULLABLE_INT, NULLABLE_STR, STR, array_of, obj, operation, path_id, query, ref
-from ktc.api.util import Fields, FieldError, commit, json_body, ok, paginate, query_fields, require
-from ktc.errors import Conflict, NotFound
+from ktc.api.util import Fields, commit, json_body, ok, query_fields, require
+from ktc.errors import NotFound
 from ktc.extensions import db
+from ktc.organisations import operations as ops
 from ktc.organisations.models import Participant, Unit
 from ktc.skills.models import Profession
 
@@ -37,24 +37,18 @@ def _loaded():
 
 @bp.get("/participants")
 def list_participants():
-    require(policy.can_list_participants(current_user))
     q = query_fields()
-    stmt = _loaded().join(Participant.unit).where(policy.participants_visible_to(current_user))
-    unit_id = q.integer("unit", minimum=1)
-    if unit_id:
-        stmt = stmt.where(Participant.unit_id == unit_id)
-    organisation_id = q.integer("organisation", minimum=1)
-    if organisation_id:
-        stmt = stmt.where(Unit.organisation_id == organisation_id)
-    active = q.choice("active", ("true", "false"))
-    if active is not None:
-        stmt = stmt.where(Participant.active.is_(active == "true"))
-    search = q.string("q", max_length=100)
-    if search:
-        pattern = f"%{search.lower()}%"
-        stmt = stmt.where(or_(func.lower(Participant.name).like(pattern), func.lower(Participant.email).like(pattern)))
-    rows, _meta = paginate(stmt.order_by(Participant.name, Participant.id), default_limit=500, max_limit=1000)
-    return ok([participant_json(p) for p in rows])
+    filters = ops.StaffFilter(
+        unit_id=q.integer("unit", minimum=1),
+        organisation_id=q.integer("organisation", minimum=1),
+        profession_id=q.integer("profession", minimum=1),
+        active={"true": True, "false": False, None: None}[q.choice("active", ("true", "false"))],
+        q=q.string("q", max_length=100) or "",
+    )
+    limit = q.integer("limit", default=500, minimum=1, maximum=1000)
+    offset = q.integer("offset", default=0, minimum=0)
+    people = ops.list_participants(current_user, filters, limit=limit, offset=offset)
+    return ok([participant_json(p) for p in people])
 
 
 @bp.get("/participants/<int:participant_id>")
@@ -68,31 +62,18 @@ def get_participant(participant_id):
 
 @bp.post("/participants")
 def create_participant():
-    require(policy.has_role(current_user, "admin", "manager"))
+    require(policy.can_list_staff(current_user))
     fields = Fields(json_body())
-    name = fields.string("name", required=True)
-    email = fields.string("email", max_length=254)
-    unit = fields.obj("unit_id", Unit, required=True)
-    profession = fields.obj("profession_id", Profession)
-    active = fields.boolean("active", default=True)
-    require(policy.can_create_participant(current_user, unit))
-    email = _valid_email(email) if email else None
-    if email and db.session.execute(select(Participant.id).where(func.lower(Participant.email) == email)).first():
-        raise Conflict(_("A person with that e-mail address already exists."), field="email")
-    participant = Participant(name=name, email=email, unit=unit, profession=profession, active=active)
-    db.session.add(participant)
-    db.session.flush()
+    participant = ops.create_participant(
+        current_user,
+        fields.string("name", required=True),
+        fields.string("email", max_length=254),
+        fields.obj("unit_id", Unit, required=True),
+        fields.obj("profession_id", Profession),
+        fields.boolean("active", default=True),
+    )
     commit()
     return ok(participant_json(participant), 201)
-
-
-def _valid_email(email):
-    from email_validator import EmailNotValidError, validate_email
-
-    try:
-        return validate_email(email, check_deliverability=False).normalized.lower()
-    except EmailNotValidError:
-        raise FieldError(_("%(name)s must be a valid e-mail address."), field="email", name="email") from None
 
 
 PARTICIPANT = obj(
@@ -115,6 +96,7 @@ PATHS = {
             "List the staff the token's owner may see", "Participants", response=array_of("Participant"),
             description="Admins see everyone, managers the staff of their units, a participant only themself.",
             params=[query("unit", "Unit id", INT), query("organisation", "Organisation id", INT),
+                    query("profession", "Profession id", INT),
                     query("active", "true or false", {"type": "string", "enum": ["true", "false"]}),
                     query("q", "Search in name and e-mail"),
                     query("limit", "At most this many (default 500)", INT), query("offset", "Skip this many", INT)],

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ktc import policy
@@ -17,7 +17,7 @@ from ktc.api.schema import (
 from ktc.api.util import (
     FieldError, Fields, commit, json_body, ok, optional_json_body, parse_datetime, query_fields, require,
 )
-from ktc.bookings.models import Booking
+from ktc.bookings.operations import seat_summary, waitlist_counts
 from ktc.database import utcnow
 from ktc.errors import NotFound
 from ktc.extensions import db
@@ -29,19 +29,8 @@ from ktc.skills.models import Skill
 from ktc.stations.models import Station
 
 
-def waitlist_counts(session_ids):
-    """Waiting people per session, in one query for a whole list."""
-    if not session_ids:
-        return {}
-    rows = db.session.execute(
-        select(Booking.session_id, func.count(Booking.id))
-        .where(Booking.session_id.in_(session_ids), Booking.status == "waitlisted")
-        .group_by(Booking.session_id)
-    )
-    return dict(rows.all())
-
-
-def session_json(session, waitlisted):
+def session_json(session, waitlisted=None):
+    """The session as the API shows it; waitlisted: its count from waitlist_counts when a list has one."""
     tz = ZoneInfo(session.station.centre.timezone or "Europe/Stockholm")
     return {
         "id": session.id,
@@ -56,20 +45,11 @@ def session_json(session, waitlisted):
         "skills": [{"id": s.id, "code": s.code, "name": s.name} for s in session.skills],
         "instructors": [{"id": i.id, "name": i.name} for i in session.instructors],
         "policy": {"min_per_side": session.min_per_side, "release_before_hours": session.release_before_hours},
-        "seats": {
-            "municipal": session.seats_municipal,
-            "regional": session.seats_regional,
-            "free": session.seats_free,
-            "waitlisted": waitlisted,
-        },
+        "seats": seat_summary(session, waitlisted),
         "balance": side_balance(session),
         "series_id": session.series_id,
         "notes": session.notes,
     }
-
-
-def one_session_json(session):
-    return session_json(session, waitlist_counts([session.id]).get(session.id, 0))
 
 
 def _load_session(session_id):
@@ -123,7 +103,7 @@ def list_sessions():
 
 @bp.get("/sessions/<int:session_id>")
 def get_session(session_id):
-    return ok(one_session_json(_load_session(session_id)))
+    return ok(session_json(_load_session(session_id)))
 
 
 def _session_fields(fields, creating):
@@ -155,7 +135,7 @@ def create_session_endpoint():
     station = changes.pop("station")
     session = create_session(current_user, station, changes.pop("start_at"), changes.pop("end_at"), **changes)
     commit()
-    return ok(one_session_json(session), 201)
+    return ok(session_json(session), 201)
 
 
 @bp.patch("/sessions/<int:session_id>")
@@ -165,7 +145,7 @@ def update_session_endpoint(session_id):
     changes = _session_fields(Fields(json_body()), creating=False)
     update_session(current_user, session, **changes)
     commit()
-    return ok(one_session_json(session))
+    return ok(session_json(session))
 
 
 @bp.delete("/sessions/<int:session_id>")
@@ -177,7 +157,7 @@ def cancel_session_endpoint(session_id):
         reason = query_fields().string("reason", max_length=2000, default="")
     cancel_session(current_user, session, reason)
     commit()
-    return ok(one_session_json(session))
+    return ok(session_json(session))
 
 
 SEATS = obj({"municipal": INT, "regional": INT, "free": INT, "waitlisted": INT},

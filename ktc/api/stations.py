@@ -1,6 +1,4 @@
 """Centres (opening hours, closed days, time zone) and their stations. Everyone reads; admins write."""
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,10 +8,10 @@ from ktc import policy
 from ktc.api import bp
 from ktc.api.schema import BOOL, INT, STR, array_of, obj, operation, query, ref
 from ktc.api.util import Fields, FieldError, commit, json_body, ok, query_fields, require
-from ktc.errors import Conflict
+from ktc.errors import DomainError
 from ktc.extensions import db
-from ktc.skills.models import Skill
-from ktc.stations.models import Centre, ClosedDay, OpeningHours, Station
+from ktc.stations import operations as ops
+from ktc.stations.models import Centre, Station
 
 
 def centre_json(centre):
@@ -47,33 +45,28 @@ def station_json(station):
 
 @bp.get("/centres")
 def list_centres():
-    centres = db.session.execute(
-        select(Centre).options(selectinload(Centre.opening_hours), selectinload(Centre.closed_days)).order_by(Centre.name)
-    ).scalars().all()
-    return ok([centre_json(c) for c in centres])
+    return ok([centre_json(c) for c in ops.list_centres()])
+
+
+# The operations name the staff screen's fields (one per weekday); the API has one list.
+HOURS_FIELDS = {"hours", *(f"day{weekday}_closes" for weekday in range(7))}
 
 
 @bp.post("/centres")
 def create_centre():
-    require(policy.can_edit_catalogue(current_user))
+    require(policy.can_manage_centres(current_user))
     fields = Fields(json_body())
     name = fields.string("name", required=True)
     address = fields.string("address", max_length=300, default="")
-    tz = fields.string("timezone", max_length=64) or "Europe/Stockholm"
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise FieldError(_("%(name)s must be a time zone such as Europe/Stockholm."), field="timezone",
-                         name="timezone") from None
+    timezone = fields.string("timezone", max_length=64)
     hours = _opening_hours(fields)
-    closed = _closed_days(fields)
-    if db.session.execute(select(Centre.id).where(Centre.name == name)).first():
-        raise Conflict(_("A centre with that name already exists."), field="name")
-    centre = Centre(name=name, address=address, timezone=tz)
-    centre.opening_hours = hours
-    centre.closed_days = closed
-    db.session.add(centre)
-    db.session.flush()
+    closed_days = _closed_days(fields)
+    try:
+        centre = ops.create_centre(name, address, timezone, hours, closed_days)
+    except DomainError as exc:
+        if exc.field in HOURS_FIELDS:
+            exc.field = "opening_hours"
+        raise
     commit()
     return ok(centre_json(centre), 201)
 
@@ -88,7 +81,8 @@ def _list_of_objects(fields, name):
 
 
 def _opening_hours(fields):
-    hours, weekdays = [], set()
+    """{weekday: (opens, closes)}, as the operations take them; each weekday at most once."""
+    hours = {}
     for entry in _list_of_objects(fields, "opening_hours"):
         item = Fields(entry)
         try:
@@ -96,16 +90,16 @@ def _opening_hours(fields):
             opens, closes = item.time("opens", required=True), item.time("closes", required=True)
         except FieldError as exc:
             raise FieldError(exc.message, field=f"opening_hours.{exc.field}", **exc.params) from None
-        if closes <= opens or weekday in weekdays:
+        if weekday in hours:
             raise FieldError(_("%(name)s: each weekday once, closing after opening."), field="opening_hours",
                              name="opening_hours")
-        weekdays.add(weekday)
-        hours.append(OpeningHours(weekday=weekday, opens=opens, closes=closes))
+        hours[weekday] = (opens, closes)
     return hours
 
 
 def _closed_days(fields):
-    days, seen = [], set()
+    """[(day, reason)], each day at most once."""
+    days = {}
     for entry in _list_of_objects(fields, "closed_days"):
         item = Fields(entry)
         try:
@@ -113,11 +107,10 @@ def _closed_days(fields):
             reason = item.string("reason", default="")
         except FieldError as exc:
             raise FieldError(exc.message, field=f"closed_days.{exc.field}", **exc.params) from None
-        if day in seen:
+        if day in days:
             raise FieldError(_("%(name)s: each day once."), field="closed_days", name="closed_days")
-        seen.add(day)
-        days.append(ClosedDay(day=day, reason=reason))
-    return days
+        days[day] = reason
+    return list(days.items())
 
 
 @bp.get("/stations")
@@ -136,27 +129,19 @@ def list_stations():
 
 @bp.post("/stations")
 def create_station():
-    require(policy.can_edit_catalogue(current_user))
+    require(policy.can_manage_centres(current_user))
     fields = Fields(json_body())
     centre = fields.obj("centre_id", Centre, required=True)
     name = fields.string("name", required=True)
-    values = {
-        "description": fields.string("description", max_length=5000, default=""),
-        "default_capacity": fields.integer("default_capacity", minimum=1, maximum=500, default=8),
-        "default_duration_minutes": fields.integer("default_duration_minutes", minimum=5, maximum=24 * 60,
-                                                   default=120),
-        "changeover_minutes": fields.integer("changeover_minutes", minimum=0, maximum=8 * 60, default=15),
-        "equipment_notes": fields.string("equipment_notes", max_length=5000, default=""),
-        "active": fields.boolean("active", default=True),
-    }
-    skills = fields.objects("skill_ids", Skill) or []
-    clash = select(Station.id).where(Station.centre_id == centre.id, Station.name == name)
-    if db.session.execute(clash).first():
-        raise Conflict(_("The centre already has a station with that name."), field="name")
-    station = Station(centre=centre, name=name, **values)
-    station.skills = skills
-    db.session.add(station)
-    db.session.flush()
+    values = {"description": fields.string("description", max_length=5000, default="")}
+    # The operation's limits, checked as the input is read so that a number out of range is a field error.
+    for key, (low, high, _message) in ops.STATION_LIMITS.items():
+        number = fields.integer(key, minimum=low, maximum=high)
+        if number is not None:
+            values[key] = number
+    values["equipment_notes"] = fields.string("equipment_notes", max_length=5000, default="")
+    values["active"] = fields.boolean("active", default=True)
+    station = ops.create_station(centre, name, fields.id_list("skill_ids") or (), **values)
     commit()
     return ok(station_json(station), 201)
 
@@ -168,7 +153,8 @@ CLOSED = obj({"day": {"type": "string", "format": "date"}, "reason": STR}, requi
 CENTRE_PROPS = {
     "name": {"type": "string", "maxLength": 200},
     "address": {"type": "string", "maxLength": 300},
-    "timezone": {"type": "string", "default": "Europe/Stockholm"},
+    "timezone": {"type": "string", "default": ops.DEFAULT_TIMEZONE,
+                 "description": "An IANA time zone such as Europe/Stockholm (or UTC)"},
     "opening_hours": {"type": "array", "items": OPENING},
     "closed_days": {"type": "array", "items": CLOSED},
 }
@@ -176,9 +162,8 @@ STATION_PROPS = {
     "centre_id": INT,
     "name": {"type": "string", "maxLength": 200},
     "description": STR,
-    "default_capacity": {"type": "integer", "minimum": 1},
-    "default_duration_minutes": {"type": "integer", "minimum": 5},
-    "changeover_minutes": {"type": "integer", "minimum": 0},
+    **{key: {"type": "integer", "minimum": low, "maximum": high}
+       for key, (low, high, _message) in ops.STATION_LIMITS.items()},
     "equipment_notes": STR,
     "active": BOOL,
 }

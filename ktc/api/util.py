@@ -223,12 +223,3 @@ def parse_datetime(name, value):
 
 def query_fields():
     return Fields(request.args.to_dict(), source="query")
-
-
-def paginate(stmt, default_limit=100, max_limit=500):
-    """Apply ?limit=&offset= to a select; returns (rows, meta)."""
-    q = query_fields()
-    limit = q.integer("limit", default=default_limit, minimum=1, maximum=max_limit)
-    offset = q.integer("offset", default=0, minimum=0)
-    rows = db.session.execute(stmt.limit(limit).offset(offset)).scalars().all()
-    return rows, {"limit": limit, "offset": offset}

@@ -334,10 +334,22 @@ def promote_released_sessions(now=None):
     return promoted
 
 
-def seat_summary(session):
-    waitlisted = db.session.execute(
-        select(func.count(Booking.id)).where(Booking.session_id == session.id, Booking.status == "waitlisted")
-    ).scalar_one()
+def waitlist_counts(session_ids):
+    """Waiting people per session id, in one query for a whole list (sessions nobody waits for are absent)."""
+    if not session_ids:
+        return {}
+    rows = db.session.execute(
+        select(Booking.session_id, func.count(Booking.id))
+        .where(Booking.session_id.in_(session_ids), Booking.status == "waitlisted")
+        .group_by(Booking.session_id)
+    )
+    return dict(rows.all())
+
+
+def seat_summary(session, waitlisted=None):
+    """Seats taken per side, free seats and the waiting list; pass waitlisted when a list counted it already."""
+    if waitlisted is None:
+        waitlisted = waitlist_counts([session.id]).get(session.id, 0)
     return {
         "municipal": session.seats_municipal,
         "regional": session.seats_regional,

@@ -138,23 +138,21 @@ class StaffFilter:
     q: str = ""
 
 
-def list_participants(actor, filters=None):
-    """The staff the actor may see: everyone for admins, their units' people for managers."""
-    if not policy.can_list_staff(actor):
+def list_participants(actor, filters=None, limit=None, offset=0):
+    """The staff the actor may see: everyone for admins, their units' people for managers, a participant themself."""
+    if not policy.can_list_participants(actor):
         raise PermissionDenied()
     f = filters or StaffFilter()
     stmt = (
         select(Participant)
         .join(Participant.unit)
         .join(Unit.organisation)
-        .where(Participant.anonymised_at.is_(None))
+        .where(Participant.anonymised_at.is_(None), policy.participants_visible_to(actor))
         .options(
             selectinload(Participant.unit).selectinload(Unit.organisation),
             selectinload(Participant.profession),
         )
     )
-    if not policy.is_admin(actor):
-        stmt = stmt.where(Participant.unit_id.in_(policy.managed_unit_ids(actor) or {-1}))
     if f.organisation_id:
         stmt = stmt.where(Unit.organisation_id == f.organisation_id)
     if f.unit_id:
@@ -166,7 +164,10 @@ def list_participants(actor, filters=None):
     if f.q:
         pattern = f"%{f.q.strip().lower()}%"
         stmt = stmt.where(or_(func.lower(Participant.name).like(pattern), func.lower(Participant.email).like(pattern)))
-    return db.session.execute(stmt.order_by(Participant.name, Participant.id)).scalars().all()
+    stmt = stmt.order_by(Participant.name, Participant.id).offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return db.session.execute(stmt).scalars().all()
 
 
 def get_participant_for(actor, participant_id):
@@ -180,14 +181,18 @@ def get_participant_for(actor, participant_id):
 
 
 def _check_participant(actor, name, email, unit, exclude_id=None):
+    """email may be None: a member of staff need not have an address (the staff screens ask for one)."""
     if not name:
         raise ValidationError(_l("Enter a name."), field="name")
-    if not csvimport.valid_email(email):
-        raise ValidationError(_l("Enter a valid e-mail address."), field="email")
     if unit is None:
         raise ValidationError(_l("Choose a unit."), field="unit_id")
+    # Permission before the address: nobody learns what is wrong with data they may not write.
     if not policy.can_manage_unit(actor, unit):
         raise PermissionDenied(_l("You can only place staff in units you manage."), field="unit_id")
+    if email is None:
+        return
+    if not csvimport.valid_email(email):
+        raise ValidationError(_l("Enter a valid e-mail address."), field="email")
     stmt = select(Participant.id).where(Participant.email == email)
     if exclude_id is not None:
         stmt = stmt.where(Participant.id != exclude_id)
@@ -197,7 +202,7 @@ def _check_participant(actor, name, email, unit, exclude_id=None):
 
 def create_participant(actor, name, email, unit, profession=None, active=True):
     """Add a member of staff to a unit the actor manages (admins: any unit)."""
-    name, email = clean(name), clean(email).lower()
+    name, email = clean(name), clean(email).lower() or None
     _check_participant(actor, name, email, unit)
     participant = Participant(name=name, email=email, unit=unit, profession=profession, active=bool(active))
     db.session.add(participant)
@@ -209,7 +214,7 @@ def update_participant(actor, participant, name, email, unit, profession=None, a
     """Edit a member of staff; a manager may move them only between units they manage."""
     if not policy.can_manage_participant(actor, participant):
         raise NotFound()
-    name, email = clean(name), clean(email).lower()
+    name, email = clean(name), clean(email).lower() or None
     _check_participant(actor, name, email, unit, exclude_id=participant.id)
     participant.name, participant.email, participant.unit = name, email, unit
     participant.profession, participant.active = profession, bool(active)

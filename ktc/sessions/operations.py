@@ -404,9 +404,3 @@ def upcoming_sessions(start=None, end=None, centre_id=None, station_id=None, ski
     if not include_cancelled:
         stmt = stmt.where(Session.status != "cancelled")
     return db.session.execute(stmt.order_by(Session.start_at, Session.id)).scalars().all()
-
-
-def waitlist_count(session):
-    return sum(1 for b in session.bookings if b.status == "waitlisted")
-
-

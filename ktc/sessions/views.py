@@ -11,7 +11,7 @@ from wtforms import SelectChoice
 from ktc import policy
 from ktc.accounts.models import User
 from ktc.bookings.models import Booking
-from ktc.bookings.operations import free_for_side, is_released, release_at, seat_summary
+from ktc.bookings.operations import free_for_side, is_released, release_at, seat_summary, waitlist_counts
 from ktc.csvutil import csv_response
 from ktc.errors import DomainError
 from ktc.extensions import db
@@ -117,7 +117,7 @@ def index():
         skill_id=filters["skill_id"],
         include_cancelled=filters["include_cancelled"],
     )
-    waitlisted = _waitlist_counts([s.id for s in sessions])
+    waitlisted = waitlist_counts([s.id for s in sessions])
     if request.args.get("format") == "csv":
         return csv_response(
             "sessions.csv",
@@ -147,19 +147,6 @@ def index():
         skills=skills,
         side_balance=side_balance,
     )
-
-
-def _waitlist_counts(session_ids):
-    from sqlalchemy import func
-
-    if not session_ids:
-        return {}
-    rows = db.session.execute(
-        select(Booking.session_id, func.count(Booking.id))
-        .where(Booking.session_id.in_(session_ids), Booking.status == "waitlisted")
-        .group_by(Booking.session_id)
-    ).all()
-    return dict(rows)
 
 
 @bp.route("/mine")

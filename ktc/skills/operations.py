@@ -69,8 +69,9 @@ def update_skill(skill, code, name, category="", description="", refresh_months=
     return skill
 
 
-def list_skills(active=None):
-    stmt = select(Skill).order_by(Skill.category, Skill.code)
+def list_skills(active=None, by_code=False):
+    """The catalogue, grouped by category (or by code alone, as the API lists it)."""
+    stmt = select(Skill).order_by(Skill.code) if by_code else select(Skill).order_by(Skill.category, Skill.code)
     if active is not None:
         stmt = stmt.where(Skill.active.is_(active))
     return db.session.execute(stmt).scalars().all()

@@ -61,8 +61,8 @@ def _check_centre(name, exclude_id=None):
         raise Conflict(_l("A centre with that name already exists."), field="name")
 
 
-def create_centre(name, address="", timezone=DEFAULT_TIMEZONE, hours=None):
-    """Add a centre with its weekly opening hours (local time in its zone)."""
+def create_centre(name, address="", timezone=DEFAULT_TIMEZONE, hours=None, closed_days=()):
+    """Add a centre with its weekly opening hours (local time in its zone) and any closed days (day, reason)."""
     name = clean(name)
     _check_centre(name)
     timezone = valid_timezone(timezone or DEFAULT_TIMEZONE)
@@ -72,6 +72,8 @@ def create_centre(name, address="", timezone=DEFAULT_TIMEZONE, hours=None):
     _set_hours(centre, hours)
     db.session.add(centre)
     flush_unique(_l("A centre with that name already exists."), "name")
+    for day, reason in closed_days:
+        add_closed_day(centre, day, reason)
     return centre
 
 
