@@ -26,6 +26,7 @@ FEATURES = (
     "mail",
     "api",
     "privacy",
+    "audit",
 )
 
 

@@ -34,6 +34,11 @@ def select_locale():
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def local_today(tz=None):
+    """Today's date where the centre is (the server's clock may run on UTC)."""
+    return datetime.now(ZoneInfo(tz or DEFAULT_TZ)).date()
+
+
 def to_local(value, tz=None):
     """An aware datetime converted to a zone (default Europe/Stockholm)."""
     return value.astimezone(ZoneInfo(tz or DEFAULT_TZ))

@@ -20,6 +20,7 @@ PUBLIC = {"accounts.login", "main.healthz", "static", "calendar.feed", "feedback
 # to the login page, or 401 from the API). A new route must be added here to pass.
 GET_ALLOWED = {
     "main.index": ALL,
+    "audit.index": {"admin"},
     "accounts.account": ALL,
     "accounts.users": {"admin"},
     "accounts.create_user": {"admin"},

@@ -1,8 +1,12 @@
-"""Audit log."""
+"""Audit log: who booked, cancelled, marked attendance and signed off what, and when."""
 import json
+
+from flask import Blueprint
 
 from ktc.audit.models import AuditEntry
 from ktc.extensions import db
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 
 def record(actor, action, obj=None, object_type=None, object_id=None, **details):

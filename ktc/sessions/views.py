@@ -15,7 +15,7 @@ from ktc.bookings.operations import free_for_side, is_released, release_at, seat
 from ktc.csvutil import csv_response
 from ktc.errors import DomainError
 from ktc.extensions import db
-from ktc.i18n import fmt_datetime
+from ktc.i18n import fmt_datetime, local_today
 from ktc.sessions import bp
 from ktc.sessions.forms import CancelForm, SeriesEditForm, SeriesForm, SessionForm
 from ktc.sessions.models import Series, Session
@@ -89,7 +89,7 @@ def _parse_day(value):
 
 def _sessions_filters():
     args = request.args
-    start_day = _parse_day(args.get("from")) or date.today()
+    start_day = _parse_day(args.get("from")) or local_today()
     end_day = _parse_day(args.get("to")) or start_day + timedelta(days=56)
     return {
         "start_day": start_day,
@@ -160,7 +160,7 @@ def mine():
         select(Session)
         .join(session_instructors, session_instructors.c.session_id == Session.id)
         .where(session_instructors.c.user_id == current_user.id, Session.status != "cancelled",
-               Session.end_at > _day_start(date.today() - timedelta(days=14)))
+               Session.end_at > _day_start(local_today() - timedelta(days=14)))
         .options(selectinload(Session.station).selectinload(Station.centre), selectinload(Session.skills))
         .order_by(Session.start_at)
     ).scalars().all()
@@ -400,7 +400,7 @@ def _parse_week(value):
         year, week = value.split("-W")
         return date.fromisocalendar(int(year), int(week), 1)
     except (AttributeError, ValueError):
-        today = date.today()
+        today = local_today()
         return today - timedelta(days=today.weekday())
 
 
