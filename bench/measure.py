@@ -121,8 +121,12 @@ def find_targets(generated, today=None):
     admin = db.session.get(User, generated["admin_id"])
     manager = db.session.get(User, generated["big_manager_id"])
     participant_user = db.session.get(User, generated["participant_user_id"])
-    iso = today.isocalendar()
-    # The busiest centre's week: the one with the most sessions this week.
+    # The week (and centre) of the next session: this week, as soon as there is planning.
+    next_session = db.session.execute(
+        select(Session).where(Session.status == "scheduled", Session.start_at > now)
+        .order_by(Session.start_at).limit(1)
+    ).scalar_one()
+    iso = next_session.start_at.astimezone(ZONE).date().isocalendar()
     team_session = db.session.execute(
         select(Session.id).where(Session.status == "scheduled", Session.start_at > now + timedelta(days=7))
         .order_by(Session.start_at).limit(1)
@@ -134,7 +138,7 @@ def find_targets(generated, today=None):
     db.session.commit()
     return Targets(
         admin=admin, network=db.session.get(User, generated["network_id"]), manager=manager,
-        participant_user=participant_user, centre_id=generated["centre_ids"][0], unit_id=generated["big_unit_id"],
+        participant_user=participant_user, centre_id=next_session.station.centre_id, unit_id=generated["big_unit_id"],
         week=f"{iso.year}-W{iso.week:02d}", team_session_id=team_session,
         date_from=(today - timedelta(days=364)).isoformat(), date_to=today.isoformat(),
         participant_feed_token=tokens["participant"][0], unit_feed_token=tokens["unit"][0], unit_feed=tokens["unit"][1],
