@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Integer, func, insert, select, text
 
 from ktc.accounts.models import User, unit_managers
 from ktc.bookings.models import Booking
@@ -434,9 +434,7 @@ def _reset_sequences():
     if db.engine.dialect.name != "postgresql":
         return
     for table in db.metadata.sorted_tables:
-        if "id" in table.c and table.c.id.primary_key and table.c.id.autoincrement is not False:
-            if not isinstance(table.c.id.type.python_type, type) or table.c.id.type.python_type is not int:
-                continue
+        if "id" in table.c and table.c.id.primary_key and isinstance(table.c.id.type, Integer):
             db.session.execute(text(
                 f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                 f"COALESCE((SELECT MAX(id) FROM \"{table.name}\"), 0) + 1, false)"

@@ -12,7 +12,7 @@ from sqlalchemy import and_, event, exists, func, select
 from ktc.accounts.models import User
 from ktc.bookings.models import ACTIVE_STATUSES, Booking
 from ktc.calendar.models import CalendarFeed
-from ktc.calendar.operations import feed_url, render_feed, user_feeds
+from ktc.calendar.operations import render_feed, user_feeds
 from ktc.extensions import db
 from ktc.organisations.models import Participant
 from ktc.sessions.models import Session

@@ -213,6 +213,7 @@ def main(argv=None):
     parser.add_argument("--no-rush", action="store_true")
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--no-write", action="store_true", help="print only; do not write bench/RESULTS.md")
+    parser.add_argument("--prepare-only", action="store_true", help="generate (or check) the datasets and stop")
     args = parser.parse_args(argv)
 
     kinds = ("sqlite", "postgres") if args.db == "both" else (args.db,)
@@ -226,6 +227,8 @@ def main(argv=None):
     try:
         for kind in kinds:
             url, meta = prepare(kind, args.size, pg_server, args.regenerate)
+            if args.prepare_only:
+                continue
             entry = {"counts": meta["counts"], "generation_seconds": meta["generation_seconds"],
                      "load_before": load()}
             if kind == "postgres":
@@ -247,6 +250,8 @@ def main(argv=None):
     finally:
         if pg_dir:
             subprocess.run(["bash", "scripts/pg.sh", "stop", pg_dir], cwd=ROOT, check=False)
+    if args.prepare_only:
+        return results
     results["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     text = render(results)
     if not args.no_write:
