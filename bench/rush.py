@@ -113,7 +113,11 @@ def run(url, meta, requests_count, secret):
     from bench.run import app_for
 
     app = app_for(url)
-    rush_ids, participants, _manager_id, cookie, token = _setup(app, meta, requests_count)
+    with app.app_context():
+        from bench.measure import max_ids
+
+        before = max_ids()
+    rush_ids, participants, manager_id, cookie, token = _setup(app, meta, requests_count)
     port = _free_port()
     server = _start_gunicorn(url, secret, port)
     try:
@@ -155,6 +159,7 @@ def run(url, meta, requests_count, secret):
         except subprocess.TimeoutExpired:
             server.kill()
     verdict = _verdict(app, rush_ids)
+    _clean_up(app, before, rush_ids, manager_id)
     ordered = sorted(latencies)
     return {
         "requests": len(participants), "sessions": len(rush_ids), "capacity": CAPACITY, "workers": WORKERS,
@@ -210,3 +215,25 @@ def summary(result):
             f"overbooked sessions {result['overbooked']}, all full {result['all_full']}, "
             f"counters match {result['counters_match']}")
 
+
+
+def _clean_up(app, before, rush_ids, manager_id):
+    """Remove the rush's sessions, bookings, messages and manager: a reused dataset stays as generated."""
+    from sqlalchemy import delete
+
+    from ktc.accounts.models import User, unit_managers
+    from ktc.bookings.models import Booking
+    from ktc.extensions import db
+    from ktc.sessions.models import Session, session_skills
+
+    from bench.measure import undo_bench_bookings
+
+    with app.app_context():
+        undo_bench_bookings(before)
+        db.session.execute(delete(Booking).where(Booking.session_id.in_(rush_ids)))
+        db.session.execute(delete(session_skills).where(session_skills.c.session_id.in_(rush_ids)))
+        db.session.execute(delete(Session).where(Session.id.in_(rush_ids)))
+        db.session.execute(delete(unit_managers).where(unit_managers.c.user_id == manager_id))
+        db.session.execute(delete(User).where(User.id == manager_id))
+        db.session.commit()
+        db.engine.dispose()
