@@ -408,6 +408,10 @@ def generate(plan=None, seed=7, today=None):
         ), {"side": side})
     _reset_sequences()
     db.session.commit()
+    # Planner statistics now, as a database that grew over years would have them: right after a
+    # bulk load PostgreSQL has none until autovacuum gets round to it, and plans accordingly.
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()
 
     busiest = db.session.execute(
         select(Booking.participant_id).join(Participant).where(Participant.unit_id == 1)
