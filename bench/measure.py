@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response
+from flask.testing import FlaskClient
 from sqlalchemy import and_, event, exists, func, select
 
 from ktc.accounts.models import User
@@ -63,6 +64,24 @@ def counting_statements(engine):
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", _count)
+
+
+class FreshContextClient(FlaskClient):
+    """Each request in an app context (so `g`, the logged-in user and the database session) of its own.
+
+    Without it, a request made while the bench holds an app context reuses that context: the
+    first request's user would stay logged in for every later one, as in production it never does.
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.rollback()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+def client_for(app):
+    app.test_client_class = FreshContextClient
+    return app.test_client()
 
 
 def login(client, user):

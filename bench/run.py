@@ -116,7 +116,7 @@ def measure_pages(url, meta, reps):
         targets = measure.find_targets(meta)
         manager, admin, network = targets.manager, targets.admin, targets.network
         def page(key, label, user, url_, reps_=reps, **kw):
-            client = app.test_client()  # a client (cookie jar) of its own per user
+            client = measure.client_for(app)  # a cookie jar of its own per user
             if user is not None:
                 measure.login(client, user)
             figures[key] = measure.measure(client, engine, label, "GET", url_, reps_, **kw)
@@ -130,14 +130,14 @@ def measure_pages(url, meta, reps):
              f"/network/?date_from={targets.date_from}&date_to={targets.date_to}", reps_=max(5, reps // 2))
         page("participant_feed", "Participant feed", None, f"/calendar/feed/{targets.participant_feed_token}.ics")
         page("unit_feed", "Unit feed", None, f"/calendar/feed/{targets.unit_feed_token}.ics")
-        etag = app.test_client().get(f"/calendar/feed/{targets.unit_feed_token}.ics").headers["ETag"]
+        etag = measure.client_for(app).get(f"/calendar/feed/{targets.unit_feed_token}.ics").headers["ETag"]
         page("feed_304", "Unit feed, conditional request (304)", None,
              f"/calendar/feed/{targets.unit_feed_token}.ics", expect=(304,), headers={"If-None-Match": etag})
 
         # Booking: one person per request into a session with seats, as the team page posts it.
         before = measure.max_ids()
         slots = measure.booking_slots(manager, targets.unit_id, reps + 2)
-        client = app.test_client()
+        client = measure.client_for(app)
         measure.login(client, manager)
         booking = measure.Figure("Team booking POST (one person)")
         for i, (session_id, participant_id) in enumerate(slots):
