@@ -7,6 +7,7 @@ LABELS = {
     "network": "Network view over a year (`/network/?date_from=&date_to=`)",
     "participant_feed": "Participant feed (`/calendar/feed/<token>.ics`)",
     "unit_feed": "Unit feed of the 300-staff unit",
+    "unit_feed_cold": "Same unit feed, cold: no serialised event reused",
     "feed_304": "Unit feed, conditional request answered 304",
     "booking": "Booking one person (`POST /bookings/team`)",
 }
@@ -29,12 +30,24 @@ WHY = {
         "a pre-built row string per status, or paging the matrix by 100 people, would fix it."
     ),
     "unit_feed": (
-        "The unit feed carries about 2,000 events; building it is icalendar serialisation "
-        "(see the ratio below), which grows with the number of events."
+        "The unit feed carries about 2,600 events (every booking of 300 people from 180 days back and "
+        "a year ahead). It is read as plain rows in a fixed number of queries, and each event's "
+        "serialised text is reused while nothing it is built from changes; what is left is reading "
+        "~3,000 rows, building each event's cache key and joining the text. A smaller window (for "
+        "example 30 days back instead of 180) would cut it in proportion; below 150 ms at this size "
+        "needs the stored validator described for the 304."
+    ),
+    "unit_feed_cold": (
+        "The first build after a restart (or of events that all changed) serialises every event with "
+        "icalendar, which is most of the time (see the bare icalendar figure below: the same events "
+        "serialised with nothing else take about as long)."
     ),
     "feed_build_ratio": (
-        "The feed does what the bare serialisation does plus loading the events (a fixed number of "
+        "The feed does what the bare serialisation does plus reading the events (a fixed number of "
         "queries), the per-event description lines, the VTIMEZONE and the request itself."
+    ),
+    "feed_304": (
+        "The 304 is as slow as the feed itself: see the 304 ratio below."
     ),
     "feed_304_ratio": (
         "A 304 needs the feed's ETag, which is the hash of the body, so the feed is still built "
@@ -102,7 +115,8 @@ def render_markdown(results, pages, limits, default_limit, statistics):
         bare_ical = statistics.median(figures["bare_ical"].times_ms)
         answer_304 = figures["feed_304"].median
         bare_flask = statistics.median(figures["bare_flask"].times_ms)
-        build_ratio, ratio_304 = build / bare_ical, answer_304 / bare_flask
+        cold = figures["unit_feed_cold"].median
+        build_ratio, cold_ratio, ratio_304 = build / bare_ical, cold / bare_ical, answer_304 / bare_flask
         lines += [
             "",
             "Booking is measured on the HTML team-booking POST (one person per request, into sessions "
@@ -110,16 +124,22 @@ def render_markdown(results, pages, limits, default_limit, statistics):
             "",
             "### Feeds against the libraries alone (medians, same run)",
             "",
+            "A warm feed reuses each event's serialised text from earlier requests while nothing the "
+            "event is built from has changed (the cache key holds every input); the cold row empties "
+            "that cache before each request.",
+            "",
             "| Comparison | KTC ms | Baseline ms | Ratio | Target | Met |",
             "|---|---:|---:|---:|---:|:---:|",
             f"| Unit feed ({figures['events']} events), whole request vs icalendar serialising the same "
             f"events | {_ms(build)} | {_ms(bare_ical)} | {build_ratio:.2f} | ≤ 1.5 | "
             f"{'yes' if build_ratio <= 1.5 else '**no**'} |",
+            f"| The same, cold (no serialised event reused) | {_ms(cold)} | {_ms(bare_ical)} | "
+            f"{cold_ratio:.2f} | ≤ 1.5 | {'yes' if cold_ratio <= 1.5 else '**no**'} |",
             f"| Unit feed answered 304 vs a bare Flask response | {_ms(answer_304)} | {_ms(bare_flask)} | "
             f"{ratio_304:.1f} | ≤ 2 | {'yes' if ratio_304 <= 2 else '**no**'} |",
             "",
         ]
-        if build_ratio > 1.5:
+        if max(build_ratio, cold_ratio) > 1.5:
             missed.append("feed_build_ratio")
         if ratio_304 > 2:
             missed.append("feed_304_ratio")

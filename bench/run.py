@@ -130,6 +130,19 @@ def measure_pages(url, meta, reps):
              f"/network/?date_from={targets.date_from}&date_to={targets.date_to}", reps_=max(5, reps // 2))
         page("participant_feed", "Participant feed", None, f"/calendar/feed/{targets.participant_feed_token}.ics")
         page("unit_feed", "Unit feed", None, f"/calendar/feed/{targets.unit_feed_token}.ics")
+        # The same feed built from nothing: the per-process cache of serialised events emptied first.
+        from ktc.calendar import ics
+
+        cold_client, cold = measure.client_for(app), measure.Figure("Unit feed, cold (no reused events)")
+        for _ in range(max(5, reps // 3)):
+            ics._EVENT_CACHE.clear()
+            ms, queries, response = measure.timed(cold_client, engine, "GET",
+                                                  f"/calendar/feed/{targets.unit_feed_token}.ics")
+            cold.times_ms.append(ms)
+            cold.queries.append(queries)
+        figures["unit_feed_cold"] = cold
+        print(f"  {cold.name:<44} median {cold.median:7.1f} ms  p95 {cold.p95:7.1f} ms"
+              f"  {cold.query_count:3d} queries", flush=True)
         etag = measure.client_for(app).get(f"/calendar/feed/{targets.unit_feed_token}.ics").headers["ETag"]
         page("feed_304", "Unit feed, conditional request (304)", None,
              f"/calendar/feed/{targets.unit_feed_token}.ics", expect=(304,), headers={"If-None-Match": etag})
@@ -258,7 +271,8 @@ def main(argv=None):
     return results
 
 
-PAGES = ("week", "team", "matrix", "network", "participant_feed", "unit_feed", "feed_304", "booking")
+PAGES = ("week", "team", "matrix", "network", "participant_feed", "unit_feed", "unit_feed_cold", "feed_304",
+         "booking")
 
 
 def render(results):
