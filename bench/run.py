@@ -8,6 +8,7 @@ See bench/README.md.
 import argparse
 import json
 import os
+import pickle
 import platform
 import statistics
 import subprocess
@@ -225,7 +226,14 @@ def main(argv=None):
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--no-write", action="store_true", help="print only; do not write bench/RESULTS.md")
     parser.add_argument("--prepare-only", action="store_true", help="generate (or check) the datasets and stop")
+    parser.add_argument("--render-only", action="store_true",
+                        help="write bench/RESULTS.md again from the last run's saved figures")
     args = parser.parse_args(argv)
+    if args.render_only:
+        with open(DATA / "last-results.pickle", "rb") as handle:
+            results = pickle.load(handle)  # our own file, written by the previous run
+        RESULTS.write_text(render(results))
+        return results
 
     kinds = ("sqlite", "postgres") if args.db == "both" else (args.db,)
     pg_dir, pg_server = None, args.pg_url
@@ -264,6 +272,8 @@ def main(argv=None):
     if args.prepare_only:
         return results
     results["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    with open(DATA / "last-results.pickle", "wb") as handle:
+        pickle.dump(results, handle)
     text = render(results)
     if not args.no_write:
         RESULTS.write_text(text)
