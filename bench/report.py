@@ -29,11 +29,9 @@ WHY = {
     ),
     "matrix": (
         "The page is a table of 300 people × the skills their professions require (about 5,000 "
-        "cells, 1 MB of HTML); SQL is about 30 ms of it, the rest is building the cells and Jinja "
-        "rendering. The median is within the target; the p95 is not, because the times are bimodal "
-        "(about half again as long on some requests, with or without the garbage collector). "
-        "Rendering each cell from a pre-built string per status and date instead of template logic, "
-        "or showing the matrix 100 people at a time, would bring it under 150 ms."
+        "cells, 1 MB of HTML); SQL is about 20–30 ms of it, the rest is building the cells and Jinja "
+        "rendering. Rendering each cell from a pre-built string per status and date instead of "
+        "template logic, or showing the matrix 100 people at a time, would bring it well under 150 ms."
     ),
     "unit_feed": (
         "The unit feed carries about 2,600 events (every booking of 300 people from 180 days back and "
@@ -53,7 +51,7 @@ WHY = {
         "queries), the per-event description lines, the VTIMEZONE and the request itself."
     ),
     "feed_304": (
-        "The 304 is as slow as the feed itself: see the 304 ratio below."
+        "The 304 is as slow as the feed itself: see the 304 ratio above."
     ),
     "feed_304_ratio": (
         "A 304 needs the feed's ETag, which is the hash of the body, so the feed is still built "
@@ -89,7 +87,9 @@ def render_markdown(results, pages, limits, default_limit, statistics):
         "Written by `bench/run.py` (see `bench/README.md`). Server time is measured in-process with "
         "Flask's test client (the whole request: routing, login, queries, rendering), many "
         "repetitions per page after a warm-up; SQL statements are counted with a "
-        "`before_cursor_execute` listener. The rush runs against gunicorn.",
+        "`before_cursor_execute` listener. As in the gunicorn workers (`gunicorn.conf.py`), the "
+        "loaded app is frozen out of the garbage collector's full collections (`gc.freeze()`). The "
+        "rush runs against gunicorn.",
         "",
         f"- Machine: {results['machine']}",
         f"- Run: {results['started']} – {results['finished']} (UTC), dataset size `{results['size']}`",

@@ -6,6 +6,7 @@
 See bench/README.md.
 """
 import argparse
+import gc
 import json
 import os
 import pickle
@@ -116,6 +117,8 @@ def measure_pages(url, meta, reps):
         engine = db.engine
         targets = measure.find_targets(meta)
         manager, admin, network = targets.manager, targets.admin, targets.network
+        # As gunicorn.conf.py does in every worker once the app is loaded.
+        gc.freeze()
         def page(key, label, user, url_, reps_=reps, **kw):
             client = measure.client_for(app)  # a cookie jar of its own per user
             if user is not None:
