@@ -43,16 +43,10 @@ def team():
     session = db.session.get(Session, session_id)
     if session is None:
         abort(404)
-    staff = bookable_participants(current_user)
-    booked = {
-        b.participant_id: b
-        for b in db.session.execute(select(Booking).where(Booking.session_id == session.id)).scalars()
-        if b.status != "cancelled"
-    }
     results, refused_all, status = None, False, 200
     if request.method == "POST":
         ids = request.form.getlist("participant_ids", type=int)
-        by_id = {p.id: p for p in staff}
+        by_id = {p.id: p for p in bookable_participants(current_user, ids=ids)}
         # Tick order is kept: the first ticked get the first seats. Browsers send the boxes in page
         # order, so the page's script records the ticking order in `tick_order`; people missing
         # from it keep their page order after those in it (sorted() is stable).
@@ -82,6 +76,13 @@ def team():
                     "bookings/results.html", session=session, results=results, refused_all=refused_all,
                     tz=session.station.centre.timezone,
                 ), status
+    staff = bookable_participants(current_user)
+    booked = {
+        b.participant_id: b
+        for b in db.session.execute(
+            select(Booking).where(Booking.session_id == session.id, Booking.status != "cancelled")
+        ).scalars()
+    }
     now = datetime.now(timezone.utc)
     return render_template(
         "bookings/team.html",

@@ -219,6 +219,40 @@ def feed(name, entries, default_tzid):
     cal.add("x-wr-timezone", default_tzid)
     cal.add("refresh-interval", vDuration(REFRESH, params={"VALUE": "DURATION"}))
     cal.add("x-published-ttl", vDuration(REFRESH))
-    for session, options in entries:
-        cal.add_component(session_event(session, sequence=session.sequence, dtstamp=session.updated_at, **options))
-    return cal.to_ical().decode("utf-8")
+    head = cal.to_ical()
+    end = b"END:VCALENDAR\r\n"
+    if not head.endswith(end):  # icalendar always ends a calendar so; build it whole if it ever does not
+        for session, options in entries:
+            cal.add_component(session_event(session, sequence=session.sequence, dtstamp=session.updated_at,
+                                            **options))
+        return cal.to_ical().decode("utf-8")
+    events = [_feed_event(session, options) for session, options in entries]
+    return (head[:-len(end)] + b"".join(events) + end).decode("utf-8")
+
+
+# Serialised feed events, keyed by everything an event is built from. Feeds are fetched again
+# and again (every calendar client, every hour) while most events never change; serialising
+# with icalendar is most of a feed's cost. The key holds every input, so a change to any of them
+# is a new key (never a stale event); the cache is per process and simply emptied when full.
+_EVENT_CACHE = {}
+_EVENT_CACHE_MAX = 50_000
+
+
+def _feed_event(session, options):
+    centre = session.station.centre
+    key = (
+        current_app.config["KTC_MAIL_DOMAIN"], current_app.config["KTC_MAIL_FROM"],
+        session.uid, session.sequence, session.updated_at, session.created_at, session.start_at, session.end_at,
+        session.title, session.notes, session.status, session.station.name,
+        centre.name, centre.address, centre.timezone, tuple(skill.name for skill in session.skills),
+        tuple(sorted((name, tuple(str(line) for line in value) if name == "extra_lines" else str(value))
+                     for name, value in options.items())),
+    )
+    cached = _EVENT_CACHE.get(key)
+    if cached is None:
+        if len(_EVENT_CACHE) >= _EVENT_CACHE_MAX:
+            _EVENT_CACHE.clear()
+        cached = _EVENT_CACHE[key] = session_event(
+            session, sequence=session.sequence, dtstamp=session.updated_at, **options
+        ).to_ical()
+    return cached

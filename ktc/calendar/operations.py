@@ -3,7 +3,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
@@ -11,8 +11,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
+from ktc.accounts.models import User
 from ktc.bookings.models import ACTIVE_STATUSES, Booking
 from ktc.calendar import ics
 from ktc.calendar.models import CalendarFeed
@@ -20,8 +20,9 @@ from ktc.database import utcnow
 from ktc.errors import PermissionDenied
 from ktc.extensions import db
 from ktc.organisations.models import Participant
-from ktc.sessions.models import Session, session_instructors
-from ktc.stations.models import Station
+from ktc.sessions.models import Session, session_instructors, session_skills
+from ktc.skills.models import Skill
+from ktc.stations.models import Centre, Station
 
 # Feeds show sessions from this far back; older ones drop out of the subscription.
 FEED_PAST_DAYS = 180
@@ -187,12 +188,86 @@ def feed_by_token(token):
         entitled = feed.scope_key in {scope for _kind, scope, _columns in _specs(owner)}
     return feed if entitled else None
 
-def _session_options():
-    return (
-        selectinload(Session.station).selectinload(Station.centre),
-        selectinload(Session.skills),
-        selectinload(Session.instructors),
-    )
+# Feeds are read as plain rows, not ORM objects: a unit's feed has thousands of bookings, and
+# building an ORM object graph for each was most of the feed's time. These light records carry
+# exactly what ics.session_event and the options below read.
+@dataclass(frozen=True)
+class _Centre:
+    name: str
+    address: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class _Station:
+    name: str
+    centre: _Centre
+
+
+@dataclass(frozen=True)
+class _Named:
+    name: str
+
+
+@dataclass(eq=False)
+class _FeedSession:
+    id: int
+    uid: str
+    sequence: int
+    title: str
+    notes: str
+    status: str
+    start_at: object
+    end_at: object
+    created_at: object
+    updated_at: object
+    station: _Station
+    skills: list = field(default_factory=list)
+    instructors: list = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class _FeedBooking:
+    status: str
+    booked_at: object
+    confirmed_at: object
+    cancelled_at: object
+    session: _FeedSession
+    participant: _Named
+
+
+_SESSION_COLUMNS = (
+    Session.id, Session.uid, Session.sequence, Session.title, Session.notes, Session.status, Session.start_at,
+    Session.end_at, Session.created_at, Session.updated_at, Station.name, Centre.name, Centre.address,
+    Centre.timezone,
+)
+
+
+def _feed_sessions(rows, offset, ids):
+    """_FeedSession per session id from rows holding _SESSION_COLUMNS at `offset`; skills and instructors
+    in one query each (in their relationship order), whatever the number of sessions."""
+    sessions = {}
+    for row in rows:
+        values = row[offset:offset + len(_SESSION_COLUMNS)]
+        if values[0] not in sessions:
+            sid, uid, sequence, title, notes, status, start_at, end_at, created_at, updated_at = values[:10]
+            station = _Station(values[10], _Centre(values[11], values[12], values[13]))
+            sessions[sid] = _FeedSession(sid, uid, sequence, title, notes, status, start_at, end_at, created_at,
+                                         updated_at, station)
+    if sessions:
+        for sid, name in db.session.execute(
+            select(session_skills.c.session_id, Skill.name).join(Skill, Skill.id == session_skills.c.skill_id)
+            .where(session_skills.c.session_id.in_(ids)).order_by(Skill.code)
+        ):
+            if sid in sessions:
+                sessions[sid].skills.append(_Named(name))
+        for sid, name in db.session.execute(
+            select(session_instructors.c.session_id, User.name).join(User, User.id == session_instructors.c.user_id)
+            .where(session_instructors.c.session_id.in_(ids)).order_by(User.name)
+        ):
+            if sid in sessions:
+                sessions[sid].instructors.append(_Named(name))
+    return sessions
 
 
 def feed_content(feed, now=None):
@@ -202,41 +277,52 @@ def feed_content(feed, now=None):
     stamps = [feed.renewed_at or feed.created_at]
     entries = []
     if feed.kind in ("participant", "unit"):
-        query = (
-            select(Booking)
-            .join(Session, Booking.session_id == Session.id)
-            .where(Session.start_at >= since)
-            .options(selectinload(Booking.session).options(*_session_options()), selectinload(Booking.participant))
-            .order_by(Session.start_at, Session.id, Booking.id)
-        )
+        conditions = [Session.start_at >= since]
         if feed.kind == "participant":
-            query = query.where(Booking.participant_id == feed.participant_id)
+            conditions.append(Booking.participant_id == feed.participant_id)
         else:
-            query = query.join(Participant, Booking.participant_id == Participant.id).where(
-                Participant.unit_id == feed.unit_id
-            )
+            conditions.append(Participant.unit_id == feed.unit_id)
+
+        def joined(stmt):
+            return (stmt.join(Session, Booking.session_id == Session.id)
+                    .join(Participant, Booking.participant_id == Participant.id).where(*conditions))
+
+        rows = db.session.execute(
+            joined(select(Booking.status, Booking.booked_at, Booking.confirmed_at, Booking.cancelled_at,
+                          Participant.name, *_SESSION_COLUMNS)
+                   .select_from(Booking))
+            .join(Station, Station.id == Session.station_id).join(Centre, Centre.id == Station.centre_id)
+            .order_by(Session.start_at, Session.id, Booking.id)
+        ).all()
+        sessions = _feed_sessions(rows, 5, joined(select(Booking.session_id).select_from(Booking)))
         per_session = {}
-        for booking in db.session.execute(query).scalars():
-            stamps += [booking.booked_at, booking.confirmed_at, booking.cancelled_at, booking.session.updated_at]
-            if booking.status not in ACTIVE_STATUSES or booking.session.status == "cancelled":
+        for row in rows:
+            session = sessions[row[5]]
+            booking = _FeedBooking(row[0], row[1], row[2], row[3], session, _Named(row[4]))
+            stamps += [booking.booked_at, booking.confirmed_at, booking.cancelled_at, session.updated_at]
+            if booking.status not in ACTIVE_STATUSES or session.status == "cancelled":
                 continue
-            per_session.setdefault(booking.session, []).append(booking)
+            per_session.setdefault(session, []).append(booking)
         for session, bookings in per_session.items():
             if feed.kind == "participant":
                 entries.append((session, _participant_options(bookings[0])))
             else:
                 entries.append((session, _unit_options(session, bookings)))
     else:
-        query = select(Session).where(Session.start_at >= since).options(*_session_options()).order_by(
-            Session.start_at, Session.id
-        )
+        conditions = [Session.start_at >= since]
         if feed.kind == "station":
-            query = query.where(Session.station_id == feed.station_id)
+            conditions.append(Session.station_id == feed.station_id)
         else:
-            query = query.join(session_instructors, session_instructors.c.session_id == Session.id).where(
-                session_instructors.c.user_id == feed.instructor_id
-            )
-        for session in db.session.execute(query).scalars():
+            conditions.append(Session.id.in_(select(session_instructors.c.session_id).where(
+                session_instructors.c.user_id == feed.instructor_id)))
+        rows = db.session.execute(
+            select(*_SESSION_COLUMNS).join(Station, Station.id == Session.station_id)
+            .join(Centre, Centre.id == Station.centre_id).where(*conditions)
+            .order_by(Session.start_at, Session.id)
+        ).all()
+        sessions = _feed_sessions(rows, 0, select(Session.id).where(*conditions))
+        for row in rows:
+            session = sessions[row[0]]
             stamps.append(session.updated_at)
             if session.status == "cancelled":
                 continue

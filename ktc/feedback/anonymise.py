@@ -1,5 +1,6 @@
 """Free text for the learning network: no e-mail addresses, phone numbers or people's names."""
 import re
+from functools import lru_cache
 
 REDACTED = "[…]"
 
@@ -37,7 +38,13 @@ def scrub(text, names=()):
         return ""
     text = _EMAIL.sub(REDACTED, text)
     text = _PHONE.sub(_phone, text)
-    pattern = name_patterns(names)
+    pattern = _cached_name_patterns(frozenset(names))
     if pattern is not None:
         text = pattern.sub(REDACTED, text)
     return _RUNS.sub(REDACTED, text).strip()
+
+
+@lru_cache(maxsize=2048)
+def _cached_name_patterns(names):
+    # The network view scrubs many answers from the same session: build each session's regex once.
+    return name_patterns(names)

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, case, distinct, func, literal_column, select, text
+from sqlalchemy import and_, func, select, text
 
 from ktc.bookings.models import Booking
 from ktc.database import utcnow
@@ -148,136 +148,148 @@ def _selected_sessions(f):
     return stmt.subquery("sel")
 
 
-class _Query:
-    """Builds one grouped query over the selected sessions for a dimension."""
+def _load(f, sel):
+    """The selected sessions and their per-session figures: five grouped queries in all.
 
-    def __init__(self, f, sel, dim, buckets):
-        self.f, self.sel, self.dim, self.buckets = f, sel, dim, buckets
-
-    def period_key(self):
-        col = self.sel.c.start_at
-        return case(*[(col < end, key) for key, _start, end in self.buckets], else_=None)
-
-    def skill_join(self, stmt, session_col):
-        stmt = stmt.join(session_skills, session_skills.c.session_id == session_col)
-        if self.f.skill_id:
-            stmt = stmt.where(session_skills.c.skill_id == self.f.skill_id)
-        return stmt, session_skills.c.skill_id
-
-    def key(self, stmt, side_col=None, skill_col=None):
-        """(statement with any join the dimension needs, key column or None)."""
-        sel = self.sel
-        if self.dim == "total":
-            return stmt, None
-        if self.dim == "period":
-            return stmt, self.period_key()
-        if self.dim == "centre":
-            return stmt, sel.c.centre_id
-        if self.dim == "station":
-            return stmt, sel.c.station_id
-        if self.dim == "skill":
-            if skill_col is not None:
-                return stmt, skill_col
-            return self.skill_join(stmt, sel.c.sid)
-        if self.dim == "side":
-            return stmt, side_col
-        raise ValueError(self.dim)
-
-
-def _grouped(stmt, key, *metrics):
-    cols = ([key.label("k")] if key is not None else []) + list(metrics)
-    stmt = stmt.with_only_columns(*cols)
-    if key is not None:
-        # By the output name: PostgreSQL would see the CASE of the period key, rendered twice
-        # with different bind parameters, as two different expressions.
-        stmt = stmt.group_by(literal_column("k"))
-    return db.session.execute(stmt).all()
-
-
-def _key_of(row, keyed):
-    return row[0] if keyed else None
-
-
-def _aggregate(f, sel, dim, buckets):
-    """{key: metrics} for one dimension (key None for the totals)."""
-    q = _Query(f, sel, dim, buckets)
-    rows = {}
-
-    def row(key):
-        return rows.setdefault(key, _empty_row())
-
-    # Sessions, and those whose attendees included both sides.
-    n_sides = (
-        select(Booking.session_id.label("sid"), func.count(distinct(Booking.side)).label("n"))
+    Every dimension is then summed from these rows in Python, so the database scans a period's
+    bookings, records and feedback once, not once per dimension.
+    """
+    # Core rows, not ORM results: these are plain tuples, and there may be a hundred thousand.
+    run = db.session.connection().execute
+    sessions = run(select(sel.c.sid, sel.c.station_id, sel.c.centre_id, sel.c.start_at)).all()
+    skill_stmt = select(session_skills.c.session_id, session_skills.c.skill_id).join(
+        sel, sel.c.sid == session_skills.c.session_id)
+    if f.skill_id:
+        skill_stmt = skill_stmt.where(session_skills.c.skill_id == f.skill_id)
+    skills_of = {}
+    for session_id, skill_id in run(skill_stmt):
+        skills_of.setdefault(session_id, []).append(skill_id)
+    attended = run(
+        select(Booking.session_id, Booking.side, func.count(Booking.id))
+        .join(sel, sel.c.sid == Booking.session_id)
         .where(Booking.status == "attended")
-        .group_by(Booking.session_id)
-        .subquery("n_sides")
-    )
-    stmt = select(sel.c.sid).select_from(sel).outerjoin(n_sides, n_sides.c.sid == sel.c.sid)
-    side_col = None
-    if dim == "side":
-        session_sides = (
-            select(Booking.session_id.label("sid"), Booking.side.label("side"))
-            .where(Booking.status == "attended")
-            .distinct()
-            .subquery("session_sides")
-        )
-        stmt = stmt.join(session_sides, session_sides.c.sid == sel.c.sid)
-        side_col = session_sides.c.side
-        if f.side:
-            stmt = stmt.where(side_col == f.side)
-    stmt, key = q.key(stmt, side_col=side_col)
-    for r in _grouped(stmt, key, func.count(distinct(sel.c.sid)),
-                      func.count(distinct(case((n_sides.c.n >= 2, sel.c.sid), else_=None)))):
-        item = row(_key_of(r, key is not None))
-        item["sessions"], item["sessions_both_sides"] = r[-2], r[-1]
-
-    # Attendance per side.
-    stmt = select(sel.c.sid).select_from(sel).join(Booking, Booking.session_id == sel.c.sid).where(
-        Booking.status == "attended"
-    )
-    if f.side:
-        stmt = stmt.where(Booking.side == f.side)
-    stmt, key = q.key(stmt, side_col=Booking.side)
-    stmt = stmt.group_by(Booking.side)
-    for r in _grouped(stmt, key, Booking.side, func.count(Booking.id)):
-        row(_key_of(r, key is not None))[f"participants_{r[-2]}"] = r[-1]
-
-    # Skills demonstrated (the side is the attendee's booking side).
-    stmt = (
-        select(sel.c.sid)
-        .select_from(sel)
-        .join(SkillRecord, SkillRecord.session_id == sel.c.sid)
+        .group_by(Booking.session_id, Booking.side)
+    ).all()
+    # Skills demonstrated; the side is the attendee's booking side.
+    demonstrated_stmt = (
+        select(SkillRecord.session_id, SkillRecord.skill_id, Booking.side, func.count(SkillRecord.id))
+        .join(sel, sel.c.sid == SkillRecord.session_id)
         .join(Booking, and_(Booking.session_id == SkillRecord.session_id,
                             Booking.participant_id == SkillRecord.participant_id))
         .where(SkillRecord.outcome == "demonstrated")
+        .group_by(SkillRecord.session_id, SkillRecord.skill_id, Booking.side)
     )
     if f.skill_id:
-        stmt = stmt.where(SkillRecord.skill_id == f.skill_id)
-    if f.side:
-        stmt = stmt.where(Booking.side == f.side)
-    stmt, key = q.key(stmt, side_col=Booking.side, skill_col=SkillRecord.skill_id)
-    for r in _grouped(stmt, key, func.count(SkillRecord.id)):
-        row(_key_of(r, key is not None))["skills_demonstrated"] = r[-1]
+        demonstrated_stmt = demonstrated_stmt.where(SkillRecord.skill_id == f.skill_id)
+    demonstrated = run(demonstrated_stmt).all()
+    # Feedback: requests, responses, and per answer the sum and the number given (for averages).
+    gain = Feedback.confidence_after - Feedback.confidence_before
+    columns = []
+    for name in FEEDBACK_FIELDS:
+        column = gain if name == "confidence_gain" else getattr(Feedback, name)
+        columns += [func.sum(column), func.count(column)]
+    feedback = run(
+        select(Feedback.session_id, Feedback.side, func.count(Feedback.id), func.count(Feedback.responded_at),
+               *columns)
+        .join(sel, sel.c.sid == Feedback.session_id)
+        .group_by(Feedback.session_id, Feedback.side)
+    ).all()
+    return sessions, skills_of, attended, demonstrated, feedback
 
-    # Feedback: requests, responses and averages (unanswered rows have NULL answers).
-    stmt = select(sel.c.sid).select_from(sel).join(Feedback, Feedback.session_id == sel.c.sid)
-    if f.side:
-        stmt = stmt.where(Feedback.side == f.side)
-    stmt, key = q.key(stmt, side_col=Feedback.side)
-    for r in _grouped(
-        stmt, key,
-        func.count(Feedback.id), func.count(Feedback.responded_at),
-        func.avg(Feedback.overall), func.avg(Feedback.relevance),
-        func.avg(Feedback.confidence_before), func.avg(Feedback.confidence_after),
-        func.avg(Feedback.confidence_after - Feedback.confidence_before),
-        func.avg(Feedback.learned_other_side),
-    ):
-        item = row(_key_of(r, key is not None))
-        item["feedback_requests"], item["responses"] = r[-8], r[-7]
-        for name, value in zip(FEEDBACK_FIELDS, r[-6:]):
-            item[name] = None if value is None else round(float(value), 2)
-    return {key: _finish(item) for key, item in rows.items()}
+
+# Additive figures, in this order, in the per-session and per-key vectors of _aggregate_all;
+# then a (sum, number given) pair per feedback answer, for averages over the answers given.
+_ADDITIVE = ("participants_municipal", "participants_regional", "skills_demonstrated", "feedback_requests",
+             "responses")
+_WIDTH = len(_ADDITIVE) + 2 * len(FEEDBACK_FIELDS)
+
+
+def _add(target, key, values):
+    vector = target.get(key)
+    target[key] = list(values) if vector is None else [a + b for a, b in zip(vector, values)]
+
+
+def _bump(target, key, index, value):
+    vector = target.get(key)
+    if vector is None:
+        vector = target[key] = [0] * _WIDTH
+    vector[index] += value
+
+
+def _aggregate_all(f, sel, buckets):
+    """{dimension: {key: metrics}} for the totals (key None) and every dimension.
+
+    Each base row is first summed per session (and per side, and per skill for records); the
+    per-session sums then go to the session's period, centre, station and skills.
+    """
+    sessions, skills_of, attended, demonstrated, feedback = _load(f, sel)
+    per_session, per_side, per_skill, not_records = {}, {}, {}, {}
+    sides_of = {}
+    for sid, side, count in attended:
+        if count:
+            sides_of.setdefault(sid, set()).add(side)
+        if f.side and side != f.side:
+            continue
+        index = _ADDITIVE.index(f"participants_{side}")
+        for target, key in ((per_session, sid), (per_side, side), (not_records, sid)):
+            _bump(target, key, index, count)
+    index = _ADDITIVE.index("skills_demonstrated")
+    for sid, skill_id, side, count in demonstrated:
+        if f.side and side != f.side:
+            continue
+        _bump(per_session, sid, index, count)
+        _bump(per_side, side, index, count)
+        _bump(per_skill, skill_id, index, count)
+    for sid, side, requests, responses, *answers in feedback:
+        if f.side and side != f.side:
+            continue
+        values = [0, 0, 0, requests, responses, *(value or 0 for value in answers)]
+        for target, key in ((per_session, sid), (per_side, side), (not_records, sid)):
+            _add(target, key, values)
+
+    dims = ("total",) + DIMENSIONS
+    counts = {dim: {} for dim in dims}  # {dim: {key: [sessions, sessions with both sides]}}
+    vectors = {dim: {} for dim in dims}
+    counts["total"][None] = [0, 0]
+    for sid, station_id, centre_id, start_at in sessions:
+        period = next((key for key, _start, end in buckets if start_at < end), None)
+        both = len(sides_of.get(sid, ())) >= 2
+        own = per_session.get(sid)
+        for dim, key in (("total", None), ("period", period), ("centre", centre_id), ("station", station_id)):
+            pair = counts[dim].setdefault(key, [0, 0])
+            pair[0] += 1
+            pair[1] += both
+            if own is not None:
+                _add(vectors[dim], key, own)
+        for skill_id in skills_of.get(sid, ()):
+            pair = counts["skill"].setdefault(skill_id, [0, 0])
+            pair[0] += 1
+            pair[1] += both
+            if sid in not_records:
+                _add(per_skill, skill_id, not_records[sid])
+        for side in sides_of.get(sid, ()):
+            if not f.side or side == f.side:
+                pair = counts["side"].setdefault(side, [0, 0])
+                pair[0] += 1
+                pair[1] += both
+    vectors["skill"], vectors["side"] = per_skill, per_side
+
+    result = {}
+    for dim in dims:
+        rows = {}
+        for key in list(counts[dim]) + [k for k in vectors[dim] if k not in counts[dim]]:
+            item = _empty_row()
+            item["sessions"], item["sessions_both_sides"] = counts[dim].get(key, (0, 0))
+            vector = vectors[dim].get(key)
+            if vector is not None:
+                for i, name in enumerate(_ADDITIVE):
+                    item[name] = vector[i]
+                for i, name in enumerate(FEEDBACK_FIELDS):
+                    total, given = vector[len(_ADDITIVE) + 2 * i], vector[len(_ADDITIVE) + 2 * i + 1]
+                    item[name] = round(total / given, 2) if given else None
+            rows[key] = _finish(item)
+        result[dim] = rows
+    return result
 
 
 def _empty_row():
@@ -345,15 +357,36 @@ def _free_text(f, sel, station_rows):
     if f.side:
         stmt = stmt.where(Feedback.side == f.side)
     answers = db.session.execute(stmt).all()
-    # Scrubbed again on the way out: names added to a session after the answer are caught too.
-    names = people_names({a.session_id for a in answers})
-    groups = {}
-    for station_id, session_id, take_back, improve in answers:
-        group = groups.setdefault(station_id, {"take_back": [], "improve": []})
-        for field, value in (("take_back", take_back), ("improve", improve)):
+    # One item per non-empty answer field, newest first; each station and field keeps its first
+    # FREE_TEXT_PER_GROUP non-empty scrubbed texts. Only the items that can still make it are
+    # scrubbed (and their sessions' names fetched): a year of answers is not processed only to
+    # be thrown away. A text that scrubs to nothing leaves room, filled in the next round.
+    pending = [(station_id, session_id, field, value)
+               for station_id, session_id, take_back, improve in answers
+               for field, value in (("take_back", take_back), ("improve", improve)) if value]
+    groups, names = {}, {}
+    while pending:
+        room = {}
+        wanted, later = [], []
+        for item in pending:
+            key = (item[0], item[2])
+            if key not in room:
+                room[key] = FREE_TEXT_PER_GROUP - len(groups.get(item[0], {}).get(item[2], ()))
+            if room[key] > 0:
+                room[key] -= 1
+                wanted.append(item)
+            else:
+                later.append(item)
+        if not wanted:
+            break
+        # Scrubbed again on the way out: names added to a session after the answer are caught too.
+        names.update(people_names({item[1] for item in wanted} - names.keys()))
+        for station_id, session_id, field, value in wanted:
+            group = groups.setdefault(station_id, {"take_back": [], "improve": []})
             clean = scrub(value, names.get(session_id, ()))
-            if clean and len(group[field]) < FREE_TEXT_PER_GROUP:
+            if clean:
                 group[field].append(clean)
+        pending = later
     return [
         {"station": allowed[sid]["label"], "responses": allowed[sid]["responses"], **groups[sid]}
         for sid in sorted(groups, key=lambda s: allowed[s]["label"].lower())
@@ -386,7 +419,8 @@ def summary(f):
     """Everything the network sees for the filters, suppressed and anonymised, JSON-ready."""
     sel = _selected_sessions(f)
     buckets = period_buckets(f)
-    totals = _aggregate(f, sel, "total", buckets).get(None) or _finish(_empty_row())
+    aggregated = _aggregate_all(f, sel, buckets)
+    totals = aggregated["total"][None]
     result = {
         "period": {"from": f.start.isoformat(), "to": f.end.isoformat()},
         "filters": {k: v for k, v in asdict(f).items() if k in ("centre_id", "station_id", "skill_id", "side")},
@@ -395,7 +429,7 @@ def summary(f):
     }
     order = {"period": [b[0] for b in buckets], "side": list(SIDES)}
     for dim in DIMENSIONS:
-        result[f"by_{dim}"] = _rows(dim, _aggregate(f, sel, dim, buckets), order.get(dim))
+        result[f"by_{dim}"] = _rows(dim, aggregated[dim], order.get(dim))
     result["free_text"] = _free_text(f, sel, result["by_station"])
     result["reports"] = _reports(f, sel)
     return result

@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 
 from ktc import audit, policy
 from ktc.bookings.models import SEAT_STATUSES, Booking
@@ -427,30 +427,62 @@ def has_seat_for_side(session, side, now):
 
 
 def upcoming_sessions(skill_sides, now=None, per_skill=UPCOMING_PER_SKILL):
-    """For each (skill_id, side): the next bookable sessions covering the skill with a seat for that side."""
+    """For each (skill_id, side): the next bookable sessions covering the skill with a seat for that side.
+
+    A fixed number of queries whatever the number of planned sessions: per side, a window query
+    keeps only the first `per_skill` sessions per skill where the side is within its quota, plus
+    every session close enough to start that its held seats may already be released (a short
+    list); the exact seat rule is then applied to that small set in start order.
+    """
     now = now or utcnow()
     result = {key: [] for key in skill_sides}
-    skill_ids = sorted({sid for sid, _side in skill_sides})
-    if not skill_ids:
+    if not result:
         return result
     cutoff = now + timedelta(hours=current_app.config["KTC_BOOKING_CUTOFF_HOURS"])
-    covering = select(session_skills.c.session_id).where(session_skills.c.skill_id.in_(skill_ids))
+    bookable = (
+        Session.status == "scheduled",
+        Session.start_at > cutoff,
+        Session.seats_municipal + Session.seats_regional < Session.capacity,
+    )
+    longest_release = db.session.execute(
+        select(func.max(Session.release_before_hours)).where(*bookable)
+    ).scalar_one() or 0
+    may_be_released = Session.start_at <= now + timedelta(hours=longest_release)
+    candidates = {}
+    for side in sorted({side for _sid, side in skill_sides}):
+        skill_ids = sorted({sid for sid, s in skill_sides if s == side})
+        column = Session.seats_municipal if side == "municipal" else Session.seats_regional
+        rank = func.row_number().over(
+            partition_by=session_skills.c.skill_id, order_by=(Session.start_at, Session.id)
+        ).label("rank")
+        within_quota = (
+            select(session_skills.c.skill_id, Session.id.label("session_id"), rank)
+            .join(Session, Session.id == session_skills.c.session_id)
+            .where(session_skills.c.skill_id.in_(skill_ids), *bookable,
+                   column < Session.capacity - Session.min_per_side)
+            .subquery()
+        )
+        rows = db.session.execute(
+            select(within_quota.c.skill_id, within_quota.c.session_id).where(within_quota.c.rank <= per_skill)
+        ).all()
+        rows += db.session.execute(
+            select(session_skills.c.skill_id, Session.id)
+            .join(Session, Session.id == session_skills.c.session_id)
+            .where(session_skills.c.skill_id.in_(skill_ids), *bookable, may_be_released)
+        ).all()
+        for skill_id, session_id in rows:
+            candidates.setdefault(session_id, set()).add((skill_id, side))
+    if not candidates:
+        return result
     sessions = db.session.execute(
         select(Session)
-        .where(
-            Session.id.in_(covering),
-            Session.status == "scheduled",
-            Session.start_at > cutoff,
-            Session.seats_municipal + Session.seats_regional < Session.capacity,
-        )
-        .options(joinedload(Session.station).joinedload(Station.centre), selectinload(Session.skills))
+        .where(Session.id.in_(list(candidates)))
+        .options(joinedload(Session.station).joinedload(Station.centre))
         .order_by(Session.start_at, Session.id)
     ).scalars().all()
     for session in sessions:
-        covered = {s.id for s in session.skills}
-        for key in result:
-            sid, side = key
-            if sid in covered and len(result[key]) < per_skill and has_seat_for_side(session, side, now):
+        for key in sorted(candidates[session.id]):
+            if key in result and len(result[key]) < per_skill and has_seat_for_side(session, key[1], now):
                 result[key].append(session)
     return result
 

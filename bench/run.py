@@ -1,0 +1,298 @@
+"""KTC benchmark: generate (or reuse) the dataset, measure the busiest pages, run the booking rush.
+
+    python bench/run.py                      # full dataset, SQLite and PostgreSQL, writes bench/RESULTS.md
+    python bench/run.py --db sqlite --size small --no-write
+
+See bench/README.md.
+"""
+import argparse
+import gc
+import json
+import os
+import pickle
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import measure  # noqa: E402
+from bench.generate import Plan, generate  # noqa: E402
+
+DATA = ROOT / "bench" / "data"
+RESULTS = ROOT / "bench" / "RESULTS.md"
+SECRET = "bench-secret-key-not-for-production"
+# Reuse a generated dataset for this many days (sessions are placed around the day of generation).
+REUSE_DAYS = 7
+LIMITS_MS = {"network": 300}
+DEFAULT_LIMIT_MS = 150
+
+
+def app_for(url):
+    from ktc import create_app
+
+    return create_app({
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": SECRET,
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+        # The in-process client posts without a CSRF token; the rush below goes through CSRF for real.
+        "WTF_CSRF_ENABLED": False,
+        "SQLITE_IMMEDIATE_OUTSIDE_REQUESTS": False,
+        "KTC_BASE_URL": "https://ktc.bench.example",
+    })
+
+
+def plan_for(size):
+    return Plan.full() if size == "full" else Plan.scaled(0.05)
+
+
+def prepare(db_kind, size, pg_server, regenerate):
+    """The database URL and the generated ids, generating the dataset when it is missing or stale."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    sidecar = DATA / f"{db_kind}-{size}.json"
+    if db_kind == "sqlite":
+        path = DATA / f"ktc-{size}.sqlite"
+        url = f"sqlite:///{path}"
+    else:
+        url = recreate_or_keep_pg(pg_server, f"ktc_bench_{size}", sidecar, regenerate)
+        path = None
+    meta = json.loads(sidecar.read_text()) if sidecar.exists() else None
+    fresh = (meta and not regenerate and meta.get("url") == url
+             and (date.today() - date.fromisoformat(meta["generated_on"])).days < REUSE_DAYS
+             and (path is None or path.exists()))
+    if fresh:
+        print(f"[{db_kind}] reusing the {size} dataset generated on {meta['generated_on']}")
+        return url, meta
+    if path is not None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    elif meta is not None or regenerate:
+        url = recreate_or_keep_pg(pg_server, f"ktc_bench_{size}", sidecar, True)
+    app = app_for(url)
+    from flask_migrate import upgrade
+
+    from ktc.extensions import db
+
+    with app.app_context():
+        upgrade()
+        print(f"[{db_kind}] generating the {size} dataset …", flush=True)
+        started = time.perf_counter()
+        generated = generate(plan_for(size))
+        seconds = time.perf_counter() - started
+        db.engine.dispose()
+    meta = {**generated.__dict__, "url": url, "generated_on": date.today().isoformat(),
+            "generation_seconds": round(seconds, 1), "plan": plan_for(size).as_dict()}
+    sidecar.write_text(json.dumps(meta, indent=2))
+    print(f"[{db_kind}] generated in {seconds:.0f} s: {generated.counts}")
+    return url, meta
+
+
+def recreate_or_keep_pg(server, name, sidecar, recreate):
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if recreate or not found:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+            sidecar.unlink(missing_ok=True)
+    base = server.rsplit("/", 1)[0]
+    return base.replace("postgresql://", "postgresql+psycopg://", 1) + "/" + name
+
+
+def measure_pages(url, meta, reps):
+    """Median and p95 server time and SQL statements for the pages people use most."""
+    from ktc.extensions import db
+
+    app = app_for(url)
+    figures = {}
+    with app.app_context():
+        engine = db.engine
+        targets = measure.find_targets(meta)
+        manager, admin, network = targets.manager, targets.admin, targets.network
+        # As gunicorn.conf.py does in every worker once the app is loaded.
+        gc.freeze()
+        def page(key, label, user, url_, reps_=reps, **kw):
+            client = measure.client_for(app)  # a cookie jar of its own per user
+            if user is not None:
+                measure.login(client, user)
+            figures[key] = measure.measure(client, engine, label, "GET", url_, reps_, **kw)
+            print(f"  {label:<44} median {figures[key].median:7.1f} ms  p95 {figures[key].p95:7.1f} ms"
+                  f"  {figures[key].query_count:3d} queries", flush=True)
+
+        page("week", "Centre week view", admin, f"/sessions/week?centre={targets.centre_id}&week={targets.week}")
+        page("team", "Team booking page (300 staff)", manager, f"/bookings/team?session={targets.team_session_id}")
+        page("matrix", "Skill matrix of that unit", manager, f"/records/matrix?unit={targets.unit_id}")
+        page("network", "Network view over a year", network,
+             f"/network/?date_from={targets.date_from}&date_to={targets.date_to}", reps_=max(5, reps // 2))
+        page("participant_feed", "Participant feed", None, f"/calendar/feed/{targets.participant_feed_token}.ics")
+        page("unit_feed", "Unit feed", None, f"/calendar/feed/{targets.unit_feed_token}.ics")
+        # The same feed built from nothing: the per-process cache of serialised events emptied first.
+        from ktc.calendar import ics
+
+        cold_client, cold = measure.client_for(app), measure.Figure("Unit feed, cold (no reused events)")
+        for _ in range(max(5, reps // 3)):
+            ics._EVENT_CACHE.clear()
+            ms, queries, response = measure.timed(cold_client, engine, "GET",
+                                                  f"/calendar/feed/{targets.unit_feed_token}.ics")
+            cold.times_ms.append(ms)
+            cold.queries.append(queries)
+        figures["unit_feed_cold"] = cold
+        print(f"  {cold.name:<44} median {cold.median:7.1f} ms  p95 {cold.p95:7.1f} ms"
+              f"  {cold.query_count:3d} queries", flush=True)
+        etag = measure.client_for(app).get(f"/calendar/feed/{targets.unit_feed_token}.ics").headers["ETag"]
+        page("feed_304", "Unit feed, conditional request (304)", None,
+             f"/calendar/feed/{targets.unit_feed_token}.ics", expect=(304,), headers={"If-None-Match": etag})
+
+        # Booking: one person per request into a session with seats, as the team page posts it.
+        before = measure.max_ids()
+        slots = measure.booking_slots(manager, targets.unit_id, reps + 2)
+        client = measure.client_for(app)
+        measure.login(client, manager)
+        booking = measure.Figure("Team booking POST (one person)")
+        for i, (session_id, participant_id) in enumerate(slots):
+            ms, queries, response = measure.timed(
+                client, engine, "POST", "/bookings/team",
+                data={"session": session_id, "participant_ids": [participant_id]})
+            if response.status_code != 200:
+                raise RuntimeError(f"booking answered {response.status_code}")
+            if i >= 2:
+                booking.times_ms.append(ms)
+                booking.queries.append(queries)
+        figures["booking"] = booking
+        print(f"  {booking.name:<44} median {booking.median:7.1f} ms  p95 {booking.p95:7.1f} ms"
+              f"  {booking.query_count:3d} queries", flush=True)
+        db.session.rollback()
+        measure.undo_bench_bookings(before)
+
+        # Feed build against icalendar alone, and a 304 against a bare Flask response.
+        unit_feed = db.session.get(type(targets.unit_feed), targets.unit_feed.id)
+        bare_ical, events = measure.bare_ical_ms(unit_feed, reps)
+        bare_flask = measure.bare_flask_ms(reps * 5)
+        figures["bare_ical"] = measure.Figure("icalendar alone, same events", times_ms=bare_ical)
+        figures["bare_flask"] = measure.Figure("bare Flask response", times_ms=bare_flask)
+        figures["events"] = events
+        db.session.rollback()
+        db.engine.dispose()
+    return figures
+
+
+def machine():
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kb / 1024 / 1024:.1f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores{memory}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def load():
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:
+        return "n/a"
+
+
+def pg_version(server):
+    import psycopg
+
+    with psycopg.connect(server) as conn:
+        return conn.execute("SHOW server_version").fetchone()[0]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", choices=("full", "small"), default="full")
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--pg-url", default=os.environ.get("KTC_BENCH_PG_URL"),
+                        help="a PostgreSQL server URL (postgresql://user@host:port/postgres); "
+                             "without it a throwaway server is started with scripts/pg.sh")
+    parser.add_argument("--reps", type=int, default=30, help="timed requests per page")
+    parser.add_argument("--rush", type=int, default=500, help="concurrent booking requests (PostgreSQL)")
+    parser.add_argument("--no-rush", action="store_true")
+    parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--no-write", action="store_true", help="print only; do not write bench/RESULTS.md")
+    parser.add_argument("--prepare-only", action="store_true", help="generate (or check) the datasets and stop")
+    parser.add_argument("--render-only", action="store_true",
+                        help="write bench/RESULTS.md again from the last run's saved figures")
+    args = parser.parse_args(argv)
+    if args.render_only:
+        with open(DATA / "last-results.pickle", "rb") as handle:
+            results = pickle.load(handle)  # our own file, written by the previous run
+        RESULTS.write_text(render(results))
+        return results
+
+    kinds = ("sqlite", "postgres") if args.db == "both" else (args.db,)
+    pg_dir, pg_server = None, args.pg_url
+    if "postgres" in kinds and not pg_server:
+        pg_dir = tempfile.mkdtemp(prefix="ktc-bench-pg.")
+        pg_server = subprocess.run(["bash", "scripts/pg.sh", "start", pg_dir], cwd=ROOT, check=True,
+                                   capture_output=True, text=True).stdout.strip()
+    results = {"machine": machine(), "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+               "size": args.size, "databases": {}}
+    try:
+        for kind in kinds:
+            url, meta = prepare(kind, args.size, pg_server, args.regenerate)
+            if args.prepare_only:
+                continue
+            entry = {"counts": meta["counts"], "generation_seconds": meta["generation_seconds"],
+                     "load_before": load()}
+            if kind == "postgres":
+                entry["version"] = f"PostgreSQL {pg_version(pg_server)}"
+            else:
+                import sqlite3
+
+                entry["version"] = f"SQLite {sqlite3.sqlite_version}"
+            print(f"[{kind}] measuring ({entry['load_before']})", flush=True)
+            entry["figures"] = measure_pages(url, meta, args.reps)
+            if kind == "postgres" and not args.no_rush:
+                from bench import rush
+
+                print(f"[{kind}] booking rush: {args.rush} concurrent requests against gunicorn (4 workers)", flush=True)
+                entry["rush"] = rush.run(url, meta, args.rush, SECRET)
+                print("  " + rush.summary(entry["rush"]), flush=True)
+            entry["load_after"] = load()
+            results["databases"][kind] = entry
+    finally:
+        if pg_dir:
+            subprocess.run(["bash", "scripts/pg.sh", "stop", pg_dir], cwd=ROOT, check=False)
+    if args.prepare_only:
+        return results
+    results["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    with open(DATA / "last-results.pickle", "wb") as handle:
+        pickle.dump(results, handle)
+    text = render(results)
+    if not args.no_write:
+        RESULTS.write_text(text)
+        print(f"written to {RESULTS.relative_to(ROOT)}")
+    return results
+
+
+PAGES = ("week", "team", "matrix", "network", "participant_feed", "unit_feed", "unit_feed_cold", "feed_304",
+         "booking")
+
+
+def render(results):
+    from bench.report import render_markdown
+
+    return render_markdown(results, PAGES, LIMITS_MS, DEFAULT_LIMIT_MS, statistics)
+
+
+if __name__ == "__main__":
+    main()
