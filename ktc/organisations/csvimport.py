@@ -49,6 +49,16 @@ class ImportPreview:
     def ok(self):
         return not self.file_errors and bool(self.rows) and self.error_count == 0
 
+    def raise_unless_ok(self):
+        """Refuse the whole import (ImportFailed with every row's errors) unless every row is good."""
+        from ktc.errors import ImportFailed
+
+        if not self.ok:
+            errors = self.row_errors()
+            if self.file_errors:
+                errors[0] = [str(e) for e in self.file_errors]
+            raise ImportFailed(errors)
+
     def row_errors(self):
         """{line: [message, ...]} for every bad row, as ImportFailed carries it."""
         return {row.line: [str(e) for e in row.errors] for row in self.rows if row.errors}

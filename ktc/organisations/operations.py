@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from ktc import policy
 from ktc.accounts.models import User
-from ktc.errors import Conflict, ImportFailed, NotFound, PermissionDenied, ValidationError
+from ktc.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ktc.extensions import db
 from ktc.organisations import csvimport
 from ktc.organisations.models import SIDES, Organisation, Participant, Unit
@@ -312,11 +312,7 @@ class ImportResult:
 def import_staff(actor, content):
     """Import every row of a staff CSV, or nothing: raises ImportFailed if any row is bad."""
     preview = preview_staff_import(actor, content)
-    if not preview.ok:
-        errors = preview.row_errors()
-        if preview.file_errors:
-            errors[0] = [str(e) for e in preview.file_errors]
-        raise ImportFailed(errors)
+    preview.raise_unless_ok()
     result = ImportResult()
     for row in preview.rows:
         r = row.resolved

@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ktc.errors import Conflict, ImportFailed, ValidationError
+from ktc.errors import Conflict, ValidationError
 from ktc.extensions import db
 from ktc.organisations import csvimport
 from ktc.organisations.operations import ImportResult, clean, flush_unique
@@ -77,7 +77,8 @@ def list_skills(active=None, by_code=False):
     return db.session.execute(stmt).scalars().all()
 
 
-def _skills_by_id(skill_ids):
+def skills_by_id(skill_ids):
+    """The catalogue skills with these ids, in code order; refuses unknown ids."""
     ids = set(skill_ids or ())
     if not ids:
         return []
@@ -101,7 +102,7 @@ def create_profession(name, skill_ids=()):
     """Add a profession with the skills it requires."""
     name = clean(name)
     _check_profession(name)
-    profession = Profession(name=name, required_skills=_skills_by_id(skill_ids))
+    profession = Profession(name=name, required_skills=skills_by_id(skill_ids))
     db.session.add(profession)
     flush_unique(_l("A profession with that name already exists."), "name")
     return profession
@@ -111,7 +112,7 @@ def update_profession(profession, name, skill_ids=()):
     name = clean(name)
     _check_profession(name, exclude_id=profession.id)
     profession.name = name
-    profession.required_skills = _skills_by_id(skill_ids)
+    profession.required_skills = skills_by_id(skill_ids)
     flush_unique(_l("A profession with that name already exists."), "name")
     return profession
 
@@ -170,11 +171,7 @@ def preview_skills_import(content):
 def import_skills(content):
     """Import every row of a skills CSV, or nothing: raises ImportFailed if any row is bad."""
     preview = preview_skills_import(content)
-    if not preview.ok:
-        errors = preview.row_errors()
-        if preview.file_errors:
-            errors[0] = [str(e) for e in preview.file_errors]
-        raise ImportFailed(errors)
+    preview.raise_unless_ok()
     result = ImportResult()
     for row in preview.rows:
         r = row.resolved

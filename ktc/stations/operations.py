@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from ktc.errors import Conflict, NotFound, ValidationError
 from ktc.extensions import db
 from ktc.organisations.operations import clean, flush_unique
-from ktc.skills.models import Skill
+from ktc.skills.operations import skills_by_id
 from ktc.stations.models import Centre, ClosedDay, OpeningHours, Station
 
 DEFAULT_TIMEZONE = "Europe/Stockholm"
@@ -144,13 +144,7 @@ def _check_station(centre, name, numbers, exclude_id=None):
 
 
 def _skills(skill_ids):
-    ids = set(skill_ids or ())
-    if not ids:
-        return []
-    skills = db.session.execute(select(Skill).where(Skill.id.in_(ids)).order_by(Skill.code)).scalars().all()
-    if len(skills) != len(ids):
-        raise ValidationError(_l("Choose skills from the catalogue."), field="skill_ids")
-    return skills
+    return skills_by_id(skill_ids)
 
 
 def create_station(centre, name, skill_ids=(), description="", default_capacity=8, default_duration_minutes=120,
