@@ -25,6 +25,8 @@ run: install
 test: install
 	bash scripts/test.sh "$(BIN)"
 
+# One head, upgrade from empty, `flask db check` (models match migrations), downgrade/upgrade of the
+# latest step; `make test` runs this on SQLite and PostgreSQL before the suite.
 check-migrations: install
 	bash scripts/check_migrations.sh "$(BIN)"
 

@@ -133,3 +133,23 @@ def get_or_404(model, object_id):
     if obj is None:
         abort(404)
     return obj
+
+
+def form_page(form, save, done_endpoint, template, **context):
+    """The usual form page: a valid POST runs `save` (one transaction), says so and goes on to
+    `done_endpoint`; a domain error goes back on the form, which keeps what was typed (422)."""
+    from flask import flash, redirect, url_for
+
+    from ktc.errors import DomainError
+
+    if form.validate_on_submit():
+        try:
+            saved = save()
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+        else:
+            flash(_("%(name)s has been saved.", name=saved.name), "success")
+            return redirect(url_for(done_endpoint))
+    return render_template(template, form=form, **context), 422 if form.errors else 200

@@ -18,7 +18,6 @@ from ktc.organisations.models import Organisation, Participant, Unit
 from ktc.web import require, show_domain_error
 
 
-
 def _user(user_id):
     user = db.session.get(User, user_id)
     if user is None:

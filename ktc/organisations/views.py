@@ -1,5 +1,5 @@
 """Screens for organisations and units (admin) and staff lists (admin and unit managers)."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -7,7 +7,6 @@ from sqlalchemy import select
 from ktc import policy
 from ktc.accounts.models import User
 from ktc.csvutil import csv_response
-from ktc.errors import DomainError
 from ktc.extensions import db
 from ktc.organisations import bp, csvimport
 from ktc.organisations import operations as ops
@@ -20,13 +19,11 @@ from ktc.organisations.forms import (
 )
 from ktc.organisations.models import Organisation, Unit
 from ktc.skills.models import Profession
-from ktc.web import get_or_404, require, show_domain_error
-
+from ktc.web import form_page, get_or_404, require
 
 
 def yes_no(value):
     return _("yes") if value else _("no")
-
 
 
 # --- organisations and units ------------------------------------------------------------------
@@ -53,21 +50,16 @@ def index():
 
 def _organisation_form(org):
     form = OrganisationForm(obj=org)
-    if form.validate_on_submit():
-        try:
-            if org is None:
-                org = ops.create_organisation(form.name.data, form.side.data, form.org_number.data)
-            else:
-                ops.update_organisation(org, form.name.data, form.side.data, form.org_number.data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
+
+    def save():
+        nonlocal org
+        if org is None:
+            org = ops.create_organisation(form.name.data, form.side.data, form.org_number.data)
         else:
-            flash(_("%(name)s has been saved.", name=org.name), "success")
-            return redirect(url_for("organisations.index"))
-    status = 422 if form.errors else 200
-    return render_template("organisations/organisation_form.html", form=form, organisation=org), status
+            ops.update_organisation(org, form.name.data, form.side.data, form.org_number.data)
+        return org
+
+    return form_page(form, save, "organisations.index", "organisations/organisation_form.html", organisation=org)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -94,21 +86,16 @@ def _unit_form(org, unit):
     )
     if request.method == "GET" and unit is not None:
         form.manager_ids.data = [m.id for m in unit.managers]
-    if form.validate_on_submit():
-        try:
-            if unit is None:
-                unit = ops.create_unit(org, form.name.data, form.manager_ids.data)
-            else:
-                ops.update_unit(unit, form.name.data, form.manager_ids.data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
+
+    def save():
+        nonlocal unit
+        if unit is None:
+            unit = ops.create_unit(org, form.name.data, form.manager_ids.data)
         else:
-            flash(_("%(name)s has been saved.", name=unit.name), "success")
-            return redirect(url_for("organisations.index"))
-    status = 422 if form.errors else 200
-    return render_template("organisations/unit_form.html", form=form, organisation=org, unit=unit), status
+            ops.update_unit(unit, form.name.data, form.manager_ids.data)
+        return unit
+
+    return form_page(form, save, "organisations.index", "organisations/unit_form.html", organisation=org, unit=unit)
 
 
 @bp.route("/<int:org_id>/units/new", methods=["GET", "POST"])
@@ -180,27 +167,24 @@ def _participant_form(participant):
     form.profession_id.choices = options([(0, _("– No profession –"))] + [(p.id, p.name) for p in _professions()])
     if request.method == "GET" and participant is not None:
         form.profession_id.data = participant.profession_id or 0
-    if form.validate_on_submit():
+
+    def save():
+        nonlocal participant
         unit = db.session.get(Unit, form.unit_id.data)
         profession = db.session.get(Profession, form.profession_id.data) if form.profession_id.data else None
-        try:
-            if participant is None:
-                participant = ops.create_participant(
-                    current_user, form.name.data, form.email.data, unit, profession, form.active.data
-                )
-            else:
-                ops.update_participant(
-                    current_user, participant, form.name.data, form.email.data, unit, profession, form.active.data
-                )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
+        if participant is None:
+            participant = ops.create_participant(
+                current_user, form.name.data, form.email.data, unit, profession, form.active.data
+            )
         else:
-            flash(_("%(name)s has been saved.", name=participant.name), "success")
-            return redirect(url_for("organisations.participants"))
-    status = 422 if form.errors else 200
-    return render_template("organisations/participant_form.html", form=form, participant=participant), status
+            ops.update_participant(
+                current_user, participant, form.name.data, form.email.data, unit, profession, form.active.data
+            )
+        return participant
+
+    return form_page(
+        form, save, "organisations.participants", "organisations/participant_form.html", participant=participant
+    )
 
 
 @bp.route("/participants/new", methods=["GET", "POST"])

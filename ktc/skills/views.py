@@ -1,21 +1,17 @@
 """Screens for the skills catalogue and the professions' required skills (admin)."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ktc import policy
 from ktc.csvutil import csv_response
-from ktc.errors import DomainError
-from ktc.extensions import db
 from ktc.organisations import csvimport
 from ktc.organisations.forms import options
 from ktc.skills import bp
 from ktc.skills import operations as ops
 from ktc.skills.forms import ProfessionForm, SkillForm
 from ktc.skills.models import Profession, Skill
-from ktc.web import get_or_404, require, show_domain_error
-
-
+from ktc.web import form_page, get_or_404, require
 
 
 @bp.route("/")
@@ -36,24 +32,19 @@ def index():
 
 def _skill_form(skill):
     form = SkillForm(obj=skill)
-    if form.validate_on_submit():
+
+    def save():
+        nonlocal skill
         values = dict(code=form.code.data, name=form.name.data, category=form.category.data,
                       description=form.description.data, refresh_months=form.refresh_months.data,
                       active=form.active.data)
-        try:
-            if skill is None:
-                skill = ops.create_skill(**values)
-            else:
-                ops.update_skill(skill, **values)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
+        if skill is None:
+            skill = ops.create_skill(**values)
         else:
-            flash(_("%(name)s has been saved.", name=skill.name), "success")
-            return redirect(url_for("skills.index"))
-    status = 422 if form.errors else 200
-    return render_template("skills/skill_form.html", form=form, skill=skill), status
+            ops.update_skill(skill, **values)
+        return skill
+
+    return form_page(form, save, "skills.index", "skills/skill_form.html", skill=skill)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -111,21 +102,16 @@ def _profession_form(profession):
     )
     if request.method == "GET" and profession is not None:
         form.skill_ids.data = [s.id for s in profession.required_skills]
-    if form.validate_on_submit():
-        try:
-            if profession is None:
-                profession = ops.create_profession(form.name.data, form.skill_ids.data)
-            else:
-                ops.update_profession(profession, form.name.data, form.skill_ids.data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
+
+    def save():
+        nonlocal profession
+        if profession is None:
+            profession = ops.create_profession(form.name.data, form.skill_ids.data)
         else:
-            flash(_("%(name)s has been saved.", name=profession.name), "success")
-            return redirect(url_for("skills.professions"))
-    status = 422 if form.errors else 200
-    return render_template("skills/profession_form.html", form=form, profession=profession), status
+            ops.update_profession(profession, form.name.data, form.skill_ids.data)
+        return profession
+
+    return form_page(form, save, "skills.professions", "skills/profession_form.html", profession=profession)
 
 
 @bp.route("/professions/new", methods=["GET", "POST"])

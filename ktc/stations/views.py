@@ -19,8 +19,6 @@ from ktc.stations.models import Centre, Station
 from ktc.web import get_or_404, require, show_domain_error
 
 
-
-
 def hours_text(centre):
     """Opening hours as one line per open day, for lists and exports."""
     return "; ".join(
