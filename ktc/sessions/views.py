@@ -1,11 +1,11 @@
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 from wtforms import SelectChoice
 
 from ktc import policy
@@ -13,12 +13,13 @@ from ktc.accounts.models import User
 from ktc.bookings.models import Booking
 from ktc.bookings.operations import free_for_side, is_released, release_at, seat_summary, waitlist_counts
 from ktc.csvutil import csv_response
+from ktc.database import utcnow
 from ktc.errors import DomainError
 from ktc.extensions import db
 from ktc.i18n import fmt_datetime, local_today
 from ktc.sessions import bp
 from ktc.sessions.forms import CancelForm, SeriesEditForm, SeriesForm, SessionForm
-from ktc.sessions.models import Series, Session
+from ktc.sessions.models import Series, Session, session_instructors
 from ktc.sessions.operations import (
     cancel_series,
     cancel_session,
@@ -34,28 +35,16 @@ from ktc.sessions.operations import (
 )
 from ktc.skills.models import Skill
 from ktc.stations.models import Centre, Station
-from ktc.web import show_domain_error
+from ktc.web import get_or_404, require, show_domain_error
 
 # Domain error fields → form fields.
-FORM_FIELDS = {"start": "start_time", "end": "end_time", "instructors": "instructor_ids", "skills": "skill_ids",
-               "first_date": "first_date", "end_time": "end_time"}
-
-
-def _require_admin():
-    if not policy.can_plan_sessions(current_user):
-        abort(403)
-
-
-def _get_session(session_id):
-    session = db.session.get(Session, session_id)
-    if session is None:
-        abort(404)
-    return session
+FORM_FIELDS = {"start": "start_time", "end": "end_time", "instructors": "instructor_ids", "skills": "skill_ids"}
 
 
 def _fill_choices(form):
     stations = db.session.execute(
-        select(Station).join(Centre).where(Station.active.is_(True)).order_by(Centre.name, Station.name)
+        select(Station).join(Centre).where(Station.active.is_(True))
+        .options(contains_eager(Station.centre)).order_by(Centre.name, Station.name)
     ).scalars().all()
     form.station_id.choices = [SelectChoice(s.id, f"{s.centre.name} – {s.name}") for s in stations]
     form.instructor_ids.choices = [SelectChoice(u.id, u.name) for u in instructors_available()]
@@ -67,17 +56,23 @@ def _session_fields(form):
     station = db.session.get(Station, form.station_id.data)
     if station is None:
         abort(400)
-    instructors = [db.session.get(User, i) for i in form.instructor_ids.data or []]
-    skills = [db.session.get(Skill, i) for i in form.skill_ids.data or []] or None
+    instructors = _by_ids(User, form.instructor_ids.data)
+    skills = _by_ids(Skill, form.skill_ids.data)
     return station, {
         "capacity": form.capacity.data,
         "min_per_side": form.min_per_side.data or 0,
         "release_before_hours": form.release_before_hours.data,
-        "instructors": [i for i in instructors if i is not None],
-        "skills": [s for s in skills if s is not None] if skills else None,
+        "instructors": instructors,
+        "skills": skills or None,
         "title": form.title.data or "",
         "notes": form.notes.data or "",
     }
+
+
+def _by_ids(model, ids):
+    if not ids:
+        return []
+    return db.session.execute(select(model).where(model.id.in_(ids))).scalars().all()
 
 
 def _parse_day(value):
@@ -152,10 +147,7 @@ def index():
 @bp.route("/mine")
 @login_required
 def mine():
-    if not policy.has_role(current_user, "instructor", "admin"):
-        abort(403)
-    from ktc.sessions.models import session_instructors
-
+    require(policy.has_role(current_user, "instructor", "admin"))
     sessions = db.session.execute(
         select(Session)
         .join(session_instructors, session_instructors.c.session_id == Session.id)
@@ -170,10 +162,10 @@ def mine():
 @bp.route("/<int:session_id>")
 @login_required
 def detail(session_id):
-    session = _get_session(session_id)
+    session = get_or_404(Session, session_id)
     tz = centre_tz(session.station)
     bookings = _visible_bookings(session)
-    now = datetime.now(ZoneInfo("UTC"))
+    now = utcnow()
     return render_template(
         "sessions/detail.html",
         session=session,
@@ -193,7 +185,8 @@ def detail(session_id):
 
 
 def _visible_bookings(session):
-    """Admins and the session's instructors see everyone; managers their own staff; others nobody."""
+    """Admins and the session's instructors see everyone; managers their own staff; participants
+    their own booking; others nobody."""
     stmt = (
         select(Booking)
         .where(Booking.session_id == session.id)
@@ -214,54 +207,63 @@ def _visible_bookings(session):
     return []
 
 
+_REFUSED = object()
+
+
+def _apply(form, operation):
+    """Run one planning operation in one transaction; a refusal goes back on the form."""
+    try:
+        result = operation()
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        show_domain_error(form, exc, FORM_FIELDS)
+        return _REFUSED
+    return result
+
+
+def _form_status():
+    """A form page shown again after a POST is a refusal (422); a GET is just the page."""
+    return 422 if request.method == "POST" else 200
+
+
+def _times(form, day, tz):
+    return local_to_utc(day, form.start_time.data, tz), local_to_utc(day, form.end_time.data, tz)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
-    _require_admin()
+    require(policy.can_plan_sessions(current_user))
     form = SessionForm()
     _fill_choices(form)
     if request.method == "GET":
         form.day.data = _parse_day(request.args.get("day"))
         form.station_id.data = request.args.get("station_id", type=int)
-    status = 200
     if form.validate_on_submit():
         station, fields = _session_fields(form)
-        tz = centre_tz(station)
-        try:
-            session = create_session(
-                current_user,
-                station,
-                local_to_utc(form.day.data, form.start_time.data, tz),
-                local_to_utc(form.day.data, form.end_time.data, tz),
-                **fields,
-            )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc, FORM_FIELDS)
-            status = 422
-        else:
+        start_at, end_at = _times(form, form.day.data, centre_tz(station))
+        session = _apply(form, lambda: create_session(current_user, station, start_at, end_at, **fields))
+        if session is not _REFUSED:
             flash(_("The session has been planned."), "success")
             return redirect(url_for("sessions.detail", session_id=session.id))
-    elif request.method == "POST":
-        status = 422
-    return render_template("sessions/form.html", form=form, editing=None), status
+    return render_template("sessions/form.html", form=form, editing=None), _form_status()
 
 
 @bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(session_id):
-    _require_admin()
-    session = _get_session(session_id)
-    tz = centre_tz(session.station)
-    form = SessionForm(obj=None)
+    require(policy.can_plan_sessions(current_user))
+    session = get_or_404(Session, session_id)
+    form = SessionForm()
     _fill_choices(form)
     if request.method == "GET":
-        local_start = session.start_at.astimezone(ZoneInfo(tz))
+        tz = ZoneInfo(centre_tz(session.station))
+        local_start = session.start_at.astimezone(tz)
         form.station_id.data = session.station_id
         form.day.data = local_start.date()
         form.start_time.data = local_start.time()
-        form.end_time.data = session.end_at.astimezone(ZoneInfo(tz)).time()
+        form.end_time.data = session.end_at.astimezone(tz).time()
         form.capacity.data = session.capacity
         form.min_per_side.data = session.min_per_side
         form.release_before_hours.data = session.release_before_hours
@@ -269,51 +271,32 @@ def edit(session_id):
         form.skill_ids.data = [s.id for s in session.skills]
         form.title.data = session.title
         form.notes.data = session.notes
-    status = 200
     if form.validate_on_submit():
         station, fields = _session_fields(form)
-        tz = centre_tz(station)
         if fields["capacity"] is None:
             fields["capacity"] = session.capacity
         if fields["skills"] is None:
             fields["skills"] = list(station.skills)
-        try:
-            update_session(
-                current_user,
-                session,
-                station=station,
-                start_at=local_to_utc(form.day.data, form.start_time.data, tz),
-                end_at=local_to_utc(form.day.data, form.end_time.data, tz),
-                **fields,
-            )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc, FORM_FIELDS)
-            status = 422
-        else:
-            flash(_("The session has been updated; booked participants are told of any change of time or place."), "success")
+        start_at, end_at = _times(form, form.day.data, centre_tz(station))
+        updated = _apply(form, lambda: update_session(
+            current_user, session, station=station, start_at=start_at, end_at=end_at, **fields
+        ))
+        if updated is not _REFUSED:
+            flash(_("The session has been updated; booked participants are told of any change of time or place."),
+                  "success")
             return redirect(url_for("sessions.detail", session_id=session_id))
-    elif request.method == "POST":
-        status = 422
-    return render_template("sessions/form.html", form=form, editing=session), status
+    return render_template("sessions/form.html", form=form, editing=session), _form_status()
 
 
 @bp.route("/<int:session_id>/cancel", methods=["POST"])
 @login_required
 def cancel(session_id):
-    _require_admin()
-    session = _get_session(session_id)
+    require(policy.can_plan_sessions(current_user))
+    session = get_or_404(Session, session_id)
     form = CancelForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        cancel_session(current_user, session, form.reason.data or "")
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
+    if _apply(form, lambda: cancel_session(current_user, session, form.reason.data or "")) is not _REFUSED:
         flash(_("The session is cancelled and everyone booked has been told."), "success")
     return redirect(url_for("sessions.detail", session_id=session_id))
 
@@ -321,77 +304,56 @@ def cancel(session_id):
 @bp.route("/series/new", methods=["GET", "POST"])
 @login_required
 def new_series():
-    _require_admin()
+    require(policy.can_plan_sessions(current_user))
     form = SeriesForm()
     _fill_choices(form)
     if request.method == "GET":
         form.station_id.data = request.args.get("station_id", type=int)
-    status = 200
     if form.validate_on_submit():
         station, fields = _session_fields(form)
-        try:
-            series, sessions, skipped = create_series(
-                current_user,
-                station,
-                form.first_date.data,
-                form.start_time.data,
-                form.end_time.data,
-                form.occurrences.data,
-                form.interval_weeks.data,
-                skip_conflicts=form.skip_conflicts.data,
-                **fields,
-            )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc, FORM_FIELDS)
-            status = 422
-        else:
+        planned = _apply(form, lambda: create_series(
+            current_user, station, form.first_date.data, form.start_time.data, form.end_time.data,
+            form.occurrences.data, form.interval_weeks.data, skip_conflicts=form.skip_conflicts.data, **fields,
+        ))
+        if planned is not _REFUSED:
+            series, sessions, skipped = planned
             flash(_("%(count)s sessions planned.", count=len(sessions)), "success")
             for item in skipped:
                 flash(_("Left out %(day)s: %(reason)s", day=item.day.isoformat(), reason=item.reason), "warning")
             return redirect(url_for("sessions.series", series_id=series.id))
-    elif request.method == "POST":
-        status = 422
-    return render_template("sessions/series_form.html", form=form), status
+    return render_template("sessions/series_form.html", form=form), _form_status()
 
 
 @bp.route("/series/<int:series_id>", methods=["GET", "POST"])
 @login_required
 def series(series_id):
-    item = db.session.get(Series, series_id)
-    if item is None:
-        abort(404)
+    item = get_or_404(Series, series_id)
     edit_form = SeriesEditForm(prefix="edit")
     cancel_form = CancelForm(prefix="cancel")
-    status = 200
-    if request.method == "POST":
-        _require_admin()
-        action = request.form.get("action")
-        try:
-            if action == "edit" and edit_form.validate_on_submit():
-                changed = update_series(current_user, item, edit_form.from_date.data,
-                                        edit_form.start_time.data, edit_form.end_time.data)
-                db.session.commit()
-                flash(_("%(count)s sessions changed.", count=len(changed)), "success")
-                return redirect(url_for("sessions.series", series_id=series_id))
-            if action == "cancel" and cancel_form.validate_on_submit():
-                cancelled = cancel_series(current_user, item, cancel_form.from_date.data, cancel_form.reason.data or "")
-                db.session.commit()
-                flash(_("%(count)s sessions cancelled.", count=len(cancelled)), "success")
-                return redirect(url_for("sessions.series", series_id=series_id))
-            status = 422
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(edit_form, exc, FORM_FIELDS)
-            status = 422
-    elif item.sessions:
+    if request.method == "GET":
         edit_form.start_time.data = item.start_time
         edit_form.end_time.data = item.end_time
+    else:
+        require(policy.can_plan_sessions(current_user))
+        action = request.form.get("action")
+        if action == "edit" and edit_form.validate_on_submit():
+            changed = _apply(edit_form, lambda: update_series(
+                current_user, item, edit_form.from_date.data, edit_form.start_time.data, edit_form.end_time.data
+            ))
+            if changed is not _REFUSED:
+                flash(_("%(count)s sessions changed.", count=len(changed)), "success")
+                return redirect(url_for("sessions.series", series_id=series_id))
+        elif action == "cancel" and cancel_form.validate_on_submit():
+            cancelled = _apply(cancel_form, lambda: cancel_series(
+                current_user, item, cancel_form.from_date.data, cancel_form.reason.data or ""
+            ))
+            if cancelled is not _REFUSED:
+                flash(_("%(count)s sessions cancelled.", count=len(cancelled)), "success")
+                return redirect(url_for("sessions.series", series_id=series_id))
     return render_template(
         "sessions/series.html", series=item, edit_form=edit_form, cancel_form=cancel_form,
         tz=centre_tz(item.station), side_balance=side_balance, can_plan=policy.can_plan_sessions(current_user),
-    ), status
+    ), _form_status()
 
 
 def _parse_week(value):
@@ -407,8 +369,7 @@ def _parse_week(value):
 @bp.route("/week")
 @login_required
 def week():
-    if not policy.has_role(current_user, "admin", "instructor", "manager"):
-        abort(403)
+    require(policy.has_role(current_user, "admin", "instructor", "manager"))
     centres = db.session.execute(select(Centre).order_by(Centre.name)).scalars().all()
     if not centres:
         return render_template("sessions/week.html", centre=None, centres=[], days=[])
