@@ -18,7 +18,6 @@ from ktc.errors import (
     AlreadyBooked,
     BookingClosed,
     Conflict,
-    DomainError,
     Overlap,
     ParticipantInactive,
     PermissionDenied,
@@ -360,6 +359,19 @@ def seat_summary(session, waitlisted=None):
     }
 
 
+def booking_sides(actor):
+    """The sides (municipal/regional) a user books for: their units' organisations (both for admins)."""
+    from ktc.organisations.models import Organisation, Unit
+
+    if policy.is_admin(actor):
+        return ["municipal", "regional"]
+    sides = db.session.execute(
+        select(Organisation.side).distinct().join(Unit, Unit.organisation_id == Organisation.id)
+        .where(Unit.id.in_(policy.managed_unit_ids(actor) or {0}))
+    ).scalars().all()
+    return sorted(sides) or ["municipal", "regional"]
+
+
 def bookable_participants(actor, ids=None):
     """The active staff this user may book: their units' people (everyone for admins).
 
@@ -380,5 +392,3 @@ def bookable_participants(actor, ids=None):
         stmt = stmt.where(Participant.id.in_(set(ids) or {0}))
     return db.session.execute(stmt.order_by(Unit.name, Participant.name)).scalars().all()
 
-
-__all__ = ["BookingResult", "DomainError", "TeamRefused", "book_team", "cancel_booking", "promote_from_waitlist"]

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,11 +13,13 @@ from ktc.bookings.operations import (
     TeamRefused,
     book_team,
     bookable_participants,
+    booking_sides,
     cancel_booking,
     cutoff_at,
     free_for_side,
     is_released,
 )
+from ktc.database import utcnow
 from ktc.errors import DomainError
 from ktc.extensions import db
 from ktc.security import is_safe_next
@@ -25,24 +27,17 @@ from ktc.sessions.models import Session
 from ktc.sessions.operations import side_balance, upcoming_sessions
 from ktc.skills.models import Skill
 from ktc.stations.models import Station
-
-
-def _manager_sides(user):
-    """The sides (municipal/regional) of the units a manager books for."""
-    return sorted({p.side for p in bookable_participants(user)}) or ["municipal", "regional"]
+from ktc.web import get_or_404, require
 
 
 @bp.route("/team", methods=["GET", "POST"])
 @login_required
 def team():
-    if not policy.can_book(current_user):
-        abort(403)
+    require(policy.can_book(current_user))
     session_id = request.values.get("session", type=int)
     if not session_id:
         return _pick_session()
-    session = db.session.get(Session, session_id)
-    if session is None:
-        abort(404)
+    session = get_or_404(Session, session_id)
     results, refused_all, status = None, False, 200
     if request.method == "POST":
         ids = request.form.getlist("participant_ids", type=int)
@@ -83,7 +78,7 @@ def team():
             select(Booking).where(Booking.session_id == session.id, Booking.status != "cancelled")
         ).scalars()
     }
-    now = datetime.now(timezone.utc)
+    now = utcnow()
     return render_template(
         "bookings/team.html",
         session=session,
@@ -99,13 +94,13 @@ def team():
 
 
 def _pick_session():
-    now = datetime.now(timezone.utc)
+    now = utcnow()
     skill_id = request.args.get("skill", type=int)
     sessions = [
         s for s in upcoming_sessions(start=now, end=now + timedelta(days=120), skill_id=skill_id)
         if s.status == "scheduled" and (now < cutoff_at(s) or policy.is_admin(current_user))
     ]
-    sides = _manager_sides(current_user)
+    sides = booking_sides(current_user)
     free = {s.id: {side: free_for_side(s, side, now) for side in sides} for s in sessions}
     skills = db.session.execute(select(Skill).where(Skill.active.is_(True)).order_by(Skill.code)).scalars().all()
     return render_template(
@@ -128,7 +123,7 @@ def mine():
         .join(Session, Session.id == Booking.session_id)
         .order_by(Session.start_at)
     ).scalars().all()
-    now = datetime.now(timezone.utc)
+    now = utcnow()
     upcoming = [b for b in bookings if b.session.end_at >= now]
     past = [b for b in bookings if b.session.end_at < now]
     past.reverse()
