@@ -1,5 +1,5 @@
 """Request-wide wiring: login loading, error pages, security headers, template globals."""
-from flask import abort, current_app, g, jsonify, render_template, request
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -16,6 +16,7 @@ def init_app(app):
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
     login_manager.session_protection = "basic"
+
     @login_manager.user_loader
     def _load_from_cookie(user_id):
         # The API is authenticated by tokens only: a browser's session cookie never reaches it,
@@ -36,8 +37,6 @@ def init_app(app):
 
     @login_manager.unauthorized_handler
     def _unauthorized():
-        from flask import redirect, url_for
-
         if request.path.startswith("/api/"):
             return api_error("unauthorized", _("Authentication required."), 401)
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
@@ -106,14 +105,8 @@ def api_error(code, message, status):
     return response
 
 
-def current_request_id():
-    return g.get("request_id")
-
-
 def show_domain_error(form, exc, fields=None):
     """Put a domain error on the form field it concerns (or flash it) so the form is shown again."""
-    from flask import flash
-
     name = (fields or {}).get(exc.field, exc.field)
     field = getattr(form, name, None) if name else None
     if field is not None and hasattr(field, "errors"):
@@ -138,10 +131,6 @@ def get_or_404(model, object_id):
 def form_page(form, save, done_endpoint, template, **context):
     """The usual form page: a valid POST runs `save` (one transaction), says so and goes on to
     `done_endpoint`; a domain error goes back on the form, which keeps what was typed (422)."""
-    from flask import flash, redirect, url_for
-
-    from ktc.errors import DomainError
-
     if form.validate_on_submit():
         try:
             saved = save()
@@ -152,4 +141,6 @@ def form_page(form, save, done_endpoint, template, **context):
         else:
             flash(_("%(name)s has been saved.", name=saved.name), "success")
             return redirect(url_for(done_endpoint))
-    return render_template(template, form=form, **context), 422 if form.errors else 200
+    # Shown again after a POST means refused (invalid, or a rule said no), even when the reason
+    # was flashed rather than put on a field.
+    return render_template(template, form=form, **context), 422 if request.method == "POST" else 200
