@@ -5,7 +5,6 @@ from flask import has_request_context, request
 from sqlalchemy import DateTime, event
 from sqlalchemy.types import TypeDecorator
 
-from ktc.extensions import db
 
 
 def utcnow():
@@ -35,15 +34,6 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
-
-
-def is_sqlite():
-    return db.engine.dialect.name == "sqlite"
-
-
-def lock_for_update(stmt):
-    """Add FOR UPDATE on PostgreSQL; SQLite serialises writers with BEGIN IMMEDIATE instead."""
-    return stmt.with_for_update()
 
 
 _READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}

@@ -1,5 +1,5 @@
 """Imports every feature's tables so that Alembic and create_all see the whole schema."""
-from ktc.accounts.models import ApiToken, LoginFailure, PasswordReset, User, unit_managers  # noqa: F401
+from ktc.accounts.models import ApiToken, LoginFailure, User, unit_managers  # noqa: F401
 from ktc.audit.models import AuditEntry  # noqa: F401
 from ktc.bookings.models import Booking  # noqa: F401
 from ktc.calendar.models import CalendarFeed  # noqa: F401

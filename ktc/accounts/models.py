@@ -2,7 +2,7 @@
 import secrets
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ktc.database import UTCDateTime, utcnow
@@ -78,16 +78,3 @@ class LoginFailure(db.Model):
     email: Mapped[str] = mapped_column(String(254), index=True)
     remote_addr: Mapped[str | None] = mapped_column(String(64))
     at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
-
-
-class PasswordReset(db.Model):
-    __tablename__ = "password_resets"
-    __table_args__ = (UniqueConstraint("token_hash"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64))
-    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    expires_at = mapped_column(UTCDateTime, nullable=False)
-    used_at = mapped_column(UTCDateTime)
-    note: Mapped[str | None] = mapped_column(Text)

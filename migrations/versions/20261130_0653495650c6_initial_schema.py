@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: a5462b123952
+Revision ID: 0653495650c6
 Revises: 
-Create Date: 2026-11-29 22:42:03.100963
+Create Date: 2026-11-30 00:04:47.217128
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'a5462b123952'
+revision = '0653495650c6'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -268,21 +268,6 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_csv_uploads_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_csv_uploads_user_id'), ['user_id'], unique=False)
 
-    op.create_table('password_resets',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('note', sa.Text(), nullable=True),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_password_resets_user_id_users'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_password_resets')),
-    sa.UniqueConstraint('token_hash', name=op.f('uq_password_resets_token_hash'))
-    )
-    with op.batch_alter_table('password_resets', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_password_resets_user_id'), ['user_id'], unique=False)
-
     op.create_table('series',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('station_id', sa.Integer(), nullable=False),
@@ -486,10 +471,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_series_station_id'))
 
     op.drop_table('series')
-    with op.batch_alter_table('password_resets', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_password_resets_user_id'))
-
-    op.drop_table('password_resets')
     with op.batch_alter_table('csv_uploads', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_csv_uploads_user_id'))
         batch_op.drop_index(batch_op.f('ix_csv_uploads_created_at'))
