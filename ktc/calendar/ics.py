@@ -219,13 +219,9 @@ def feed(name, entries, default_tzid):
     cal.add("x-wr-timezone", default_tzid)
     cal.add("refresh-interval", vDuration(REFRESH, params={"VALUE": "DURATION"}))
     cal.add("x-published-ttl", vDuration(REFRESH))
+    # The events (serialised and cached one by one) go before icalendar's closing line.
     head = cal.to_ical()
     end = b"END:VCALENDAR\r\n"
-    if not head.endswith(end):  # icalendar always ends a calendar so; build it whole if it ever does not
-        for session, options in entries:
-            cal.add_component(session_event(session, sequence=session.sequence, dtstamp=session.updated_at,
-                                            **options))
-        return cal.to_ical().decode("utf-8")
     events = [_feed_event(session, options) for session, options in entries]
     return (head[:-len(end)] + b"".join(events) + end).decode("utf-8")
 

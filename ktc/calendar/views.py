@@ -20,6 +20,7 @@ from ktc.calendar.operations import (
 )
 from ktc.extensions import db
 from ktc.sessions.models import Session
+from ktc.web import get_or_404, require
 
 ICS_TYPE = "text/calendar; charset=utf-8"
 
@@ -78,22 +79,16 @@ def _etag(body):
 @bp.route("/bookings/<int:booking_id>.ics")
 @login_required
 def booking_download(booking_id):
-    booking = db.session.get(Booking, booking_id)
-    if booking is None:
-        abort(404)
-    if not policy.can_view_booking(current_user, booking):
-        abort(403)
+    booking = get_or_404(Booking, booking_id)
+    require(policy.can_view_booking(current_user, booking))
     return _download(booking_ics(booking), f"ktc-booking-{booking.id}.ics")
 
 
 @bp.route("/sessions/<int:session_id>.ics")
 @login_required
 def session_download(session_id):
-    session = db.session.get(Session, session_id)
-    if session is None:
-        abort(404)
-    if not policy.can_download_session_ics(current_user, session):
-        abort(403)
+    session = get_or_404(Session, session_id)
+    require(policy.can_download_session_ics(current_user, session))
     return _download(session_ics(session), f"ktc-session-{session.id}.ics")
 
 

@@ -13,6 +13,7 @@ from ktc.accounts.models import User, unit_managers
 from ktc.bookings.models import Booking
 from ktc.database import utcnow
 from ktc.extensions import db
+from ktc.i18n import to_local
 from ktc.mail import notify, sender
 from ktc.organisations.models import Participant
 from ktc.records.models import SkillRecord
@@ -86,12 +87,13 @@ def interested_managers(session):
     waitlisted_units = select(Participant.unit_id).join(Booking, Booking.participant_id == Participant.id).where(
         Booking.session_id == session.id, Booking.status == "waitlisted"
     )
+    session_day = to_local(session.start_at, session.station.centre.timezone).date()
     session_skill_ids = select(session_skills.c.skill_id).where(session_skills.c.session_id == session.id)
     valid_demonstration = (
         select(SkillRecord.id)
         .where(SkillRecord.participant_id == Participant.id, SkillRecord.outcome == "demonstrated",
                SkillRecord.skill_id == profession_skills.c.skill_id,
-               (SkillRecord.valid_until.is_(None)) | (SkillRecord.valid_until >= session.start_at.date()))
+               (SkillRecord.valid_until.is_(None)) | (SkillRecord.valid_until >= session_day))
         .exists()
     )
     needing_units = (

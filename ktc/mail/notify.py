@@ -27,8 +27,6 @@ from ktc.mail.outbox import enqueue, is_queued
 def external_url(endpoint, **values):
     """An absolute URL under KTC_BASE_URL, without needing a request (jobs have none)."""
     base = urlsplit(current_app.config["KTC_BASE_URL"])
-    if endpoint not in current_app.view_functions:
-        return current_app.config["KTC_BASE_URL"]
     adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
     return adapter.build(endpoint, values, force_external=True)
 
@@ -68,7 +66,6 @@ def _session_context(session):
         "tz": tz,
         "base_url": current_app.config["KTC_BASE_URL"],
         "feeds_url": external_url("calendar.feeds"),
-        "session_ics_url": external_url("calendar.session_download", session_id=session.id),
         "cutoff_hours": current_app.config["KTC_BOOKING_CUTOFF_HOURS"],
     }
 

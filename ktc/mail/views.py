@@ -1,4 +1,4 @@
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import case, func, select
@@ -8,6 +8,7 @@ from ktc.extensions import db
 from ktc.mail import bp
 from ktc.mail.models import OUTBOX_STATUSES, OutboxMessage
 from ktc.mail.sender import retry, retry_all_failed
+from ktc.web import get_or_404, require
 
 PAGE_SIZE = 200
 
@@ -22,8 +23,7 @@ def status_label(status):
 
 
 def _require_admin():
-    if not policy.can_manage_outbox(current_user):
-        abort(403)
+    require(policy.can_manage_outbox(current_user))
 
 
 @bp.route("/outbox")
@@ -55,9 +55,7 @@ def outbox():
 @login_required
 def message(message_id):
     _require_admin()
-    found = db.session.get(OutboxMessage, message_id)
-    if found is None:
-        abort(404)
+    found = get_or_404(OutboxMessage, message_id)
     return render_template("mail/message.html", message=found, status_label=status_label)
 
 
@@ -65,9 +63,7 @@ def message(message_id):
 @login_required
 def retry_message(message_id):
     _require_admin()
-    found = db.session.get(OutboxMessage, message_id)
-    if found is None:
-        abort(404)
+    found = get_or_404(OutboxMessage, message_id)
     if retry(found):
         db.session.commit()
         flash(_("The message will be sent again at the next delivery run."), "success")

@@ -83,3 +83,23 @@ def test_a_failing_job_is_logged_and_does_not_stop_the_scheduler(app, caplog):
 
     assert run_job(app, "test.broken", broken) is None
     assert "job test.broken failed" in caplog.text
+
+
+def test_released_seats_count_a_skill_valid_until_the_day_before_as_needed(make):
+    """Validity is judged on the session's day in Stockholm: at 00:30 it is already the next day there,
+    while in UTC it is still the day before."""
+    skill = make.skill()
+    station = make.station(skills=[skill])
+    day = make.future(20).astimezone(make.STOCKHOLM).date()
+    session = make.session(station, start=make.local(day.year, day.month, day.day, 0, 30), capacity=4,
+                           min_per_side=2, release_before_hours=72)
+    expired_unit = make.unit()
+    expired_manager = make.manager(expired_unit)
+    expired = make.participant(expired_unit, profession=make.profession(skills=[skill]))
+    make.skill_record(expired, skill, valid_until=day - timedelta(days=1))
+    valid_unit = make.unit()
+    make.manager(valid_unit)
+    valid = make.participant(valid_unit, profession=make.profession(skills=[skill]))
+    make.skill_record(valid, skill, valid_until=day)
+    db.session.commit()
+    assert [m.email for m in jobs.interested_managers(session)] == [expired_manager.email]
