@@ -11,6 +11,7 @@ from ktc.csvutil import csv_response
 from ktc.database import utcnow
 from ktc.errors import DomainError
 from ktc.extensions import db
+from ktc.i18n import local_today
 from ktc.organisations.models import Participant, Unit
 from ktc.records import bp
 from ktc.records import operations as ops
@@ -120,7 +121,7 @@ def _participant_or_404(participant_id):
 
 
 def _record_page(participant, own):
-    today = ops.local_today()
+    today = local_today()
     return _render("records/record.html", participant=participant, own=own, today=today,
                    overview=ops.skill_overview(participant, today), window_days=ops.expiry_window_days())
 
@@ -144,7 +145,7 @@ def participant(participant_id):
 @login_required
 def certificate(participant_id):
     person = _participant_or_404(participant_id)
-    today = ops.local_today()
+    today = local_today()
     valid = [item for item in ops.skill_overview(person, today) if is_valid_today(item.status)]
     return _render("records/certificate.html", participant=person, today=today, items=valid)
 
