@@ -21,6 +21,7 @@ from ktc.records.status import is_valid_today
 from ktc.sessions.models import Session
 from ktc.skills.models import Profession, Skill
 from ktc.stations.models import Station
+from ktc.web import require
 
 
 def _render(template, status=200, **context):
@@ -36,8 +37,7 @@ def _session_or_404(session_id):
     ).scalar_one_or_none()
     if session is None:
         abort(404)
-    if not policy.can_record_session(current_user, session):
-        abort(403)
+    require(policy.can_record_session(current_user, session))
     return session
 
 
@@ -115,8 +115,7 @@ def _participant_or_404(participant_id):
     ).scalar_one_or_none()
     if participant is None:
         abort(404)
-    if not policy.can_view_skill_record(current_user, participant):
-        abort(403)
+    require(policy.can_view_skill_record(current_user, participant))
     return participant
 
 
@@ -158,8 +157,7 @@ CSV_LABELS = {"name": _l("Name"), "unit": _l("Unit"), "profession": _l("Professi
 @bp.route("/matrix")
 @login_required
 def matrix():
-    if not policy.can_view_matrix(current_user):
-        abort(403)
+    require(policy.can_view_matrix(current_user))
     units = ops.visible_units(current_user)
     form = MatrixFilterForm(formdata=request.args)
     form.fill_choices(
