@@ -7,6 +7,7 @@ from ktc import policy
 from ktc.api import bp
 from ktc.api.util import BadJSON, get_or_404, iso, ok, require
 from ktc.extensions import db
+from ktc.i18n import local_today
 from ktc.organisations.models import Participant
 from ktc.records import operations as ops
 from ktc.records.models import OUTCOMES, SkillRecord
@@ -186,7 +187,7 @@ def _history_json(rec: SkillRecord):
 def participant_skills(participant_id):
     participant = get_or_404(Participant, participant_id)
     require(policy.can_view_skill_record(current_user, participant))
-    today = ops.local_today()
+    today = local_today()
     window = ops.expiry_window_days()
     return ok({
         "participant_id": participant.id,

@@ -24,8 +24,6 @@ class FeedbackForm(FlaskForm):
     take_back = TextAreaField(_l("What do you take back to your workplace?"), validators=[Length(max=TEXT_MAX)])
     improve = TextAreaField(_l("What could be better?"), validators=[Length(max=TEXT_MAX)])
 
-    scale_fields = ("overall", "relevance", "confidence_before", "confidence_after", "learned_other_side")
-
 
 class SessionReportForm(FlaskForm):
     what_worked = TextAreaField(_l("What worked well"), validators=[Length(max=5000)])

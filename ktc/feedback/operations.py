@@ -2,7 +2,7 @@
 import hashlib
 import secrets
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,6 +17,7 @@ from ktc.errors import Conflict, NotFound, PermissionDenied
 from ktc.extensions import db
 from ktc.feedback.anonymise import scrub
 from ktc.feedback.models import Feedback, SessionReport
+from ktc.mail.notify import external_url
 from ktc.mail.outbox import enqueue
 from ktc.organisations.models import Participant
 from ktc.policy import can_write_session_report
@@ -49,9 +50,8 @@ def new_token():
 
 
 def feedback_url(token):
-    """The absolute link for e-mails: KTC_BASE_URL plus the form's path."""
-    path = current_app.url_map.bind("localhost").build("feedback.respond", {"token": token})
-    return current_app.config["KTC_BASE_URL"].rstrip("/") + path
+    """The absolute link for e-mails."""
+    return external_url("feedback.respond", token=token)
 
 
 def people_names(session_ids):

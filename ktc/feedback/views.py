@@ -1,11 +1,12 @@
 from datetime import timedelta
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ktc import policy
 from ktc.database import utcnow
+from ktc.errors import DomainError
 from ktc.extensions import db
 from ktc.feedback import bp
 from ktc.feedback.forms import FeedbackForm, SessionReportForm
@@ -18,12 +19,14 @@ from ktc.feedback.operations import (
     submit_feedback,
 )
 from ktc.sessions.models import Session
+from ktc.web import get_or_404, require, show_domain_error
 
 REPORT_LIST_DAYS = 120
 
 
-def _private(response):
+def _private(template, status=200, **context):
     # The token is in the URL: never cache the page, never send it on as a referrer.
+    response = make_response(render_template(template, **context), status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
@@ -34,25 +37,24 @@ def respond(token):
     feedback = feedback_by_token(token)
     if feedback.responded_at is not None:
         status = 409 if request.method == "POST" else 200
-        return _private(make_response(render_template("feedback/answered.html", feedback=feedback), status))
+        return _private("feedback/answered.html", status, feedback=feedback)
     form = FeedbackForm()
     if form.validate_on_submit():
         try:
             submit_feedback(feedback, form.data)
         except AlreadyAnswered:
             db.session.rollback()
-            return _private(make_response(render_template("feedback/answered.html", feedback=feedback), 409))
+            return _private("feedback/answered.html", 409, feedback=feedback)
         db.session.commit()
-        return _private(make_response(render_template("feedback/thanks.html", feedback=feedback)))
+        return _private("feedback/thanks.html", feedback=feedback)
     status = 422 if form.errors else 200
-    return _private(make_response(render_template("feedback/form.html", form=form, feedback=feedback), status))
+    return _private("feedback/form.html", status, form=form, feedback=feedback)
 
 
 @bp.route("/reports")
 @login_required
 def reports():
-    if not policy.can_list_session_reports(current_user):
-        abort(403)
+    require(policy.can_list_session_reports(current_user))
     now = utcnow()
     rows = reportable_sessions(current_user, now - timedelta(days=REPORT_LIST_DAYS), now + timedelta(days=1))
     return render_template("feedback/reports.html", rows=rows, days=REPORT_LIST_DAYS)
@@ -61,18 +63,22 @@ def reports():
 @bp.route("/sessions/<int:session_id>/report", methods=["GET", "POST"])
 @login_required
 def report(session_id):
-    session = db.session.get(Session, session_id)
-    if session is None:
-        abort(404)
-    if not policy.can_write_session_report(current_user, session):
-        abort(403)
+    session = get_or_404(Session, session_id)
+    require(policy.can_write_session_report(current_user, session))
     existing = report_for(session)
     form = SessionReportForm(obj=existing)
     if form.validate_on_submit():
-        save_session_report(
-            current_user, session, form.what_worked.data, form.what_to_change.data, form.equipment_problems.data
-        )
-        db.session.commit()
-        flash(_("The session report has been saved."), "success")
-        return redirect(url_for("feedback.report", session_id=session.id))
-    return render_template("feedback/report.html", form=form, session=session, report=existing)
+        try:
+            save_session_report(
+                current_user, session, form.what_worked.data, form.what_to_change.data, form.equipment_problems.data
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The session report has been saved."), "success")
+            return redirect(url_for("feedback.report", session_id=session.id))
+    # A POST that gets here was refused (invalid form or a domain error).
+    status = 422 if request.method == "POST" else 200
+    return render_template("feedback/report.html", form=form, session=session, report=existing), status

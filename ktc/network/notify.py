@@ -7,13 +7,9 @@ from sqlalchemy import select
 from ktc.accounts.models import User
 from ktc.extensions import db
 from ktc.i18n import fmt_date
+from ktc.mail.notify import external_url
 from ktc.mail.outbox import enqueue
 from ktc.network.operations import digest_content
-
-
-def digest_url(digest):
-    path = current_app.url_map.bind("localhost").build("network.digest", {"digest_id": digest.id})
-    return current_app.config["KTC_BASE_URL"].rstrip("/") + path
 
 
 def send_digest(digest):
@@ -22,7 +18,7 @@ def send_digest(digest):
         select(User).where(User.role == "network", User.active.is_(True)).order_by(User.id)
     ).scalars().all()
     content = digest_content(digest)
-    link = digest_url(digest)
+    link = external_url("network.digest", digest_id=digest.id)
     queued = []
     for user in members:
         locale = user.locale if user.locale in current_app.config["LANGUAGES"] else "sv"

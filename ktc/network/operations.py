@@ -6,10 +6,10 @@ so that the page, the exports, the API and the digest can never show them.
 """
 import json
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select, text
 
 from ktc.bookings.models import Booking
@@ -19,15 +19,16 @@ from ktc.extensions import db
 from ktc.feedback.anonymise import scrub
 from ktc.feedback.models import Feedback, SessionReport
 from ktc.feedback.operations import people_names
+from ktc.i18n import DEFAULT_TZ, local_today, to_local
 from ktc.network.models import NetworkDigest
 from ktc.organisations.models import SIDES
 from ktc.records.models import SkillRecord
 from ktc.sessions.models import Session, session_skills
+from ktc.sessions.operations import local_to_utc
 from ktc.skills.models import Skill
 from ktc.stations.models import Centre, Station
 
 MIN_RESPONSES = 5
-DEFAULT_TZ = "Europe/Stockholm"
 MAX_MONTH_BUCKETS = 36
 FREE_TEXT_PER_GROUP = 100
 REPORTS_LIMIT = 100
@@ -55,16 +56,16 @@ class Filters:
 
     @property
     def first_day(self):
-        return self.start.astimezone(ZoneInfo(self.tz)).date()
+        return to_local(self.start, self.tz).date()
 
     @property
     def last_day(self):
         """The last local day in the period (end is exclusive; days are not always 24 hours)."""
-        return (self.end - timedelta(microseconds=1)).astimezone(ZoneInfo(self.tz)).date()
+        return to_local(self.end - timedelta(microseconds=1), self.tz).date()
 
 
 def local_midnight(day, tz=DEFAULT_TZ):
-    return datetime.combine(day, time(0, 0), tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+    return local_to_utc(day, time(0, 0), tz)
 
 
 def default_dates(today):
@@ -79,13 +80,11 @@ def default_dates(today):
 def make_filters(date_from=None, date_to=None, centre_id=None, station_id=None, skill_id=None, side=None,
                  tz=DEFAULT_TZ, today=None):
     """Filters from local dates (both inclusive); missing dates mean the last 12 months."""
-    today = today or utcnow().astimezone(ZoneInfo(tz)).date()
+    today = today or local_today(tz)
     default_from, default_to = default_dates(today)
     date_from = date_from or default_from
     date_to = date_to or default_to
     if date_to < date_from:
-        from flask_babel import lazy_gettext as _l
-
         raise InvalidPeriod(_l("The end date must not be before the start date."), field="to")
     if side is not None and side not in SIDES:
         raise InvalidPeriod(field="side")
@@ -98,9 +97,7 @@ def make_filters(date_from=None, date_to=None, centre_id=None, station_id=None, 
 
 def period_buckets(filters):
     """(key, start, end) per local calendar month overlapping the period (per year if very long)."""
-    zone = ZoneInfo(filters.tz)
-    first = filters.start.astimezone(zone).date()
-    last = (filters.end - timedelta(microseconds=1)).astimezone(zone).date()
+    first, last = filters.first_day, filters.last_day
     months = (last.year - first.year) * 12 + last.month - first.month + 1
     buckets = []
     if months <= MAX_MONTH_BUCKETS:
@@ -406,7 +403,7 @@ def _reports(f, sel):
     for report, start_at, station_id in rows:
         people = names.get(report.session_id, ())
         result.append({
-            "date": start_at.astimezone(ZoneInfo(f.tz)).date().isoformat(),
+            "date": to_local(start_at, f.tz).date().isoformat(),
             "station": labels.get(station_id, ""),
             "what_worked": scrub(report.what_worked, people),
             "what_to_change": scrub(report.what_to_change, people),

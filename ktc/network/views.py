@@ -1,6 +1,6 @@
 import json
 
-from flask import Response, abort, render_template, request, url_for
+from flask import Response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -17,11 +17,11 @@ from ktc.network.models import NetworkDigest
 from ktc.network.operations import DIMENSIONS, MIN_RESPONSES, digest_content, list_digests, make_filters, summary
 from ktc.skills.models import Skill
 from ktc.stations.models import Centre, Station
+from ktc.web import get_or_404, require
 
 
 def _require_network():
-    if not policy.can_view_network(current_user):
-        abort(403)
+    require(policy.can_view_network(current_user))
 
 
 def _filter_form():
@@ -138,9 +138,7 @@ def digests():
 @login_required
 def digest(digest_id):
     _require_network()
-    item = db.session.get(NetworkDigest, digest_id)
-    if item is None:
-        abort(404)
+    item = get_or_404(NetworkDigest, digest_id)
     return render_template(
         "network/digest.html", digest=item, data=digest_content(item), min_responses=MIN_RESPONSES,
         back=url_for("network.digests"),

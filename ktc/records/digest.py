@@ -1,6 +1,4 @@
 """The managers' expiry digest: who in their units is expiring or expired, with sessions to book."""
-from zoneinfo import ZoneInfo
-
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -11,8 +9,9 @@ from sqlalchemy.orm import selectinload
 from ktc.accounts.models import User
 from ktc.database import utcnow
 from ktc.extensions import db
-from ktc.mail.models import OutboxMessage
-from ktc.mail.outbox import enqueue
+from ktc.i18n import to_local
+from ktc.mail.notify import external_url
+from ktc.mail.outbox import enqueue, is_queued
 from ktc.records import operations as ops
 from ktc.records.labels import template_labels
 
@@ -22,7 +21,7 @@ DIGEST_KIND = "expiry_digest"
 def period_key(now, period=None):
     """The digest period `now` falls in, in the app's time zone: ISO week (2026-W05) or month (2026-02)."""
     period = period or current_app.config["KTC_EXPIRY_DIGEST_PERIOD"]
-    local = now.astimezone(ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Europe/Stockholm"))
+    local = to_local(now, current_app.config["BABEL_DEFAULT_TIMEZONE"])
     if period == "monthly":
         return f"{local.year}-{local.month:02d}"
     if period != "weekly":
@@ -46,9 +45,7 @@ def queue_digest(manager, now=None):
     now = now or utcnow()
     period = period_key(now)
     key = f"{manager.id}:{period}"
-    if db.session.execute(
-        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == f"{DIGEST_KIND}:{key}:{manager.email}")
-    ).first():
+    if is_queued(DIGEST_KIND, key, manager.email):
         return None
     items, matrix = digest_content(manager, now)
     if not items:
@@ -69,7 +66,7 @@ def queue_digest(manager, now=None):
         "upcoming": upcoming,
         "window_days": matrix.window_days,
         "today": matrix.today,
-        "matrix_url": ops.external_url("records.matrix"),
+        "matrix_url": external_url("records.matrix"),
         "show_sides": len({side for _s, side, _l in upcoming}) > 1,
     }
     locale = manager.locale if manager.locale in current_app.config["LANGUAGES"] else "sv"

@@ -1,9 +1,8 @@
 """Attendance, sign-off, skill records and the manager's skill matrix."""
 from dataclasses import dataclass, field
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
@@ -13,10 +12,13 @@ from ktc.bookings.models import SEAT_STATUSES, Booking
 from ktc.database import utcnow
 from ktc.errors import Conflict, PermissionDenied, ValidationError
 from ktc.extensions import db
+from ktc.i18n import local_today, to_local
+from ktc.mail.notify import external_url
 from ktc.organisations.models import Participant, Unit
 from ktc.records.models import OUTCOMES, SkillRecord
 from ktc.records.status import GAP_STATUSES, cell_status, valid_until_for
 from ktc.sessions.models import Session, session_skills
+from ktc.sessions.operations import centre_tz
 from ktc.skills.models import Skill, profession_skills
 from ktc.stations.models import Station
 
@@ -56,15 +58,9 @@ class OutcomeWithoutAttendance(ValidationError):
 
 # --- time ------------------------------------------------------------------------------------
 
-def local_today(now=None, tz=None):
-    """Today's date in the centre's time zone (default: the app's time zone)."""
-    tz = tz or current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Europe/Stockholm"
-    return (now or utcnow()).astimezone(ZoneInfo(tz)).date()
-
-
 def session_local_date(session):
     """The day the session took place, in its centre's time zone (the sign-off date)."""
-    return session.start_at.astimezone(ZoneInfo(session.station.centre.timezone)).date()
+    return to_local(session.start_at, centre_tz(session.station)).date()
 
 
 def expiry_window_days():
@@ -367,7 +363,7 @@ def build_matrix(unit_ids, profession_id=None, skill_id=None, today=None, window
     records and upcoming sessions are each fetched in one statement.
     """
     now = now or utcnow()
-    today = today or local_today(now)
+    today = today or to_local(now).date()
     window_days = expiry_window_days() if window_days is None else window_days
     conditions = _staff_filter(unit_ids, profession_id, skill_id)
     staff = db.session.execute(
@@ -488,25 +484,10 @@ def upcoming_sessions(skill_sides, now=None, per_skill=UPCOMING_PER_SKILL):
 
 
 def session_url(session_id, external=False):
-    """The session's page: `sessions.detail` when that view exists, else /sessions/<id>."""
-    from flask import has_request_context, url_for
-
-    app = current_app
-    if "sessions.detail" in app.view_functions:
-        if has_request_context() and not external:
-            return url_for("sessions.detail", session_id=session_id)
-        return external_url("sessions.detail", session_id=session_id)
-    path = f"/sessions/{session_id}"
-    return app.config["KTC_BASE_URL"].rstrip("/") + path if external else path
-
-
-def external_url(endpoint, **values):
-    """An absolute URL on KTC_BASE_URL, usable outside a request (e-mails built by jobs)."""
-    from urllib.parse import urlsplit
-
-    base = urlsplit(current_app.config["KTC_BASE_URL"])
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
-    return adapter.build(endpoint, values, force_external=True)
+    """The session's page; absolute (on KTC_BASE_URL) for e-mails or outside a request."""
+    if has_request_context() and not external:
+        return url_for("sessions.detail", session_id=session_id)
+    return external_url("sessions.detail", session_id=session_id)
 
 
 def matrix_csv_rows(matrix, labels):

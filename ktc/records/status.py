@@ -24,7 +24,6 @@ EXPIRING = "expiring"
 EXPIRED = "expired"
 PRACTISED = "practised"
 MISSING = "missing"
-CELL_STATUSES = (VALID, EXPIRING, EXPIRED, PRACTISED, MISSING)
 # Statuses that mean "this person needs training or a refresh".
 GAP_STATUSES = (EXPIRING, EXPIRED, PRACTISED, MISSING)
 

@@ -11,6 +11,7 @@ from ktc.csvutil import csv_response
 from ktc.database import utcnow
 from ktc.errors import DomainError
 from ktc.extensions import db
+from ktc.i18n import local_today
 from ktc.organisations.models import Participant, Unit
 from ktc.records import bp
 from ktc.records import operations as ops
@@ -20,6 +21,7 @@ from ktc.records.status import is_valid_today
 from ktc.sessions.models import Session
 from ktc.skills.models import Profession, Skill
 from ktc.stations.models import Station
+from ktc.web import require
 
 
 def _render(template, status=200, **context):
@@ -35,8 +37,7 @@ def _session_or_404(session_id):
     ).scalar_one_or_none()
     if session is None:
         abort(404)
-    if not policy.can_record_session(current_user, session):
-        abort(403)
+    require(policy.can_record_session(current_user, session))
     return session
 
 
@@ -114,13 +115,12 @@ def _participant_or_404(participant_id):
     ).scalar_one_or_none()
     if participant is None:
         abort(404)
-    if not policy.can_view_skill_record(current_user, participant):
-        abort(403)
+    require(policy.can_view_skill_record(current_user, participant))
     return participant
 
 
 def _record_page(participant, own):
-    today = ops.local_today()
+    today = local_today()
     return _render("records/record.html", participant=participant, own=own, today=today,
                    overview=ops.skill_overview(participant, today), window_days=ops.expiry_window_days())
 
@@ -144,7 +144,7 @@ def participant(participant_id):
 @login_required
 def certificate(participant_id):
     person = _participant_or_404(participant_id)
-    today = ops.local_today()
+    today = local_today()
     valid = [item for item in ops.skill_overview(person, today) if is_valid_today(item.status)]
     return _render("records/certificate.html", participant=person, today=today, items=valid)
 
@@ -157,8 +157,7 @@ CSV_LABELS = {"name": _l("Name"), "unit": _l("Unit"), "profession": _l("Professi
 @bp.route("/matrix")
 @login_required
 def matrix():
-    if not policy.can_view_matrix(current_user):
-        abort(403)
+    require(policy.can_view_matrix(current_user))
     units = ops.visible_units(current_user)
     form = MatrixFilterForm(formdata=request.args)
     form.fill_choices(

@@ -60,3 +60,20 @@ def test_report_reaches_the_network_without_names(db, make):
     reports = summary(make_filters(date(2024, 5, 1), date(2024, 5, 31)))["reports"]
     assert reports == [{"date": "2024-05-06", "station": reports[0]["station"], "what_worked": "[…] hjälpte till",
                         "what_to_change": "", "equipment_problems": "Saknade handskar"}]
+
+
+def test_report_on_a_cancelled_session_is_refused_on_the_form(client, db, make, login_as):
+    instructor = make.user("instructor")
+    session = make.completed_session(instructors=[instructor], start=make.future(-3))
+    session.status = "cancelled"
+    url = f"/feedback/sessions/{session.id}/report"
+    login_as(instructor)
+    db.session.commit()
+
+    response = client.post(url, data=_report())
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Träningstillfället är inställt; det finns inget att rapportera." in page
+    assert "Blandade grupper" in page  # what was typed is kept
+    db.session.expire_all()
+    assert db.session.execute(select(SessionReport)).first() is None

@@ -9,8 +9,8 @@ from ktc.accounts.operations import issue_api_token
 from ktc.audit.models import AuditEntry
 from ktc.database import utcnow
 from ktc.extensions import db
+from ktc.i18n import local_today
 from ktc.records.models import SkillRecord
-from ktc.records.operations import local_today
 from ktc.records.status import add_months
 
 

@@ -4,9 +4,9 @@ from datetime import timedelta
 from sqlalchemy import event, insert, select
 
 from ktc.extensions import db
+from ktc.i18n import local_today
 from ktc.organisations.models import Participant
 from ktc.records.models import SkillRecord
-from ktc.records.operations import local_today
 from ktc.skills.models import profession_skills
 
 SKILLS = 30

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from ktc.database import utcnow
 from ktc.extensions import db
+from ktc.i18n import local_today
 from ktc.records.models import SkillRecord
-from ktc.records.operations import local_today
 
 
 def _post(client, url, **kwargs):
