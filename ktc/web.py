@@ -1,5 +1,5 @@
 """Request-wide wiring: login loading, error pages, security headers, template globals."""
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -53,7 +53,6 @@ def init_app(app):
         return {
             "policy": policy,
             "current_locale": str(get_locale()),
-            "has_endpoint": lambda name: name in current_app.view_functions,
         }
 
     def _wants_json():
