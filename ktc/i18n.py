@@ -34,6 +34,12 @@ def select_locale():
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def known_locale(locale):
+    """The locale if the interface has it, else the default (Swedish): for e-mails to a recipient."""
+    languages = current_app.config["LANGUAGES"]
+    return locale if locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
 def local_today(tz=None):
     """Today's date where the centre is (the server's clock may run on UTC)."""
     return datetime.now(ZoneInfo(tz or DEFAULT_TZ)).date()

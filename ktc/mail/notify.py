@@ -20,7 +20,7 @@ from ktc.bookings.models import SEAT_STATUSES
 from ktc.calendar import ics
 from ktc.database import utcnow
 from ktc.extensions import db
-from ktc.i18n import fmt_date, fmt_datetime, fmt_time
+from ktc.i18n import fmt_date, fmt_datetime, fmt_time, known_locale
 from ktc.mail.outbox import enqueue, is_queued
 
 
@@ -36,11 +36,7 @@ def participant_locale(participant):
     locale = db.session.execute(
         select(User.locale).where(User.participant_id == participant.id)
     ).scalar_one_or_none()
-    return _known_locale(locale)
-
-
-def _known_locale(locale):
-    return locale if locale in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+    return known_locale(locale)
 
 
 SUBJECTS = {
@@ -193,7 +189,7 @@ def seats_released(session, managers):
         if is_queued("seats_released", key, manager.email):
             continue
         subject, text, html = _compose(
-            "seats_released", _known_locale(manager.locale), session=session, manager=manager,
+            "seats_released", known_locale(manager.locale), session=session, manager=manager,
             book_url=external_url("bookings.team"), seats_free=session.seats_free,
         )
         message = enqueue("seats_released", key, manager.email, subject, text, html)

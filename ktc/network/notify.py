@@ -1,12 +1,12 @@
 """The digest e-mail to every active member of the learning network."""
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ktc.accounts.models import User
 from ktc.extensions import db
-from ktc.i18n import fmt_date
+from ktc.i18n import fmt_date, known_locale
 from ktc.mail.notify import external_url
 from ktc.mail.outbox import enqueue
 from ktc.network.operations import digest_content
@@ -21,7 +21,7 @@ def send_digest(digest):
     link = external_url("network.digest", digest_id=digest.id)
     queued = []
     for user in members:
-        locale = user.locale if user.locale in current_app.config["LANGUAGES"] else "sv"
+        locale = known_locale(user.locale)
         with force_locale(locale):
             context = {"digest": digest, "content": content, "link": link, "user": user}
             subject = _("Learning network digest %(start)s–%(end)s",

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from ktc.accounts.models import User
 from ktc.database import utcnow
 from ktc.extensions import db
-from ktc.i18n import to_local
+from ktc.i18n import known_locale, to_local
 from ktc.mail.notify import external_url
 from ktc.mail.outbox import enqueue, is_queued
 from ktc.records import operations as ops
@@ -69,7 +69,7 @@ def queue_digest(manager, now=None):
         "matrix_url": external_url("records.matrix"),
         "show_sides": len({side for _s, side, _l in upcoming}) > 1,
     }
-    locale = manager.locale if manager.locale in current_app.config["LANGUAGES"] else "sv"
+    locale = known_locale(manager.locale)
     with force_locale(locale):
         subject = _("Skills to refresh in your units: %(count)s", count=len(items))
         text = render_template("records/emails/expiry_digest.txt", **context)
