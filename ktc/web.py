@@ -135,9 +135,10 @@ def get_or_404(model, object_id):
     return obj
 
 
-def form_page(form, save, done_endpoint, template, **context):
+def form_page(form, save, done_endpoint, template, done_args=None, **context):
     """The usual form page: a valid POST runs `save` (one transaction), says so and goes on to
-    `done_endpoint`; a domain error goes back on the form, which keeps what was typed (422)."""
+    `done_endpoint` (with the URL values `done_args(saved)` when given); a domain error goes back on
+    the form, which keeps what was typed (422)."""
     from flask import flash, redirect, url_for
 
     from ktc.errors import DomainError
@@ -151,5 +152,5 @@ def form_page(form, save, done_endpoint, template, **context):
             show_domain_error(form, exc)
         else:
             flash(_("%(name)s has been saved.", name=saved.name), "success")
-            return redirect(url_for(done_endpoint))
+            return redirect(url_for(done_endpoint, **(done_args(saved) if done_args else {})))
     return render_template(template, form=form, **context), 422 if form.errors else 200
