@@ -127,9 +127,10 @@ def get_or_404(model, object_id):
     return obj
 
 
-def form_page(form, save, done_endpoint, template, **context):
+def form_page(form, save, done_endpoint, template, done_args=None, **context):
     """The usual form page: a valid POST runs `save` (one transaction), says so and goes on to
-    `done_endpoint`; a domain error goes back on the form, which keeps what was typed (422)."""
+    `done_endpoint` (with the URL values `done_args(saved)` when given); a domain error goes back on
+    the form, which keeps what was typed (422)."""
     if form.validate_on_submit():
         try:
             saved = save()
@@ -139,7 +140,7 @@ def form_page(form, save, done_endpoint, template, **context):
             show_domain_error(form, exc)
         else:
             flash(_("%(name)s has been saved.", name=saved.name), "success")
-            return redirect(url_for(done_endpoint))
+            return redirect(url_for(done_endpoint, **(done_args(saved) if done_args else {})))
     # Shown again after a POST means refused (invalid, or a rule said no), even when the reason
     # was flashed rather than put on a field.
     return render_template(template, form=form, **context), 422 if request.method == "POST" else 200

@@ -1,5 +1,5 @@
 """The admin's user management: list, create, edit, deactivate, set a password."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -15,14 +15,7 @@ from ktc.errors import DomainError
 from ktc.extensions import db
 from ktc.organisations.forms import options
 from ktc.organisations.models import Organisation, Participant, Unit
-from ktc.web import require, show_domain_error
-
-
-def _user(user_id):
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
+from ktc.web import form_page, get_or_404, require, show_domain_error
 
 
 @bp.route("/users")
@@ -66,60 +59,48 @@ def _fill_choices(form, user):
         form.participant_id.data = user.participant_id or 0
 
 
-@bp.route("/users/new", methods=["GET", "POST"])
-@login_required
-def create_user():
-    require(policy.can_manage_users(current_user))
-    form = NewUserForm()
-    _fill_choices(form, None)
-    if form.validate_on_submit():
+def _user_form(form, user):
+    _fill_choices(form, user)
+
+    def save():
+        nonlocal user
         role = form.role.data
         participant = db.session.get(Participant, form.participant_id.data) if form.participant_id.data else None
-        try:
+        if user is None:
             user = ops.create_user(
                 form.email.data, role, name=form.name.data, password=form.password.data or None,
                 unit_ids=form.unit_ids.data if role == "manager" else (),
                 participant=participant if role == "participant" else None,
             )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
         else:
-            flash(_("The user %(email)s has been created.", email=user.email), "success")
-            return redirect(url_for("accounts.users"))
-    status = 422 if form.errors else 200
-    return render_template("accounts/user_form.html", form=form, user=None), status
+            ops.update_user(current_user, user, form.email.data, form.name.data, role, form.unit_ids.data,
+                            participant)
+        return user
+
+    extra = {"password_form": SetPasswordForm()} if user is not None else {}
+    return form_page(form, save, "accounts.users", "accounts/user_form.html", user=user, **extra)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@login_required
+def create_user():
+    require(policy.can_manage_users(current_user))
+    return _user_form(NewUserForm(), None)
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_user(user_id):
     require(policy.can_manage_users(current_user))
-    user = _user(user_id)
-    form = UserForm(obj=user)
-    _fill_choices(form, user)
-    if form.validate_on_submit():
-        participant = db.session.get(Participant, form.participant_id.data) if form.participant_id.data else None
-        try:
-            ops.update_user(current_user, user, form.email.data, form.name.data, form.role.data,
-                            form.unit_ids.data, participant)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            flash(_("%(name)s has been saved.", name=user.name), "success")
-            return redirect(url_for("accounts.users"))
-    status = 422 if form.errors else 200
-    return render_template("accounts/user_form.html", form=form, user=user, password_form=SetPasswordForm()), status
+    user = get_or_404(User, user_id)
+    return _user_form(UserForm(obj=user), user)
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
 @login_required
 def set_user_password(user_id):
     require(policy.can_manage_users(current_user))
-    user = _user(user_id)
+    user = get_or_404(User, user_id)
     password_form = SetPasswordForm()
     if password_form.validate_on_submit():
         try:
@@ -141,7 +122,7 @@ def set_user_password(user_id):
 @login_required
 def deactivate_user(user_id):
     require(policy.can_manage_users(current_user))
-    user = _user(user_id)
+    user = get_or_404(User, user_id)
     ops.deactivate_user_as(current_user, user)
     db.session.commit()
     flash(_("%(name)s has been deactivated and logged out.", name=user.name), "success")
@@ -152,7 +133,7 @@ def deactivate_user(user_id):
 @login_required
 def activate_user(user_id):
     require(policy.can_manage_users(current_user))
-    user = _user(user_id)
+    user = get_or_404(User, user_id)
     ops.activate_user(user)
     db.session.commit()
     flash(_("%(name)s can log in again.", name=user.name), "success")

@@ -65,8 +65,6 @@ def user_by_email(email):
 
 def create_user(email, role, name=None, password=None, unit_ids=(), participant=None, locale=None):
     """Add a user; raises Conflict if the e-mail is taken."""
-    from ktc.organisations.models import Unit
-
     email = normalise_email(email)
     if role not in ROLES:
         raise ValidationError(_l("Unknown role: %(role)s"), field="role", role=role)
@@ -77,17 +75,14 @@ def create_user(email, role, name=None, password=None, unit_ids=(), participant=
     if password is not None and len(password) < 10:
         raise ValidationError(_l("The password must be at least 10 characters long."), field="password")
     _check_participant_free(participant)
+    units = _units_by_id(unit_ids)  # before the user is in the session, so loading them cannot autoflush it
     user = User(email=email, role=role, name=(name or "").strip() or email.split("@")[0], locale=locale)
     if password:
         user.password_hash = hash_password(password)
     if participant is not None:
         user.participant = participant
-    db.session.add(user)  # before the units, so that loading them cannot autoflush a half-linked user
-    for unit_id in unit_ids:
-        unit = db.session.get(Unit, unit_id)
-        if unit is None:
-            raise ValidationError(_l("Unknown unit: %(unit)s"), field="units", unit=unit_id)
-        user.units.append(unit)
+    user.units = units
+    db.session.add(user)
     _flush_user()
     return user
 

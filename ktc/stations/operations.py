@@ -143,20 +143,27 @@ def _check_station(centre, name, numbers, exclude_id=None):
         raise Conflict(_l("The centre already has a station with that name."), field="name")
 
 
-def _skills(skill_ids):
-    return skills_by_id(skill_ids)
+def _set_station(station, centre, name, skill_ids, description, default_capacity, default_duration_minutes,
+                 changeover_minutes, equipment_notes, active, exclude_id=None):
+    """Check and set a station's fields (the skills are loaded before anything changes: no half-set autoflush)."""
+    name = clean(name)
+    numbers = dict(default_capacity=default_capacity, default_duration_minutes=default_duration_minutes,
+                   changeover_minutes=changeover_minutes)
+    _check_station(centre, name, numbers, exclude_id=exclude_id)
+    skills = skills_by_id(skill_ids)
+    station.name, station.description = name, (description or "").strip()
+    station.equipment_notes, station.active = (equipment_notes or "").strip(), bool(active)
+    station.centre, station.skills = centre, skills
+    for key, value in numbers.items():
+        setattr(station, key, value)
 
 
 def create_station(centre, name, skill_ids=(), description="", default_capacity=8, default_duration_minutes=120,
                    changeover_minutes=15, equipment_notes="", active=True):
     """Add a station to a centre, with the skills it trains and its defaults for new sessions."""
-    name = clean(name)
-    numbers = dict(default_capacity=default_capacity, default_duration_minutes=default_duration_minutes,
-                   changeover_minutes=changeover_minutes)
-    _check_station(centre, name, numbers)
-    station = Station(centre=centre, name=name, description=(description or "").strip(),
-                      equipment_notes=(equipment_notes or "").strip(), active=bool(active), skills=_skills(skill_ids),
-                      **numbers)
+    station = Station()
+    _set_station(station, centre, name, skill_ids, description, default_capacity, default_duration_minutes,
+                 changeover_minutes, equipment_notes, active)
     db.session.add(station)
     flush_unique(_l("The centre already has a station with that name."), "name")
     return station
@@ -164,15 +171,8 @@ def create_station(centre, name, skill_ids=(), description="", default_capacity=
 
 def update_station(station, name, skill_ids=(), description="", default_capacity=8, default_duration_minutes=120,
                    changeover_minutes=15, equipment_notes="", active=True):
-    name = clean(name)
-    numbers = dict(default_capacity=default_capacity, default_duration_minutes=default_duration_minutes,
-                   changeover_minutes=changeover_minutes)
-    _check_station(station.centre, name, numbers, exclude_id=station.id)
-    station.name, station.description = name, (description or "").strip()
-    station.equipment_notes, station.active = (equipment_notes or "").strip(), bool(active)
-    station.skills = _skills(skill_ids)
-    for key, value in numbers.items():
-        setattr(station, key, value)
+    _set_station(station, station.centre, name, skill_ids, description, default_capacity, default_duration_minutes,
+                 changeover_minutes, equipment_notes, active, exclude_id=station.id)
     flush_unique(_l("The centre already has a station with that name."), "name")
     return station
 

@@ -16,7 +16,7 @@ from ktc.stations import bp
 from ktc.stations import operations as ops
 from ktc.stations.forms import CentreForm, ClosedDayForm, StationForm
 from ktc.stations.models import Centre, Station
-from ktc.web import get_or_404, require, show_domain_error
+from ktc.web import form_page, get_or_404, require, show_domain_error
 
 
 def hours_text(centre):
@@ -58,29 +58,24 @@ def centres():
 
 
 def _centre_form(centre):
-    data = CentreForm.data_from(centre) if centre is not None and request.method == "GET" else None
-    form = CentreForm(data=data) if data else CentreForm()
+    form = CentreForm(data=CentreForm.data_from(centre) if centre is not None and request.method == "GET" else None)
     if centre is None and request.method == "GET":
         # A new centre starts open on weekdays 08–17 and closed at weekends.
         for wd in range(7):
             form[f"day{wd}_closed"].data = wd >= 5
             form[f"day{wd}_opens"].data = None if wd >= 5 else time(8, 0)
             form[f"day{wd}_closes"].data = None if wd >= 5 else time(17, 0)
-    if form.validate_on_submit():
-        try:
-            if centre is None:
-                centre = ops.create_centre(form.name.data, form.address.data, form.timezone.data, form.hours())
-            else:
-                ops.update_centre(centre, form.name.data, form.address.data, form.timezone.data, form.hours())
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
+
+    def save():
+        nonlocal centre
+        if centre is None:
+            centre = ops.create_centre(form.name.data, form.address.data, form.timezone.data, form.hours())
         else:
-            flash(_("%(name)s has been saved.", name=centre.name), "success")
-            return redirect(url_for("stations.centre", centre_id=centre.id))
-    status = 422 if form.errors else 200
-    return render_template("stations/centre_form.html", form=form, centre=centre), status
+            ops.update_centre(centre, form.name.data, form.address.data, form.timezone.data, form.hours())
+        return centre
+
+    return form_page(form, save, "stations.centre", "stations/centre_form.html", centre=centre,
+                     done_args=lambda saved: {"centre_id": saved.id})
 
 
 @bp.route("/centres/new", methods=["GET", "POST"])
@@ -154,27 +149,23 @@ def _station_form(centre, station):
     )
     if request.method == "GET" and station is not None:
         form.skill_ids.data = [s.id for s in station.skills]
-    if form.validate_on_submit():
+
+    def save():
+        nonlocal station
         values = dict(
             name=form.name.data, skill_ids=form.skill_ids.data, description=form.description.data,
             default_capacity=form.default_capacity.data, default_duration_minutes=form.default_duration_minutes.data,
             changeover_minutes=form.changeover_minutes.data or 0, equipment_notes=form.equipment_notes.data,
             active=form.active.data,
         )
-        try:
-            if station is None:
-                station = ops.create_station(centre, **values)
-            else:
-                ops.update_station(station, **values)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
+        if station is None:
+            station = ops.create_station(centre, **values)
         else:
-            flash(_("%(name)s has been saved.", name=station.name), "success")
-            return redirect(url_for("stations.centre", centre_id=centre.id))
-    status = 422 if form.errors else 200
-    return render_template("stations/station_form.html", form=form, centre=centre, station=station), status
+            ops.update_station(station, **values)
+        return station
+
+    return form_page(form, save, "stations.centre", "stations/station_form.html", centre=centre, station=station,
+                     done_args=lambda saved: {"centre_id": saved.centre_id})
 
 
 @bp.route("/centres/<int:centre_id>/stations/new", methods=["GET", "POST"])
