@@ -16,6 +16,7 @@ from sqlalchemy import Integer, func, insert, select, text
 
 from ktc.accounts.models import User, unit_managers
 from ktc.bookings.models import Booking
+from ktc.calendar import stamps
 from ktc.demo.data import PROFESSIONS, SKILLS
 from ktc.extensions import db
 from ktc.feedback.models import Feedback, SessionReport
@@ -407,6 +408,8 @@ def generate(plan=None, seed=7, today=None):
             f"AND b.side = :side AND b.status IN ('confirmed', 'attended', 'no_show'))"
         ), {"side": side})
     _reset_sequences()
+    # Rows went in with bulk statements, which the feeds' change tracking does not see.
+    stamps.everything_changed()
     db.session.commit()
     # Planner statistics now, as a database that grew over years would have them: right after a
     # bulk load PostgreSQL has none until autovacuum gets round to it, and plans accordingly.

@@ -12,6 +12,7 @@ from sqlalchemy import and_, event, exists, func, select
 
 from ktc.accounts.models import User
 from ktc.bookings.models import ACTIVE_STATUSES, Booking
+from ktc.calendar import stamps
 from ktc.calendar.models import CalendarFeed
 from ktc.calendar.operations import create_feeds, render_feed
 from ktc.extensions import db
@@ -220,6 +221,7 @@ def undo_bench_bookings(before):
                 f"UPDATE sessions SET {column} = (SELECT COUNT(*) FROM bookings b WHERE b.session_id = :id "
                 f"AND b.side = :side AND b.status IN ('confirmed', 'attended', 'no_show')) WHERE id = :id"
             ), {"side": side, "id": session_id})
+    stamps.everything_changed()
     db.session.commit()
 
 

@@ -134,19 +134,25 @@ def measure_pages(url, meta, reps):
              f"/network/?date_from={targets.date_from}&date_to={targets.date_to}", reps_=max(5, reps // 2))
         page("participant_feed", "Participant feed", None, f"/calendar/feed/{targets.participant_feed_token}.ics")
         page("unit_feed", "Unit feed", None, f"/calendar/feed/{targets.unit_feed_token}.ics")
-        # The same feed built from nothing: the per-process cache of serialised events emptied first.
-        from ktc.calendar import ics
+        # The same feed built again: after a change (the built feed is gone, unchanged events are
+        # reused), and cold (nothing reused: the first request after a restart).
+        from ktc.calendar import operations
 
-        cold_client, cold = measure.client_for(app), measure.Figure("Unit feed, cold (no reused events)")
-        for _ in range(max(5, reps // 3)):
-            ics._EVENT_CACHE.clear()
-            ms, queries, response = measure.timed(cold_client, engine, "GET",
-                                                  f"/calendar/feed/{targets.unit_feed_token}.ics")
-            cold.times_ms.append(ms)
-            cold.queries.append(queries)
-        figures["unit_feed_cold"] = cold
-        print(f"  {cold.name:<44} median {cold.median:7.1f} ms  p95 {cold.p95:7.1f} ms"
-              f"  {cold.query_count:3d} queries", flush=True)
+        for key, label, forget in (
+            ("unit_feed_changed", "Unit feed after a change", lambda: operations._BODY_CACHE.clear()),
+            ("unit_feed_cold", "Unit feed, cold (nothing reused)", operations.clear_caches),
+        ):
+            again_client, again = measure.client_for(app), measure.Figure(label)
+            for _ in range(max(5, reps // 3)):
+                forget()
+                ms, queries, response = measure.timed(again_client, engine, "GET",
+                                                      f"/calendar/feed/{targets.unit_feed_token}.ics")
+                again.times_ms.append(ms)
+                again.queries.append(queries)
+            figures[key] = again
+            print(f"  {again.name:<44} median {again.median:7.1f} ms  p95 {again.p95:7.1f} ms"
+                  f"  {again.query_count:3d} queries", flush=True)
+        operations.clear_caches()
         etag = measure.client_for(app).get(f"/calendar/feed/{targets.unit_feed_token}.ics").headers["ETag"]
         page("feed_304", "Unit feed, conditional request (304)", None,
              f"/calendar/feed/{targets.unit_feed_token}.ics", expect=(304,), headers={"If-None-Match": etag})

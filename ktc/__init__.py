@@ -69,7 +69,9 @@ def create_app(overrides=None):
             app.register_blueprint(bp)
 
     from ktc import cli, web
+    from ktc.calendar import stamps
 
+    stamps.install()
     web.init_app(app)
     cli.init_app(app)
     return app

@@ -71,6 +71,9 @@ class Config:
     # (KTC_SEAT_GUARD=0) to show that the test catches an overbooking race.
     KTC_SEAT_GUARD = True
 
+    # Built calendar feeds kept per web process (bytes), by ETag: unchanged feeds are not built again.
+    KTC_FEED_CACHE_BYTES = 64 * 1024 * 1024
+
 
 ENV_KEYS = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
@@ -88,6 +91,7 @@ INT_ENV_KEYS = (
     "KTC_RETENTION_DAYS",
     "KTC_LOGIN_MAX_FAILURES",
     "KTC_LOGIN_WINDOW_MINUTES",
+    "KTC_FEED_CACHE_BYTES",
 )
 
 

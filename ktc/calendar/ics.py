@@ -234,6 +234,10 @@ _EVENT_CACHE = {}
 _EVENT_CACHE_MAX = 50_000
 
 
+def clear_event_cache():
+    _EVENT_CACHE.clear()
+
+
 def _feed_event(session, options):
     centre = session.station.centre
     key = (

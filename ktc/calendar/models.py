@@ -36,3 +36,19 @@ class CalendarFeed(db.Model):
     unit = relationship("Unit")
     station = relationship("Station")
     instructor = relationship("User", foreign_keys=[instructor_id])
+
+
+class CalendarStamp(db.Model):
+    """How often what a group of feeds shows has changed: the stored validator of the feeds.
+
+    One row per scope: "participant:<id>", "unit:<id>", "station:<id>", "instructor:<user id>",
+    and "all" for rare changes that reach every feed (a station, centre, skill or instructor
+    renamed). `ktc.calendar.stamps` raises the version in the transaction that makes the change,
+    so a feed's ETag is known from these rows without building the feed.
+    """
+
+    __tablename__ = "calendar_stamps"
+
+    scope: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)
+    changed_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)

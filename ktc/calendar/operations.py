@@ -4,23 +4,25 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Boolean, select, text
 from sqlalchemy.exc import IntegrityError
 
 from ktc.accounts.models import User
 from ktc.bookings.models import ACTIVE_STATUSES, Booking
-from ktc.calendar import ics
+from ktc.calendar import ics, stamps
 from ktc.calendar.models import CalendarFeed
-from ktc.database import utcnow
+from ktc.database import UTCDateTime, utcnow
 from ktc.errors import PermissionDenied
 from ktc.extensions import db
+from ktc.i18n import to_local
 from ktc.organisations.models import Participant
 from ktc.sessions.models import Session, session_instructors, session_skills
+from ktc.sessions.operations import local_to_utc
 from ktc.skills.models import Skill
 from ktc.stations.models import Centre, Station
 
@@ -175,18 +177,121 @@ def feed_title(feed):
 
 def feed_by_token(token):
     """The feed a token opens, or None if the token is unknown or its owner lost the right to it."""
+    state = feed_state(token)
+    return state.feed if state is not None else None
+
+
+@dataclass
+class FeedState:
+    """A feed, whether its owner may still read it, and its validator, known without building it."""
+
+    feed_id: int
+    kind: str
+    locale: str
+    now: object
+    etag: str
+    last_modified: object
+
+    @property
+    def feed(self):
+        return db.session.get(CalendarFeed, self.feed_id)
+
+
+# Part of every feed ETag: change it when the feed's format changes, so no client keeps an old body.
+FEED_FORMAT = "2"
+
+# The feed, its owner's rights and its stored validator in one statement. Plain SQL that reads the
+# same on SQLite and PostgreSQL: a calendar client's conditional request is the most frequent
+# request KTC answers, and building this statement with the expression language cost more than
+# running it. The scope is the feed's own "<kind>:<object id>" (see ktc.calendar.stamps).
+_FEED_STATE_SQL = text("""
+SELECT f.id, f.kind, f.owner_user_id, f.participant_id, f.instructor_id, f.token_hash, f.created_at, f.renewed_at,
+       u.active, u.role, u.participant_id AS owner_participant_id, u.locale, s.active AS station_active,
+       EXISTS (SELECT 1 FROM unit_managers m WHERE m.user_id = f.owner_user_id AND m.unit_id = f.unit_id) AS manages,
+       (SELECT SUM(c.version) FROM calendar_stamps c WHERE c.scope IN (:all, f.kind || ':' || CAST(COALESCE(
+           f.participant_id, f.unit_id, f.station_id, f.instructor_id) AS VARCHAR(20)))) AS version,
+       (SELECT MAX(c.changed_at) FROM calendar_stamps c WHERE c.scope IN (:all, f.kind || ':' || CAST(COALESCE(
+           f.participant_id, f.unit_id, f.station_id, f.instructor_id) AS VARCHAR(20)))) AS changed_at
+FROM calendar_feeds f
+JOIN users u ON u.id = f.owner_user_id
+LEFT JOIN stations s ON s.id = f.station_id
+WHERE f.token_hash = :token_hash
+""").columns(created_at=UTCDateTime, renewed_at=UTCDateTime, changed_at=UTCDateTime, active=Boolean,
+             station_active=Boolean, manages=Boolean)
+
+
+def feed_state(token, now=None):
+    """The feed a token opens with its ETag and Last-Modified, in one query; None if it may not be read.
+
+    The validator comes from the stored versions of the feed's scope and of "all" (see
+    `ktc.calendar.stamps`), the owner's language and the day (the feed's window moves daily), so a
+    conditional request is answered without reading a single event.
+    """
     if not token or len(token) > 100:
         return None
-    feed = db.session.execute(select(CalendarFeed).where(CalendarFeed.token_hash == _hash(token))).scalar_one_or_none()
-    if feed is None or feed.owner is None or not feed.owner.active:
+    now = now or utcnow()
+    token_hash = _hash(token)
+    row = db.session.connection().execute(
+        _FEED_STATE_SQL, {"token_hash": token_hash, "all": stamps.ALL}
+    ).one_or_none()
+    if row is None or not row.active or not _entitled(row):
         return None
-    owner = feed.owner
-    if feed.kind == "station":
+    config = current_app.config
+    locale = row.locale if row.locale in config["LANGUAGES"] else "sv"
+    tz = config["BABEL_DEFAULT_TIMEZONE"]
+    today = to_local(now, tz).date()
+    etag = hashlib.sha256("|".join(map(str, (
+        FEED_FORMAT, row.id, row.token_hash, locale, today, row.version or 0, tz,
+        config["KTC_MAIL_DOMAIN"], config["KTC_MAIL_FROM"],
+    ))).encode("utf-8")).hexdigest()[:32]
+    moments = [row.renewed_at or row.created_at, local_to_utc(today, time(0, 0), tz)]
+    if row.changed_at is not None:
+        moments.append(row.changed_at)
+    return FeedState(feed_id=row.id, kind=row.kind, locale=locale, now=now, etag=etag, last_modified=max(moments))
+
+
+def _entitled(row):
+    """Whether the owner may still read the feed (the same rules as the feeds they are offered)."""
+    if row.kind == "participant":
+        return row.role == "participant" and row.owner_participant_id is not None and \
+            row.owner_participant_id == row.participant_id
+    if row.kind == "unit":
+        return row.role == "manager" and bool(row.manages)
+    if row.kind == "station":
         # Station feeds follow the role, not a stored list: a new station needs no new row.
-        entitled = owner.role in ("admin", "instructor") and feed.station is not None and feed.station.active
-    else:
-        entitled = feed.scope_key in {scope for _kind, scope, _columns in _specs(owner)}
-    return feed if entitled else None
+        return row.role in ("admin", "instructor") and bool(row.station_active)
+    return row.role in ("admin", "instructor") and row.instructor_id == row.owner_user_id
+
+
+# Whole feed bodies by ETag, per process: a calendar client asks every hour, usually for an
+# unchanged feed, and most feeds are read by more than one client. The ETag holds every input.
+_BODY_CACHE = {}
+_BODY_CACHE_BYTES = 0
+
+
+def feed_body(state):
+    """The feed's body for its state (UTF-8 bytes), built once per ETag and process."""
+    global _BODY_CACHE_BYTES
+    body = _BODY_CACHE.get(state.etag)
+    if body is None:
+        with force_locale(state.locale):
+            body = feed_content(state.feed, state.now)[0].encode("utf-8")
+        limit = current_app.config["KTC_FEED_CACHE_BYTES"]
+        if len(body) <= limit:
+            while _BODY_CACHE and _BODY_CACHE_BYTES + len(body) > limit:
+                _BODY_CACHE_BYTES -= len(_BODY_CACHE.pop(next(iter(_BODY_CACHE))))
+            _BODY_CACHE[state.etag] = body
+            _BODY_CACHE_BYTES += len(body)
+    return body
+
+
+def clear_caches():
+    """Forget every built feed and serialised event in this process (benchmarks, tests)."""
+    global _BODY_CACHE_BYTES
+    _BODY_CACHE.clear()
+    _BODY_CACHE_BYTES = 0
+    ics.clear_event_cache()
+
 
 # Feeds are read as plain rows, not ORM objects: a unit's feed has thousands of bookings, and
 # building an ORM object graph for each was most of the feed's time. These light records carry
@@ -273,7 +378,9 @@ def _feed_sessions(rows, offset, ids):
 def feed_content(feed, now=None):
     """The feed's iCalendar text and its last-modified instant."""
     now = now or utcnow()
-    since = now - timedelta(days=FEED_PAST_DAYS)
+    tz = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    # From the start of a day: the content changes once a day, as the feed's ETag does.
+    since = local_to_utc(to_local(now, tz).date() - timedelta(days=FEED_PAST_DAYS), time(0, 0), tz)
     stamps = [feed.renewed_at or feed.created_at]
     entries = []
     if feed.kind in ("participant", "unit"):

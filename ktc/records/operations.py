@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from ktc import audit, policy
 from ktc.bookings.models import SEAT_STATUSES, Booking
+from ktc.calendar import stamps
 from ktc.database import utcnow
 from ktc.errors import Conflict, PermissionDenied, ValidationError
 from ktc.extensions import db
@@ -251,6 +252,8 @@ def complete_finished_sessions(now=None, after_hours=None):
         if result.rowcount == 1:
             audit.record(None, "session.completed", object_type="session", object_id=session_id, automatic=True)
             done.append(session_id)
+    # Bulk statements bypass the ORM: the feeds that show these sessions are marked here.
+    stamps.sessions_changed(done)
     db.session.flush()
     return done
 

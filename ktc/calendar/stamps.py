@@ -1,0 +1,160 @@
+"""The feeds' stored validator: which feeds a transaction changed, written in that transaction.
+
+A feed's content is known to be unchanged when none of its scopes' versions moved (see
+`CalendarStamp`). The ORM changes that reach a feed are found after each flush (`_collect`) and
+the versions are raised just before the commit (`_write`), in a fixed order and as the last
+statements of the transaction, so that concurrent writers hold a version row only for an instant
+and never wait for each other in a cycle. Changes made with bulk UPDATE/DELETE statements bypass
+the ORM: their operations call `sessions_changed` (or `everything_changed`) themselves.
+"""
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session as OrmSession
+
+from ktc.accounts.models import User
+from ktc.bookings.models import Booking
+from ktc.calendar.models import CalendarStamp
+from ktc.database import utcnow
+from ktc.organisations.models import Participant, Unit
+from ktc.sessions.models import Session, session_instructors
+from ktc.skills.models import Skill
+from ktc.stations.models import Centre, Station
+
+ALL = "all"
+_PENDING = "ktc_calendar_scopes"
+# What feeds show of each model (ktc.calendar.operations.feed_content and ics.session_event);
+# changes to other columns (seat counters, e-mail addresses, login times) leave every feed as it was.
+_BOOKING_SHOWN = ("status", "booked_at", "confirmed_at", "cancelled_at", "session_id", "participant_id")
+_SESSION_SHOWN = ("uid", "sequence", "title", "notes", "status", "start_at", "end_at", "created_at", "updated_at",
+                  "station_id", "skills", "instructors")
+_PARTICIPANT_SHOWN = ("name", "unit_id")
+# Renaming these reaches every feed that shows them; it is rare, so every feed is marked.
+_EVERYWHERE_SHOWN = {
+    Station: ("name", "centre_id"),
+    Centre: ("name", "address", "timezone"),
+    Skill: ("name", "code"),
+    User: ("name",),
+}
+_EVERYWHERE = (Station, Centre, Skill)
+
+
+def _pending(session):
+    return session.info.setdefault(_PENDING, set())
+
+
+def sessions_changed(session_ids, db_session=None):
+    """Mark the feeds showing these sessions as changed (for bulk statements the ORM does not see)."""
+    from ktc.extensions import db
+
+    db_session = db_session or db.session
+    _pending(db_session).update(_session_scopes(db_session.connection(), set(session_ids)))
+
+
+def everything_changed(db_session=None):
+    """Mark every feed as changed (bulk loads: the demo, the bench generator, restores)."""
+    from ktc.extensions import db
+
+    _pending(db_session or db.session).add(ALL)
+
+
+def _session_scopes(conn, session_ids):
+    """Every feed scope that shows any of these sessions: stations, instructors, booked people and units."""
+    scopes = set()
+    if not session_ids:
+        return scopes
+    ids = sorted(session_ids)
+    for (station_id,) in conn.execute(select(Session.station_id).where(Session.id.in_(ids))):
+        scopes.add(f"station:{station_id}")
+    for (user_id,) in conn.execute(
+        select(session_instructors.c.user_id).where(session_instructors.c.session_id.in_(ids))
+    ):
+        scopes.add(f"instructor:{user_id}")
+    for participant_id, unit_id in conn.execute(
+        select(Booking.participant_id, Participant.unit_id).join(Participant, Participant.id == Booking.participant_id)
+        .where(Booking.session_id.in_(ids)).distinct()
+    ):
+        scopes.update((f"participant:{participant_id}", f"unit:{unit_id}"))
+    return scopes
+
+
+def _old_values(obj, name):
+    history = inspect(obj).attrs[name].history
+    return [value for value in (history.deleted or ()) if value is not None]
+
+
+def _changed(session, obj, names):
+    """Whether a flushed object is new or deleted, or changed one of the attributes a feed shows."""
+    if obj in session.new or obj in session.deleted:
+        return True
+    attrs = inspect(obj).attrs
+    return any(attrs[name].history.has_changes() for name in names)
+
+
+def _collect(session, _flush_context):
+    """After a flush (pre-flush state still visible): the scopes whose feeds the flushed changes reach."""
+    scopes = _pending(session)
+    session_ids, participant_ids = set(), set()
+    for obj in [*session.new, *session.dirty, *session.deleted]:
+        if isinstance(obj, Booking):
+            if _changed(session, obj, _BOOKING_SHOWN):
+                participant_ids.update([obj.participant_id, *_old_values(obj, "participant_id")])
+        elif isinstance(obj, Session):
+            if _changed(session, obj, _SESSION_SHOWN):
+                session_ids.add(obj.id)
+                scopes.update(f"station:{station_id}" for station_id in [obj.station_id, *_old_values(obj, "station_id")])
+                scopes.update(f"instructor:{user.id}" for user in [*obj.instructors, *_old_values(obj, "instructors")])
+        elif isinstance(obj, Participant):
+            if obj not in session.new and _changed(session, obj, _PARTICIPANT_SHOWN):
+                participant_ids.add(obj.id)
+                scopes.update(f"unit:{unit_id}" for unit_id in _old_values(obj, "unit_id"))
+        elif isinstance(obj, Unit):
+            if obj not in session.new and _changed(session, obj, ("name",)):
+                scopes.add(f"unit:{obj.id}")
+        elif isinstance(obj, _EVERYWHERE) or isinstance(obj, User):
+            if obj not in session.new and _changed(session, obj, _EVERYWHERE_SHOWN[type(obj)]):
+                scopes.add(ALL)
+    conn = session.connection()
+    participant_ids.discard(None)
+    if participant_ids:
+        for participant_id, unit_id in conn.execute(
+            select(Participant.id, Participant.unit_id).where(Participant.id.in_(sorted(participant_ids)))
+        ):
+            scopes.update((f"participant:{participant_id}", f"unit:{unit_id}"))
+    session_ids.discard(None)
+    scopes.update(_session_scopes(conn, session_ids))
+
+
+def _write(session):
+    """Before the commit: raise the version of every scope the transaction changed, in a fixed order."""
+    session.flush()
+    scopes = session.info.pop(_PENDING, None)
+    if not scopes:
+        return
+    conn = session.connection()
+    insert = _upsert(conn.dialect.name)
+    now = utcnow()
+    for scope in sorted(scopes):
+        stmt = insert(CalendarStamp).values(scope=scope, version=1, changed_at=now)
+        conn.execute(stmt.on_conflict_do_update(
+            index_elements=[CalendarStamp.scope],
+            set_={"version": CalendarStamp.version + 1, "changed_at": now},
+        ))
+
+
+def _upsert(dialect):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def _forget(session, *_args):
+    session.info.pop(_PENDING, None)
+
+
+def install():
+    """Listen on every ORM session (once)."""
+    if not event.contains(OrmSession, "after_flush", _collect):
+        event.listen(OrmSession, "after_flush", _collect)
+        event.listen(OrmSession, "before_commit", _write)
+        event.listen(OrmSession, "after_rollback", _forget)
