@@ -144,8 +144,14 @@ def _description(session, extra_lines=()):
 
 
 def session_event(session, *, sequence, dtstamp, status=None, attendee=None, extra_lines=(),
-                  summary=None, transparent=False):
-    """A VEVENT for a session in its centre's time zone."""
+                  summary=None, transparent=False, scheduled=True):
+    """A VEVENT for a session in its centre's time zone.
+
+    Feed events are not scheduling messages (`scheduled=False`): RFC 5545 (3.8.4.3) keeps ORGANIZER
+    out of components that only sit in one calendar; without a METHOD, DTSTAMP already is the last
+    revision (3.8.7.2), so LAST-MODIFIED and CREATED add nothing; and TRANSP is written only when
+    it is not the default OPAQUE. A unit feed has thousands of events: each property costs.
+    """
     zone = ZoneInfo(session.station.centre.timezone)
     event = Event()
     event.add("uid", uid_for(session))
@@ -158,11 +164,14 @@ def session_event(session, *, sequence, dtstamp, status=None, attendee=None, ext
     description = _description(session, extra_lines)
     if description:
         event.add("description", description)
-    event.add("created", _utc(session.created_at))
-    event.add("last-modified", _utc(session.updated_at))
+    if scheduled:
+        event.add("created", _utc(session.created_at))
+        event.add("last-modified", _utc(session.updated_at))
     event.add("status", status or ("CANCELLED" if session.status == "cancelled" else "CONFIRMED"))
-    event.add("transp", "TRANSPARENT" if transparent else "OPAQUE")
-    event.add("organizer", organizer_address())
+    if scheduled or transparent:
+        event.add("transp", "TRANSPARENT" if transparent else "OPAQUE")
+    if scheduled:
+        event.add("organizer", organizer_address())
     if attendee is not None:
         name, email = attendee
         address = vCalAddress(f"mailto:{email}")
@@ -242,7 +251,7 @@ def _feed_event(session, options):
     centre = session.station.centre
     key = (
         current_app.config["KTC_MAIL_DOMAIN"], current_app.config["KTC_MAIL_FROM"],
-        session.uid, session.sequence, session.updated_at, session.created_at, session.start_at, session.end_at,
+        session.uid, session.sequence, session.updated_at, session.start_at, session.end_at,
         session.title, session.notes, session.status, session.station.name,
         centre.name, centre.address, centre.timezone, tuple(skill.name for skill in session.skills),
         tuple(sorted((name, tuple(str(line) for line in value) if name == "extra_lines" else str(value))
@@ -253,6 +262,6 @@ def _feed_event(session, options):
         if len(_EVENT_CACHE) >= _EVENT_CACHE_MAX:
             _EVENT_CACHE.clear()
         cached = _EVENT_CACHE[key] = session_event(
-            session, sequence=session.sequence, dtstamp=session.updated_at, **options
+            session, sequence=session.sequence, dtstamp=session.updated_at, scheduled=False, **options
         ).to_ical()
     return cached

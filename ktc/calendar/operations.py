@@ -198,7 +198,7 @@ class FeedState:
 
 
 # Part of every feed ETag: change it when the feed's format changes, so no client keeps an old body.
-FEED_FORMAT = "2"
+FEED_FORMAT = "3"
 
 # The feed, its owner's rights and its stored validator in one statement. Plain SQL that reads the
 # same on SQLite and PostgreSQL: a calendar client's conditional request is the most frequent
@@ -275,7 +275,7 @@ def feed_body(state):
     body = _BODY_CACHE.get(state.etag)
     if body is None:
         with force_locale(state.locale):
-            body = feed_content(state.feed, state.now)[0].encode("utf-8")
+            body = feed_content(state.feed, state.now).encode("utf-8")
         limit = current_app.config["KTC_FEED_CACHE_BYTES"]
         if len(body) <= limit:
             while _BODY_CACHE and _BODY_CACHE_BYTES + len(body) > limit:
@@ -283,6 +283,13 @@ def feed_body(state):
             _BODY_CACHE[state.etag] = body
             _BODY_CACHE_BYTES += len(body)
     return body
+
+
+def forget_built_feeds():
+    """Forget every built feed in this process; serialised events stay (benchmarks, tests)."""
+    global _BODY_CACHE_BYTES
+    _BODY_CACHE.clear()
+    _BODY_CACHE_BYTES = 0
 
 
 def clear_caches():
@@ -331,16 +338,6 @@ class _FeedSession:
     instructors: list = field(default_factory=list)
 
 
-@dataclass(eq=False)
-class _FeedBooking:
-    status: str
-    booked_at: object
-    confirmed_at: object
-    cancelled_at: object
-    session: _FeedSession
-    participant: _Named
-
-
 _SESSION_COLUMNS = (
     Session.id, Session.uid, Session.sequence, Session.title, Session.notes, Session.status, Session.start_at,
     Session.end_at, Session.created_at, Session.updated_at, Station.name, Centre.name, Centre.address,
@@ -348,112 +345,95 @@ _SESSION_COLUMNS = (
 )
 
 
-def _feed_sessions(rows, offset, ids):
+def _run(stmt):
+    """Plain Core rows: a feed reads thousands, and the ORM's result processing doubled the time."""
+    return db.session.connection().execute(stmt)
+
+
+def _feed_sessions(rows, offset):
     """_FeedSession per session id from rows holding _SESSION_COLUMNS at `offset`; skills and instructors
     in one query each (in their relationship order), whatever the number of sessions."""
     sessions = {}
     for row in rows:
-        values = row[offset:offset + len(_SESSION_COLUMNS)]
-        if values[0] not in sessions:
-            sid, uid, sequence, title, notes, status, start_at, end_at, created_at, updated_at = values[:10]
-            station = _Station(values[10], _Centre(values[11], values[12], values[13]))
+        if row[offset] not in sessions:
+            sid, uid, sequence, title, notes, status, start_at, end_at, created_at, updated_at, station, centre, \
+                address, timezone = row[offset:offset + len(_SESSION_COLUMNS)]
             sessions[sid] = _FeedSession(sid, uid, sequence, title, notes, status, start_at, end_at, created_at,
-                                         updated_at, station)
+                                         updated_at, _Station(station, _Centre(centre, address, timezone)))
     if sessions:
-        for sid, name in db.session.execute(
+        ids = list(sessions)
+        for sid, name in _run(
             select(session_skills.c.session_id, Skill.name).join(Skill, Skill.id == session_skills.c.skill_id)
             .where(session_skills.c.session_id.in_(ids)).order_by(Skill.code)
         ):
-            if sid in sessions:
-                sessions[sid].skills.append(_Named(name))
-        for sid, name in db.session.execute(
+            sessions[sid].skills.append(_Named(name))
+        for sid, name in _run(
             select(session_instructors.c.session_id, User.name).join(User, User.id == session_instructors.c.user_id)
             .where(session_instructors.c.session_id.in_(ids)).order_by(User.name)
         ):
-            if sid in sessions:
-                sessions[sid].instructors.append(_Named(name))
+            sessions[sid].instructors.append(_Named(name))
     return sessions
 
 
 def feed_content(feed, now=None):
-    """The feed's iCalendar text and its last-modified instant."""
+    """The feed's iCalendar text: the sessions it shows from FEED_PAST_DAYS back, cancelled ones left out."""
     now = now or utcnow()
     tz = current_app.config["BABEL_DEFAULT_TIMEZONE"]
     # From the start of a day: the content changes once a day, as the feed's ETag does.
     since = local_to_utc(to_local(now, tz).date() - timedelta(days=FEED_PAST_DAYS), time(0, 0), tz)
-    stamps = [feed.renewed_at or feed.created_at]
+    conditions = [Session.start_at >= since, Session.status != "cancelled"]
+    located = (select(*_SESSION_COLUMNS).join(Station, Station.id == Session.station_id)
+               .join(Centre, Centre.id == Station.centre_id))
     entries = []
     if feed.kind in ("participant", "unit"):
-        conditions = [Session.start_at >= since]
+        conditions.append(Booking.status.in_(ACTIVE_STATUSES))
         if feed.kind == "participant":
             conditions.append(Booking.participant_id == feed.participant_id)
         else:
             conditions.append(Participant.unit_id == feed.unit_id)
-
-        def joined(stmt):
-            return (stmt.join(Session, Booking.session_id == Session.id)
-                    .join(Participant, Booking.participant_id == Participant.id).where(*conditions))
-
-        rows = db.session.execute(
-            joined(select(Booking.status, Booking.booked_at, Booking.confirmed_at, Booking.cancelled_at,
-                          Participant.name, *_SESSION_COLUMNS)
-                   .select_from(Booking))
-            .join(Station, Station.id == Session.station_id).join(Centre, Centre.id == Station.centre_id)
-            .order_by(Session.start_at, Session.id, Booking.id)
+        rows = _run(
+            located.add_columns(Booking.status, Participant.name)
+            .join(Booking, Booking.session_id == Session.id).join(Participant, Participant.id == Booking.participant_id)
+            .where(*conditions).order_by(Session.start_at, Session.id, Booking.id)
         ).all()
-        sessions = _feed_sessions(rows, 5, joined(select(Booking.session_id).select_from(Booking)))
+        sessions = _feed_sessions(rows, 0)
         per_session = {}
         for row in rows:
-            session = sessions[row[5]]
-            booking = _FeedBooking(row[0], row[1], row[2], row[3], session, _Named(row[4]))
-            stamps += [booking.booked_at, booking.confirmed_at, booking.cancelled_at, session.updated_at]
-            if booking.status not in ACTIVE_STATUSES or session.status == "cancelled":
-                continue
-            per_session.setdefault(session, []).append(booking)
-        for session, bookings in per_session.items():
-            if feed.kind == "participant":
-                entries.append((session, _participant_options(bookings[0])))
-            else:
-                entries.append((session, _unit_options(session, bookings)))
+            per_session.setdefault(sessions[row[0]], []).append((row[-2], row[-1]))
+        options = _participant_options if feed.kind == "participant" else _unit_options(feed)
+        entries = [(session, options(session, bookings)) for session, bookings in per_session.items()]
     else:
-        conditions = [Session.start_at >= since]
         if feed.kind == "station":
             conditions.append(Session.station_id == feed.station_id)
         else:
             conditions.append(Session.id.in_(select(session_instructors.c.session_id).where(
                 session_instructors.c.user_id == feed.instructor_id)))
-        rows = db.session.execute(
-            select(*_SESSION_COLUMNS).join(Station, Station.id == Session.station_id)
-            .join(Centre, Centre.id == Station.centre_id).where(*conditions)
-            .order_by(Session.start_at, Session.id)
-        ).all()
-        sessions = _feed_sessions(rows, 0, select(Session.id).where(*conditions))
-        for row in rows:
-            session = sessions[row[0]]
-            stamps.append(session.updated_at)
-            if session.status == "cancelled":
-                continue
-            entries.append((session, _staff_options(session)))
-    default_tz = current_app.config["BABEL_DEFAULT_TIMEZONE"]
-    body = ics.feed(feed_title(feed), entries, default_tz)
-    return body, max(stamp for stamp in stamps if stamp is not None)
+        rows = _run(located.where(*conditions).order_by(Session.start_at, Session.id)).all()
+        sessions = _feed_sessions(rows, 0)
+        entries = [(session, _staff_options(session)) for session in sessions.values()]
+    return ics.feed(feed_title(feed), entries, tz)
 
 
-def _participant_options(booking):
-    if booking.status == "waitlisted":
+def _participant_options(session, bookings):
+    (status, _name), = bookings
+    if status == "waitlisted":
         return {"status": "TENTATIVE", "transparent": True,
-                "summary": _("Waiting list: %(name)s", name=ics.summary_of(booking.session))}
+                "summary": _("Waiting list: %(name)s", name=ics.summary_of(session))}
     return {}
 
 
-def _unit_options(session, bookings):
-    lines = []
-    for booking in bookings:
-        suffix = _(" (waiting list)") if booking.status == "waitlisted" else ""
-        lines.append(f"{booking.participant.name}{suffix}")
-    confirmed = sum(1 for b in bookings if b.status != "waitlisted")
-    return {"extra_lines": lines, "summary": _("%(name)s (%(count)s from the unit)",
-                                               name=ics.summary_of(session), count=confirmed)}
+def _unit_options(feed):
+    """Options per session for a unit feed: the unit's people in the description, their number in the title."""
+    # Translated once per feed, not once per booking: a unit feed has thousands.
+    waiting = _(" (waiting list)")
+    summary = _("%(name)s (%(count)s from the unit)")
+
+    def options(session, bookings):
+        lines = [f"{name}{waiting}" if status == "waitlisted" else name for status, name in bookings]
+        confirmed = sum(1 for status, _name in bookings if status != "waitlisted")
+        return {"extra_lines": lines, "summary": summary % {"name": ics.summary_of(session), "count": confirmed}}
+
+    return options
 
 
 def _staff_options(session):
@@ -467,7 +447,7 @@ def owner_locale(feed):
 
 
 def render_feed(feed, now=None):
-    """The feed rendered in its owner's language."""
+    """The feed's iCalendar text in its owner's language."""
     with force_locale(owner_locale(feed)):
         return feed_content(feed, now)
 

@@ -23,9 +23,9 @@ ALL = "all"
 _PENDING = "ktc_calendar_scopes"
 # What feeds show of each model (ktc.calendar.operations.feed_content and ics.session_event);
 # changes to other columns (seat counters, e-mail addresses, login times) leave every feed as it was.
-_BOOKING_SHOWN = ("status", "booked_at", "confirmed_at", "cancelled_at", "session_id", "participant_id")
-_SESSION_SHOWN = ("uid", "sequence", "title", "notes", "status", "start_at", "end_at", "created_at", "updated_at",
-                  "station_id", "skills", "instructors")
+_BOOKING_SHOWN = ("status", "session_id", "participant_id")
+_SESSION_SHOWN = ("uid", "sequence", "title", "notes", "status", "start_at", "end_at", "updated_at", "station_id",
+                  "skills", "instructors")
 _PARTICIPANT_SHOWN = ("name", "unit_id")
 # Renaming these reaches every feed that shows them; it is rare, so every feed is marked.
 _EVERYWHERE_SHOWN = {
