@@ -308,16 +308,24 @@ def skill_overview(participant, today=None, window_days=None):
 class Cell:
     status: str
     valid_until: object = None
+    skill_id: int | None = None
+    side: str | None = None
 
     @property
     def is_gap(self):
         return self.status in GAP_STATUSES
+
+    @property
+    def key(self):
+        """What the cell shows: equal keys render alike (the matrix page renders each key once)."""
+        return (self.skill_id, self.side, self.status, self.valid_until)
 
 
 @dataclass
 class MatrixRow:
     participant: Participant
     cells: dict  # skill_id -> Cell; skills the person's profession does not require are absent
+    line: list = field(default_factory=list)  # a Cell or None per skill of the matrix, in its order
 
 
 @dataclass
@@ -404,16 +412,18 @@ def build_matrix(unit_ids, profession_id=None, skill_id=None, today=None, window
 
     matrix_rows = []
     gaps = set()
+    ordered = sorted(skills.values(), key=lambda s: s.code)
     for person in staff:
         cells = {}
+        side = person.unit.organisation.side
         for sid in required.get(person.profession_id, ()):
             status, valid_until = cell_status(history.get((person.id, sid), []), today, window_days)
-            cells[sid] = Cell(status, valid_until)
+            cells[sid] = Cell(status, valid_until, sid, side)
             if status in GAP_STATUSES:
-                gaps.add((sid, person.unit.organisation.side))
-        matrix_rows.append(MatrixRow(person, cells))
+                gaps.add((sid, side))
+        matrix_rows.append(MatrixRow(person, cells, [cells.get(skill.id) for skill in ordered]))
     upcoming = upcoming_sessions(gaps, now) if with_upcoming else {key: [] for key in gaps}
-    return Matrix(sorted(skills.values(), key=lambda s: s.code), matrix_rows, upcoming, today, window_days)
+    return Matrix(ordered, matrix_rows, upcoming, today, window_days)
 
 
 def has_seat_for_side(session, side, now):

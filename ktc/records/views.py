@@ -11,7 +11,7 @@ from ktc.csvutil import csv_response
 from ktc.database import utcnow
 from ktc.errors import DomainError
 from ktc.extensions import db
-from ktc.i18n import local_today
+from ktc.i18n import fmt_date, local_today
 from ktc.organisations.models import Participant, Unit
 from ktc.records import bp
 from ktc.records import operations as ops
@@ -180,6 +180,9 @@ def matrix():
         header, rows = ops.matrix_csv_rows(built, CSV_LABELS)
         return csv_response(f"skill-matrix-{built.today.isoformat()}.csv", header, rows)
     sides = {key[1] for key in built.upcoming}
+    # Each date formatted once, not once per cell: a unit of 300 staff has thousands of cells.
+    dates = {cell.valid_until for row in built.rows for cell in row.cells.values() if cell.valid_until}
     return _render("records/matrix.html", form=form, matrix=built, units=units, show_sides=len(sides) > 1,
+                   date_labels={day: fmt_date(day, "short") for day in dates},
                    csv_url=url_for(".matrix", **{**request.args.to_dict(), "format": "csv"}))
 
