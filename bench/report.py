@@ -6,8 +6,9 @@ LABELS = {
     "matrix": "Skill matrix of that unit (`/records/matrix?unit=`)",
     "network": "Network view over a year (`/network/?date_from=&date_to=`)",
     "participant_feed": "Participant feed (`/calendar/feed/<token>.ics`)",
-    "unit_feed": "Unit feed of the 300-staff unit",
-    "unit_feed_cold": "Same unit feed, cold: no serialised event reused",
+    "unit_feed": "Unit feed of the 300-staff unit, unchanged since it was last read",
+    "unit_feed_changed": "Same unit feed after a change (built again, unchanged events reused)",
+    "unit_feed_cold": "Same unit feed, cold: nothing reused (first request after a restart)",
     "feed_304": "Unit feed, conditional request answered 304",
     "booking": "Booking one person (`POST /bookings/team`)",
     "feed_build_ratio": "Feed build against icalendar alone",
@@ -33,33 +34,32 @@ WHY = {
         "rendering. Rendering each cell from a pre-built string per status and date instead of "
         "template logic, or showing the matrix 100 people at a time, would bring it well under 150 ms."
     ),
-    "unit_feed": (
-        "The unit feed carries about 2,600 events (every booking of 300 people from 180 days back and "
-        "a year ahead). It is read as plain rows in a fixed number of queries, and each event's "
-        "serialised text is reused while nothing it is built from changes; what is left is reading "
-        "~3,000 rows, building each event's cache key and joining the text. A smaller window (for "
-        "example 30 days back instead of 180) would cut it in proportion; below 150 ms at this size "
-        "needs the stored validator described for the 304."
+    "unit_feed_changed": (
+        "The feed is built again whenever something it shows changed (its stored validator moved): "
+        "about 2,600 events, read as plain rows in three statements; each event's serialised text is "
+        "reused while nothing it is built from changed, so the time is reading ~2,700 rows and joining "
+        "the text. A shorter window (it shows 180 days back and everything ahead) would cut it in proportion."
     ),
     "unit_feed_cold": (
-        "The first build after a restart (or of events that all changed) serialises every event with "
-        "icalendar, which is most of the time (see the ratio table: the same events serialised with "
-        "icalendar alone take most of it). Only the first request after a restart pays it."
+        "Only the first request for a feed after a web process starts serialises every event with "
+        "icalendar; that is most of the time (see the ratio table: the same events serialised with "
+        "icalendar alone take nearly as long). Every later request reuses the built feed or its events. "
+        "Serialising at startup (or keeping serialised events in the database) would hide it; with "
+        "hourly polling the cost is one request per feed and process."
     ),
     "feed_build_ratio": (
-        "The feed does what the bare serialisation does plus reading the events (a fixed number of "
-        "queries), the per-event description lines, the VTIMEZONE and the request itself."
-    ),
-    "feed_304": (
-        "The 304 is as slow as the feed itself: see the 304 ratio above."
+        "The feed does what the bare serialisation does plus reading the events (three statements), "
+        "their per-event description lines, the VTIMEZONE and the request itself."
     ),
     "feed_304_ratio": (
-        "A 304 needs the feed's ETag, which is the hash of the body, so the feed is still built "
-        "before the answer is known (the work saved is the transfer, not the build). To answer a "
-        "conditional request within 2× of a bare response the validator must be stored: keep the "
-        "ETag and Last-Modified on the `calendar_feeds` row and clear them in the same transaction as "
-        "any booking, session, station or name change that reaches the feed (or keep a change counter "
-        "per unit/participant/station/instructor), so that a 304 is one indexed lookup."
+        "A 304 must still know whether the feed changed and whether its owner may still read it: "
+        "one indexed query (the feed, its owner's rights and its stored validator), which alone costs "
+        "more than a bare Flask response. KTC's own floor, the app answering a route that does "
+        "nothing (its session, login, locale and security-header hooks), is about twice a bare "
+        "Flask response already; the ratio against that floor is in the table. Closer to the bare "
+        "figure would need the validators in the web process's memory, kept fresh across processes "
+        "(for example by PostgreSQL LISTEN/NOTIFY), which would trade a fresh answer for a few "
+        "hundred microseconds."
     ),
     "rush_p99": (
         "All the requests arrive in the same instant at 4 workers on 2 cores, which the 500 client "
@@ -76,8 +76,8 @@ WHY = {
 }
 
 
-def _ms(value):
-    return f"{value:,.1f}".replace(",", " ")
+def _ms(value, digits=1):
+    return f"{value:,.{digits}f}".replace(",", " ")
 
 
 def render_markdown(results, pages, limits, default_limit, statistics):
@@ -118,35 +118,37 @@ def render_markdown(results, pages, limits, default_limit, statistics):
                 missed.append(key)
             lines.append(f"| {LABELS[key]} | {_ms(figure.median)} | {_ms(figure.p95)} | {figure.query_count} | "
                          f"< {limit} | {'yes' if met else '**no**'} |")
-        build = figures["unit_feed"].median
         bare_ical = statistics.median(figures["bare_ical"].times_ms)
         answer_304 = figures["feed_304"].median
         bare_flask = statistics.median(figures["bare_flask"].times_ms)
-        cold = figures["unit_feed_cold"].median
-        build_ratio, cold_ratio, ratio_304 = build / bare_ical, cold / bare_ical, answer_304 / bare_flask
+        floor = statistics.median(figures["app_floor"].times_ms)
+        changed, cold = figures["unit_feed_changed"].median, figures["unit_feed_cold"].median
+        changed_ratio, cold_ratio = changed / bare_ical, cold / bare_ical
+        ratio_304, floor_ratio = answer_304 / bare_flask, answer_304 / floor
         lines += [
-            "",
-            "Booking is measured on the HTML team-booking POST (one person per request, into sessions "
-            "with seats and into full ones): the JSON booking API is not on this branch.",
             "",
             "### Feeds against the libraries alone (medians, same run)",
             "",
-            "A warm feed reuses each event's serialised text from earlier requests while nothing the "
-            "event is built from has changed (the cache key holds every input); the cold row empties "
-            "that cache before each request.",
+            "Each KTC request was interleaved with its baseline, so the machine's load weighs on both "
+            "sides alike. A feed's ETag and Last-Modified are stored (`calendar_stamps`, raised in the "
+            "transaction of every change a feed shows), so a conditional request is answered from one "
+            "query and an unchanged feed is not built again; a changed feed reuses the serialised text "
+            "of its unchanged events.",
             "",
             "| Comparison | KTC ms | Baseline ms | Ratio | Target | Met |",
             "|---|---:|---:|---:|---:|:---:|",
-            f"| Unit feed ({figures['events']} events), whole request vs icalendar serialising the same "
-            f"events | {_ms(build)} | {_ms(bare_ical)} | {build_ratio:.2f} | ≤ 1.5 | "
-            f"{'yes' if build_ratio <= 1.5 else '**no**'} |",
-            f"| The same, cold (no serialised event reused) | {_ms(cold)} | {_ms(bare_ical)} | "
-            f"{cold_ratio:.2f} | ≤ 1.5 | {'yes' if cold_ratio <= 1.5 else '**no**'} |",
-            f"| Unit feed answered 304 vs a bare Flask response | {_ms(answer_304)} | {_ms(bare_flask)} | "
-            f"{ratio_304:.1f} | ≤ 2 | {'yes' if ratio_304 <= 2 else '**no**'} |",
+            f"| Unit feed ({figures['events']} events) built cold, whole request, vs icalendar serialising "
+            f"the same events | {_ms(cold)} | {_ms(bare_ical)} | {cold_ratio:.2f} | ≤ 1.5 | "
+            f"{'yes' if cold_ratio <= 1.5 else '**no**'} |",
+            f"| The same after a change (unchanged events reused) | {_ms(changed)} | {_ms(bare_ical)} | "
+            f"{changed_ratio:.2f} | ≤ 1.5 | {'yes' if changed_ratio <= 1.5 else '**no**'} |",
+            f"| Unit feed answered 304 vs a bare Flask app's response | {_ms(answer_304, 2)} | "
+            f"{_ms(bare_flask, 2)} | {ratio_304:.1f} | ≤ 2 | {'yes' if ratio_304 <= 2 else '**no**'} |",
+            f"| The same 304 vs KTC answering a route that does nothing | {_ms(answer_304, 2)} | "
+            f"{_ms(floor, 2)} | {floor_ratio:.1f} | ≤ 2 | {'yes' if floor_ratio <= 2 else '**no**'} |",
             "",
         ]
-        if max(build_ratio, cold_ratio) > 1.5:
+        if max(changed_ratio, cold_ratio) > 1.5:
             missed.append("feed_build_ratio")
         if ratio_304 > 2:
             missed.append("feed_304_ratio")

@@ -182,3 +182,21 @@ def test_the_rights_are_checked_on_every_conditional_request(client, world):
     manager.units = []
     db.session.commit()
     assert client.get(path, headers={"If-None-Match": etag}).status_code == 404
+
+
+def test_the_cli_renews_every_feed_after_changes_made_outside_ktc(app, client, world):
+    """A bulk SQL update bypasses the change tracking; `flask ktc calendar-changed` renews every feed."""
+    from sqlalchemy import update
+
+    from ktc.sessions.models import Session
+
+    feeds = world["feeds"]
+    tags = _etags(client, feeds)
+    db.session.execute(update(Session).where(Session.id == world["s2"].id).values(title="Sår (ändrad)"))
+    db.session.commit()
+    assert _changed(client, feeds, tags)[0] == set()
+    result = app.test_cli_runner().invoke(args=["ktc", "calendar-changed"])
+    assert result.exit_code == 0, result.output
+    changed, _tags = _changed(client, feeds, tags)
+    assert changed == set(feeds)
+    assert "Sår (ändrad)" in client.get(feeds["station_y"]).get_data(as_text=True)
