@@ -25,7 +25,7 @@ from bench.run import DATA, app_for, recreate_or_keep_pg  # noqa: E402
 
 
 def _measure(client, engine, method, url, reps, body_for, headers=None, profiler=None):
-    walls, cpus, queries = [], [], []
+    walls, cpus, queries, most = [], [], [], []
     for i in range(reps):
         kwargs = body_for(i)
         with measure.counting_statements(engine) as seen:
@@ -43,7 +43,9 @@ def _measure(client, engine, method, url, reps, body_for, headers=None, profiler
             walls.append(wall * 1000)
             cpus.append(cpu * 1000)
             queries.append(len(seen))
-    return statistics.median(walls), statistics.median(cpus), max(queries), seen
+            if len(seen) > len(most):
+                most = list(seen)
+    return statistics.median(walls), statistics.median(cpus), max(queries), most
 
 
 def main(argv=None):
@@ -53,7 +55,7 @@ def main(argv=None):
     parser.add_argument("--pg-url")
     parser.add_argument("--reps", type=int, default=30)
     parser.add_argument("--top", type=int, default=0, help="print the cProfile's top N functions")
-    parser.add_argument("--sql", action="store_true", help="print the statements of the last request of each kind")
+    parser.add_argument("--sql", action="store_true", help="print the statements of the busiest request of each kind")
     args = parser.parse_args(argv)
 
     if args.db == "sqlite":
