@@ -3,14 +3,13 @@
     python bench/booking_profile.py --db sqlite --size small            # after bench/run.py --prepare-only
     python bench/booking_profile.py --db postgres --pg-url postgresql://…/postgres --top 40
 
-Books one person per request (the HTML team-booking POST and the JSON API, alternately into the
-same kind of sessions the rush uses), prints the median CPU and wall time and the statements per
+Books one person per request (the HTML team-booking POST and the JSON API, into the same kind of
+sessions the rush uses: 12 seats, most people onto the waiting list), prints the median CPU and wall time and the statements per
 request, then a cProfile of all of them sorted by cumulative time. What it adds is removed again.
 """
 import argparse
 import cProfile
 import io
-import json
 import pstats
 import statistics
 import sys
@@ -62,47 +61,43 @@ def main(argv=None):
         url = f"sqlite:///{DATA / f'ktc-{args.size}.sqlite'}"
     else:
         url = recreate_or_keep_pg(args.pg_url, f"ktc_bench_{args.size}", DATA / f"postgres-{args.size}.json", False)
-    meta = json.loads((DATA / f"{args.db}-{args.size}.json").read_text())
     app = app_for(url)
-    from ktc.accounts.operations import issue_api_token
+    from bench import rush
     from ktc.extensions import db
 
+    # The rush's own setting: sessions of 12 seats, one person per request, most onto the waiting list.
     with app.app_context():
-        import gc
-
-        engine = db.engine
-        manager = db.session.get(measure.User, meta["big_manager_id"])
-        token = issue_api_token(manager, "profile")
-        db.session.commit()
         before = measure.max_ids()
-        slots = measure.booking_slots(manager, meta["big_unit_id"], 2 * args.reps)
-        gc.freeze()
-        html_slots, api_slots = slots[0::2], slots[1::2]
-        profiler = cProfile.Profile() if args.top else None
-        client = measure.client_for(app)
-        measure.login(client, manager)
-        html = _measure(client, engine, "POST", lambda i: "/bookings/team", len(html_slots),
-                        lambda i: {"data": {"session": html_slots[i][0], "participant_ids": [html_slots[i][1]]}},
-                        profiler=profiler)
-        api_client = measure.client_for(app)
-        api = _measure(api_client, engine, "POST", lambda i: f"/api/v1/sessions/{api_slots[i][0]}/bookings",
-                       len(api_slots), lambda i: {"json": {"participant_ids": [api_slots[i][1]]}},
-                       headers={"Authorization": f"Bearer {token}"}, profiler=profiler)
-        for name, (wall, cpu, queries, seen) in (("HTML POST /bookings/team", html),
-                                                 ("JSON POST /api/v1/sessions/<id>/bookings", api)):
-            print(f"{name:<44} median wall {wall:6.1f} ms  cpu {cpu:6.1f} ms  {queries} statements")
-            if args.sql:
-                for statement in seen:
-                    print("    " + " ".join(statement.split())[:160])
-        db.session.rollback()
-        measure.undo_bench_bookings(before)
-        from sqlalchemy import delete
+    rush_ids, participants, manager_id, auth = rush._setup(app, 2 * args.reps, weeks_ahead=4)
+    slots = [(rush_ids[i % len(rush_ids)], pid) for i, pid in enumerate(participants)]
+    html_slots, api_slots = slots[0::2], slots[1::2]
+    profiler = cProfile.Profile() if args.top else None
+    try:
+        with app.app_context():
+            import gc
 
-        from ktc.accounts.models import ApiToken
-
-        db.session.execute(delete(ApiToken).where(ApiToken.name == "profile"))
-        db.session.commit()
-        db.engine.dispose()
+            engine = db.engine
+            manager = db.session.get(measure.User, manager_id)
+            gc.freeze()
+            client = measure.client_for(app)
+            measure.login(client, manager)
+            html = _measure(client, engine, "POST", lambda i: "/bookings/team", len(html_slots),
+                            lambda i: {"data": {"session": html_slots[i][0], "participant_ids": [html_slots[i][1]]}},
+                            profiler=profiler)
+            api_client = measure.client_for(app)
+            api = _measure(api_client, engine, "POST", lambda i: f"/api/v1/sessions/{api_slots[i][0]}/bookings",
+                           len(api_slots), lambda i: {"json": {"participant_ids": [api_slots[i][1]]}},
+                           headers={"Authorization": f"Bearer {auth['api']}"}, profiler=profiler)
+            for name, (wall, cpu, queries, seen) in (("HTML POST /bookings/team", html),
+                                                     ("JSON POST /api/v1/sessions/<id>/bookings", api)):
+                print(f"{name:<44} median wall {wall:6.1f} ms  cpu {cpu:6.1f} ms  {queries} statements")
+                if args.sql:
+                    for statement in seen:
+                        print("    " + " ".join(statement.split())[:160])
+            db.session.rollback()
+            db.engine.dispose()
+    finally:
+        rush._clean_up(app, before, rush_ids, manager_id)
     if profiler is not None:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)

@@ -148,6 +148,41 @@ def _warm(port, auth, session_id):
         http.get(f"{base}/bookings/team?session={session_id}", cookies={"session": auth["cookie"]}, timeout=30)
 
 
+def _cpu_seconds(pids):
+    """User + system CPU seconds used so far by each process that still exists."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
+def _server_pids(app, server):
+    """The gunicorn workers, and the PostgreSQL backends serving this database (when the server is local)."""
+    from sqlalchemy import text
+
+    from ktc.extensions import db
+
+    workers = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == server.pid:
+                workers.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    with app.app_context():
+        backends = db.session.execute(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )).scalars().all()
+        db.session.rollback()
+        db.engine.dispose()
+    return workers, backends
+
+
 def _fire(port, requests_text):
     """Run the load generator in its own process; its figures."""
     plan = json.dumps({"host": "127.0.0.1", "port": port, "requests": requests_text})
@@ -175,7 +210,15 @@ def run(url, meta, requests_count, secret, kinds=KINDS):
                 _warm(port, auth, rush_ids[0])
                 texts = [_request_text(kind, port, rush_ids[i % len(rush_ids)], pid, auth)
                          for i, pid in enumerate(participants)]
+                workers, backends = _server_pids(app, server)
+                cpu_before = _cpu_seconds(workers + backends)
                 fired = _fire(port, texts)
+                workers_after, backends_after = _server_pids(app, server)
+                cpu_after = _cpu_seconds(set(workers + workers_after + backends + backends_after))
+                fired["app_cpu_seconds"] = sum(cpu_after.get(p, 0) - cpu_before.get(p, 0) for p in set(workers + workers_after))
+                # Backends are counted only when PostgreSQL runs on this machine (its /proc is readable).
+                fired["db_cpu_seconds"] = sum(cpu_after.get(p, 0) - cpu_before.get(p, 0)
+                                              for p in set(backends + backends_after))
                 verdict = _verdict(app, rush_ids)
             finally:
                 _clean_up(app, before, rush_ids, manager_id)
@@ -202,6 +245,10 @@ def _figures(kind, fired, sessions, verdict):
         "p99_ms": round(ordered[min(count - 1, int(count * 0.99))], 1),
         "max_ms": round(ordered[-1], 1),
         "client_cpu_seconds": round(fired["cpu_seconds"], 2),
+        # Server CPU per request: the gunicorn workers, and PostgreSQL's backends (0 when it is remote).
+        "app_cpu_ms": round(fired["app_cpu_seconds"] * 1000 / count, 2),
+        "db_cpu_ms": round(fired["db_cpu_seconds"] * 1000 / count, 2),
+        "cores": os.cpu_count(),
         "statuses": {str(s): statuses.count(s) for s in sorted(set(statuses))},
         "server_errors": sum(1 for s in statuses if s >= 500 or s == 0), "client_errors": fired["errors"],
         **verdict,
@@ -247,6 +294,7 @@ def _verdict(app, rush_ids):
 def summary(result):
     return (f"{result['kind']}: {result['requests']} requests in {result['wall_seconds']} s = {result['throughput']} req/s, "
             f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms; statuses {result['statuses']}; "
+            f"server CPU per request {result['app_cpu_ms']} ms app + {result['db_cpu_ms']} ms PostgreSQL; "
             f"overbooked sessions {result['overbooked']}, all full {result['all_full']}, "
             f"counters match {result['counters_match']}")
 
