@@ -97,8 +97,9 @@ def rush_why(rush):
         f"conditional UPDATE on the session row and nothing is held in a worker; the other lever, rendering "
         f"the e-mail and invitation in the outbox sender instead of the request, would take about 30 % "
         f"of the worker's share away but changes when the message text is fixed (see bench/README.md). "
-        f"Correctness held: no overbooking, every session exactly full, seat counters equal to the "
-        f"bookings, no 5xx."
+        + ("Correctness held: no overbooking, every session exactly full, seat counters equal to the "
+           "bookings, no 5xx." if not rush["overbooked"] and rush["all_full"] and rush["counters_match"]
+           and not rush["server_errors"] else "Correctness did NOT hold in this run: see the figures above.")
     )
 
 
