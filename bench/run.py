@@ -301,9 +301,11 @@ def main(argv=None):
             if kind == "postgres" and not args.no_rush:
                 from bench import rush
 
-                print(f"[{kind}] booking rush: {args.rush} concurrent requests against gunicorn (4 workers)", flush=True)
+                print(f"[{kind}] booking rush: {args.rush} concurrent requests against gunicorn "
+                      f"({rush.WORKERS} {rush.WORKER_CLASS} workers), HTML form and JSON API", flush=True)
                 entry["rush"] = rush.run(url, meta, args.rush, SECRET)
-                print("  " + rush.summary(entry["rush"]), flush=True)
+                for figures in entry["rush"].values():
+                    print("  " + rush.summary(figures), flush=True)
             entry["load_after"] = load()
             results["databases"][kind] = entry
     finally:

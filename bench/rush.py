@@ -1,18 +1,24 @@
-"""The booking rush: many simultaneous team-booking POSTs against gunicorn (4 workers) and PostgreSQL.
+"""The booking rush: many simultaneous bookings against gunicorn and PostgreSQL, twice.
 
-Every request is a real browser request: a signed session cookie of a manager and a valid CSRF
-token, one person ticked, posted to /bookings/team. The sessions have few seats, so most people
-must end up on the waiting list; afterwards the database must hold exactly `capacity` seat-holding
-bookings per session, seat counters equal to them, and no request may have failed with a 5xx.
+`html`: every request is a real browser request (a signed session cookie of a manager and a valid
+CSRF token, one person ticked, posted to /bookings/team). `api`: the same through the JSON API as
+an integration calls it (a personal token, POST /api/v1/sessions/<id>/bookings). The sessions
+have few seats, so most people must end up on the waiting list; afterwards the database must
+hold exactly `capacity` seat-holding bookings per session, seat counters equal to them, and no
+request may have failed with a 5xx.
+
+The load comes from `bench/rush_client.py`, an asyncio process of its own that opens every
+connection first and then releases all the requests in the same instant.
 """
+import json
 import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
@@ -21,7 +27,13 @@ ROOT = Path(__file__).resolve().parent.parent
 ZONE = ZoneInfo("Europe/Stockholm")
 SESSIONS = 5
 CAPACITY = 12
-WORKERS = 4
+KINDS = ("html", "api")
+# gunicorn for a 2-core machine that also runs PostgreSQL and the load generator: sync workers
+# (the cheapest per request; a booking request waits on the database only briefly), a few more
+# than the cores so a worker waiting for a row lock or a round trip leaves the CPU to another.
+WORKERS = int(os.environ.get("KTC_BENCH_WORKERS", 5))
+WORKER_CLASS = os.environ.get("KTC_BENCH_WORKER_CLASS", "sync")
+THREADS = int(os.environ.get("KTC_BENCH_THREADS", 1))
 
 
 def _free_port():
@@ -30,12 +42,13 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _setup(app, meta, requests_count):
-    """Rush sessions far ahead at an hour nobody is booked, a manager of enough staff, a cookie and a token."""
+def _setup(app, requests_count, weeks_ahead):
+    """Rush sessions far ahead at an hour nobody is booked, a manager of enough staff, a cookie, a token and an API token."""
     from flask import session as flask_session
     from flask_wtf.csrf import generate_csrf
 
     from ktc.accounts.models import User, unit_managers
+    from ktc.accounts.operations import issue_api_token
     from ktc.extensions import db
     from ktc.organisations.models import Participant
     from ktc.sessions.models import Session, session_skills
@@ -43,7 +56,7 @@ def _setup(app, meta, requests_count):
 
     with app.app_context():
         day = (datetime.now(ZONE) + timedelta(days=200)).date()
-        day += timedelta(days=(6 - day.weekday()))  # a Sunday: no generated session is on a weekend
+        day += timedelta(days=(6 - day.weekday()) + 7 * weeks_ahead)  # a Sunday: no generated session is on a weekend
         stations = db.session.execute(select(Station).order_by(Station.id).limit(SESSIONS)).scalars().all()
         start = datetime.combine(day, datetime.min.time().replace(hour=18), tzinfo=ZONE).astimezone(timezone.utc)
         rush_ids = []
@@ -66,7 +79,7 @@ def _setup(app, meta, requests_count):
             people += count
             if people >= requests_count:
                 break
-        manager = User(email=f"rusning-{int(time.time())}@bench.example", name="Rusning Chef", role="manager")
+        manager = User(email=f"rusning-{time.time_ns()}@bench.example", name="Rusning Chef", role="manager")
         db.session.add(manager)
         db.session.flush()
         db.session.execute(insert(unit_managers), [{"user_id": manager.id, "unit_id": u} for u in units])
@@ -74,13 +87,28 @@ def _setup(app, meta, requests_count):
             select(Participant.id).where(Participant.unit_id.in_(units), Participant.active.is_(True))
             .order_by(Participant.id).limit(requests_count)
         ).scalars().all()
+        api_token = issue_api_token(manager, "rush")
         db.session.commit()
         with app.test_request_context("/"):
             flask_session["_user_id"] = manager.get_id()
             flask_session["_fresh"] = True
-            token = generate_csrf()
+            csrf_token = generate_csrf()
             cookie = app.session_interface.get_signing_serializer(app).dumps(dict(flask_session))
-        return rush_ids, participants, manager.id, cookie, token
+        return rush_ids, participants, manager.id, {"cookie": cookie, "csrf": csrf_token, "api": api_token}
+
+
+def _request_text(kind, port, session_id, participant_id, auth):
+    """One raw HTTP/1.1 request, as a browser (html) or an integration (api) sends it."""
+    if kind == "html":
+        body = urlencode({"csrf_token": auth["csrf"], "session": session_id, "participant_ids": participant_id})
+        target, headers = "/bookings/team", [f"Cookie: session={auth['cookie']}",
+                                             "Content-Type: application/x-www-form-urlencoded"]
+    else:
+        body = json.dumps({"participant_ids": [participant_id]})
+        target, headers = f"/api/v1/sessions/{session_id}/bookings", [f"Authorization: Bearer {auth['api']}",
+                                                                      "Content-Type: application/json"]
+    lines = [f"POST {target} HTTP/1.1", f"Host: 127.0.0.1:{port}", *headers, f"Content-Length: {len(body)}"]
+    return "\r\n".join(lines) + "\r\n\r\n" + body
 
 
 def _start_gunicorn(url, secret, port):
@@ -89,8 +117,9 @@ def _start_gunicorn(url, secret, port):
     env.pop("KTC_TEST_DATABASE_URL", None)
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     process = subprocess.Popen(
-        [gunicorn, "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}", "--backlog", "2048",
-         "--timeout", "120", "--log-level", "warning", "wsgi:app"],
+        [gunicorn, "--workers", str(WORKERS), "--worker-class", WORKER_CLASS, "--threads", str(THREADS),
+         "--bind", f"127.0.0.1:{port}", "--backlog", "2048", "--timeout", "120", "--log-level", "warning",
+         "wsgi:app"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     deadline = time.time() + 60
@@ -106,10 +135,64 @@ def _start_gunicorn(url, secret, port):
     raise RuntimeError("gunicorn did not start in time")
 
 
-def run(url, meta, requests_count, secret):
-    """Run the rush; return its figures and the database's verdict."""
+def _warm(port, auth, session_id):
+    """Every worker through imports, its connection pool and both kinds of request before the clock starts."""
     import requests
 
+    base = f"http://127.0.0.1:{port}"
+    http = requests.Session()
+    for _ in range(WORKERS * 4):
+        http.get(base + "/healthz", timeout=30)
+        http.get(f"{base}/api/v1/sessions/{session_id}", headers={"Authorization": f"Bearer {auth['api']}"},
+                 timeout=30)
+        http.get(f"{base}/bookings/team?session={session_id}", cookies={"session": auth["cookie"]}, timeout=30)
+
+
+def _cpu_seconds(pids):
+    """User + system CPU seconds used so far by each process that still exists."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
+def _server_pids(app, server):
+    """The gunicorn workers, and the PostgreSQL backends serving this database (when the server is local)."""
+    from sqlalchemy import text
+
+    from ktc.extensions import db
+
+    workers = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == server.pid:
+                workers.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    with app.app_context():
+        backends = db.session.execute(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )).scalars().all()
+        db.session.rollback()
+        db.engine.dispose()
+    return workers, backends
+
+
+def _fire(port, requests_text):
+    """Run the load generator in its own process; its figures."""
+    plan = json.dumps({"host": "127.0.0.1", "port": port, "requests": requests_text})
+    done = subprocess.run([sys.executable, "-m", "bench.rush_client"], input=plan, capture_output=True, text=True,
+                          cwd=ROOT, check=True)
+    return json.loads(done.stdout)
+
+
+def run(url, meta, requests_count, secret, kinds=KINDS):
+    """Run the rush once per kind (html, api); return {kind: figures and the database's verdict}."""
     from bench.run import app_for
 
     app = app_for(url)
@@ -117,58 +200,57 @@ def run(url, meta, requests_count, secret):
         from bench.measure import max_ids
 
         before = max_ids()
-    rush_ids, participants, manager_id, cookie, token = _setup(app, meta, requests_count)
     port = _free_port()
     server = _start_gunicorn(url, secret, port)
+    results = {}
     try:
-        base = f"http://127.0.0.1:{port}"
-        # Warm every worker (imports, connection pool) so the rush measures booking, not start-up.
-        warm = requests.Session()
-        for _ in range(WORKERS * 3):
-            warm.get(base + "/healthz", timeout=30)
-        barrier = threading.Barrier(len(participants) + 1)
-        latencies, statuses, errors = [None] * len(participants), [None] * len(participants), []
-
-        def book(i, participant_id):
-            http = requests.Session()
-            http.cookies.set("session", cookie)
-            data = {"csrf_token": token, "session": str(rush_ids[i % len(rush_ids)]),
-                    "participant_ids": str(participant_id)}
-            barrier.wait()
-            started = time.perf_counter()
+        for weeks_ahead, kind in enumerate(kinds):
+            rush_ids, participants, manager_id, auth = _setup(app, requests_count, weeks_ahead)
             try:
-                response = http.post(base + "/bookings/team", data=data, timeout=120)
-                statuses[i] = response.status_code
-            except requests.RequestException as exc:
-                errors.append(repr(exc))
-                statuses[i] = 0
-            latencies[i] = (time.perf_counter() - started) * 1000
-
-        threads = [threading.Thread(target=book, args=(i, pid)) for i, pid in enumerate(participants)]
-        for thread in threads:
-            thread.start()
-        barrier.wait()
-        started = time.perf_counter()
-        for thread in threads:
-            thread.join()
-        wall = time.perf_counter() - started
+                _warm(port, auth, rush_ids[0])
+                texts = [_request_text(kind, port, rush_ids[i % len(rush_ids)], pid, auth)
+                         for i, pid in enumerate(participants)]
+                workers, backends = _server_pids(app, server)
+                cpu_before = _cpu_seconds(workers + backends)
+                fired = _fire(port, texts)
+                workers_after, backends_after = _server_pids(app, server)
+                cpu_after = _cpu_seconds(set(workers + workers_after + backends + backends_after))
+                fired["app_cpu_seconds"] = sum(cpu_after.get(p, 0) - cpu_before.get(p, 0) for p in set(workers + workers_after))
+                # Backends are counted only when PostgreSQL runs on this machine (its /proc is readable).
+                fired["db_cpu_seconds"] = sum(cpu_after.get(p, 0) - cpu_before.get(p, 0)
+                                              for p in set(backends + backends_after))
+                verdict = _verdict(app, rush_ids)
+            finally:
+                _clean_up(app, before, rush_ids, manager_id)
+            results[kind] = _figures(kind, fired, len(rush_ids), verdict)
     finally:
         server.terminate()
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
-    verdict = _verdict(app, rush_ids)
-    _clean_up(app, before, rush_ids, manager_id)
+    return results
+
+
+def _figures(kind, fired, sessions, verdict):
+    latencies, statuses = fired["latencies_ms"], fired["statuses"]
     ordered = sorted(latencies)
+    count = len(latencies)
+    wall = fired["wall_seconds"]
     return {
-        "requests": len(participants), "sessions": len(rush_ids), "capacity": CAPACITY, "workers": WORKERS,
-        "wall_seconds": round(wall, 2), "throughput": round(len(participants) / wall, 1),
-        "p50_ms": round(ordered[len(ordered) // 2], 1),
-        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 1),
+        "kind": kind, "requests": count, "sessions": sessions, "capacity": CAPACITY,
+        "workers": WORKERS, "worker_class": WORKER_CLASS, "threads": THREADS,
+        "wall_seconds": round(wall, 2), "throughput": round(count / wall, 1),
+        "p50_ms": round(ordered[count // 2], 1),
+        "p99_ms": round(ordered[min(count - 1, int(count * 0.99))], 1),
         "max_ms": round(ordered[-1], 1),
+        "client_cpu_seconds": round(fired["cpu_seconds"], 2),
+        # Server CPU per request: the gunicorn workers, and PostgreSQL's backends (0 when it is remote).
+        "app_cpu_ms": round(fired["app_cpu_seconds"] * 1000 / count, 2),
+        "db_cpu_ms": round(fired["db_cpu_seconds"] * 1000 / count, 2),
+        "cores": os.cpu_count(),
         "statuses": {str(s): statuses.count(s) for s in sorted(set(statuses))},
-        "server_errors": sum(1 for s in statuses if s >= 500 or s == 0), "client_errors": errors[:5],
+        "server_errors": sum(1 for s in statuses if s >= 500 or s == 0), "client_errors": fired["errors"],
         **verdict,
     }
 
@@ -210,8 +292,9 @@ def _verdict(app, rush_ids):
 
 
 def summary(result):
-    return (f"{result['requests']} requests in {result['wall_seconds']} s = {result['throughput']} req/s, "
+    return (f"{result['kind']}: {result['requests']} requests in {result['wall_seconds']} s = {result['throughput']} req/s, "
             f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms; statuses {result['statuses']}; "
+            f"server CPU per request {result['app_cpu_ms']} ms app + {result['db_cpu_ms']} ms PostgreSQL; "
             f"overbooked sessions {result['overbooked']}, all full {result['all_full']}, "
             f"counters match {result['counters_match']}")
 
@@ -221,7 +304,7 @@ def _clean_up(app, before, rush_ids, manager_id):
     """Remove the rush's sessions, bookings, messages and manager: a reused dataset stays as generated."""
     from sqlalchemy import delete
 
-    from ktc.accounts.models import User, unit_managers
+    from ktc.accounts.models import ApiToken, User, unit_managers
     from ktc.bookings.models import Booking
     from ktc.extensions import db
     from ktc.sessions.models import Session, session_skills
@@ -234,6 +317,7 @@ def _clean_up(app, before, rush_ids, manager_id):
         db.session.execute(delete(session_skills).where(session_skills.c.session_id.in_(rush_ids)))
         db.session.execute(delete(Session).where(Session.id.in_(rush_ids)))
         db.session.execute(delete(unit_managers).where(unit_managers.c.user_id == manager_id))
+        db.session.execute(delete(ApiToken).where(ApiToken.user_id == manager_id))
         db.session.execute(delete(User).where(User.id == manager_id))
         db.session.commit()
         db.engine.dispose()

@@ -67,3 +67,21 @@ def configure_sqlite(engine, busy_timeout_ms, immediate_outside_requests=True):
         else:
             immediate = immediate_outside_requests
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def commit_keeping_loaded():
+    """Commit without expiring what the session has loaded, for a request that answers right after.
+
+    By default a commit expires every loaded object, so the answer reloads the user, the session,
+    its station and centre and each person one query at a time. What was loaded is what this
+    transaction read or wrote; a request that shows it right after its own commit may keep it.
+    Columns an UPDATE changed in the database (seat counters) are expired where they are written.
+    """
+    from ktc.extensions import db
+
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True

@@ -2,7 +2,7 @@
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ktc import policy
 from ktc.api import bp
@@ -11,14 +11,15 @@ from ktc.api.schema import (
 )
 from ktc.api.sessions import SESSION_ID
 from ktc.api.util import (
-    FieldError, Fields, commit, get_or_404, iso, json_body, ok, optional_json_body, query_fields, require,
+    FieldError, Fields, commit, iso, json_body, ok, optional_json_body, query_fields, require,
 )
 from ktc.bookings.models import BOOKING_STATUSES, Booking
 from ktc.bookings.operations import book_team, cancel_booking, seat_summary
 from ktc.errors import NotFound
 from ktc.extensions import db
-from ktc.organisations.models import Participant, Unit
+from ktc.organisations.models import Organisation, Participant, Unit
 from ktc.sessions.models import Session
+from ktc.stations.models import Station
 
 
 def booking_json(booking):
@@ -47,7 +48,10 @@ def booking_json(booking):
 @bp.post("/sessions/<int:session_id>/bookings")
 def book_session(session_id):
     require(policy.can_book(current_user))
-    session = get_or_404(Session, session_id)
+    # Station and centre (the time zone of the e-mails) with the session, in the same query.
+    session = db.session.get(Session, session_id, options=[joinedload(Session.station).joinedload(Station.centre)])
+    if session is None:
+        raise NotFound()
     fields = Fields(json_body())
     ids = fields.id_list("participant_ids", required=True)
     if not ids:
@@ -57,8 +61,10 @@ def book_session(session_id):
         p.id: p
         for p in db.session.execute(
             select(Participant)
+            .join(Unit, Unit.id == Participant.unit_id)
+            .join(Organisation, Organisation.id == Unit.organisation_id)
             .where(Participant.id.in_(ids))
-            .options(selectinload(Participant.unit).selectinload(Unit.organisation))
+            .options(contains_eager(Participant.unit).contains_eager(Unit.organisation))
         ).scalars()
     }
     # Someone else's staff or an unknown id: a manager learns nothing about which it was.
@@ -69,7 +75,8 @@ def book_session(session_id):
                                  name="participant_ids")
             require(False)
     results = book_team(current_user, session, [found[pid] for pid in ids], all_or_nothing=all_or_nothing)
-    commit()
+    # The answer is built from what was just written: nothing needs reloading but the seat counters.
+    commit(keep_loaded=True)
     made = any(r.booking is not None for r in results)
     return ok({"results": [r.as_dict() for r in results], "seats": seat_summary(session)}, 201 if made else 200)
 

@@ -62,10 +62,15 @@ def ok(payload, status=200):
     return response
 
 
-def commit():
-    """The one commit of a write request; a unique constraint hit by a concurrent request is a 409."""
+def commit(keep_loaded=False):
+    """The one commit of a write request; a unique constraint hit by a concurrent request is a 409.
+
+    With keep_loaded, what the request loaded stays loaded (see `commit_keeping_loaded`).
+    """
+    from ktc.database import commit_keeping_loaded
+
     try:
-        db.session.commit()
+        commit_keeping_loaded() if keep_loaded else db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
         raise Conflict() from exc

@@ -293,6 +293,9 @@ def promote_from_waitlist(session, now=None):
     now = now or utcnow()
     if session.status != "scheduled" or session.start_at <= now:
         return []
+    # A full session promotes nobody: no need to read its waiting list (a rush reads it for every request).
+    if session.seats_taken >= session.capacity:
+        return []
     promoted = []
     waiting = db.session.execute(
         select(Booking)
@@ -376,19 +379,24 @@ def bookable_participants(actor, ids=None):
     """The active staff this user may book: their units' people (everyone for admins).
 
     With `ids`, only those of them (a posted team), so a booking never loads the whole staff list.
-    Unit, organisation (the side) and profession come in the same round trips, not one per person.
+    Unit and organisation (the side) come in the same query, the profession (shown on the staff
+    list, not needed to book) in one more for the whole list; never one query per person.
     """
-    from sqlalchemy.orm import selectinload
+    from sqlalchemy.orm import contains_eager, selectinload
 
-    from ktc.organisations.models import Unit
+    from ktc.organisations.models import Organisation, Unit
 
     stmt = (
-        select(Participant).join(Unit).where(Participant.active.is_(True), Participant.anonymised_at.is_(None))
-        .options(selectinload(Participant.unit).selectinload(Unit.organisation), selectinload(Participant.profession))
+        select(Participant).join(Unit, Unit.id == Participant.unit_id)
+        .join(Organisation, Organisation.id == Unit.organisation_id)
+        .where(Participant.active.is_(True), Participant.anonymised_at.is_(None))
+        .options(contains_eager(Participant.unit).contains_eager(Unit.organisation))
     )
     if not policy.is_admin(actor):
         stmt = stmt.where(Participant.unit_id.in_(policy.managed_unit_ids(actor) or {0}))
     if ids is not None:
         stmt = stmt.where(Participant.id.in_(set(ids) or {0}))
+    else:
+        stmt = stmt.options(selectinload(Participant.profession))
     return db.session.execute(stmt.order_by(Unit.name, Participant.name)).scalars().all()
 

@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ktc import policy
 from ktc.bookings import bp
@@ -19,7 +19,7 @@ from ktc.bookings.operations import (
     free_for_side,
     is_released,
 )
-from ktc.database import utcnow
+from ktc.database import commit_keeping_loaded, utcnow
 from ktc.errors import DomainError
 from ktc.extensions import db
 from ktc.security import is_safe_next
@@ -27,7 +27,7 @@ from ktc.sessions.models import Session
 from ktc.sessions.operations import side_balance, upcoming_sessions
 from ktc.skills.models import Skill
 from ktc.stations.models import Station
-from ktc.web import get_or_404, require
+from ktc.web import require
 
 
 @bp.route("/team", methods=["GET", "POST"])
@@ -37,7 +37,10 @@ def team():
     session_id = request.values.get("session", type=int)
     if not session_id:
         return _pick_session()
-    session = get_or_404(Session, session_id)
+    # Station and centre (the time zone) with the session: every answer below shows them.
+    session = db.session.get(Session, session_id, options=[joinedload(Session.station).joinedload(Station.centre)])
+    if session is None:
+        abort(404)
     results, refused_all, status = None, False, 200
     if request.method == "POST":
         ids = request.form.getlist("participant_ids", type=int)
@@ -57,7 +60,7 @@ def team():
         else:
             try:
                 results = book_team(current_user, session, chosen, request.form.get("all_or_nothing") == "1")
-                db.session.commit()
+                commit_keeping_loaded()
             except TeamRefused as exc:
                 db.session.rollback()
                 results, refused_all, status = exc.results, True, 409
@@ -66,7 +69,8 @@ def team():
                 flash(str(exc), "error")
                 status = exc.status
             if results is not None:
-                db.session.refresh(session)
+                # The seat counters as committed (the claim expired them): one query, not a reload of everything.
+                db.session.refresh(session, ["seats_municipal", "seats_regional"])
                 return render_template(
                     "bookings/results.html", session=session, results=results, refused_all=refused_all,
                     tz=session.station.centre.timezone,

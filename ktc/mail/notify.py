@@ -102,7 +102,7 @@ def _to_participant(kind, booking, key, method=None, **context):
         sequence = _next_sequence(booking)
         invitation = ics.invitation(session, participant, method, sequence, dtstamp=utcnow())
         booking.ical_sequence = sequence
-    return enqueue(kind, key, recipient, subject, text, html, ics=invitation, ics_method=method)
+    return enqueue(kind, key, recipient, subject, text, html, ics=invitation, ics_method=method, checked=True)
 
 
 def _moment(value):

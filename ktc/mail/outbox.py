@@ -17,16 +17,17 @@ def is_queued(kind, key, recipient):
     ).first() is not None
 
 
-def enqueue(kind, key, recipient, subject, body_text, body_html=None, ics=None, ics_method=None):
+def enqueue(kind, key, recipient, subject, body_text, body_html=None, ics=None, ics_method=None, checked=False):
     """Add a message unless one with the same key is already queued; returns the row or None.
 
     `key` identifies the cause (kind, object, sequence) so that a rerun never queues twice;
     the unique constraint on `dedupe_key` is the backstop if two transactions race (the insert
-    runs in a savepoint so the loser just skips it and keeps its own transaction).
+    runs in a savepoint so the loser just skips it and keeps its own transaction). `checked`:
+    the caller has just asked `is_queued` itself (before rendering), so it is not asked again.
     """
     if not recipient:
         return None
-    if is_queued(kind, key, recipient):
+    if not checked and is_queued(kind, key, recipient):
         return None
     message = OutboxMessage(
         dedupe_key=dedupe_key(kind, key, recipient),

@@ -1,0 +1,108 @@
+"""Profile booking requests in-process: CPU per request, SQL statements, and where the time goes.
+
+    python bench/booking_profile.py --db sqlite --size small            # after bench/run.py --prepare-only
+    python bench/booking_profile.py --db postgres --pg-url postgresql://…/postgres --top 40
+
+Books one person per request (the HTML team-booking POST and the JSON API, into the same kind of
+sessions the rush uses: 12 seats, most people onto the waiting list), prints the median CPU and wall time and the statements per
+request, then a cProfile of all of them sorted by cumulative time. What it adds is removed again.
+"""
+import argparse
+import cProfile
+import io
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import measure  # noqa: E402
+from bench.run import DATA, app_for, recreate_or_keep_pg  # noqa: E402
+
+
+def _measure(client, engine, method, url, reps, body_for, headers=None, profiler=None):
+    walls, cpus, queries, most = [], [], [], []
+    for i in range(reps):
+        kwargs = body_for(i)
+        with measure.counting_statements(engine) as seen:
+            if profiler is not None:
+                profiler.enable()
+            cpu, wall = time.process_time(), time.perf_counter()
+            response = client.open(url(i), method=method, headers=headers, **kwargs)
+            response.get_data()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            if profiler is not None:
+                profiler.disable()
+        if response.status_code not in (200, 201):
+            raise RuntimeError(f"{method} {url(i)} answered {response.status_code}: {response.get_data(True)[:300]}")
+        if i >= 2:
+            walls.append(wall * 1000)
+            cpus.append(cpu * 1000)
+            queries.append(len(seen))
+            if len(seen) > len(most):
+                most = list(seen)
+    return statistics.median(walls), statistics.median(cpus), max(queries), most
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", choices=("full", "small"), default="small")
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--pg-url")
+    parser.add_argument("--reps", type=int, default=30)
+    parser.add_argument("--top", type=int, default=0, help="print the cProfile's top N functions")
+    parser.add_argument("--sql", action="store_true", help="print the statements of the busiest request of each kind")
+    args = parser.parse_args(argv)
+
+    if args.db == "sqlite":
+        url = f"sqlite:///{DATA / f'ktc-{args.size}.sqlite'}"
+    else:
+        url = recreate_or_keep_pg(args.pg_url, f"ktc_bench_{args.size}", DATA / f"postgres-{args.size}.json", False)
+    app = app_for(url)
+    from bench import rush
+    from ktc.extensions import db
+
+    # The rush's own setting: sessions of 12 seats, one person per request, most onto the waiting list.
+    with app.app_context():
+        before = measure.max_ids()
+    rush_ids, participants, manager_id, auth = rush._setup(app, 2 * args.reps, weeks_ahead=4)
+    slots = [(rush_ids[i % len(rush_ids)], pid) for i, pid in enumerate(participants)]
+    html_slots, api_slots = slots[0::2], slots[1::2]
+    profiler = cProfile.Profile() if args.top else None
+    try:
+        with app.app_context():
+            import gc
+
+            engine = db.engine
+            manager = db.session.get(measure.User, manager_id)
+            gc.freeze()
+            client = measure.client_for(app)
+            measure.login(client, manager)
+            html = _measure(client, engine, "POST", lambda i: "/bookings/team", len(html_slots),
+                            lambda i: {"data": {"session": html_slots[i][0], "participant_ids": [html_slots[i][1]]}},
+                            profiler=profiler)
+            api_client = measure.client_for(app)
+            api = _measure(api_client, engine, "POST", lambda i: f"/api/v1/sessions/{api_slots[i][0]}/bookings",
+                           len(api_slots), lambda i: {"json": {"participant_ids": [api_slots[i][1]]}},
+                           headers={"Authorization": f"Bearer {auth['api']}"}, profiler=profiler)
+            for name, (wall, cpu, queries, seen) in (("HTML POST /bookings/team", html),
+                                                     ("JSON POST /api/v1/sessions/<id>/bookings", api)):
+                print(f"{name:<44} median wall {wall:6.1f} ms  cpu {cpu:6.1f} ms  {queries} statements")
+                if args.sql:
+                    for statement in seen:
+                        print("    " + " ".join(statement.split())[:160])
+            db.session.rollback()
+            db.engine.dispose()
+    finally:
+        rush._clean_up(app, before, rush_ids, manager_id)
+    if profiler is not None:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
+        print(out.getvalue())
+
+
+if __name__ == "__main__":
+    main()
