@@ -231,7 +231,9 @@ def feed(name, entries, default_tzid):
     # The events (serialised and cached one by one) go before icalendar's closing line.
     head = cal.to_ical()
     end = b"END:VCALENDAR\r\n"
-    events = [_feed_event(session, options) for session, options in entries]
+    config = current_app.config
+    mail = (config["KTC_MAIL_DOMAIN"], config["KTC_MAIL_FROM"])  # in every UID and key, read once
+    events = [_feed_event(session, options, mail) for session, options in entries]
     return (head[:-len(end)] + b"".join(events) + end).decode("utf-8")
 
 
@@ -247,15 +249,14 @@ def clear_event_cache():
     _EVENT_CACHE.clear()
 
 
-def _feed_event(session, options):
-    centre = session.station.centre
+def _feed_event(session, options, mail):
+    station = session.station
+    centre = station.centre
     key = (
-        current_app.config["KTC_MAIL_DOMAIN"], current_app.config["KTC_MAIL_FROM"],
-        session.uid, session.sequence, session.updated_at, session.start_at, session.end_at,
-        session.title, session.notes, session.status, session.station.name,
-        centre.name, centre.address, centre.timezone, tuple(skill.name for skill in session.skills),
-        tuple(sorted((name, tuple(str(line) for line in value) if name == "extra_lines" else str(value))
-                     for name, value in options.items())),
+        mail, session.uid, session.sequence, session.updated_at, session.start_at, session.end_at,
+        session.title, session.notes, session.status, station.name, centre.name, centre.address, centre.timezone,
+        tuple([skill.name for skill in session.skills]),
+        tuple([(name, tuple(value) if name == "extra_lines" else value) for name, value in sorted(options.items())]),
     )
     cached = _EVENT_CACHE.get(key)
     if cached is None:

@@ -9,7 +9,8 @@ from datetime import time, timedelta
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import Boolean, select, text
+from sqlalchemy import Boolean, Integer, any_, literal, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
 from ktc.accounts.models import User
@@ -331,7 +332,6 @@ class _FeedSession:
     status: str
     start_at: object
     end_at: object
-    created_at: object
     updated_at: object
     station: _Station
     skills: list = field(default_factory=list)
@@ -340,7 +340,7 @@ class _FeedSession:
 
 _SESSION_COLUMNS = (
     Session.id, Session.uid, Session.sequence, Session.title, Session.notes, Session.status, Session.start_at,
-    Session.end_at, Session.created_at, Session.updated_at, Station.name, Centre.name, Centre.address,
+    Session.end_at, Session.updated_at, Station.name, Centre.name, Centre.address,
     Centre.timezone,
 )
 
@@ -350,28 +350,41 @@ def _run(stmt):
     return db.session.connection().execute(stmt)
 
 
-def _feed_sessions(rows, offset):
-    """_FeedSession per session id from rows holding _SESSION_COLUMNS at `offset`; skills and instructors
-    in one query each (in their relationship order), whatever the number of sessions."""
+def _among(column, ids):
+    """`column IN ids` for thousands of ids: one array parameter on PostgreSQL, whose parser and
+    planner would otherwise take a parameter per id (SQLite takes the list as it is)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(ids, ARRAY(Integer)))
+    return column.in_(ids)
+
+
+def _feed_sessions(rows, offset, with_instructors):
+    """_FeedSession per session id from rows holding _SESSION_COLUMNS at `offset`; skills (and, for the
+    staff feeds that show them, instructors) in a fixed number of queries, in their relationship order."""
     sessions = {}
     for row in rows:
         if row[offset] not in sessions:
-            sid, uid, sequence, title, notes, status, start_at, end_at, created_at, updated_at, station, centre, \
-                address, timezone = row[offset:offset + len(_SESSION_COLUMNS)]
-            sessions[sid] = _FeedSession(sid, uid, sequence, title, notes, status, start_at, end_at, created_at,
-                                         updated_at, _Station(station, _Centre(centre, address, timezone)))
+            sid, uid, sequence, title, notes, status, start_at, end_at, updated_at, station, centre, address, \
+                timezone = row[offset:offset + len(_SESSION_COLUMNS)]
+            sessions[sid] = _FeedSession(sid, uid, sequence, title, notes, status, start_at, end_at, updated_at,
+                                         _Station(station, _Centre(centre, address, timezone)))
     if sessions:
         ids = list(sessions)
-        for sid, name in _run(
-            select(session_skills.c.session_id, Skill.name).join(Skill, Skill.id == session_skills.c.skill_id)
-            .where(session_skills.c.session_id.in_(ids)).order_by(Skill.code)
-        ):
-            sessions[sid].skills.append(_Named(name))
-        for sid, name in _run(
-            select(session_instructors.c.session_id, User.name).join(User, User.id == session_instructors.c.user_id)
-            .where(session_instructors.c.session_id.in_(ids)).order_by(User.name)
-        ):
-            sessions[sid].instructors.append(_Named(name))
+        # Skill ids, not names, per session (a unit feed has ten thousand pairs); one _Named per skill.
+        names = {skill_id: _Named(name) for skill_id, name in _run(select(Skill.id, Skill.name))}
+        for sid, skill_id in _run(
+            select(session_skills.c.session_id, session_skills.c.skill_id)
+            .join(Skill, Skill.id == session_skills.c.skill_id)
+            .where(_among(session_skills.c.session_id, ids)).order_by(Skill.code)
+        ).all():
+            sessions[sid].skills.append(names[skill_id])
+        if with_instructors:
+            for sid, name in _run(
+                select(session_instructors.c.session_id, User.name)
+                .join(User, User.id == session_instructors.c.user_id)
+                .where(_among(session_instructors.c.session_id, ids)).order_by(User.name)
+            ).all():
+                sessions[sid].instructors.append(_Named(name))
     return sessions
 
 
@@ -396,7 +409,7 @@ def feed_content(feed, now=None):
             .join(Booking, Booking.session_id == Session.id).join(Participant, Participant.id == Booking.participant_id)
             .where(*conditions).order_by(Session.start_at, Session.id, Booking.id)
         ).all()
-        sessions = _feed_sessions(rows, 0)
+        sessions = _feed_sessions(rows, 0, with_instructors=False)
         per_session = {}
         for row in rows:
             per_session.setdefault(sessions[row[0]], []).append((row[-2], row[-1]))
@@ -409,7 +422,7 @@ def feed_content(feed, now=None):
             conditions.append(Session.id.in_(select(session_instructors.c.session_id).where(
                 session_instructors.c.user_id == feed.instructor_id)))
         rows = _run(located.where(*conditions).order_by(Session.start_at, Session.id)).all()
-        sessions = _feed_sessions(rows, 0)
+        sessions = _feed_sessions(rows, 0, with_instructors=True)
         entries = [(session, _staff_options(session)) for session in sessions.values()]
     return ics.feed(feed_title(feed), entries, tz)
 
