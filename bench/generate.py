@@ -19,6 +19,7 @@ from ktc.bookings.models import Booking
 from ktc.demo.data import PROFESSIONS, SKILLS
 from ktc.extensions import db
 from ktc.feedback.models import Feedback, SessionReport
+from ktc.network.stats import rebuild_session_stats
 from ktc.organisations.models import Organisation, Participant, Unit
 from ktc.records.models import SkillRecord
 from ktc.sessions.models import Session, session_instructors, session_skills
@@ -407,6 +408,8 @@ def generate(plan=None, seed=7, today=None):
             f"AND b.side = :side AND b.status IN ('confirmed', 'attended', 'no_show'))"
         ), {"side": side})
     _reset_sequences()
+    # The network's per-session figures, from the rows just inserted (no operation wrote them).
+    rebuild_session_stats()
     db.session.commit()
     # Planner statistics now, as a database that grew over years would have them: right after a
     # bulk load PostgreSQL has none until autovacuum gets round to it, and plans accordingly.

@@ -19,6 +19,7 @@ from ktc.feedback.anonymise import scrub
 from ktc.feedback.models import Feedback, SessionReport
 from ktc.mail.notify import external_url
 from ktc.mail.outbox import enqueue
+from ktc.network.stats import refresh_session_stats
 from ktc.organisations.models import Participant
 from ktc.policy import can_write_session_report
 from ktc.sessions.models import Session, session_instructors
@@ -135,6 +136,7 @@ def request_feedback(now=None):
         except IntegrityError:
             continue
         created.append(feedback)
+    refresh_session_stats({feedback.session_id for feedback in created})
     return created
 
 
@@ -169,6 +171,7 @@ def submit_feedback(feedback, answers, now=None):
     )
     if result.rowcount != 1:
         raise AlreadyAnswered()
+    refresh_session_stats([feedback.session_id])
     db.session.refresh(feedback)
     return feedback
 
