@@ -51,8 +51,8 @@ def main(argv=None):
         from datetime import date
 
         f = ops.make_filters(date.fromisoformat(targets.date_from), date.fromisoformat(targets.date_to))
-        sel = ops._selected_sessions(f)
         buckets = ops.period_buckets(f)
+        sel = ops._selected_sessions(f, buckets)
         parts = {
             "summary()": lambda: ops.summary(f),
             "  aggregation": lambda: ops._aggregate_all(f, sel, buckets),

@@ -5,8 +5,10 @@ sessions). Feedback figures built on fewer than MIN_RESPONSES responses are supp
 so that the page, the exports, the API and the digest can never show them.
 """
 import json
+import operator
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
+from functools import reduce
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -29,6 +31,10 @@ from ktc.stations.models import Centre, Station
 MIN_RESPONSES = 5
 MAX_MONTH_BUCKETS = 36
 FREE_TEXT_PER_GROUP = 100
+# The free-text questions, in the order they are shown; the index stands for the question in SQL.
+FREE_TEXT_FIELDS = ("take_back", "improve")
+# Free text is first read from about this many of the newest answers per station shown.
+RECENT_ANSWERS_PER_STATION = 4 * FREE_TEXT_PER_GROUP
 REPORTS_LIMIT = 100
 DIMENSIONS = ("period", "centre", "station", "skill", "side")
 # Serialises digest runs on PostgreSQL (SQLite serialises writers with BEGIN IMMEDIATE).
@@ -163,18 +169,46 @@ def _sums(sel, names):
     return [func.sum(sel.c[name]).label(name) for name in names]
 
 
-def _vector(row, sides, demonstrated=True):
+def _vector(row, sides):
     """A grouped row's figures for the sides counted, laid out as _ADDITIVE and the answer pairs."""
     vector = [0] * _WIDTH
     for side in sides:
         vector[_ADDITIVE.index(f"participants_{side}")] += row[f"attended_{side}"] or 0
-        if demonstrated:
-            vector[2] += row[f"demonstrated_{side}"] or 0
+        vector[2] += row[f"demonstrated_{side}"] or 0
         vector[3] += row[f"requests_{side}"] or 0
         vector[4] += row[f"responses_{side}"] or 0
         for i, name in enumerate(FEEDBACK_FIELDS):
             vector[5 + 2 * i] += row[f"{name}_sum_{side}"] or 0
             vector[6 + 2 * i] += row[f"{name}_n_{side}"] or 0
+    return vector
+
+
+def _side_totals(sel, sides):
+    """SUMs of attendance and feedback with the sides counted already added up (for _totals_vector).
+
+    A session covers several skills: summing each figure once for all sides, rather than once
+    per side, halves the database's work on the per-skill rows.
+    """
+    def both(name):
+        return reduce(operator.add, (sel.c[f"{name}_{side}"] for side in sides))
+
+    columns = [func.sum(sel.c[f"attended_{side}"]).label(f"participants_{side}") for side in sides]
+    columns += [func.sum(both("requests")).label("feedback_requests"), func.sum(both("responses")).label("responses")]
+    for name in FEEDBACK_FIELDS:
+        columns += [func.sum(both(f"{name}_sum")).label(f"{name}_sum"), func.sum(both(f"{name}_n")).label(f"{name}_n")]
+    return columns
+
+
+def _totals_vector(row, sides):
+    """A row of _side_totals laid out as _ADDITIVE and the answer pairs (no skills demonstrated)."""
+    vector = [0] * _WIDTH
+    for side in sides:
+        vector[_ADDITIVE.index(f"participants_{side}")] = row[f"participants_{side}"] or 0
+    vector[3] = row["feedback_requests"] or 0
+    vector[4] = row["responses"] or 0
+    for i, name in enumerate(FEEDBACK_FIELDS):
+        vector[5 + 2 * i] = row[f"{name}_sum"] or 0
+        vector[6 + 2 * i] = row[f"{name}_n"] or 0
     return vector
 
 
@@ -209,8 +243,7 @@ def _aggregate_all(f, sel, buckets):
     # Per skill: the sessions covering it with their attendance and feedback; the skill's own
     # demonstrations come from the per-skill figures (of whichever session recorded them).
     skill_stmt = (
-        select(session_skills.c.skill_id, func.count().label("sessions"), both,
-               *_sums(sel, [name for name in STAT_COLUMNS if not name.startswith("demonstrated_")]))
+        select(session_skills.c.skill_id, func.count().label("sessions"), both, *_side_totals(sel, sides))
         .join(sel, sel.c.sid == session_skills.c.session_id)
         .group_by(session_skills.c.skill_id)
     )
@@ -244,7 +277,7 @@ def _aggregate_all(f, sel, buckets):
         if sessions or vector[_ADDITIVE.index(f"participants_{side}")] or vector[2] or vector[3]:
             groups["side"][side] = [sessions, both_total if sessions else 0, vector]
     for row in run(skill_stmt).mappings():
-        groups["skill"][row["skill_id"]] = [row["sessions"], row["both"], _vector(row, sides, demonstrated=False)]
+        groups["skill"][row["skill_id"]] = [row["sessions"], row["both"], _totals_vector(row, sides)]
     for row in run(demonstrated_stmt).mappings():
         count = sum(row[side] or 0 for side in sides)
         if count:
@@ -318,29 +351,76 @@ def _rows(dim, aggregated, order=None):
 
 
 def _free_text(f, sel, station_rows):
-    """Free-text answers per station, only for stations with at least MIN_RESPONSES responses."""
+    """Free-text answers per station, only for stations with at least MIN_RESPONSES responses.
+
+    Per station and question, the newest FREE_TEXT_PER_GROUP non-empty texts (after scrubbing).
+    The answers are read newest first from a recent cutoff, which holds every station's newest
+    answers when the stations are busy, so a year of answers is not read (and sorted) only to
+    be thrown away; stations left short by the cutoff are then read on below it.
+    """
     allowed = {r["key"]: r for r in station_rows if not r["suppressed"]}
     if not allowed:
         return []
+    cutoff = _recent_cutoff(f, RECENT_ANSWERS_PER_STATION * len(allowed))
+    groups, names = {}, {}
+    _take_texts(_answers(f, sel, allowed, since=cutoff), groups, names)
+    if cutoff is not None:
+        short = {station_id for station_id in allowed
+                 if any(len(groups.get(station_id, {}).get(field, ())) < FREE_TEXT_PER_GROUP
+                        for field in FREE_TEXT_FIELDS)}
+        if short:
+            _take_texts(_answers(f, sel, short, before=cutoff), groups, names)
+    return [
+        {"station": allowed[sid]["label"], "responses": allowed[sid]["responses"], **groups[sid]}
+        for sid in sorted(groups, key=lambda s: allowed[s]["label"].lower())
+    ]
+
+
+def _recent_cutoff(f, answers):
+    """The time of about the `answers`-th newest answer to sessions of the period, or None if fewer.
+
+    Only where reading free text starts (see _free_text): answers come within days of their
+    session, so those after the period's end plus a month are not counted.
+    """
+    return db.session.execute(
+        select(Feedback.responded_at)
+        .where(Feedback.responded_at >= f.start, Feedback.responded_at < f.end + timedelta(days=31))
+        .order_by(Feedback.responded_at.desc())
+        .offset(answers - 1)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _answers(f, sel, stations, since=None, before=None):
+    """(station, session, take_back, improve) of answers with text, newest first."""
     stmt = (
         select(sel.c.station_id, Feedback.session_id, Feedback.take_back, Feedback.improve)
         .select_from(sel)
         .join(Feedback, Feedback.session_id == sel.c.sid)
-        .where(Feedback.responded_at.is_not(None), sel.c.station_id.in_(allowed))
+        .where(Feedback.responded_at.is_not(None), sel.c.station_id.in_(stations))
         .where((Feedback.take_back != "") | (Feedback.improve != ""))
         .order_by(Feedback.responded_at.desc(), Feedback.id.desc())
     )
+    if since is not None:
+        stmt = stmt.where(Feedback.responded_at >= since)
+    if before is not None:
+        stmt = stmt.where(Feedback.responded_at < before)
     if f.side:
         stmt = stmt.where(Feedback.side == f.side)
-    answers = db.session.execute(stmt).all()
-    # One item per non-empty answer field, newest first; each station and field keeps its first
-    # FREE_TEXT_PER_GROUP non-empty scrubbed texts. Only the items that can still make it are
-    # scrubbed (and their sessions' names fetched): a year of answers is not processed only to
-    # be thrown away. A text that scrubs to nothing leaves room, filled in the next round.
+    return db.session.connection().execute(stmt).all()
+
+
+def _take_texts(answers, groups, names):
+    """Add the answers' scrubbed texts, in order, to groups that still have room.
+
+    One item per non-empty answer field; each station and field keeps its first
+    FREE_TEXT_PER_GROUP non-empty scrubbed texts. Only the items that can still make it are
+    scrubbed (and their sessions' names fetched). A text that scrubs to nothing leaves room,
+    filled in the next round.
+    """
     pending = [(station_id, session_id, field, value)
                for station_id, session_id, take_back, improve in answers
                for field, value in (("take_back", take_back), ("improve", improve)) if value]
-    groups, names = {}, {}
     while pending:
         room = {}
         wanted, later = [], []
@@ -358,15 +438,12 @@ def _free_text(f, sel, station_rows):
         # Scrubbed again on the way out: names added to a session after the answer are caught too.
         names.update(people_names({item[1] for item in wanted} - names.keys()))
         for station_id, session_id, field, value in wanted:
-            group = groups.setdefault(station_id, {"take_back": [], "improve": []})
+            group = groups.setdefault(station_id, {name: [] for name in FREE_TEXT_FIELDS})
             clean = scrub(value, names.get(session_id, ()))
             if clean:
                 group[field].append(clean)
         pending = later
-    return [
-        {"station": allowed[sid]["label"], "responses": allowed[sid]["responses"], **groups[sid]}
-        for sid in sorted(groups, key=lambda s: allowed[s]["label"].lower())
-    ]
+    return groups
 
 
 def _reports(f, sel):
