@@ -13,9 +13,9 @@ from ktc.extensions import db
 from ktc.feedback.anonymise import scrub
 from ktc.feedback.models import Feedback
 from ktc.feedback.operations import people_names
+from ktc.network import operations
 from ktc.network.operations import (
-    DIMENSIONS, FEEDBACK_FIELDS, FREE_TEXT_PER_GROUP, MIN_RESPONSES, _empty_row, _finish, _reports, _rows,
-    period_buckets,
+    DIMENSIONS, FEEDBACK_FIELDS, MIN_RESPONSES, _empty_row, _finish, _reports, _rows, period_buckets,
 )
 from ktc.organisations.models import SIDES
 from ktc.records.models import SkillRecord
@@ -228,7 +228,7 @@ def _free_text(f, sel, station_rows):
         for item in pending:
             key = (item[0], item[2])
             if key not in room:
-                room[key] = FREE_TEXT_PER_GROUP - len(groups.get(item[0], {}).get(item[2], ()))
+                room[key] = operations.FREE_TEXT_PER_GROUP - len(groups.get(item[0], {}).get(item[2], ()))
             if room[key] > 0:
                 room[key] -= 1
                 wanted.append(item)

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy import delete, func, select
 
 from bench.generate import Plan, generate
+from ktc.feedback.models import Feedback
 from ktc.feedback.operations import request_feedback, submit_feedback
 from ktc.network.models import session_skill_stats, session_stats
 from ktc.network.operations import make_filters, summary
@@ -159,3 +160,36 @@ def test_generated_data_gives_the_same_figures_as_the_raw_rows(db):
     assert seen_suppressed and seen_shown
     assert year_summary["totals"]["sessions"] > 20 and year_summary["free_text"]
     assert {r["key"] for r in year_summary["by_side"]} == {"municipal", "regional"}
+
+
+def test_free_text_read_from_a_cutoff_is_the_newest_texts(db, monkeypatch):
+    """Small groups, a cutoff that leaves some stations short, and texts that scrub to nothing."""
+    from ktc.network import operations
+
+    generate(PLAN, seed=9)
+    # Whitespace is a text in the database but nothing once scrubbed: it must leave room.
+    db.session.execute(
+        Feedback.__table__.update().where(Feedback.id % 4 == 0, Feedback.responded_at.is_not(None))
+        .values(take_back="   ")
+    )
+    db.session.commit()
+    monkeypatch.setattr(operations, "FREE_TEXT_PER_GROUP", 4)
+    monkeypatch.setattr(operations, "RECENT_ANSWERS_PER_STATION", 3)
+    below_cutoff = []
+    answers = operations._answers
+
+    def spy(f, sel, stations, since=None, before=None):
+        if before is not None:
+            below_cutoff.append(stations)
+        return answers(f, sel, stations, since=since, before=before)
+
+    monkeypatch.setattr(operations, "_answers", spy)
+    today = date.today()
+    for f in (make_filters(today - timedelta(days=364), today),
+              make_filters(today - timedelta(days=364), today, side="regional")):
+        expected = reference_summary(f)
+        assert summary(f) == expected
+        assert expected["free_text"] and all(
+            len(group["take_back"]) == 4 for group in expected["free_text"]
+        )
+    assert below_cutoff  # some stations were short above the cutoff and were read on below it
