@@ -34,7 +34,7 @@ FREE_TEXT_PER_GROUP = 100
 # The free-text questions, in the order they are shown; the index stands for the question in SQL.
 FREE_TEXT_FIELDS = ("take_back", "improve")
 # Free text is first read from about this many of the newest answers per station shown.
-RECENT_ANSWERS_PER_STATION = 4 * FREE_TEXT_PER_GROUP
+RECENT_ANSWERS_PER_STATION = 3 * FREE_TEXT_PER_GROUP
 REPORTS_LIMIT = 100
 DIMENSIONS = ("period", "centre", "station", "skill", "side")
 # Serialises digest runs on PostgreSQL (SQLite serialises writers with BEGIN IMMEDIATE).
@@ -418,10 +418,10 @@ def _take_texts(answers, groups, names):
     scrubbed (and their sessions' names fetched). A text that scrubs to nothing leaves room,
     filled in the next round.
     """
-    pending = [(station_id, session_id, field, value)
+    pending = ((station_id, session_id, field, value)
                for station_id, session_id, take_back, improve in answers
-               for field, value in (("take_back", take_back), ("improve", improve)) if value]
-    while pending:
+               for field, value in (("take_back", take_back), ("improve", improve)) if value)
+    while True:
         room = {}
         wanted, later = [], []
         for item in pending:
@@ -434,7 +434,7 @@ def _take_texts(answers, groups, names):
             else:
                 later.append(item)
         if not wanted:
-            break
+            return groups
         # Scrubbed again on the way out: names added to a session after the answer are caught too.
         names.update(people_names({item[1] for item in wanted} - names.keys()))
         for station_id, session_id, field, value in wanted:
@@ -442,8 +442,9 @@ def _take_texts(answers, groups, names):
             clean = scrub(value, names.get(session_id, ()))
             if clean:
                 group[field].append(clean)
+        if not later:
+            return groups
         pending = later
-    return groups
 
 
 def _reports(f, sel):
