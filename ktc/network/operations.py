@@ -186,8 +186,8 @@ def _vector(row, sides):
 def _side_totals(sel, sides):
     """SUMs of attendance and feedback with the sides counted already added up (for _totals_vector).
 
-    A session covers several skills: summing each figure once for all sides, rather than once
-    per side, halves the database's work on the per-skill rows.
+    The per-skill rows are a session per skill it covers (four times the sessions): one SUM per
+    figure for all sides, not one per side, keeps the database's work on them down.
     """
     def both(name):
         return reduce(operator.add, (sel.c[f"{name}_{side}"] for side in sides))
