@@ -118,7 +118,7 @@ def period_buckets(filters):
 def _selected_sessions(f, buckets):
     """Completed sessions in the period matching the filters, with their kept figures, as a subquery.
 
-    Columns: sid, station_id, centre_id, start_at, period (the index of the session's bucket) and
+    Columns: sid, station_id, start_at, period (the index of the session's bucket) and
     every column of `session_stats` (None for a session with nothing counted); under a skill
     filter, demonstrated_<side> counts that skill only.
     """
@@ -129,11 +129,9 @@ def _selected_sessions(f, buckets):
         select(
             Session.id.label("sid"),
             Session.station_id.label("station_id"),
-            Station.centre_id.label("centre_id"),
             Session.start_at.label("start_at"),
             period.label("period"),
         )
-        .join(Station, Station.id == Session.station_id)
         .outerjoin(session_stats, stats.session_id == Session.id)
         .where(Session.status == "completed", Session.start_at >= f.start, Session.start_at < f.end)
     )
@@ -148,7 +146,7 @@ def _selected_sessions(f, buckets):
             .exists()
         )
     if f.centre_id:
-        stmt = stmt.where(Station.centre_id == f.centre_id)
+        stmt = stmt.where(Session.station_id.in_(select(Station.id).where(Station.centre_id == f.centre_id)))
     if f.station_id:
         stmt = stmt.where(Session.station_id == f.station_id)
     if f.side:
@@ -236,10 +234,12 @@ def _aggregate_all(f, sel, buckets):
     has = [func.sum(case((attended[side], 1), else_=0)).label(f"has_{side}") for side in SIDES]
     run = db.session.connection().execute
     grouped = run(
-        select(sel.c.station_id, sel.c.centre_id, sel.c.period, func.count().label("sessions"), both, *has,
-               *_sums(sel, STAT_COLUMNS))
-        .group_by(sel.c.station_id, sel.c.centre_id, sel.c.period)
+        select(sel.c.station_id, sel.c.period, func.count().label("sessions"), both, *has, *_sums(sel, STAT_COLUMNS))
+        .group_by(sel.c.station_id, sel.c.period)
     ).mappings().all()
+    centre_of = dict(run(
+        select(Station.id, Station.centre_id).where(Station.id.in_({row["station_id"] for row in grouped}))
+    ).all())
     # Per skill: the sessions covering it with their attendance and feedback; the skill's own
     # demonstrations come from the per-skill figures (of whichever session recorded them).
     skill_stmt = (
@@ -265,7 +265,7 @@ def _aggregate_all(f, sel, buckets):
     for row in grouped:
         period = buckets[row["period"]][0] if row["period"] is not None else None
         vector = _vector(row, sides)
-        for dim, key in (("total", None), ("period", period), ("centre", row["centre_id"]),
+        for dim, key in (("total", None), ("period", period), ("centre", centre_of[row["station_id"]]),
                          ("station", row["station_id"])):
             _add(groups[dim], key, row["sessions"], row["both"], vector)
         both_total += row["both"]
