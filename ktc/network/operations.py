@@ -436,9 +436,13 @@ def _take_texts(answers, groups, names):
         if not wanted:
             return groups
         # Scrubbed again on the way out: names added to a session after the answer are caught too.
-        names.update(people_names({item[1] for item in wanted} - names.keys()))
+        # Frozen once per session: scrub() looks its names' pattern up by them for every text.
+        names.update((session_id, frozenset(people))
+                     for session_id, people in people_names({item[1] for item in wanted} - names.keys()).items())
         for station_id, session_id, field, value in wanted:
-            group = groups.setdefault(station_id, {name: [] for name in FREE_TEXT_FIELDS})
+            group = groups.get(station_id)
+            if group is None:
+                group = groups[station_id] = {name: [] for name in FREE_TEXT_FIELDS}
             clean = scrub(value, names.get(session_id, ()))
             if clean:
                 group[field].append(clean)
