@@ -9,6 +9,7 @@ gives, on a generated dataset, for every kind of filter.
 from dataclasses import replace
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import delete, func, select
 
 from bench.generate import Plan, generate
@@ -193,3 +194,56 @@ def test_free_text_read_from_a_cutoff_is_the_newest_texts(db, monkeypatch):
             len(group["take_back"]) == 4 for group in expected["free_text"]
         )
     assert below_cutoff  # some stations were short above the cutoff and were read on below it
+
+
+def test_two_answers_to_one_session_at_once_are_both_counted(app, db, make):
+    """PostgreSQL: the second refresher waits for the first one's commit, then counts both answers.
+
+    Without the session row lock the second transaction would count without the first answer
+    (not yet committed) and then collide with the first one's new figures row.
+    """
+    import threading
+
+    from sqlalchemy import text
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writing transaction at a time")
+    admin = make.user("admin")
+    skill = make.skill()
+    session = make.session(make.station(skills=[skill]), start=make.local(2024, 3, 5, 9), skills=[skill])
+    for side in ("municipal", "regional"):
+        make.booking(session, make.participant(side=side))
+    db.session.commit()
+    mark_all_attended_demonstrated(admin, session)
+    complete_session(admin, session)
+    first, second = request_feedback()
+    db.session.commit()
+
+    submit_feedback(first, _answers(5))  # holds the lock until the commit below
+    errors = []
+
+    def answer_second():
+        with app.app_context():
+            try:
+                submit_feedback(db.session.get(Feedback, second.id), _answers(3))
+                db.session.commit()
+            except Exception as exc:  # reported to the test below
+                errors.append(exc)
+                db.session.rollback()
+
+    thread = threading.Thread(target=answer_second)
+    thread.start()
+    with db.engine.connect() as watcher:
+        for _ in range(100_000):  # until the second transaction waits for the lock
+            if watcher.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one():
+                break
+            watcher.rollback()
+        else:
+            raise AssertionError("the second answer never waited for the first")
+    db.session.commit()
+    thread.join(timeout=30)
+    assert not thread.is_alive() and errors == []
+    db.session.expire_all()
+    kept, _per_skill = _assert_kept_equals_fresh()
+    assert kept[session.id]["responses_municipal"] + kept[session.id]["responses_regional"] == 2
+    assert kept[session.id]["overall_sum_municipal"] + kept[session.id]["overall_sum_regional"] == 8
