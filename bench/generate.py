@@ -20,6 +20,7 @@ from ktc.calendar import stamps
 from ktc.demo.data import PROFESSIONS, SKILLS
 from ktc.extensions import db
 from ktc.feedback.models import Feedback, SessionReport
+from ktc.network.stats import rebuild_session_stats
 from ktc.organisations.models import Organisation, Participant, Unit
 from ktc.records.models import SkillRecord
 from ktc.sessions.models import Session, session_instructors, session_skills
@@ -410,6 +411,8 @@ def generate(plan=None, seed=7, today=None):
     _reset_sequences()
     # Rows went in with bulk statements, which the feeds' change tracking does not see.
     stamps.everything_changed()
+    # The network's per-session figures, from the rows just inserted (no operation wrote them).
+    rebuild_session_stats()
     db.session.commit()
     # Planner statistics now, as a database that grew over years would have them: right after a
     # bulk load PostgreSQL has none until autovacuum gets round to it, and plans accordingly.

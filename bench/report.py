@@ -22,13 +22,14 @@ LABELS = {
 # for the figures that missed in the run being written.
 WHY = {
     "network": (
-        "The view aggregates a whole year: about 7,000 completed sessions, 70,000 attendances, "
-        "150,000 skill records and 40,000 feedback answers are read on every request. It now reads "
-        "them in five grouped queries (it made 24 scans, some over the whole bookings table, and took "
-        "over a minute before this work) and sums the dimensions in Python. To get under 300 ms at "
-        "this scale the per-session figures must be kept ready: a `session_stats` row per completed "
-        "session (attendees, demonstrated skills and feedback sums per side), written by the roster "
-        "and feedback operations, so that a year becomes 7,000 small rows instead of 270,000 joined ones."
+        "The view sums a year of kept per-session figures (`session_stats`, written with each "
+        "attendance, sign-off and feedback change): about 7,000 session rows and 30,000 session–skill "
+        "pairs in three grouped queries, instead of the 270,000 bookings, records and answers behind "
+        "them. What is left is the database's sums over those rows (the per-skill sums are most of "
+        "it on SQLite), scrubbing and rendering up to 6,000 free-text answers (100 per station and "
+        "question) and the page itself; on a loaded two-core machine that can still pass 300 ms. "
+        "Fewer free-text answers per station, or per-month figures kept per station and skill, would "
+        "cut it further."
     ),
     "matrix": (
         "The page is a table of 300 people × the skills their professions require (about 5,000 "

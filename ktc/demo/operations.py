@@ -27,6 +27,7 @@ from ktc.demo import data
 from ktc.errors import Conflict, ValidationError
 from ktc.extensions import db
 from ktc.feedback.models import Feedback, SessionReport
+from ktc.network.stats import refresh_session_stats
 from ktc.organisations.models import Organisation, Participant, Unit
 from ktc.records.models import SkillRecord
 from ktc.sessions.models import Series, Session
@@ -505,6 +506,8 @@ def _load_past(demo, spec):
     session.status = "completed"
     session.completed_at = session.end_at
     db.session.flush()
+    # The rows above are written directly, not through the roster and feedback operations.
+    refresh_session_stats([session.id])
     return session
 
 

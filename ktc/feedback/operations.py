@@ -19,6 +19,7 @@ from ktc.feedback.anonymise import scrub
 from ktc.feedback.models import Feedback, SessionReport
 from ktc.mail.notify import external_url
 from ktc.mail.outbox import enqueue
+from ktc.network.stats import refresh_session_stats
 from ktc.organisations.models import Participant
 from ktc.policy import can_write_session_report
 from ktc.sessions.models import Session, session_instructors
@@ -59,12 +60,14 @@ def people_names(session_ids):
     names = {sid: set() for sid in session_ids}
     if not names:
         return names
-    rows = db.session.execute(
+    # Plain rows (no ORM results): the network view asks for the names of a thousand sessions.
+    run = db.session.connection().execute
+    rows = run(
         select(Booking.session_id, Participant.name)
         .join(Participant, Participant.id == Booking.participant_id)
         .where(Booking.session_id.in_(names))
     ).all()
-    rows += db.session.execute(
+    rows += run(
         select(session_instructors.c.session_id, User.name)
         .join(User, User.id == session_instructors.c.user_id)
         .where(session_instructors.c.session_id.in_(names))
@@ -135,6 +138,7 @@ def request_feedback(now=None):
         except IntegrityError:
             continue
         created.append(feedback)
+    refresh_session_stats({feedback.session_id for feedback in created})
     return created
 
 
@@ -169,6 +173,7 @@ def submit_feedback(feedback, answers, now=None):
     )
     if result.rowcount != 1:
         raise AlreadyAnswered()
+    refresh_session_stats([feedback.session_id])
     db.session.refresh(feedback)
     return feedback
 

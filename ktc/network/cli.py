@@ -1,4 +1,4 @@
-"""`flask ktc network-digest`: make and queue the learning network's digest now, if due."""
+"""`flask ktc network-digest` and `flask ktc network-rebuild-stats`."""
 import click
 
 
@@ -13,3 +13,13 @@ def register(group):
             click.echo("No digest due")
         else:
             click.echo(f"Digest {digest.id}: {digest.period_start.isoformat()} – {digest.period_end.isoformat()}")
+
+    @group.command("network-rebuild-stats")
+    def network_rebuild_stats_command():
+        """Recompute the network's per-session figures from the bookings, records and feedback."""
+        from ktc.cli import transaction
+        from ktc.network.stats import rebuild_session_stats
+
+        with transaction():
+            count = rebuild_session_stats()
+        click.echo(f"Figures recomputed for {count} sessions")

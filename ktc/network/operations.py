@@ -5,14 +5,15 @@ sessions). Feedback figures built on fewer than MIN_RESPONSES responses are supp
 so that the page, the exports, the API and the digest can never show them.
 """
 import json
+import operator
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
+from functools import reduce
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import and_, case, func, select, text
 
-from ktc.bookings.models import Booking
 from ktc.database import utcnow
 from ktc.errors import ValidationError
 from ktc.extensions import db
@@ -20,9 +21,8 @@ from ktc.feedback.anonymise import scrub
 from ktc.feedback.models import Feedback, SessionReport
 from ktc.feedback.operations import people_names
 from ktc.i18n import DEFAULT_TZ, local_today, to_local
-from ktc.network.models import NetworkDigest
+from ktc.network.models import FEEDBACK_FIELDS, STAT_COLUMNS, NetworkDigest, session_skill_stats, session_stats
 from ktc.organisations.models import SIDES
-from ktc.records.models import SkillRecord
 from ktc.sessions.models import Session, session_skills
 from ktc.sessions.operations import local_to_utc
 from ktc.skills.models import Skill
@@ -31,11 +31,12 @@ from ktc.stations.models import Centre, Station
 MIN_RESPONSES = 5
 MAX_MONTH_BUCKETS = 36
 FREE_TEXT_PER_GROUP = 100
+# The free-text questions, in the order they are shown; the index stands for the question in SQL.
+FREE_TEXT_FIELDS = ("take_back", "improve")
+# Free text is first read from about this many of the newest answers per station shown.
+RECENT_ANSWERS_PER_STATION = 3 * FREE_TEXT_PER_GROUP
 REPORTS_LIMIT = 100
 DIMENSIONS = ("period", "centre", "station", "skill", "side")
-FEEDBACK_FIELDS = (
-    "overall", "relevance", "confidence_before", "confidence_after", "confidence_gain", "learned_other_side",
-)
 # Serialises digest runs on PostgreSQL (SQLite serialises writers with BEGIN IMMEDIATE).
 DIGEST_LOCK_KEY = 4_711_005
 
@@ -114,176 +115,187 @@ def period_buckets(filters):
     return buckets
 
 
-def _selected_sessions(f):
-    """Completed sessions in the period matching the filters, as a subquery."""
+def _selected_sessions(f, buckets):
+    """Completed sessions in the period matching the filters, with their kept figures, as a subquery.
+
+    Columns: sid, station_id, start_at, period (the index of the session's bucket) and
+    every column of `session_stats` (None for a session with nothing counted); under a skill
+    filter, demonstrated_<side> counts that skill only.
+    """
+    period = case(*((Session.start_at < end, i) for i, (_key, _start, end) in enumerate(buckets)), else_=None)
+    stats = session_stats.c
+    columns = [stats[name].label(name) for name in STAT_COLUMNS]
     stmt = (
         select(
             Session.id.label("sid"),
             Session.station_id.label("station_id"),
-            Station.centre_id.label("centre_id"),
             Session.start_at.label("start_at"),
+            period.label("period"),
         )
-        .join(Station, Station.id == Session.station_id)
+        .outerjoin(session_stats, stats.session_id == Session.id)
         .where(Session.status == "completed", Session.start_at >= f.start, Session.start_at < f.end)
     )
-    if f.centre_id:
-        stmt = stmt.where(Station.centre_id == f.centre_id)
-    if f.station_id:
-        stmt = stmt.where(Session.station_id == f.station_id)
     if f.skill_id:
+        skill = session_skill_stats.c
+        stmt = stmt.outerjoin(session_skill_stats, and_(skill.session_id == Session.id, skill.skill_id == f.skill_id))
+        columns = [skill[name].label(name) if name.startswith("demonstrated_") else column
+                   for name, column in zip(STAT_COLUMNS, columns)]
         stmt = stmt.where(
             select(session_skills.c.session_id)
             .where(session_skills.c.session_id == Session.id, session_skills.c.skill_id == f.skill_id)
             .exists()
         )
+    if f.centre_id:
+        stmt = stmt.where(Session.station_id.in_(select(Station.id).where(Station.centre_id == f.centre_id)))
+    if f.station_id:
+        stmt = stmt.where(Session.station_id == f.station_id)
     if f.side:
-        stmt = stmt.where(
-            select(Booking.id)
-            .where(Booking.session_id == Session.id, Booking.status == "attended", Booking.side == f.side)
-            .exists()
-        )
-    return stmt.subquery("sel")
+        # A session "of" a side is one that side attended.
+        stmt = stmt.where(stats[f"attended_{f.side}"] > 0)
+    return stmt.add_columns(*columns).subquery("sel")
 
 
-def _load(f, sel):
-    """The selected sessions and their per-session figures: five grouped queries in all.
-
-    Every dimension is then summed from these rows in Python, so the database scans a period's
-    bookings, records and feedback once, not once per dimension.
-    """
-    # Core rows, not ORM results: these are plain tuples, and there may be a hundred thousand.
-    run = db.session.connection().execute
-    sessions = run(select(sel.c.sid, sel.c.station_id, sel.c.centre_id, sel.c.start_at)).all()
-    skill_stmt = select(session_skills.c.session_id, session_skills.c.skill_id).join(
-        sel, sel.c.sid == session_skills.c.session_id)
-    if f.skill_id:
-        skill_stmt = skill_stmt.where(session_skills.c.skill_id == f.skill_id)
-    skills_of = {}
-    for session_id, skill_id in run(skill_stmt):
-        skills_of.setdefault(session_id, []).append(skill_id)
-    attended = run(
-        select(Booking.session_id, Booking.side, func.count(Booking.id))
-        .join(sel, sel.c.sid == Booking.session_id)
-        .where(Booking.status == "attended")
-        .group_by(Booking.session_id, Booking.side)
-    ).all()
-    # Skills demonstrated; the side is the attendee's booking side.
-    demonstrated_stmt = (
-        select(SkillRecord.session_id, SkillRecord.skill_id, Booking.side, func.count(SkillRecord.id))
-        .join(sel, sel.c.sid == SkillRecord.session_id)
-        .join(Booking, and_(Booking.session_id == SkillRecord.session_id,
-                            Booking.participant_id == SkillRecord.participant_id))
-        .where(SkillRecord.outcome == "demonstrated")
-        .group_by(SkillRecord.session_id, SkillRecord.skill_id, Booking.side)
-    )
-    if f.skill_id:
-        demonstrated_stmt = demonstrated_stmt.where(SkillRecord.skill_id == f.skill_id)
-    demonstrated = run(demonstrated_stmt).all()
-    # Feedback: requests, responses, and per answer the sum and the number given (for averages).
-    gain = Feedback.confidence_after - Feedback.confidence_before
-    columns = []
-    for name in FEEDBACK_FIELDS:
-        column = gain if name == "confidence_gain" else getattr(Feedback, name)
-        columns += [func.sum(column), func.count(column)]
-    feedback = run(
-        select(Feedback.session_id, Feedback.side, func.count(Feedback.id), func.count(Feedback.responded_at),
-               *columns)
-        .join(sel, sel.c.sid == Feedback.session_id)
-        .group_by(Feedback.session_id, Feedback.side)
-    ).all()
-    return sessions, skills_of, attended, demonstrated, feedback
-
-
-# Additive figures, in this order, in the per-session and per-key vectors of _aggregate_all;
-# then a (sum, number given) pair per feedback answer, for averages over the answers given.
+# Additive figures, in this order, in the per-key vectors of _aggregate_all; then a (sum,
+# number given) pair per feedback answer, for averages over the answers given.
 _ADDITIVE = ("participants_municipal", "participants_regional", "skills_demonstrated", "feedback_requests",
              "responses")
 _WIDTH = len(_ADDITIVE) + 2 * len(FEEDBACK_FIELDS)
 
 
-def _add(target, key, values):
-    vector = target.get(key)
-    target[key] = list(values) if vector is None else [a + b for a, b in zip(vector, values)]
+def _sums(sel, names):
+    """SUM(column) per kept figure, labelled with the figure's name."""
+    return [func.sum(sel.c[name]).label(name) for name in names]
 
 
-def _bump(target, key, index, value):
-    vector = target.get(key)
-    if vector is None:
-        vector = target[key] = [0] * _WIDTH
-    vector[index] += value
+def _vector(row, sides):
+    """A grouped row's figures for the sides counted, laid out as _ADDITIVE and the answer pairs."""
+    vector = [0] * _WIDTH
+    for side in sides:
+        vector[_ADDITIVE.index(f"participants_{side}")] += row[f"attended_{side}"] or 0
+        vector[2] += row[f"demonstrated_{side}"] or 0
+        vector[3] += row[f"requests_{side}"] or 0
+        vector[4] += row[f"responses_{side}"] or 0
+        for i, name in enumerate(FEEDBACK_FIELDS):
+            vector[5 + 2 * i] += row[f"{name}_sum_{side}"] or 0
+            vector[6 + 2 * i] += row[f"{name}_n_{side}"] or 0
+    return vector
+
+
+def _side_totals(sel, sides):
+    """SUMs of attendance and feedback with the sides counted already added up (for _totals_vector).
+
+    The per-skill rows are a session per skill it covers (four times the sessions): one SUM per
+    figure for all sides, not one per side, keeps the database's work on them down.
+    """
+    def both(name):
+        return reduce(operator.add, (sel.c[f"{name}_{side}"] for side in sides))
+
+    columns = [func.sum(sel.c[f"attended_{side}"]).label(f"participants_{side}") for side in sides]
+    columns += [func.sum(both("requests")).label("feedback_requests"), func.sum(both("responses")).label("responses")]
+    for name in FEEDBACK_FIELDS:
+        columns += [func.sum(both(f"{name}_sum")).label(f"{name}_sum"), func.sum(both(f"{name}_n")).label(f"{name}_n")]
+    return columns
+
+
+def _totals_vector(row, sides):
+    """A row of _side_totals laid out as _ADDITIVE and the answer pairs (no skills demonstrated)."""
+    vector = [0] * _WIDTH
+    for side in sides:
+        vector[_ADDITIVE.index(f"participants_{side}")] = row[f"participants_{side}"] or 0
+    vector[3] = row["feedback_requests"] or 0
+    vector[4] = row["responses"] or 0
+    for i, name in enumerate(FEEDBACK_FIELDS):
+        vector[5 + 2 * i] = row[f"{name}_sum"] or 0
+        vector[6 + 2 * i] = row[f"{name}_n"] or 0
+    return vector
+
+
+def _add(groups, key, sessions, both, vector):
+    group = groups.get(key)
+    if group is None:
+        groups[key] = [sessions, both, list(vector)]
+    else:
+        group[0] += sessions
+        group[1] += both
+        group[2] = [a + b for a, b in zip(group[2], vector)]
 
 
 def _aggregate_all(f, sel, buckets):
     """{dimension: {key: metrics}} for the totals (key None) and every dimension.
 
-    Each base row is first summed per session (and per side, and per skill for records); the
-    per-session sums then go to the session's period, centre, station and skills.
+    The database sums the selected sessions' kept figures per station and period (and per skill)
+    in three grouped queries; the centres, periods and totals are then summed from those few
+    rows. A session counts for a side when that side attended it, and has both sides when both
+    did; under a side filter only that side's figures are counted.
     """
-    sessions, skills_of, attended, demonstrated, feedback = _load(f, sel)
-    per_session, per_side, per_skill, not_records = {}, {}, {}, {}
-    sides_of = {}
-    for sid, side, count in attended:
-        if count:
-            sides_of.setdefault(sid, set()).add(side)
-        if f.side and side != f.side:
-            continue
-        index = _ADDITIVE.index(f"participants_{side}")
-        for target, key in ((per_session, sid), (per_side, side), (not_records, sid)):
-            _bump(target, key, index, count)
-    index = _ADDITIVE.index("skills_demonstrated")
-    for sid, skill_id, side, count in demonstrated:
-        if f.side and side != f.side:
-            continue
-        _bump(per_session, sid, index, count)
-        _bump(per_side, side, index, count)
-        _bump(per_skill, skill_id, index, count)
-    for sid, side, requests, responses, *answers in feedback:
-        if f.side and side != f.side:
-            continue
-        values = [0, 0, 0, requests, responses, *(value or 0 for value in answers)]
-        for target, key in ((per_session, sid), (per_side, side), (not_records, sid)):
-            _add(target, key, values)
+    sides = (f.side,) if f.side else SIDES
+    attended = {side: func.coalesce(sel.c[f"attended_{side}"], 0) > 0 for side in SIDES}
+    both = func.sum(case((and_(*attended.values()), 1), else_=0)).label("both")
+    has = [func.sum(case((attended[side], 1), else_=0)).label(f"has_{side}") for side in SIDES]
+    run = db.session.connection().execute
+    grouped = run(
+        select(sel.c.station_id, sel.c.period, func.count().label("sessions"), both, *has, *_sums(sel, STAT_COLUMNS))
+        .group_by(sel.c.station_id, sel.c.period)
+    ).mappings().all()
+    centre_of = dict(run(
+        select(Station.id, Station.centre_id).where(Station.id.in_({row["station_id"] for row in grouped}))
+    ).all())
+    # Per skill: the sessions covering it with their attendance and feedback; the skill's own
+    # demonstrations come from the per-skill figures (of whichever session recorded them).
+    skill_stmt = (
+        select(session_skills.c.skill_id, func.count().label("sessions"), both, *_side_totals(sel, sides))
+        .join(sel, sel.c.sid == session_skills.c.session_id)
+        .group_by(session_skills.c.skill_id)
+    )
+    skill = session_skill_stats.c
+    demonstrated_stmt = (
+        select(skill.skill_id, *(func.sum(skill[f"demonstrated_{side}"]).label(side) for side in SIDES))
+        .join(sel, sel.c.sid == skill.session_id)
+        .group_by(skill.skill_id)
+    )
+    if f.skill_id:
+        skill_stmt = skill_stmt.where(session_skills.c.skill_id == f.skill_id)
+        demonstrated_stmt = demonstrated_stmt.where(skill.skill_id == f.skill_id)
 
     dims = ("total",) + DIMENSIONS
-    counts = {dim: {} for dim in dims}  # {dim: {key: [sessions, sessions with both sides]}}
-    vectors = {dim: {} for dim in dims}
-    counts["total"][None] = [0, 0]
-    for sid, station_id, centre_id, start_at in sessions:
-        period = next((key for key, _start, end in buckets if start_at < end), None)
-        both = len(sides_of.get(sid, ())) >= 2
-        own = per_session.get(sid)
-        for dim, key in (("total", None), ("period", period), ("centre", centre_id), ("station", station_id)):
-            pair = counts[dim].setdefault(key, [0, 0])
-            pair[0] += 1
-            pair[1] += both
-            if own is not None:
-                _add(vectors[dim], key, own)
-        for skill_id in skills_of.get(sid, ()):
-            pair = counts["skill"].setdefault(skill_id, [0, 0])
-            pair[0] += 1
-            pair[1] += both
-            if sid in not_records:
-                _add(per_skill, skill_id, not_records[sid])
-        for side in sides_of.get(sid, ()):
-            if not f.side or side == f.side:
-                pair = counts["side"].setdefault(side, [0, 0])
-                pair[0] += 1
-                pair[1] += both
-    vectors["skill"], vectors["side"] = per_skill, per_side
+    groups = {dim: {} for dim in dims}  # {dim: {key: [sessions, sessions with both sides, vector]}}
+    groups["total"][None] = [0, 0, [0] * _WIDTH]
+    side_totals = {side: [0, [0] * _WIDTH] for side in sides}  # [sessions attended, vector]
+    both_total = 0
+    for row in grouped:
+        period = buckets[row["period"]][0] if row["period"] is not None else None
+        vector = _vector(row, sides)
+        for dim, key in (("total", None), ("period", period), ("centre", centre_of[row["station_id"]]),
+                         ("station", row["station_id"])):
+            _add(groups[dim], key, row["sessions"], row["both"], vector)
+        both_total += row["both"]
+        for side in sides:
+            side_totals[side][0] += row[f"has_{side}"]
+            side_totals[side][1] = [a + b for a, b in zip(side_totals[side][1], _vector(row, (side,)))]
+    # A side is listed when anything of it was counted: an attendance, a demonstration, a request.
+    for side, (sessions, vector) in side_totals.items():
+        if sessions or vector[_ADDITIVE.index(f"participants_{side}")] or vector[2] or vector[3]:
+            groups["side"][side] = [sessions, both_total if sessions else 0, vector]
+    for row in run(skill_stmt).mappings():
+        groups["skill"][row["skill_id"]] = [row["sessions"], row["both"], _totals_vector(row, sides)]
+    for row in run(demonstrated_stmt).mappings():
+        count = sum(row[side] or 0 for side in sides)
+        if count:
+            vector = [0] * _WIDTH
+            vector[2] = count
+            _add(groups["skill"], row["skill_id"], 0, 0, vector)
 
     result = {}
     for dim in dims:
         rows = {}
-        for key in list(counts[dim]) + [k for k in vectors[dim] if k not in counts[dim]]:
+        for key, (sessions, both_sides, vector) in groups[dim].items():
             item = _empty_row()
-            item["sessions"], item["sessions_both_sides"] = counts[dim].get(key, (0, 0))
-            vector = vectors[dim].get(key)
-            if vector is not None:
-                for i, name in enumerate(_ADDITIVE):
-                    item[name] = vector[i]
-                for i, name in enumerate(FEEDBACK_FIELDS):
-                    total, given = vector[len(_ADDITIVE) + 2 * i], vector[len(_ADDITIVE) + 2 * i + 1]
-                    item[name] = round(total / given, 2) if given else None
+            item["sessions"], item["sessions_both_sides"] = sessions, both_sides
+            for i, name in enumerate(_ADDITIVE):
+                item[name] = vector[i]
+            for i, name in enumerate(FEEDBACK_FIELDS):
+                total, given = vector[len(_ADDITIVE) + 2 * i], vector[len(_ADDITIVE) + 2 * i + 1]
+                item[name] = round(total / given, 2) if given else None
             rows[key] = _finish(item)
         result[dim] = rows
     return result
@@ -339,30 +351,77 @@ def _rows(dim, aggregated, order=None):
 
 
 def _free_text(f, sel, station_rows):
-    """Free-text answers per station, only for stations with at least MIN_RESPONSES responses."""
+    """Free-text answers per station, only for stations with at least MIN_RESPONSES responses.
+
+    Per station and question, the newest FREE_TEXT_PER_GROUP non-empty texts (after scrubbing).
+    The answers are read newest first from a recent cutoff, which holds every station's newest
+    answers when the stations are busy, so a year of answers is not read (and sorted) only to
+    be thrown away; stations left short by the cutoff are then read on below it.
+    """
     allowed = {r["key"]: r for r in station_rows if not r["suppressed"]}
     if not allowed:
         return []
+    cutoff = _recent_cutoff(f, RECENT_ANSWERS_PER_STATION * len(allowed))
+    groups, names = {}, {}
+    _take_texts(_answers(f, sel, allowed, since=cutoff), groups, names)
+    if cutoff is not None:
+        short = {station_id for station_id in allowed
+                 if any(len(groups.get(station_id, {}).get(field, ())) < FREE_TEXT_PER_GROUP
+                        for field in FREE_TEXT_FIELDS)}
+        if short:
+            _take_texts(_answers(f, sel, short, before=cutoff), groups, names)
+    return [
+        {"station": allowed[sid]["label"], "responses": allowed[sid]["responses"], **groups[sid]}
+        for sid in sorted(groups, key=lambda s: allowed[s]["label"].lower())
+    ]
+
+
+def _recent_cutoff(f, answers):
+    """The time of about the `answers`-th newest answer to sessions of the period, or None if fewer.
+
+    Only where reading free text starts (see _free_text): answers come within days of their
+    session, so those after the period's end plus a month are not counted.
+    """
+    return db.session.execute(
+        select(Feedback.responded_at)
+        .where(Feedback.responded_at >= f.start, Feedback.responded_at < f.end + timedelta(days=31))
+        .order_by(Feedback.responded_at.desc())
+        .offset(answers - 1)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _answers(f, sel, stations, since=None, before=None):
+    """(station, session, take_back, improve) of answers with text, newest first."""
     stmt = (
         select(sel.c.station_id, Feedback.session_id, Feedback.take_back, Feedback.improve)
         .select_from(sel)
         .join(Feedback, Feedback.session_id == sel.c.sid)
-        .where(Feedback.responded_at.is_not(None), sel.c.station_id.in_(allowed))
+        .where(Feedback.responded_at.is_not(None), sel.c.station_id.in_(stations))
         .where((Feedback.take_back != "") | (Feedback.improve != ""))
         .order_by(Feedback.responded_at.desc(), Feedback.id.desc())
     )
+    if since is not None:
+        stmt = stmt.where(Feedback.responded_at >= since)
+    if before is not None:
+        stmt = stmt.where(Feedback.responded_at < before)
     if f.side:
         stmt = stmt.where(Feedback.side == f.side)
-    answers = db.session.execute(stmt).all()
-    # One item per non-empty answer field, newest first; each station and field keeps its first
-    # FREE_TEXT_PER_GROUP non-empty scrubbed texts. Only the items that can still make it are
-    # scrubbed (and their sessions' names fetched): a year of answers is not processed only to
-    # be thrown away. A text that scrubs to nothing leaves room, filled in the next round.
-    pending = [(station_id, session_id, field, value)
+    return db.session.connection().execute(stmt).all()
+
+
+def _take_texts(answers, groups, names):
+    """Add the answers' scrubbed texts, in order, to groups that still have room.
+
+    One item per non-empty answer field; each station and field keeps its first
+    FREE_TEXT_PER_GROUP non-empty scrubbed texts. Only the items that can still make it are
+    scrubbed (and their sessions' names fetched). A text that scrubs to nothing leaves room,
+    filled in the next round.
+    """
+    pending = ((station_id, session_id, field, value)
                for station_id, session_id, take_back, improve in answers
-               for field, value in (("take_back", take_back), ("improve", improve)) if value]
-    groups, names = {}, {}
-    while pending:
+               for field, value in (("take_back", take_back), ("improve", improve)) if value)
+    while True:
         room = {}
         wanted, later = [], []
         for item in pending:
@@ -375,19 +434,21 @@ def _free_text(f, sel, station_rows):
             else:
                 later.append(item)
         if not wanted:
-            break
+            return groups
         # Scrubbed again on the way out: names added to a session after the answer are caught too.
-        names.update(people_names({item[1] for item in wanted} - names.keys()))
+        # Frozen once per session: scrub() looks its names' pattern up by them for every text.
+        names.update((session_id, frozenset(people))
+                     for session_id, people in people_names({item[1] for item in wanted} - names.keys()).items())
         for station_id, session_id, field, value in wanted:
-            group = groups.setdefault(station_id, {"take_back": [], "improve": []})
+            group = groups.get(station_id)
+            if group is None:
+                group = groups[station_id] = {name: [] for name in FREE_TEXT_FIELDS}
             clean = scrub(value, names.get(session_id, ()))
             if clean:
                 group[field].append(clean)
+        if not later:
+            return groups
         pending = later
-    return [
-        {"station": allowed[sid]["label"], "responses": allowed[sid]["responses"], **groups[sid]}
-        for sid in sorted(groups, key=lambda s: allowed[s]["label"].lower())
-    ]
 
 
 def _reports(f, sel):
@@ -414,8 +475,8 @@ def _reports(f, sel):
 
 def summary(f):
     """Everything the network sees for the filters, suppressed and anonymised, JSON-ready."""
-    sel = _selected_sessions(f)
     buckets = period_buckets(f)
+    sel = _selected_sessions(f, buckets)
     aggregated = _aggregate_all(f, sel, buckets)
     totals = aggregated["total"][None]
     result = {

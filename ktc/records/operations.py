@@ -15,6 +15,7 @@ from ktc.errors import Conflict, PermissionDenied, ValidationError
 from ktc.extensions import db
 from ktc.i18n import local_today, to_local
 from ktc.mail.notify import external_url
+from ktc.network.stats import refresh_session_stats
 from ktc.organisations.models import Participant, Unit
 from ktc.records.models import OUTCOMES, SkillRecord
 from ktc.records.status import GAP_STATUSES, cell_status, valid_until_for
@@ -183,7 +184,7 @@ def record_attendance(actor, session, entries, now=None):
     bookings = _seat_bookings(session)
     records = session_records(session)
     signed_day = session_local_date(session)
-    touched = []
+    touched, changed = [], False
     for entry in entries:
         booking = bookings.get(entry["participant_id"])
         if booking is None:
@@ -191,10 +192,12 @@ def record_attendance(actor, session, entries, now=None):
             raise NotBooked(id=entry["participant_id"])
         outcomes, covered = _normalise_outcomes(session, entry.get("outcomes"))
         comments = {int(k): v for k, v in (entry.get("comments") or {}).items()}
-        _apply_row(actor, session, booking, bool(entry["attended"]), outcomes, comments,
-                   records.setdefault(booking.participant_id, {}), covered, signed_day, now)
+        changed |= _apply_row(actor, session, booking, bool(entry["attended"]), outcomes, comments,
+                              records.setdefault(booking.participant_id, {}), covered, signed_day, now)
         touched.append(booking)
     db.session.flush()
+    if changed:
+        refresh_session_stats([session.id])
     return touched
 
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 95a20062664d
+Revision ID: a4c92df43275
 Revises: 
-Create Date: 2026-11-30 00:23:30.152517
+Create Date: 2026-11-30 01:08:21.789617
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '95a20062664d'
+revision = 'a4c92df43275'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -386,12 +386,58 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_session_reports')),
     sa.UniqueConstraint('session_id', name=op.f('uq_session_reports_session_id'))
     )
+    op.create_table('session_skill_stats',
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('skill_id', sa.Integer(), nullable=False),
+    sa.Column('demonstrated_municipal', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('demonstrated_regional', sa.Integer(), server_default='0', nullable=False),
+    sa.ForeignKeyConstraint(['session_id'], ['sessions.id'], name=op.f('fk_session_skill_stats_session_id_sessions'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['skill_id'], ['skills.id'], name=op.f('fk_session_skill_stats_skill_id_skills'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('session_id', 'skill_id', name=op.f('pk_session_skill_stats'))
+    )
     op.create_table('session_skills',
     sa.Column('session_id', sa.Integer(), nullable=False),
     sa.Column('skill_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['session_id'], ['sessions.id'], name=op.f('fk_session_skills_session_id_sessions'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['skill_id'], ['skills.id'], name=op.f('fk_session_skills_skill_id_skills'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('session_id', 'skill_id', name=op.f('pk_session_skills'))
+    )
+    op.create_table('session_stats',
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('attended_municipal', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('demonstrated_municipal', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('requests_municipal', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('responses_municipal', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('overall_sum_municipal', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('overall_n_municipal', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('relevance_sum_municipal', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('relevance_n_municipal', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('confidence_before_sum_municipal', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('confidence_before_n_municipal', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('confidence_after_sum_municipal', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('confidence_after_n_municipal', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('confidence_gain_sum_municipal', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('confidence_gain_n_municipal', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('learned_other_side_sum_municipal', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('learned_other_side_n_municipal', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('attended_regional', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('demonstrated_regional', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('requests_regional', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('responses_regional', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('overall_sum_regional', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('overall_n_regional', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('relevance_sum_regional', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('relevance_n_regional', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('confidence_before_sum_regional', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('confidence_before_n_regional', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('confidence_after_sum_regional', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('confidence_after_n_regional', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('confidence_gain_sum_regional', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('confidence_gain_n_regional', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('learned_other_side_sum_regional', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('learned_other_side_n_regional', sa.Integer(), server_default='0', nullable=False),
+    sa.ForeignKeyConstraint(['session_id'], ['sessions.id'], name=op.f('fk_session_stats_session_id_sessions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('session_id', name=op.f('pk_session_stats'))
     )
     op.create_table('skill_records',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -456,7 +502,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_skill_records_participant_id'))
 
     op.drop_table('skill_records')
+    op.drop_table('session_stats')
     op.drop_table('session_skills')
+    op.drop_table('session_skill_stats')
     op.drop_table('session_reports')
     op.drop_table('session_instructors')
     with op.batch_alter_table('bookings', schema=None) as batch_op:
