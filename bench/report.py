@@ -161,8 +161,8 @@ def render_markdown(results, pages, limits, default_limit, statistics):
             "",
             "### Feeds against the libraries alone (medians, same run)",
             "",
-            "Each KTC request was interleaved with its baseline, so the machine's load weighs on both "
-            "sides alike. A feed's ETag and Last-Modified are stored (`calendar_stamps`, raised in the "
+            "Each cold build and each 304 was interleaved with its baseline, so the machine's load weighs "
+            "on both sides alike. A feed's ETag and Last-Modified are stored (`calendar_stamps`, raised in the "
             "transaction of every change a feed shows), so a conditional request is answered from one "
             "query and an unchanged feed is not built again; a changed feed reuses the serialised text "
             "of its unchanged events.",

@@ -232,9 +232,10 @@ def feed_state(token, now=None):
         return None
     now = now or utcnow()
     token_hash = _hash(token)
-    row = db.session.connection().execute(
-        _FEED_STATE_SQL, {"token_hash": token_hash, "all": stamps.ALL}
-    ).one_or_none()
+    # One statement on a connection of its own in autocommit: no BEGIN and ROLLBACK round trips
+    # around it (a single SELECT reads one consistent snapshot by itself).
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        row = connection.execute(_FEED_STATE_SQL, {"token_hash": token_hash, "all": stamps.ALL}).one_or_none()
     if row is None or not row.active or not _entitled(row):
         return None
     config = current_app.config
@@ -340,8 +341,7 @@ class _FeedSession:
 
 _SESSION_COLUMNS = (
     Session.id, Session.uid, Session.sequence, Session.title, Session.notes, Session.status, Session.start_at,
-    Session.end_at, Session.updated_at, Station.name, Centre.name, Centre.address,
-    Centre.timezone,
+    Session.end_at, Session.updated_at, Session.station_id,
 )
 
 
@@ -358,16 +358,22 @@ def _among(column, ids):
     return column.in_(ids)
 
 
-def _feed_sessions(rows, offset, with_instructors):
-    """_FeedSession per session id from rows holding _SESSION_COLUMNS at `offset`; skills (and, for the
-    staff feeds that show them, instructors) in a fixed number of queries, in their relationship order."""
+def _feed_sessions(rows, with_instructors):
+    """_FeedSession per session id from rows starting with _SESSION_COLUMNS; stations with their centres,
+    skills (and, for the staff feeds that show them, instructors) in a fixed number of queries, each
+    list in its relationship order."""
+    # Every station once (there are tens), not its names again on each of thousands of rows.
+    stations = {
+        station_id: _Station(name, _Centre(centre, address, timezone))
+        for station_id, name, centre, address, timezone in _run(
+            select(Station.id, Station.name, Centre.name, Centre.address, Centre.timezone).join(Centre))
+    }
     sessions = {}
     for row in rows:
-        if row[offset] not in sessions:
-            sid, uid, sequence, title, notes, status, start_at, end_at, updated_at, station, centre, address, \
-                timezone = row[offset:offset + len(_SESSION_COLUMNS)]
+        if row[0] not in sessions:
+            sid, uid, sequence, title, notes, status, start_at, end_at, updated_at, station_id = row[:10]
             sessions[sid] = _FeedSession(sid, uid, sequence, title, notes, status, start_at, end_at, updated_at,
-                                         _Station(station, _Centre(centre, address, timezone)))
+                                         stations[station_id])
     if sessions:
         ids = list(sessions)
         # Skill ids, not names, per session (a unit feed has ten thousand pairs); one _Named per skill.
@@ -395,8 +401,7 @@ def feed_content(feed, now=None):
     # From the start of a day: the content changes once a day, as the feed's ETag does.
     since = local_to_utc(to_local(now, tz).date() - timedelta(days=FEED_PAST_DAYS), time(0, 0), tz)
     conditions = [Session.start_at >= since, Session.status != "cancelled"]
-    located = (select(*_SESSION_COLUMNS).join(Station, Station.id == Session.station_id)
-               .join(Centre, Centre.id == Station.centre_id))
+    located = select(*_SESSION_COLUMNS)
     entries = []
     if feed.kind in ("participant", "unit"):
         conditions.append(Booking.status.in_(ACTIVE_STATUSES))
@@ -409,7 +414,7 @@ def feed_content(feed, now=None):
             .join(Booking, Booking.session_id == Session.id).join(Participant, Participant.id == Booking.participant_id)
             .where(*conditions).order_by(Session.start_at, Session.id, Booking.id)
         ).all()
-        sessions = _feed_sessions(rows, 0, with_instructors=False)
+        sessions = _feed_sessions(rows, with_instructors=False)
         per_session = {}
         for row in rows:
             per_session.setdefault(sessions[row[0]], []).append((row[-2], row[-1]))
@@ -422,7 +427,7 @@ def feed_content(feed, now=None):
             conditions.append(Session.id.in_(select(session_instructors.c.session_id).where(
                 session_instructors.c.user_id == feed.instructor_id)))
         rows = _run(located.where(*conditions).order_by(Session.start_at, Session.id)).all()
-        sessions = _feed_sessions(rows, 0, with_instructors=True)
+        sessions = _feed_sessions(rows, with_instructors=True)
         entries = [(session, _staff_options(session)) for session in sessions.values()]
     return ics.feed(feed_title(feed), entries, tz)
 
