@@ -9,15 +9,14 @@ from datetime import time, timedelta
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import Boolean, Integer, any_, literal, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Boolean, select, text
 from sqlalchemy.exc import IntegrityError
 
 from ktc.accounts.models import User
 from ktc.bookings.models import ACTIVE_STATUSES, Booking
 from ktc.calendar import ics, stamps
 from ktc.calendar.models import CalendarFeed
-from ktc.database import UTCDateTime, utcnow
+from ktc.database import UTCDateTime, among, utcnow
 from ktc.errors import PermissionDenied
 from ktc.extensions import db
 from ktc.i18n import to_local
@@ -350,14 +349,6 @@ def _run(stmt):
     return db.session.connection().execute(stmt)
 
 
-def _among(column, ids):
-    """`column IN ids` for thousands of ids: one array parameter on PostgreSQL, whose parser and
-    planner would otherwise take a parameter per id (SQLite takes the list as it is)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return column == any_(literal(ids, ARRAY(Integer)))
-    return column.in_(ids)
-
-
 def _feed_sessions(rows, with_instructors):
     """_FeedSession per session id from rows starting with _SESSION_COLUMNS; stations with their centres,
     skills (and, for the staff feeds that show them, instructors) in a fixed number of queries, each
@@ -381,14 +372,14 @@ def _feed_sessions(rows, with_instructors):
         for sid, skill_id in _run(
             select(session_skills.c.session_id, session_skills.c.skill_id)
             .join(Skill, Skill.id == session_skills.c.skill_id)
-            .where(_among(session_skills.c.session_id, ids)).order_by(Skill.code)
+            .where(among(session_skills.c.session_id, ids)).order_by(Skill.code)
         ).all():
             sessions[sid].skills.append(names[skill_id])
         if with_instructors:
             for sid, name in _run(
                 select(session_instructors.c.session_id, User.name)
                 .join(User, User.id == session_instructors.c.user_id)
-                .where(_among(session_instructors.c.session_id, ids)).order_by(User.name)
+                .where(among(session_instructors.c.session_id, ids)).order_by(User.name)
             ).all():
                 sessions[sid].instructors.append(_Named(name))
     return sessions

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from ktc.accounts.models import User
 from ktc.bookings.models import Booking
-from ktc.database import utcnow
+from ktc.database import among, utcnow
 from ktc.errors import Conflict, NotFound, PermissionDenied
 from ktc.extensions import db
 from ktc.feedback.anonymise import scrub
@@ -65,12 +65,12 @@ def people_names(session_ids):
     rows = run(
         select(Booking.session_id, Participant.name)
         .join(Participant, Participant.id == Booking.participant_id)
-        .where(Booking.session_id.in_(names))
+        .where(among(Booking.session_id, names))
     ).all()
     rows += run(
         select(session_instructors.c.session_id, User.name)
         .join(User, User.id == session_instructors.c.user_id)
-        .where(session_instructors.c.session_id.in_(names))
+        .where(among(session_instructors.c.session_id, names))
     ).all()
     for session_id, name in rows:
         names[session_id].add(name)
