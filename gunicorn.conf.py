@@ -1,12 +1,8 @@
 """gunicorn settings; gunicorn reads this file from the working directory by itself."""
-import gc
 
 
 def post_worker_init(worker):
-    """Freeze what the loaded app holds, so that full garbage collections skip it.
+    """Settle the loaded app in each worker: frozen out of full collections, rarer collections."""
+    from ktc.runtime import settle_worker
 
-    The app's long-lived objects (modules, table metadata, templates, translations) would be
-    scanned by every full collection; a large page (a 300-person skill matrix allocates enough
-    to trigger one) then paused for ~80 ms on every other request. Frozen, they are never scanned.
-    """
-    gc.freeze()
+    settle_worker()

@@ -64,6 +64,7 @@ def main(argv=None):
     app = app_for(url)
     from bench import rush
     from ktc.extensions import db
+    from ktc.runtime import settle_worker
 
     # The rush's own setting: sessions of 12 seats, one person per request, most onto the waiting list.
     with app.app_context():
@@ -74,11 +75,9 @@ def main(argv=None):
     profiler = cProfile.Profile() if args.top else None
     try:
         with app.app_context():
-            import gc
-
             engine = db.engine
             manager = db.session.get(measure.User, manager_id)
-            gc.freeze()
+            settle_worker()
             client = measure.client_for(app)
             measure.login(client, manager)
             html = _measure(client, engine, "POST", lambda i: "/bookings/team", len(html_slots),

@@ -8,7 +8,6 @@ Builds the app as bench/run.py does and reads the generated ids from the dataset
 """
 import argparse
 import cProfile
-import gc
 import json
 import pstats
 import statistics
@@ -44,10 +43,11 @@ def main(argv=None):
 
     from ktc.extensions import db
     from ktc.network import operations as ops
+    from ktc.runtime import settle_worker
 
     with app.app_context():
         targets = measure.find_targets(meta)
-        gc.freeze()
+        settle_worker()
         from datetime import date
 
         f = ops.make_filters(date.fromisoformat(targets.date_from), date.fromisoformat(targets.date_to))

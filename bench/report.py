@@ -117,7 +117,8 @@ def render_markdown(results, pages, limits, default_limit, statistics):
         "Flask's test client (the whole request: routing, login, queries, rendering), many "
         "repetitions per page after a warm-up; SQL statements are counted with a "
         "`before_cursor_execute` listener. As in the gunicorn workers (`gunicorn.conf.py`), the "
-        "loaded app is frozen out of the garbage collector's full collections (`gc.freeze()`). The "
+        "loaded app is frozen out of the garbage collector's full collections and collections are "
+        "made rarer (`ktc/runtime.py`: `gc.freeze()`, thresholds 50,000/20/100). The "
         "rush runs against gunicorn.",
         "",
         f"- Machine: {results['machine']}",

@@ -6,7 +6,6 @@
 See bench/README.md.
 """
 import argparse
-import gc
 import json
 import os
 import pickle
@@ -110,6 +109,7 @@ def recreate_or_keep_pg(server, name, sidecar, recreate):
 def measure_pages(url, meta, reps):
     """Median and p95 server time and SQL statements for the pages people use most."""
     from ktc.extensions import db
+    from ktc.runtime import settle_worker
 
     app = app_for(url)
     figures = {}
@@ -118,7 +118,7 @@ def measure_pages(url, meta, reps):
         targets = measure.find_targets(meta)
         manager, admin, network = targets.manager, targets.admin, targets.network
         # As gunicorn.conf.py does in every worker once the app is loaded.
-        gc.freeze()
+        settle_worker()
         def page(key, label, user, url_, reps_=reps, **kw):
             client = measure.client_for(app)  # a cookie jar of its own per user
             if user is not None:
