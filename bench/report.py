@@ -58,7 +58,8 @@ WHY = {
     "feed_304_ratio": (
         "A 304 must still know whether the feed changed and whether its owner may still read it: "
         "one indexed query (the feed, its owner's rights and its stored validator), which alone costs "
-        "more than a bare Flask response. KTC's own floor, the app answering a route that does "
+        "more than a bare Flask response (on PostgreSQL two round trips: the pool's liveness check and "
+        "the query, in autocommit so without BEGIN and ROLLBACK). KTC's own floor, the app answering a route that does "
         "nothing (its session, login, locale and security-header hooks), is about twice a bare "
         "Flask response already; the ratio against that floor is in the table. Closer to the bare "
         "figure would need the validators in the web process's memory, kept fresh across processes "
@@ -264,6 +265,9 @@ def render_markdown(results, pages, limits, default_limit, statistics):
         "all requests released together, about 0.2 s of CPU for 500 requests, where 500 threads with "
         "`requests` competed with the server for the same two cores), both the HTML form and the JSON "
         "API, and the server's CPU per request measured from the workers' and PostgreSQL's CPU time.",
+        "- Web workers (`gunicorn.conf.py` → `ktc/runtime.py`) freeze the loaded app and make "
+        "garbage collections rarer (thresholds 50,000/20/100 instead of 700/10/10): with the defaults, "
+        "full collections over a grown heap showed as 0.3–1 s spikes on the large pages.",
         "- `tests/bench/test_query_counts.py` proves the statement counts of every page above are the "
         "same at two data sizes ten times apart, on SQLite and PostgreSQL.",
         "",
