@@ -19,7 +19,7 @@ from ktc.calendar.models import CalendarFeed
 from ktc.database import UTCDateTime, among, utcnow
 from ktc.errors import PermissionDenied
 from ktc.extensions import db
-from ktc.i18n import to_local
+from ktc.i18n import known_locale, to_local
 from ktc.organisations.models import Participant
 from ktc.sessions.models import Session, session_instructors, session_skills
 from ktc.sessions.operations import local_to_utc
@@ -175,18 +175,11 @@ def feed_title(feed):
     return _("KTC – sessions I instruct")
 
 
-def feed_by_token(token):
-    """The feed a token opens, or None if the token is unknown or its owner lost the right to it."""
-    state = feed_state(token)
-    return state.feed if state is not None else None
-
-
 @dataclass
 class FeedState:
     """A feed, whether its owner may still read it, and its validator, known without building it."""
 
     feed_id: int
-    kind: str
     locale: str
     now: object
     etag: str
@@ -204,14 +197,14 @@ FEED_FORMAT = "3"
 # same on SQLite and PostgreSQL: a calendar client's conditional request is the most frequent
 # request KTC answers, and building this statement with the expression language cost more than
 # running it. The scope is the feed's own "<kind>:<object id>" (see ktc.calendar.stamps).
-_FEED_STATE_SQL = text("""
+_MINE = ("c.scope IN (:all, f.kind || ':' || "
+         "CAST(COALESCE(f.participant_id, f.unit_id, f.station_id, f.instructor_id) AS VARCHAR(20)))")
+_FEED_STATE_SQL = text(f"""
 SELECT f.id, f.kind, f.owner_user_id, f.participant_id, f.instructor_id, f.token_hash, f.created_at, f.renewed_at,
        u.active, u.role, u.participant_id AS owner_participant_id, u.locale, s.active AS station_active,
        EXISTS (SELECT 1 FROM unit_managers m WHERE m.user_id = f.owner_user_id AND m.unit_id = f.unit_id) AS manages,
-       (SELECT SUM(c.version) FROM calendar_stamps c WHERE c.scope IN (:all, f.kind || ':' || CAST(COALESCE(
-           f.participant_id, f.unit_id, f.station_id, f.instructor_id) AS VARCHAR(20)))) AS version,
-       (SELECT MAX(c.changed_at) FROM calendar_stamps c WHERE c.scope IN (:all, f.kind || ':' || CAST(COALESCE(
-           f.participant_id, f.unit_id, f.station_id, f.instructor_id) AS VARCHAR(20)))) AS changed_at
+       (SELECT SUM(c.version) FROM calendar_stamps c WHERE {_MINE}) AS version,
+       (SELECT MAX(c.changed_at) FROM calendar_stamps c WHERE {_MINE}) AS changed_at
 FROM calendar_feeds f
 JOIN users u ON u.id = f.owner_user_id
 LEFT JOIN stations s ON s.id = f.station_id
@@ -238,7 +231,7 @@ def feed_state(token, now=None):
     if row is None or not row.active or not _entitled(row):
         return None
     config = current_app.config
-    locale = row.locale if row.locale in config["LANGUAGES"] else "sv"
+    locale = known_locale(row.locale)
     tz = config["BABEL_DEFAULT_TIMEZONE"]
     today = to_local(now, tz).date()
     etag = hashlib.sha256("|".join(map(str, (
@@ -248,7 +241,7 @@ def feed_state(token, now=None):
     moments = [row.renewed_at or row.created_at, local_to_utc(today, time(0, 0), tz)]
     if row.changed_at is not None:
         moments.append(row.changed_at)
-    return FeedState(feed_id=row.id, kind=row.kind, locale=locale, now=now, etag=etag, last_modified=max(moments))
+    return FeedState(feed_id=row.id, locale=locale, now=now, etag=etag, last_modified=max(moments))
 
 
 def _entitled(row):
@@ -295,9 +288,7 @@ def forget_built_feeds():
 
 def clear_caches():
     """Forget every built feed and serialised event in this process (benchmarks, tests)."""
-    global _BODY_CACHE_BYTES
-    _BODY_CACHE.clear()
-    _BODY_CACHE_BYTES = 0
+    forget_built_feeds()
     ics.clear_event_cache()
 
 
@@ -452,7 +443,7 @@ def _staff_options(session):
 
 
 def owner_locale(feed):
-    return feed.owner.locale if feed.owner and feed.owner.locale in current_app.config["LANGUAGES"] else "sv"
+    return known_locale(feed.owner.locale if feed.owner else None)
 
 
 def render_feed(feed, now=None):

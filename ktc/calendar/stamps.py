@@ -14,6 +14,7 @@ from ktc.accounts.models import User
 from ktc.bookings.models import Booking
 from ktc.calendar.models import CalendarStamp
 from ktc.database import utcnow
+from ktc.extensions import db
 from ktc.organisations.models import Participant, Unit
 from ktc.sessions.models import Session, session_instructors
 from ktc.skills.models import Skill
@@ -34,7 +35,6 @@ _EVERYWHERE_SHOWN = {
     Skill: ("name", "code"),
     User: ("name",),
 }
-_EVERYWHERE = (Station, Centre, Skill)
 
 
 def _pending(session):
@@ -43,16 +43,12 @@ def _pending(session):
 
 def sessions_changed(session_ids, db_session=None):
     """Mark the feeds showing these sessions as changed (for bulk statements the ORM does not see)."""
-    from ktc.extensions import db
-
     db_session = db_session or db.session
     _pending(db_session).update(_session_scopes(db_session.connection(), set(session_ids)))
 
 
 def everything_changed(db_session=None):
-    """Mark every feed as changed (bulk loads: the demo, the bench generator, restores)."""
-    from ktc.extensions import db
-
+    """Mark every feed as changed (bulk loads such as the bench generator, restores)."""
     _pending(db_session or db.session).add(ALL)
 
 
@@ -99,9 +95,12 @@ def _collect(session, _flush_context):
                 participant_ids.update([obj.participant_id, *_old_values(obj, "participant_id")])
         elif isinstance(obj, Session):
             if _changed(session, obj, _SESSION_SHOWN):
+                # Its station, instructors and booked people as they are now are read for all the
+                # flushed sessions at once (_session_scopes); here only what it had before.
                 session_ids.add(obj.id)
-                scopes.update(f"station:{station_id}" for station_id in [obj.station_id, *_old_values(obj, "station_id")])
-                scopes.update(f"instructor:{user.id}" for user in [*obj.instructors, *_old_values(obj, "instructors")])
+                stations = _old_values(obj, "station_id") + ([obj.station_id] if obj in session.deleted else [])
+                scopes.update(f"station:{station_id}" for station_id in stations)
+                scopes.update(f"instructor:{user.id}" for user in _old_values(obj, "instructors"))
         elif isinstance(obj, Participant):
             if obj not in session.new and _changed(session, obj, _PARTICIPANT_SHOWN):
                 participant_ids.add(obj.id)
@@ -109,7 +108,7 @@ def _collect(session, _flush_context):
         elif isinstance(obj, Unit):
             if obj not in session.new and _changed(session, obj, ("name",)):
                 scopes.add(f"unit:{obj.id}")
-        elif isinstance(obj, _EVERYWHERE) or isinstance(obj, User):
+        elif type(obj) in _EVERYWHERE_SHOWN:
             if obj not in session.new and _changed(session, obj, _EVERYWHERE_SHOWN[type(obj)]):
                 scopes.add(ALL)
     conn = session.connection()

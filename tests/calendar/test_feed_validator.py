@@ -147,6 +147,15 @@ def test_every_change_that_reaches_a_feed_renews_it_and_only_it(client, world, m
     assert changed == set(feeds)
     assert "Sårvård" in client.get(feeds["unit_a"]).get_data(as_text=True)
 
+    # A session moved to another station: both stations' feeds.
+    s2 = db.session.get(type(world["s2"]), world["s2"].id)
+    s2.station_id = world["s1"].station_id
+    s2.updated_at = utcnow()
+    db.session.commit()
+    changed, tags = _changed(client, feeds, tags)
+    assert {"station_x", "station_y", "unit_a"} <= changed and "anna" not in changed
+    assert "Sår" in client.get(feeds["station_x"]).get_data(as_text=True)
+
 
 def test_sessions_completed_in_bulk_renew_their_feeds(client, world, make):
     """The automatic completion writes with one UPDATE per session, past the ORM; its feeds still change."""
@@ -178,7 +187,8 @@ def test_the_validator_moves_with_the_day_and_the_owner_language(app, client, wo
 def test_the_rights_are_checked_on_every_conditional_request(client, world):
     path = world["feeds"]["unit_a"]
     etag = client.get(path).headers["ETag"]
-    manager = db.session.get(type(world["instructor"]), operations.feed_by_token(path.rsplit("/", 1)[1][:-4]).owner_user_id)
+    feed = operations.feed_state(path.rsplit("/", 1)[1].removesuffix(".ics")).feed
+    manager = db.session.get(type(world["instructor"]), feed.owner_user_id)
     manager.units = []
     db.session.commit()
     assert client.get(path, headers={"If-None-Match": etag}).status_code == 404
