@@ -6,6 +6,8 @@ from sqlalchemy import DateTime, Integer, any_, event, literal
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import TypeDecorator
 
+from ktc.extensions import db
+
 
 
 def utcnow():
@@ -81,8 +83,6 @@ def commit_keeping_loaded():
     transaction read or wrote; a request that shows it right after its own commit may keep it.
     Columns an UPDATE changed in the database (seat counters) are expired where they are written.
     """
-    from ktc.extensions import db
-
     session = db.session()
     session.expire_on_commit = False
     try:
@@ -94,8 +94,6 @@ def commit_keeping_loaded():
 def among(column, ids):
     """`column IN ids` for up to thousands of ids: one array parameter on PostgreSQL, whose parser
     and planner would otherwise take a parameter per id (SQLite takes the list as it is)."""
-    from ktc.extensions import db
-
     ids = list(ids)
     if db.session.get_bind().dialect.name == "postgresql":
         return column == any_(literal(ids, ARRAY(Integer)))

@@ -120,8 +120,9 @@ def require(allowed):
         abort(403)
 
 
-def get_or_404(model, object_id):
-    obj = db.session.get(model, object_id)
+def get_or_404(model, object_id, options=()):
+    """The object, loaded with the given loader options, or a 404."""
+    obj = db.session.get(model, object_id, options=options)
     if obj is None:
         abort(404)
     return obj

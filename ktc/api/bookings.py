@@ -11,7 +11,7 @@ from ktc.api.schema import (
 )
 from ktc.api.sessions import SESSION_ID
 from ktc.api.util import (
-    FieldError, Fields, commit, iso, json_body, ok, optional_json_body, query_fields, require,
+    FieldError, Fields, commit, get_or_404, iso, json_body, ok, optional_json_body, query_fields, require,
 )
 from ktc.bookings.models import BOOKING_STATUSES, Booking
 from ktc.bookings.operations import book_team, cancel_booking, seat_summary
@@ -49,9 +49,7 @@ def booking_json(booking):
 def book_session(session_id):
     require(policy.can_book(current_user))
     # Station and centre (the time zone of the e-mails) with the session, in the same query.
-    session = db.session.get(Session, session_id, options=[joinedload(Session.station).joinedload(Station.centre)])
-    if session is None:
-        raise NotFound()
+    session = get_or_404(Session, session_id, options=[joinedload(Session.station).joinedload(Station.centre)])
     fields = Fields(json_body())
     ids = fields.id_list("participant_ids", required=True)
     if not ids:

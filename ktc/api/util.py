@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ktc.database import commit_keeping_loaded
 from ktc.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ktc.extensions import db
 
@@ -44,8 +45,9 @@ def iso(value):
     return value.isoformat() if value is not None else None
 
 
-def get_or_404(model, object_id):
-    obj = db.session.get(model, object_id)
+def get_or_404(model, object_id, options=()):
+    """The object, loaded with the given loader options, or a 404 error body."""
+    obj = db.session.get(model, object_id, options=options)
     if obj is None:
         raise NotFound()
     return obj
@@ -67,8 +69,6 @@ def commit(keep_loaded=False):
 
     With keep_loaded, what the request loaded stays loaded (see `commit_keeping_loaded`).
     """
-    from ktc.database import commit_keeping_loaded
-
     try:
         commit_keeping_loaded() if keep_loaded else db.session.commit()
     except IntegrityError as exc:

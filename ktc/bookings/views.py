@@ -27,7 +27,7 @@ from ktc.sessions.models import Session
 from ktc.sessions.operations import side_balance, upcoming_sessions
 from ktc.skills.models import Skill
 from ktc.stations.models import Station
-from ktc.web import require
+from ktc.web import get_or_404, require
 
 
 @bp.route("/team", methods=["GET", "POST"])
@@ -38,9 +38,7 @@ def team():
     if not session_id:
         return _pick_session()
     # Station and centre (the time zone) with the session: every answer below shows them.
-    session = db.session.get(Session, session_id, options=[joinedload(Session.station).joinedload(Station.centre)])
-    if session is None:
-        abort(404)
+    session = get_or_404(Session, session_id, options=[joinedload(Session.station).joinedload(Station.centre)])
     results, refused_all, status = None, False, 200
     if request.method == "POST":
         ids = request.form.getlist("participant_ids", type=int)

@@ -21,15 +21,17 @@ from ktc.sessions.models import Session
 CHUNK = 5000
 
 
+def _only(column, session_ids):
+    """The condition for these sessions, or for every session when `session_ids` is None."""
+    return column.in_(session_ids) if session_ids is not None else true()
+
+
 def fresh_figures(session_ids=None):
     """({session_id: {column: value}}, {(session_id, skill_id): {column: value}}) from the raw rows.
 
     Only non-zero figures; sessions with nothing to count are absent. `session_ids` None means
     every session. Three grouped queries.
     """
-    def only(column):
-        return column.in_(session_ids) if session_ids is not None else true()
-
     per_session, per_skill = {}, {}
 
     def bump(target, key, column, value):
@@ -40,7 +42,7 @@ def fresh_figures(session_ids=None):
     run = db.session.execute
     for sid, side, count in run(
         select(Booking.session_id, Booking.side, func.count(Booking.id))
-        .where(Booking.status == "attended", only(Booking.session_id))
+        .where(Booking.status == "attended", _only(Booking.session_id, session_ids))
         .group_by(Booking.session_id, Booking.side)
     ):
         bump(per_session, sid, f"attended_{side}", count)
@@ -49,7 +51,7 @@ def fresh_figures(session_ids=None):
         select(SkillRecord.session_id, SkillRecord.skill_id, Booking.side, func.count(SkillRecord.id))
         .join(Booking, and_(Booking.session_id == SkillRecord.session_id,
                             Booking.participant_id == SkillRecord.participant_id))
-        .where(SkillRecord.outcome == "demonstrated", only(SkillRecord.session_id))
+        .where(SkillRecord.outcome == "demonstrated", _only(SkillRecord.session_id, session_ids))
         .group_by(SkillRecord.session_id, SkillRecord.skill_id, Booking.side)
     ):
         bump(per_session, sid, f"demonstrated_{side}", count)
@@ -62,7 +64,7 @@ def fresh_figures(session_ids=None):
     for sid, side, requests, responses, *values in run(
         select(Feedback.session_id, Feedback.side, func.count(Feedback.id), func.count(Feedback.responded_at),
                *answers)
-        .where(only(Feedback.session_id))
+        .where(_only(Feedback.session_id, session_ids))
         .group_by(Feedback.session_id, Feedback.side)
     ):
         bump(per_session, sid, f"requests_{side}", requests)
@@ -110,17 +112,16 @@ def rebuild_session_stats():
 
 def kept_figures(session_ids=None):
     """The kept figures in the shape of `fresh_figures` (for checks: the two must be equal)."""
-    def only(column):
-        return column.in_(session_ids) if session_ids is not None else true()
-
     per_session = {}
-    for row in db.session.execute(select(session_stats).where(only(session_stats.c.session_id))).mappings():
+    for row in db.session.execute(
+        select(session_stats).where(_only(session_stats.c.session_id, session_ids))
+    ).mappings():
         values = {name: row[name] for name in STAT_COLUMNS if row[name]}
         if values:
             per_session[row["session_id"]] = values
     per_skill = {}
     for row in db.session.execute(
-        select(session_skill_stats).where(only(session_skill_stats.c.session_id))
+        select(session_skill_stats).where(_only(session_skill_stats.c.session_id, session_ids))
     ).mappings():
         values = {f"demonstrated_{side}": row[f"demonstrated_{side}"] for side in SIDES
                   if row[f"demonstrated_{side}"]}
