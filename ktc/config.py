@@ -70,6 +70,9 @@ class Config:
     # Claim seats with the conditional UPDATE. Only the race test's control run turns it off
     # (KTC_SEAT_GUARD=0) to show that the test catches an overbooking race.
     KTC_SEAT_GUARD = True
+    # Lock the session row before changing a booking's status (see bookings.operations.hold_session).
+    # Only the status race test's control run turns it off (KTC_STATUS_GUARD=0).
+    KTC_STATUS_GUARD = True
 
     # Built calendar feeds kept per web process (bytes), by ETag: unchanged feeds are not built again.
     KTC_FEED_CACHE_BYTES = 64 * 1024 * 1024
@@ -117,8 +120,9 @@ def load_config(app, overrides=None):
     for key in INT_ENV_KEYS:
         if os.environ.get(key):
             app.config[key] = int(os.environ[key])
-    if os.environ.get("KTC_SEAT_GUARD"):
-        app.config["KTC_SEAT_GUARD"] = _bool(os.environ["KTC_SEAT_GUARD"], True)
+    for guard in ("KTC_SEAT_GUARD", "KTC_STATUS_GUARD"):
+        if os.environ.get(guard):
+            app.config[guard] = _bool(os.environ[guard], True)
     if overrides:
         app.config.update(overrides)
     env_name = app.config["ENV_NAME"]

@@ -133,6 +133,33 @@ def _claim_seat_unguarded(session, side, now):
     return True
 
 
+def hold_session(session):
+    """Lock the session's row for the rest of the transaction and re-read it; call before changing
+    the status of any of its bookings.
+
+    Two requests that each write back a booking status they read earlier lose one update: a
+    cancel of a waitlisted booking while another request promotes it left a cancelled booking
+    holding a counted seat, or a booking confirmed after its cancel answered 200. So every status
+    change (book, cancel, promote, attendance, cancelling the session) takes this lock first and
+    reads the statuses after it: they are serialised per session, and the one lock order (the
+    session row, then its bookings) cannot deadlock. On SQLite FOR UPDATE emits nothing; its
+    writers are already serialised by BEGIN IMMEDIATE. KTC_STATUS_GUARD=0 only for the race
+    test's control run.
+    """
+    if not current_app.config.get("KTC_STATUS_GUARD", True):
+        return False
+    db.session.execute(
+        select(Session).where(Session.id == session.id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    return True
+
+
+def _current(stmt):
+    """Objects as the database has them now (not as loaded before a lock was taken)."""
+    return db.session.execute(stmt.execution_options(populate_existing=True)).scalars().all()
+
+
 def _release_seat(session, side):
     column = _seat_column(side)
     db.session.execute(
@@ -266,9 +293,11 @@ def cancel_booking(actor, booking, reason="", now=None):
     now = now or utcnow()
     if not policy.can_cancel_booking(actor, booking):
         raise PermissionDenied()
+    session = booking.session
+    if hold_session(session):
+        _current(select(Booking).where(Booking.id == booking.id))
     if booking.status not in ("confirmed", "waitlisted"):
         raise Conflict(_l("Only confirmed or waitlisted bookings can be cancelled."))
-    session = booking.session
     if now >= cutoff_at(session) and not policy.is_admin(actor):
         raise BookingClosed(hours=current_app.config["KTC_BOOKING_CUTOFF_HOURS"])
     held_seat = booking.status == "confirmed"
@@ -297,12 +326,16 @@ def promote_from_waitlist(session, now=None):
     if session.seats_taken >= session.capacity:
         return []
     promoted = []
-    waiting = db.session.execute(
-        select(Booking)
-        .where(Booking.session_id == session.id, Booking.status == "waitlisted")
-        .order_by(Booking.queued_at, Booking.id)
-    ).scalars().all()
-    for booking in waiting:
+    waiting = select(Booking).where(Booking.session_id == session.id, Booking.status == "waitlisted").order_by(
+        Booking.queued_at, Booking.id
+    )
+    # Nobody waiting (the usual case) needs no lock; otherwise read the queue again under it.
+    if not db.session.execute(waiting.with_only_columns(Booking.id).limit(1)).first():
+        return []
+    hold_session(session)
+    if session.status != "scheduled" or session.seats_taken >= session.capacity:
+        return []
+    for booking in _current(waiting):
         if session.seats_taken >= session.capacity:
             break
         if free_for_side(session, booking.side, now) <= 0:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from ktc import audit, policy
 from ktc.bookings.models import SEAT_STATUSES, Booking
+from ktc.bookings.operations import hold_session
 from ktc.calendar import stamps
 from ktc.database import utcnow
 from ktc.errors import Conflict, PermissionDenied, ValidationError
@@ -86,6 +87,7 @@ def _seat_bookings(session):
         .where(Booking.session_id == session.id, Booking.status.in_(SEAT_STATUSES))
         .options(joinedload(Booking.participant))
         .order_by(Booking.id)
+        .execution_options(populate_existing=True)
     ).scalars().all()
     return {b.participant_id: b for b in rows}
 
@@ -181,6 +183,7 @@ def record_attendance(actor, session, entries, now=None):
     """
     now = now or utcnow()
     _check_recordable(actor, session, now)
+    hold_session(session)
     bookings = _seat_bookings(session)
     records = session_records(session)
     signed_day = session_local_date(session)

@@ -284,14 +284,20 @@ def move_session(actor, session, start_at, end_at, station=None):
 
 def cancel_session(actor, session, reason=""):
     """Cancel a session: its bookings are cancelled and everyone affected is told."""
+    from ktc.bookings.models import Booking
+    from ktc.bookings.operations import hold_session
     from ktc.mail import notify
 
+    hold_session(session)
     if session.status == "cancelled":
         return session
     if session.status == "completed":
         raise Conflict(_l("A completed session cannot be cancelled."))
     now = utcnow()
-    affected = [b for b in session.bookings if b.status in ("confirmed", "waitlisted")]
+    affected = db.session.execute(
+        select(Booking).where(Booking.session_id == session.id, Booking.status.in_(("confirmed", "waitlisted")))
+        .order_by(Booking.id).execution_options(populate_existing=True)
+    ).scalars().all()
     for booking in affected:
         booking.status = "cancelled"
         booking.cancelled_at = now

@@ -50,14 +50,14 @@ def _is_postgres(url):
 class Server:
     """gunicorn serving wsgi:app on a free port; always stopped by the fixture that started it."""
 
-    def __init__(self, database_url, log_path, guard=True):
+    def __init__(self, database_url, log_path, guard=True, **settings):
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         env = {k: v for k, v in os.environ.items()
                if k not in ("KTC_ENV", "FLASK_DEBUG", "KTC_TEST_DATABASE_URL", "KTC_SECURE_COOKIES")}
         env.update(DATABASE_URL=database_url, SECRET_KEY="race-test-secret-key",
-                   KTC_SEAT_GUARD="1" if guard else "0")
+                   KTC_SEAT_GUARD="1" if guard else "0", **settings)
         if _is_postgres(database_url):
             workers = ["--workers", "4"]
         else:
@@ -101,8 +101,8 @@ class Server:
         self._log.close()
 
 
-def _serve(request, database_url, log_path, guard):
-    server = Server(database_url, log_path, guard)
+def _serve(request, database_url, log_path, guard, **settings):
+    server = Server(database_url, log_path, guard, **settings)
     request.addfinalizer(server.stop)
     return server.wait_until_ready()
 
