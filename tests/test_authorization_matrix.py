@@ -210,6 +210,7 @@ POST_ALLOWED = {
     "records.complete": {"admin", "instructor"},
     "records.roster_all": {"admin", "instructor"},
     "sessions.cancel": {"admin"},
+    "sessions.reinstate": {"admin"},
 }
 
 

@@ -280,7 +280,7 @@ def _book_one(actor, session, participant, now):
         result = BookingResult(participant, booking, "confirmed")
     else:
         why = _why_no_seat(session, booking.side, now)
-        booking.status = "waitlisted"
+        booking.status, booking.confirmed_at = "waitlisted", None
         result = BookingResult(participant, booking, "waitlisted", why.code, str(why))
     db.session.add(booking)
     return result
@@ -313,6 +313,41 @@ def cancel_booking(actor, booking, reason="", now=None):
     if held_seat:
         promote_from_waitlist(session, now)
     return booking
+
+
+def restore_bookings(actor, session, bookings, now=None):
+    """Give back the bookings cancelled with a session that is scheduled again.
+
+    Those who held a seat come first, then the waiting list, each in their old order; a seat is
+    claimed as for any booking, so the quota per side holds. Someone no longer active, or booked
+    elsewhere at that time meanwhile, stays cancelled. Returns the bookings restored.
+    """
+    from ktc.mail import notify
+
+    now = now or utcnow()
+    hold_session(session)
+    restored = []
+    ordered = sorted(bookings, key=lambda b: (b.confirmed_at is None, b.confirmed_at or b.queued_at or now, b.id))
+    for booking in ordered:
+        participant = booking.participant
+        if not participant.active or participant.anonymised_at is not None:
+            continue
+        if _overlapping_booking(participant, session) is not None:
+            continue
+        booking.cancelled_at = booking.cancelled_by_id = booking.cancel_reason = None
+        if _claim_seat(session, booking.side, now):
+            booking.status, booking.confirmed_at = "confirmed", now
+        else:
+            booking.status = "waitlisted"
+        restored.append(booking)
+    db.session.flush()
+    for booking in restored:
+        if booking.status == "confirmed":
+            notify.booking_confirmed(booking)
+        else:
+            notify.booking_waitlisted(booking)
+        audit.record(actor, "booking.reinstated", booking, status=booking.status, session=session.id)
+    return restored
 
 
 def promote_from_waitlist(session, now=None):

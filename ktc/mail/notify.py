@@ -158,7 +158,8 @@ def session_cancelled(session, bookings):
     for booking in bookings:
         if _cancelled_before(booking, session):
             continue
-        key = f"s{session.id}:cancelled:b{booking.id}"
+        # With the SEQUENCE: a session reinstated and cancelled again tells people again.
+        key = f"s{session.id}:cancelled:{session.sequence}:b{booking.id}"
         method = "CANCEL" if _invited(booking) else None
         messages.append(_to_participant("session_cancelled", booking, key, method=method,
                                         reason=session.cancel_reason or ""))

@@ -39,6 +39,11 @@ class SessionNotStarted(Conflict):
     message = _l("Attendance can be recorded once the session has started.")
 
 
+class SessionNotEnded(Conflict):
+    code = "session_not_ended"
+    message = _l("A session can be marked completed from its end on.")
+
+
 class NotBooked(ValidationError):
     code = "not_booked"
     message = _l("Participant %(id)s has no seat in this session.")
@@ -72,7 +77,8 @@ def expiry_window_days():
 
 # --- attendance and sign-off -----------------------------------------------------------------
 
-def _check_recordable(actor, session, now):
+def check_recordable(actor, session, now):
+    """Raise why this user cannot record attendance for the session now."""
     if not policy.can_record_session(actor, session):
         raise PermissionDenied()
     if session.status == "cancelled":
@@ -182,7 +188,7 @@ def record_attendance(actor, session, entries, now=None):
     Returns the bookings touched, in the order given.
     """
     now = now or utcnow()
-    _check_recordable(actor, session, now)
+    check_recordable(actor, session, now)
     hold_session(session)
     bookings = _seat_bookings(session)
     records = session_records(session)
@@ -220,10 +226,17 @@ def roster(session):
     return [(b, records.get(b.participant_id, {})) for b in bookings]
 
 
+def check_completable(actor, session, now):
+    """Raise why this user cannot mark the session completed now (before asking them to confirm)."""
+    check_recordable(actor, session, now)
+    if session.status != "completed" and session.end_at > now:
+        raise SessionNotEnded()
+
+
 def complete_session(actor, session, now=None):
     """Mark a session completed (the feedback feature then sends its links). Idempotent."""
     now = now or utcnow()
-    _check_recordable(actor, session, now)
+    check_completable(actor, session, now)
     if session.status == "completed":
         return session
     session.status = "completed"

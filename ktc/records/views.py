@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ktc import policy
+from ktc.confirm import ask, confirmed
 from ktc.csvutil import csv_response
 from ktc.database import utcnow
 from ktc.errors import DomainError
@@ -78,6 +79,19 @@ def roster(session_id):
 @login_required
 def roster_all(session_id):
     session = _session_or_404(session_id)
+    if not confirmed():
+        try:
+            ops.check_recordable(current_user, session, utcnow())
+        except DomainError as exc:
+            flash(str(exc), "error")
+            return redirect(url_for(".roster", session_id=session.id))
+        people = len(ops.roster(session))
+        return ask(
+            _("Sign off everyone?"),
+            _("%(count)s people are marked attended, with every skill of the session demonstrated. Sign-offs "
+              "already recorded for them in this session are replaced.", count=people),
+            _("Yes, sign off everyone"), url_for(".roster", session_id=session.id),
+        )
     try:
         touched = ops.mark_all_attended_demonstrated(current_user, session)
     except DomainError as exc:
@@ -94,6 +108,18 @@ def roster_all(session_id):
 @login_required
 def complete(session_id):
     session = _session_or_404(session_id)
+    if not confirmed():
+        try:
+            ops.check_completable(current_user, session, utcnow())
+        except DomainError as exc:
+            flash(str(exc), "error")
+            return redirect(url_for(".roster", session_id=session.id))
+        return ask(
+            _("Mark the session completed?"),
+            _("Attendance and sign-offs can still be changed afterwards. Everyone marked attended is sent a "
+              "feedback link."),
+            _("Yes, mark it completed"), url_for(".roster", session_id=session.id),
+        )
     try:
         ops.complete_session(current_user, session)
     except DomainError as exc:

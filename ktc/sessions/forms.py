@@ -58,5 +58,5 @@ class SeriesEditForm(FlaskForm):
 
 
 class CancelForm(FlaskForm):
-    reason = StringField(_l("Reason (shown to those affected)"), validators=[Optional(), Length(max=500)])
+    reason = StringField(_l("Reason (shown to those affected)"), validators=[DataRequired(), Length(max=500)])
     from_date = DateField(_l("From date"), validators=[Optional()])

@@ -316,6 +316,47 @@ def cancel_session(actor, session, reason=""):
     return session
 
 
+def reinstate_session(actor, session, now=None):
+    """Undo a cancellation before the start: the slot is checked again, the session's event gets a
+    higher SEQUENCE, and the bookings cancelled with it are given back (seats first, then the
+    waiting list) with new invitations. Returns the bookings restored."""
+    from ktc.bookings.models import Booking
+    from ktc.bookings.operations import hold_session, restore_bookings
+
+    now = now or utcnow()
+    hold_session(session)
+    if session.status != "cancelled":
+        raise Conflict(_l("Only a cancelled session can be reinstated."))
+    if session.start_at <= now:
+        raise Conflict(_l("A session that has started cannot be reinstated."))
+    check_slot(session.station, session.start_at, session.end_at, session.instructors, ignore_ids=[session.id])
+    cancelled_with_it = db.session.execute(
+        select(Booking).where(Booking.session_id == session.id, Booking.status == "cancelled",
+                              Booking.cancelled_at == session.cancelled_at)
+    ).scalars().all()
+    session.status = "scheduled"
+    session.cancelled_at = None
+    session.cancel_reason = ""
+    session.sequence += 1
+    session.updated_at = now
+    db.session.flush()
+    restored = restore_bookings(actor, session, cancelled_with_it, now)
+    audit.record(actor, "session.reinstated", session, bookings=len(restored))
+    return restored
+
+
+def bookings_affected_by_cancel(session):
+    """How many people a cancellation of this session tells (booked or waiting)."""
+    from sqlalchemy import func
+
+    from ktc.bookings.models import Booking
+
+    return db.session.execute(
+        select(func.count(Booking.id)).where(Booking.session_id == session.id,
+                                             Booking.status.in_(("confirmed", "waitlisted")))
+    ).scalar_one()
+
+
 def series_sessions(series, from_date=None):
     """The series' scheduled sessions, from a local date on (all when from_date is None)."""
     tz = ZoneInfo(centre_tz(series.station))

@@ -10,6 +10,7 @@ from wtforms import SelectChoice
 
 from ktc import policy
 from ktc.accounts.models import User
+from ktc.confirm import ask, confirmed
 from ktc.bookings.models import Booking
 from ktc.bookings.operations import free_for_side, is_released, release_at, seat_summary, waitlist_counts
 from ktc.csvutil import csv_response
@@ -21,6 +22,7 @@ from ktc.sessions import bp
 from ktc.sessions.forms import CancelForm, SeriesEditForm, SeriesForm, SessionForm
 from ktc.sessions.models import Series, Session, session_instructors
 from ktc.sessions.operations import (
+    bookings_affected_by_cancel,
     cancel_series,
     cancel_session,
     centre_tz,
@@ -28,6 +30,7 @@ from ktc.sessions.operations import (
     create_session,
     instructors_available,
     local_to_utc,
+    reinstate_session,
     side_balance,
     update_series,
     update_session,
@@ -162,7 +165,10 @@ def mine():
 @bp.route("/<int:session_id>")
 @login_required
 def detail(session_id):
-    session = get_or_404(Session, session_id)
+    return _detail_page(get_or_404(Session, session_id), CancelForm())
+
+
+def _detail_page(session, cancel_form, status=200):
     tz = centre_tz(session.station)
     bookings = _visible_bookings(session)
     now = utcnow()
@@ -177,11 +183,12 @@ def detail(session_id):
         release_time=release_at(session),
         free_municipal=free_for_side(session, "municipal", now),
         free_regional=free_for_side(session, "regional", now),
-        cancel_form=CancelForm(),
+        cancel_form=cancel_form,
         can_plan=policy.can_plan_sessions(current_user),
         can_record=policy.can_record_session(current_user, session),
         can_book=policy.can_book(current_user),
-    )
+        not_started=session.start_at > now,
+    ), status
 
 
 def _visible_bookings(session):
@@ -295,10 +302,46 @@ def cancel(session_id):
     session = get_or_404(Session, session_id)
     form = CancelForm()
     if not form.validate_on_submit():
-        abort(400)
+        return _detail_page(session, form, 422)
+    back = url_for("sessions.detail", session_id=session_id)
+    if not confirmed():
+        told = bookings_affected_by_cancel(session)
+        return ask(
+            _("Cancel the session?"),
+            _("%(count)s booked or waiting people will be told by e-mail that the session is cancelled, "
+              "with the reason: %(reason)s", count=told, reason=form.reason.data),
+            _("Yes, cancel the session"), back,
+            details=[fmt_datetime(session.start_at, centre_tz(session.station), "short"), session.station.name],
+        )
     if _apply(form, lambda: cancel_session(current_user, session, form.reason.data or "")) is not _REFUSED:
         flash(_("The session is cancelled and everyone booked has been told."), "success")
-    return redirect(url_for("sessions.detail", session_id=session_id))
+    return redirect(back)
+
+
+@bp.route("/<int:session_id>/reinstate", methods=["POST"])
+@login_required
+def reinstate(session_id):
+    require(policy.can_plan_sessions(current_user))
+    session = get_or_404(Session, session_id)
+    back = url_for("sessions.detail", session_id=session_id)
+    if not confirmed():
+        return ask(
+            _("Reinstate the session?"),
+            _("The session is scheduled again. The people whose bookings were cancelled with it get their seats "
+              "back (or their place on the waiting list) and a new invitation, as long as they are not booked "
+              "elsewhere at that time."),
+            _("Yes, reinstate the session"), back,
+        )
+    try:
+        restored = reinstate_session(current_user, session)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(_("The session is scheduled again; %(count)s people have their bookings back and are told.",
+                count=len(restored)), "success")
+    return redirect(back)
 
 
 @bp.route("/series/new", methods=["GET", "POST"])
@@ -343,6 +386,14 @@ def series(series_id):
             if changed is not _REFUSED:
                 flash(_("%(count)s sessions changed.", count=len(changed)), "success")
                 return redirect(url_for("sessions.series", series_id=series_id))
+        elif action == "cancel" and cancel_form.validate_on_submit() and not confirmed():
+            return ask(
+                _("Cancel the series?"),
+                _("Every scheduled session of the series from the date given (all of them when no date is given) "
+                  "is cancelled, and everyone booked or waiting is told by e-mail, with the reason: %(reason)s",
+                  reason=cancel_form.reason.data),
+                _("Yes, cancel the sessions"), url_for("sessions.series", series_id=series_id),
+            )
         elif action == "cancel" and cancel_form.validate_on_submit():
             cancelled = _apply(cancel_form, lambda: cancel_series(
                 current_user, item, cancel_form.from_date.data, cancel_form.reason.data or ""

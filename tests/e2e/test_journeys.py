@@ -142,6 +142,12 @@ def test_from_planning_to_the_network_view(journey):
     johan.goto(f"/records/sessions/{session_id}/roster")
     johan.click(f"form[action='/records/sessions/{session_id}/roster/all'] button")
     johan.wait_for_load_state()
+    # Signing off everyone is confirmed first: the page says how many people, nothing is saved yet.
+    assert johan.locator("input[name=confirmed][value=yes]").count() == 1
+    assert _statuses(session_id) and "attended" not in _statuses(session_id).values()
+    journey.check(johan, "11b-confirm-sign-off")
+    johan.click(f"form[action='/records/sessions/{session_id}/roster/all'] button")
+    johan.wait_for_load_state()
     omar = next(b for b in _bookings(session_id) if b.participant.name == "Omar Haddad")
     row = johan.locator(f"#row-{omar.id}")
     row.locator("input[value='no_show']").check()
@@ -150,6 +156,8 @@ def test_from_planning_to_the_network_view(journey):
     row.locator("button[type=submit]").click()
     johan.wait_for_load_state()
     johan.click(f"form[action='/records/sessions/{session_id}/complete'] button")
+    johan.wait_for_load_state()
+    johan.click(f"form[action='/records/sessions/{session_id}/complete'] button")  # the confirmation
     johan.wait_for_load_state()
     journey.check(johan, "12-roster-signed-off", readme="roster")
     statuses = _statuses(session_id)

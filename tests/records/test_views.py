@@ -23,7 +23,7 @@ def roster_setup(make):
     instructor = make.user("instructor")
     cpr = make.skill(name="HLR vuxen", refresh_months=24)
     station = make.station(skills=[cpr])
-    session = make.session(station, start=utcnow() - timedelta(hours=1), instructors=[instructor])
+    session = make.session(station, start=utcnow() - timedelta(hours=3), instructors=[instructor])
     anna, bo = make.participant(name="Anna Ek"), make.participant(name="Bo Lind")
     b_anna, b_bo = make.booking(session, anna), make.booking(session, bo)
     db.session.commit()
@@ -53,7 +53,8 @@ def test_roster_access(client, login_as, make, roster_setup):
 def test_roster_bulk_then_single_rows(client, login_as, roster_setup):
     instructor, cpr, session, (anna, bo), (b_anna, b_bo) = roster_setup
     login_as(instructor)
-    response = _post(client, f"/records/sessions/{session.id}/roster/all", follow_redirects=True)
+    response = _post(client, f"/records/sessions/{session.id}/roster/all", data={"confirmed": "yes"},
+                     follow_redirects=True)
     assert response.status_code == 200
     assert "2" in response.get_data(as_text=True)
     db.session.expire_all()
@@ -93,7 +94,7 @@ def test_roster_complete_button(client, login_as, roster_setup):
     login_as(instructor)
     assert "Markera tillfället som genomfört" in client.get(f"/records/sessions/{session.id}/roster").get_data(
         as_text=True)
-    assert _post(client, f"/records/sessions/{session.id}/complete").status_code == 302
+    assert _post(client, f"/records/sessions/{session.id}/complete", data={"confirmed": "yes"}).status_code == 302
     db.session.expire_all()
     assert session.status == "completed"
 
