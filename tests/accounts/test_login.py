@@ -61,3 +61,19 @@ def test_open_redirect_refused(client, make):
         client.post("/logout")
     response = client.post("/login?next=/account", data={"email": "di@example.org", "password": "correct horse battery"})
     assert response.headers["Location"] == "/account"
+
+
+def test_next_with_control_characters_or_another_host_goes_home(client, make):
+    """A crafted `next` never leaves the site nor breaks the Location header (it was a 500)."""
+    make.user("admin", email="ed@example.org", password="correct horse battery")
+    db.session.commit()
+    for target in ("/%0D%0A//evil.example", "//evil", "/%5C%5Cevil", "/\\evil", "https://evil", "/%09/evil",
+                   "/%0A/evil.example", "%2F%2Fevil", "/%7F/evil"):
+        response = client.post("/login?next=" + target,
+                               data={"email": "ed@example.org", "password": "correct horse battery"})
+        assert response.status_code == 302, target
+        assert response.headers["Location"] == "/", target
+        client.post("/logout")
+    response = client.post("/login?next=/sessions/%3Fstation%3D3",
+                           data={"email": "ed@example.org", "password": "correct horse battery"})
+    assert response.headers["Location"] == "/sessions/?station=3"
