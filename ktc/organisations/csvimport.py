@@ -131,9 +131,7 @@ def parse_rows(content, aliases, required):
         )
     for raw in raw_rows:
         values = {name: raw.get(found[name], "") if name in found else "" for name in columns}
-        row = ImportRow(line=raw["_line"], values=values)
-        row.warnings = formula_warnings(values, found)
-        preview.rows.append(row)
+        preview.rows.append(ImportRow(line=raw["_line"], values=values, warnings=formula_warnings(values, found)))
     if not raw_rows and not missing:
         preview.file_errors.append(_l("The file has no rows to import."))
     return preview
