@@ -39,6 +39,12 @@ def create_app(overrides=None):
         instance_relative_config=True,
     )
     load_config(app, overrides)
+    if app.config["KTC_PROXY_COUNT"]:
+        # The client's address (login throttling) and scheme as the trusted proxies saw them.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["KTC_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     from ktc import models  # noqa: F401  (registers every table on the metadata)
     from ktc.database import configure_sqlite

@@ -39,8 +39,14 @@ class Config:
     KTC_BOOKING_CUTOFF_HOURS = 24
     KTC_REMINDER_HOURS = 48
     KTC_EXPIRY_WINDOW_DAYS = 60
+    # Failed logins within the window: at most this many per account from one client address
+    # (the owner elsewhere can still log in), and this many per address across all accounts.
     KTC_LOGIN_MAX_FAILURES = 10
+    KTC_LOGIN_MAX_FAILURES_PER_ADDRESS = 50
     KTC_LOGIN_WINDOW_MINUTES = 15
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed (0: none;
+    # 1: one TLS-terminating proxy). Without it every client has the proxy's address.
+    KTC_PROXY_COUNT = 0
     KTC_RETENTION_DAYS = 365 * 3
     KTC_OUTBOX_MAX_ATTEMPTS = 8
 
@@ -93,7 +99,9 @@ INT_ENV_KEYS = (
     "KTC_EXPIRY_WINDOW_DAYS",
     "KTC_RETENTION_DAYS",
     "KTC_LOGIN_MAX_FAILURES",
+    "KTC_LOGIN_MAX_FAILURES_PER_ADDRESS",
     "KTC_LOGIN_WINDOW_MINUTES",
+    "KTC_PROXY_COUNT",
     "KTC_FEED_CACHE_BYTES",
 )
 

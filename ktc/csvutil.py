@@ -1,19 +1,64 @@
-"""CSV in and out. Exports open directly in a Swedish spreadsheet: UTF-8 with BOM, semicolons."""
+"""CSV in and out. Exports open directly in a Swedish spreadsheet: UTF-8 with BOM, semicolons.
+
+Every export goes through `SafeWriter`, which neutralises formula injection (OWASP's rule): a
+text cell that begins with = + - @, a tab or a carriage return is prefixed with a single quote,
+so that a staff member named `=HYPERLINK(...)` is shown as text, not run as a formula. Numbers
+are written as they are: pass ints, floats and Decimals, or `Figure` for a number already
+formatted for the reader (a negative confidence gain "-0,50" stays a number).
+"""
 import csv
 import io
+from decimal import Decimal
 
 from flask import Response
 
+from ktc.i18n import fmt_number
+
 DELIMITER = ";"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class Figure(str):
+    """A number formatted for the reader's locale; written without the formula guard."""
+
+    @classmethod
+    def of(cls, value, fmt=None):
+        """The value formatted with the locale's decimal sign, or "" for None."""
+        return "" if value is None else cls(fmt_number(value, fmt))
+
+
+def safe_cell(value):
+    """The value as a spreadsheet should see it: numbers as they are, text never as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float, Decimal, Figure)) and not isinstance(value, bool):
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+class SafeWriter:
+    """csv.writer with every cell passed through `safe_cell`."""
+
+    def __init__(self, stream, **options):
+        options.setdefault("delimiter", DELIMITER)
+        options.setdefault("lineterminator", "\r\n")
+        self._writer = csv.writer(stream, **options)
+
+    def writerow(self, row):
+        return self._writer.writerow([safe_cell(value) for value in row])
+
+    def writerows(self, rows):
+        for row in rows:
+            self.writerow(row)
 
 
 def csv_response(filename, header, rows):
-    """A downloadable CSV: header row, then one row per item (values are str()-ed)."""
+    """A downloadable CSV: header row, then one row per item (values are str()-ed, text made safe)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=DELIMITER, lineterminator="\r\n")
+    writer = SafeWriter(buffer)
     writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
+    writer.writerows(rows)
     data = "\ufeff" + buffer.getvalue()
     return Response(
         data.encode("utf-8"),

@@ -29,8 +29,15 @@ def apply_security_headers(response):
 
 
 def is_safe_next(target):
-    """Only local paths are accepted as a `next` redirect."""
+    r"""Only local paths are accepted as a `next` redirect.
+
+    Browsers drop tabs and line breaks inside a URL and read a backslash as a slash, so
+    "/\t/evil" or "/\evil" would leave the site; control characters would also break the
+    Location header (a 500). Anything with them, or not a plain path, is refused.
+    """
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc

@@ -2,7 +2,7 @@
 import secrets
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ktc.database import UTCDateTime, utcnow
@@ -73,6 +73,8 @@ class LoginFailure(db.Model):
     """One failed login; counted in the database so that every worker shares the throttle."""
 
     __tablename__ = "login_failures"
+    # The throttle counts one address's failures in the window (the account's among them).
+    __table_args__ = (Index("ix_login_failures_remote_addr_at", "remote_addr", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), index=True)

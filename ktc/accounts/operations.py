@@ -1,13 +1,15 @@
-"""Accounts: password hashing, login with a shared throttle, API tokens."""
+"""Accounts: password hashing, login with a throttle shared by all workers, API tokens."""
 import hashlib
+import ipaddress
 import secrets
 from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select
 
+from ktc import audit
 from ktc.accounts.models import ROLES, ApiToken, LoginFailure, User
 from ktc.database import utcnow
 from ktc.errors import Conflict, DomainError, ValidationError
@@ -160,25 +162,65 @@ def list_users(role=None, active=None):
     return db.session.execute(stmt).scalars().all()
 
 
-def recent_failures(email):
+def client_address(remote_addr):
+    """The address the throttle counts: IPv6 clients by their /64, which one subscriber holds whole."""
+    try:
+        ip = ipaddress.ip_address(remote_addr or "")
+    except ValueError:
+        return (remote_addr or "unknown")[:64]
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def _throttled(email, address, since):
+    """Which limit this attempt is over ("address", "account") or None; both counted in one query.
+
+    Failures are counted per address, and per account only from that address: a flood of wrong
+    passwords from one place neither locks the owner out elsewhere nor tries many accounts.
+    """
     cfg = current_app.config
-    since = utcnow() - timedelta(minutes=cfg["KTC_LOGIN_WINDOW_MINUTES"])
-    return db.session.execute(
-        select(func.count(LoginFailure.id)).where(LoginFailure.email == email, LoginFailure.at >= since)
-    ).scalar_one()
+    per_address, per_account = db.session.execute(
+        select(func.count(LoginFailure.id), func.count(case((LoginFailure.email == email, LoginFailure.id))))
+        .where(LoginFailure.remote_addr == address, LoginFailure.at >= since)
+    ).one()
+    if per_address >= cfg["KTC_LOGIN_MAX_FAILURES_PER_ADDRESS"]:
+        return "address"
+    if per_account >= cfg["KTC_LOGIN_MAX_FAILURES"]:
+        return "account"
+    return None
+
+
+def _audit_throttled(scope, email, address, since):
+    """One audit entry per address (and account) and window: a flood must not fill the log."""
+    details = {"scope": scope, "address": address}
+    if scope == "account":
+        details["email"] = email
+    audit.record_once(since, "login.throttled", "login", **details)
 
 
 def authenticate(email, password, remote_addr=None):
-    """Return the user for these credentials, or raise. Failures are counted per account in the DB."""
+    """Return the user for these credentials, or raise. Failures are counted in the DB (all workers share them)."""
     cfg = current_app.config
     email = normalise_email(email)
-    if recent_failures(email) >= cfg["KTC_LOGIN_MAX_FAILURES"]:
+    address = client_address(remote_addr)
+    since = utcnow() - timedelta(minutes=cfg["KTC_LOGIN_WINDOW_MINUTES"])
+    scope = _throttled(email, address, since)
+    if scope is not None:
+        # Refused before the password is checked: guesses beyond the limit learn nothing.
+        _audit_throttled(scope, email, address, since)
         raise TooManyAttempts(minutes=cfg["KTC_LOGIN_WINDOW_MINUTES"])
     user = user_by_email(email)
     if not verify_password(user, password) or not user.active:
-        db.session.add(LoginFailure(email=email, remote_addr=remote_addr))
+        db.session.add(LoginFailure(email=email, remote_addr=address))
         raise InvalidCredentials()
-    db.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    # Only this address's failures are forgiven: logging in elsewhere must not reset the count
+    # of someone guessing this account's password.
+    db.session.execute(
+        delete(LoginFailure).where(LoginFailure.email == email, LoginFailure.remote_addr == address)
+    )
     user.last_login_at = utcnow()
     return user
 

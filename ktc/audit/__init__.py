@@ -2,11 +2,16 @@
 import json
 
 from flask import Blueprint
+from sqlalchemy import select
 
 from ktc.audit.models import AuditEntry
 from ktc.extensions import db
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+
+def _details_text(details):
+    return json.dumps(details, default=str, ensure_ascii=False, sort_keys=True)
 
 
 def record(actor, action, obj=None, object_type=None, object_id=None, **details):
@@ -16,7 +21,21 @@ def record(actor, action, obj=None, object_type=None, object_id=None, **details)
         action=action,
         object_type=object_type or (type(obj).__name__.lower() if obj is not None else ""),
         object_id=object_id if object_id is not None else getattr(obj, "id", None),
-        details=json.dumps(details, default=str, ensure_ascii=False, sort_keys=True),
+        details=_details_text(details),
     )
     db.session.add(entry)
     return entry
+
+
+def record_once(since, action, object_type, **details):
+    """Add a system entry unless the same action with the same details is logged since `since`.
+
+    For events an outsider can repeat at will (throttled logins): one entry per period.
+    """
+    earlier = db.session.execute(
+        select(AuditEntry.id).where(
+            AuditEntry.action == action, AuditEntry.at >= since, AuditEntry.details == _details_text(details)
+        ).limit(1)
+    ).first()
+    if earlier is None:
+        record(None, action, object_type=object_type, **details)

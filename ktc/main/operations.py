@@ -4,6 +4,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -40,26 +41,43 @@ def backup(path):
 
     SQLite: the online backup API (a consistent snapshot even while the app writes).
     PostgreSQL: `pg_dump --format=custom` (one transaction snapshot), restorable with pg_restore.
+    The copy holds every password hash and all personal data, so it is written to a file that
+    only its owner can read from its creation on (never a moment at the umask's 0644), and
+    moved onto `path` when complete: an existing backup is replaced whole, never half-written.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # mkstemp creates the file with O_EXCL and mode 0600, whatever the umask.
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            _write_backup(out, temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _write_backup(out, temporary):
     url = db.engine.url
     if url.get_backend_name() == "sqlite":
+        # SQLite opens the empty 0600 file as a new database (its journal gets the same mode).
         source = sqlite3.connect(url.database)
-        target = sqlite3.connect(str(path))
+        target = sqlite3.connect(temporary)
         try:
             with target:
                 source.backup(target)
         finally:
             target.close()
             source.close()
-        return path
+        return
     env, args, database = pg_env_and_args(url.render_as_string(hide_password=False))
+    # To our 0600 file through stdout: `--file` would create the file itself at the umask's mode.
     subprocess.run(
-        [_pg_tool("pg_dump"), *args, "--format=custom", "--no-owner", "--file", str(path), database],
-        env=env, check=True, capture_output=True,
+        [_pg_tool("pg_dump"), *args, "--format=custom", "--no-owner", database],
+        env=env, check=True, stdout=out, stderr=subprocess.PIPE,
     )
-    return path
 
 
 def restore_postgres(path, url):

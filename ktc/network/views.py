@@ -7,10 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ktc import policy
-from ktc.csvutil import csv_response
+from ktc.csvutil import Figure, csv_response
 from ktc.errors import ValidationError
 from ktc.extensions import db
-from ktc.i18n import fmt_number
 from ktc.network import bp
 from ktc.network.forms import NetworkFilterForm
 from ktc.network.models import NetworkDigest
@@ -87,7 +86,7 @@ def csv_rows(data):
     names = _dimension_names()
 
     def num(value, fmt="0.00"):
-        return "" if value is None else fmt_number(value, fmt)
+        return Figure.of(value, fmt)
 
     def line(dim, label, r):
         note = _("fewer than %(n)s responses", n=MIN_RESPONSES) if r["suppressed"] else ""

@@ -12,7 +12,7 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
-from ktc.csvutil import read_csv
+from ktc.csvutil import FORMULA_STARTS, read_csv
 from ktc.database import utcnow
 from ktc.errors import NotFound, ValidationError
 from ktc.extensions import db
@@ -30,6 +30,7 @@ class ImportRow:
     line: int
     values: dict
     errors: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)  # shown, but the row is still imported
     action: str = "create"  # or "update"
     resolved: dict = field(default_factory=dict)
 
@@ -44,6 +45,10 @@ class ImportPreview:
     @property
     def error_count(self):
         return sum(1 for row in self.rows if row.errors)
+
+    @property
+    def warning_count(self):
+        return sum(1 for row in self.rows if row.warnings)
 
     @property
     def ok(self):
@@ -126,10 +131,24 @@ def parse_rows(content, aliases, required):
         )
     for raw in raw_rows:
         values = {name: raw.get(found[name], "") if name in found else "" for name in columns}
-        preview.rows.append(ImportRow(line=raw["_line"], values=values))
+        preview.rows.append(ImportRow(line=raw["_line"], values=values, warnings=formula_warnings(values, found)))
     if not raw_rows and not missing:
         preview.file_errors.append(_l("The file has no rows to import."))
     return preview
+
+
+def formula_warnings(values, headers):
+    """A warning per value that a spreadsheet would read as a formula (it is still imported).
+
+    KTC's own exports write such text with a leading quote, but the value may reach other
+    tools, and a name like `=HYPERLINK(...)` in a staff list is more likely an attack than a name.
+    """
+    return [
+        _l("The value in the column “%(column)s” begins with = + - or @ and may run as a formula in a "
+           "spreadsheet: “%(value)s”. Check that it is right.", column=headers[name], value=value)
+        for name, value in values.items()
+        if value.startswith(FORMULA_STARTS)
+    ]
 
 
 def parse_bool(text, default=True):

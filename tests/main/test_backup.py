@@ -1,5 +1,6 @@
 """`flask ktc backup` writes a copy that restores with every row."""
 import sqlite3
+import stat
 
 import psycopg
 from sqlalchemy import create_engine, text
@@ -36,3 +37,18 @@ def test_backup_restores_with_all_rows(runner, make, tmp_path):
         engine.dispose()
     assert names == ["Nässjö kommun", "Region Jönköpings län"]
     assert db.session.query(Organisation).count() == 2
+
+
+def test_backup_file_is_readable_by_its_owner_only(runner, make, tmp_path):
+    """The copy holds password hashes and personal data: mode 0600, even over an older 0644 backup."""
+    make.organisation("municipal", name="Nässjö kommun")
+    db.session.commit()
+    fresh, older = tmp_path / "new.backup", tmp_path / "old.backup"
+    older.write_bytes(b"yesterday's backup")
+    older.chmod(0o644)
+    for target in (fresh, older):
+        result = runner.invoke(args=["ktc", "backup", str(target)])
+        assert result.exit_code == 0, result.output
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600, target
+        assert target.stat().st_size > 100
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.backup", "old.backup"]  # no part files left

@@ -1,7 +1,9 @@
 """Staff CSV import: preview with per-row errors, all-or-nothing confirm, manager limits."""
+import html
 import io
 
 import pytest
+from sqlalchemy import select
 
 from ktc.extensions import db
 from ktc.organisations.models import CsvUpload, Participant
@@ -206,3 +208,31 @@ def test_confirm_needs_the_csrf_token(client, make, setup, app, monkeypatch):
     db.session.rollback()
     assert client.post(location, data={"csrf_token": token}).status_code == 302
     assert db.session.query(Participant).count() == 2
+
+
+def test_preview_warns_about_formulas_but_still_imports_the_rows(client, make, setup):
+    """A cell a spreadsheet would run as a formula is flagged in the preview, in Swedish or English."""
+    make.set_login(client, setup["admin"])
+    text = (
+        "namn;e-post;yrke;organisation;enhet;aktiv\n"
+        '=HYPERLINK("http://x");formel@example.org;;Norrköpings kommun;Hemtjänst Väst;ja\n'
+        "@SUM(A1);summa@example.org;;Norrköpings kommun;Hemtjänst Väst;ja\n"
+        "Vanlig Person;vanlig@example.org;;Norrköpings kommun;Hemtjänst Väst;ja\n"
+    )
+    location = _upload(client, text).headers["Location"]
+    page = html.unescape(client.get(location).get_data(as_text=True))
+    assert ("Varning: Värdet i kolumnen ”namn” börjar med = + - eller @ och kan köras som en formel i ett "
+            "kalkylprogram: ”=HYPERLINK(\"http://x\")”.") in page
+    assert "kalkylprogram: ”@SUM(A1)”." in page
+    assert "2 rader har värden som ett kalkylprogram kan köra som formler" in page
+    assert page.count("Varning:") == 2  # the ordinary row has none
+    assert "rader har fel" not in page
+    with client.session_transaction() as sess:
+        sess["lang"] = "en"
+    english = html.unescape(client.get(location).get_data(as_text=True))
+    assert ("Warning: The value in the column “namn” begins with = + - or @ and may run as a formula in a "
+            "spreadsheet: “@SUM(A1)”.") in english
+    db.session.rollback()
+    assert client.post(location).status_code == 302  # a warning does not refuse the row
+    names = set(db.session.execute(select(Participant.name)).scalars())
+    assert {'=HYPERLINK("http://x")', "@SUM(A1)", "Vanlig Person"} <= names

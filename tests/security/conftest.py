@@ -36,3 +36,12 @@ def second_app(database_url):
     yield app
     with app.app_context():
         _db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def proxied_app(database_url):
+    """The test app behind one trusted reverse proxy (KTC_PROXY_COUNT=1)."""
+    app = _app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, "KTC_PROXY_COUNT": 1})
+    yield app
+    with app.app_context():
+        _db.engine.dispose()

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: a4c92df43275
+Revision ID: 94f616979a30
 Revises: 
-Create Date: 2026-11-30 01:08:21.789617
+Create Date: 2026-11-30 10:13:46.604572
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'a4c92df43275'
+revision = '94f616979a30'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -43,6 +43,7 @@ def upgrade():
     with op.batch_alter_table('login_failures', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_login_failures_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_login_failures_email'), ['email'], unique=False)
+        batch_op.create_index('ix_login_failures_remote_addr_at', ['remote_addr', 'at'], unique=False)
 
     op.create_table('network_digests',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -574,6 +575,7 @@ def downgrade():
     op.drop_table('organisations')
     op.drop_table('network_digests')
     with op.batch_alter_table('login_failures', schema=None) as batch_op:
+        batch_op.drop_index('ix_login_failures_remote_addr_at')
         batch_op.drop_index(batch_op.f('ix_login_failures_email'))
         batch_op.drop_index(batch_op.f('ix_login_failures_at'))
 
