@@ -88,7 +88,10 @@ def update(feature_names):
         for locale in ("sv", "en"):
             path = _po_path(feature, locale)
             catalog = _load(path, locale)
+            created = catalog.creation_date
             catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)
+            # Kept as it was: a date that moved with every update made every catalogue conflict on merge.
+            catalog.creation_date = created
             catalog.obsolete.clear()
             for message in catalog:
                 if not message.id:

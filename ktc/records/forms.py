@@ -22,13 +22,6 @@ def roster_row_form(session, booking, records, formdata=None):
             validators=[InputRequired(message=_l("Choose attended or did not come."))],
         )
 
-        def validate(self, extra_validators=None):
-            ok = super().validate(extra_validators)
-            if ok and self.attendance.data == "no_show" and any(self.outcome(sid).data for sid in skill_ids):
-                self.attendance.errors.append(_l("Only someone who attended can have a skill signed off."))
-                return False
-            return ok
-
         def outcome(self, skill_id):
             return self[f"outcome_{skill_id}"]
 
@@ -36,7 +29,7 @@ def roster_row_form(session, booking, records, formdata=None):
             return self[f"comment_{skill_id}"]
 
         def entry(self):
-            """The operation's input for this row."""
+            """The operation's input for this row (someone who did not come keeps no sign-off)."""
             attended = self.attendance.data == "attended"
             return {
                 "participant_id": booking.participant_id,

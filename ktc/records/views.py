@@ -68,7 +68,12 @@ def roster(session_id):
                 flash(str(exc), "error")
                 return redirect(url_for(".roster", session_id=session.id))
             db.session.commit()
-            flash(_("Saved for %(name)s.", name=booking.participant.name), "success")
+            records = next(r for b, r in rows if b.id == posted)
+            if form.attendance.data == "no_show" and records:
+                flash(_("Saved: %(name)s did not come, so their sign-offs from this session (%(count)s) are removed.",
+                        name=booking.participant.name, count=len(records)), "success")
+            else:
+                flash(_("Saved for %(name)s.", name=booking.participant.name), "success")
             return redirect(url_for(".roster", session_id=session.id, _anchor=f"row-{booking.id}"))
         status = 422
     return _render("records/roster.html", status, session=session, rows=rows, forms=forms,
