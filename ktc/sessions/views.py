@@ -159,7 +159,14 @@ def mine():
         .options(selectinload(Session.station).selectinload(Station.centre), selectinload(Session.skills))
         .order_by(Session.start_at)
     ).scalars().all()
-    return render_template("sessions/mine.html", sessions=sessions, side_balance=side_balance)
+    # Today first, then what is coming, then the last two weeks newest first.
+    today = local_today()
+    groups = {"today": [], "coming": [], "earlier": []}
+    for item in sessions:
+        day = item.start_at.astimezone(ZoneInfo(item.station.centre.timezone)).date()
+        groups["today" if day == today else "coming" if day > today else "earlier"].append(item)
+    groups["earlier"].reverse()
+    return render_template("sessions/mine.html", groups=groups, side_balance=side_balance)
 
 
 @bp.route("/<int:session_id>")
