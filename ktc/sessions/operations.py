@@ -52,7 +52,8 @@ def check_slot(station, start_at, end_at, instructors=(), ignore_ids=()):
         select(ClosedDay).where(ClosedDay.centre_id == centre.id, ClosedDay.day == day)
     ).scalar_one_or_none()
     if closed is not None:
-        raise ClosedDayError(field="start", day=fmt_date(day, "long"))
+        label = fmt_date(day, "long") + (f" ({closed.reason})" if closed.reason else "")
+        raise ClosedDayError(field="start", day=label)
     hours = next((h for h in centre.opening_hours if h.weekday == day.weekday()), None)
     if (
         hours is None

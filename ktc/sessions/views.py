@@ -367,9 +367,11 @@ def new_series():
         ))
         if planned is not _REFUSED:
             series, sessions, skipped = planned
-            flash(_("%(count)s sessions planned.", count=len(sessions)), "success")
-            for item in skipped:
-                flash(_("Left out %(day)s: %(reason)s", day=item.day.isoformat(), reason=item.reason), "warning")
+            if skipped:
+                flash(_("%(created)s created, %(skipped)s skipped: %(reasons)s", created=len(sessions),
+                        skipped=len(skipped), reasons="; ".join(item.reason for item in skipped)), "warning")
+            else:
+                flash(_("%(count)s sessions created.", count=len(sessions)), "success")
             return redirect(url_for("sessions.series", series_id=series.id))
     return render_template("sessions/series_form.html", form=form), _form_status()
 
