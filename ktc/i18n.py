@@ -50,10 +50,27 @@ def to_local(value, tz=None):
     return value.astimezone(ZoneInfo(tz or DEFAULT_TZ))
 
 
+# English pages and e-mails: 24-hour times and dates nobody misreads (2026-12-14 08:30, 14 Dec 2026),
+# never the US defaults (12/14/26, 8:30 AM). Swedish keeps its own CLDR formats, which already are.
+_ENGLISH = {
+    "date": {"short": "yyyy-MM-dd", "medium": "d MMM yyyy", "long": "d MMMM yyyy", "full": "EEEE d MMMM yyyy"},
+    "time": {"short": "HH:mm", "medium": "HH:mm:ss", "long": "HH:mm:ss z", "full": "HH:mm:ss zzzz"},
+    "datetime": {"short": "yyyy-MM-dd HH:mm", "medium": "d MMM yyyy HH:mm", "long": "d MMMM yyyy HH:mm",
+                 "full": "EEEE d MMMM yyyy HH:mm"},
+}
+
+
+def _pattern(kind, fmt):
+    if get_locale().language == "en":
+        return _ENGLISH[kind].get(fmt, fmt)
+    return fmt
+
+
 def fmt_datetime(value, tz=None, fmt="medium"):
     if value is None:
         return ""
-    return _format_datetime(value, format=fmt, tzinfo=ZoneInfo(tz or DEFAULT_TZ), locale=get_locale())
+    return _format_datetime(value, format=_pattern("datetime", fmt), tzinfo=ZoneInfo(tz or DEFAULT_TZ),
+                            locale=get_locale())
 
 
 def fmt_date(value, fmt="medium", tz=None):
@@ -61,7 +78,7 @@ def fmt_date(value, fmt="medium", tz=None):
         return ""
     if isinstance(value, datetime):
         value = to_local(value, tz).date()
-    return _format_date(value, format=fmt, locale=get_locale())
+    return _format_date(value, format=_pattern("date", fmt), locale=get_locale())
 
 
 def fmt_time(value, tz=None, fmt="short"):
@@ -69,7 +86,7 @@ def fmt_time(value, tz=None, fmt="short"):
         return ""
     if isinstance(value, datetime):
         value = to_local(value, tz)
-    return _format_time(value, format=fmt, locale=get_locale())
+    return _format_time(value, format=_pattern("time", fmt), locale=get_locale())
 
 
 def fmt_number(value, fmt=None):
