@@ -102,8 +102,7 @@ def team():
         booked=booked,
         tz=session.station.centre.timezone,
         released=is_released(session, now),
-        free_municipal=free_for_side(session, "municipal", now),
-        free_regional=free_for_side(session, "regional", now),
+        free_by_side={side: free_for_side(session, side, now) for side in booking_sides(current_user)},
         closed=now >= cutoff_at(session) and not policy.is_admin(current_user),
         balance=side_balance(session),
     ), status
