@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
 from babel.dates import format_time as _format_time
+from babel.core import Locale
 from babel.numbers import format_decimal
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
@@ -50,10 +51,30 @@ def to_local(value, tz=None):
     return value.astimezone(ZoneInfo(tz or DEFAULT_TZ))
 
 
+# English pages are read by people used to Swedish dates and times: 24-hour clock (British data)
+# and no numeric dates that could be read day-first or month-first (12/11 is 12 Nov or 11 Dec).
+ENGLISH_PATTERNS = {"date": {"short": "d MMM y"}, "datetime": {"short": "d MMM y, HH:mm"}}
+
+
+def _format_locale():
+    locale = get_locale()
+    if locale is not None and locale.language == "en":
+        return Locale("en", "GB")
+    return locale
+
+
+def _pattern(kind, fmt):
+    locale = get_locale()
+    if locale is not None and locale.language == "en":
+        return ENGLISH_PATTERNS[kind].get(fmt, fmt)
+    return fmt
+
+
 def fmt_datetime(value, tz=None, fmt="medium"):
     if value is None:
         return ""
-    return _format_datetime(value, format=fmt, tzinfo=ZoneInfo(tz or DEFAULT_TZ), locale=get_locale())
+    return _format_datetime(value, format=_pattern("datetime", fmt), tzinfo=ZoneInfo(tz or DEFAULT_TZ),
+                            locale=_format_locale())
 
 
 def fmt_date(value, fmt="medium", tz=None):
@@ -61,7 +82,7 @@ def fmt_date(value, fmt="medium", tz=None):
         return ""
     if isinstance(value, datetime):
         value = to_local(value, tz).date()
-    return _format_date(value, format=fmt, locale=get_locale())
+    return _format_date(value, format=_pattern("date", fmt), locale=_format_locale())
 
 
 def fmt_time(value, tz=None, fmt="short"):
@@ -69,7 +90,7 @@ def fmt_time(value, tz=None, fmt="short"):
         return ""
     if isinstance(value, datetime):
         value = to_local(value, tz)
-    return _format_time(value, format=fmt, locale=get_locale())
+    return _format_time(value, format=fmt, locale=_format_locale())
 
 
 def fmt_number(value, fmt=None):

@@ -147,3 +147,20 @@ def test_manager_cannot_cancel_another_units_booking(client, login_as, team):
     assert response.status_code == 404
     db.session.expire_all()
     assert db.session.get(Booking, team.outsider_coming.id).status == "confirmed"
+
+
+def test_english_pages_use_24_hour_times_and_unambiguous_dates(client, login_as, team, make):
+    """A session at 14:30 on 3 November is never "2:30 PM" nor "11/3/..." in English."""
+    from datetime import datetime, timezone
+
+    year = datetime.now(timezone.utc).year + 1
+    autumn = make.session(team.station, start=make.local(year, 11, 3, 14, 30), skills=[team.hlr])
+    make.booking(autumn, team.anna)
+    team.manager.locale = "en"
+    db.session.commit()
+    login_as(team.manager)
+    body = client.get(PAGE, query_string={"session": autumn.id}).get_data(as_text=True)
+    assert f"3 Nov {year} 14:30–16:30" in body
+    assert "PM" not in body and f"11/3/{year % 100}" not in body
+    detail = client.get(f"/sessions/{autumn.id}").get_data(as_text=True)
+    assert "14:30" in detail and "2:30" not in detail
