@@ -130,6 +130,7 @@ def measure_pages(url, meta, reps):
         page("week", "Centre week view", admin, f"/sessions/week?centre={targets.centre_id}&week={targets.week}")
         page("team", "Team booking page (300 staff)", manager, f"/bookings/team?session={targets.team_session_id}")
         page("matrix", "Skill matrix of that unit", manager, f"/records/matrix?unit={targets.unit_id}")
+        page("team_bookings", "Team bookings of that manager (all)", manager, "/bookings/team/bookings?view=all")
         page("network", "Network view over a year", network,
              f"/network/?date_from={targets.date_from}&date_to={targets.date_to}")
         page("participant_feed", "Participant feed", None, f"/calendar/feed/{targets.participant_feed_token}.ics")
@@ -328,7 +329,7 @@ def main(argv=None):
     return results
 
 
-PAGES = ("week", "team", "matrix", "network", "participant_feed", "unit_feed", "unit_feed_changed", "unit_feed_cold",
+PAGES = ("week", "team", "matrix", "team_bookings", "network", "participant_feed", "unit_feed", "unit_feed_changed", "unit_feed_cold",
          "feed_304", "booking")
 
 

@@ -27,6 +27,7 @@ GET_ALLOWED = {
     "accounts.edit_user": {"admin"},
     "bookings.mine": {"participant_a", "participant_b"},
     "bookings.team": {"admin", "manager_a", "manager_b"},
+    "bookings.team_bookings_page": {"admin", "manager_a", "manager_b"},
     "calendar.feeds": ALL,
     "calendar.booking_download": {"admin", "manager_b", "participant_b", "instructor"},
     "calendar.session_download": ALL - {"network"},

@@ -2,12 +2,14 @@ from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ktc import policy
 from ktc.bookings import bp
+from ktc.bookings.forms import VIEW_LABELS, TeamBookingsFilterForm
 from ktc.bookings.models import Booking
 from ktc.bookings.operations import (
     TeamRefused,
@@ -19,9 +21,22 @@ from ktc.bookings.operations import (
     free_for_side,
     is_released,
 )
+from ktc.bookings.team import (
+    PAGE_SIZE,
+    TeamFilters,
+    count_team_bookings,
+    filter_people,
+    filter_session,
+    may_cancel,
+    team_bookings,
+)
+from ktc.confirm import confirmed
+from ktc.csvutil import csv_response
 from ktc.database import commit_keeping_loaded, utcnow
 from ktc.errors import DomainError
 from ktc.extensions import db
+from ktc.i18n import to_local
+from ktc.records.operations import visible_units
 from ktc.security import is_safe_next
 from ktc.sessions.models import Session
 from ktc.sessions.operations import side_balance, upcoming_sessions
@@ -88,8 +103,7 @@ def team():
         booked=booked,
         tz=session.station.centre.timezone,
         released=is_released(session, now),
-        free_municipal=free_for_side(session, "municipal", now),
-        free_regional=free_for_side(session, "regional", now),
+        free_by_side={side: free_for_side(session, side, now) for side in booking_sides(current_user)},
         closed=now >= cutoff_at(session) and not policy.is_admin(current_user),
         balance=side_balance(session),
     ), status
@@ -137,11 +151,21 @@ def mine():
 @bp.route("/<int:booking_id>/cancel", methods=["POST"])
 @login_required
 def cancel(booking_id):
-    booking = db.session.get(Booking, booking_id)
-    if booking is None or not policy.can_view_booking(current_user, booking):
+    """Cancel a booking in two steps: the first POST shows what will be cancelled and changes
+    nothing; only a POST that carries `confirmed=yes` (the confirmation form's) cancels."""
+    booking = get_or_404(Booking, booking_id, options=[
+        joinedload(Booking.participant), joinedload(Booking.session).joinedload(Session.station).joinedload(Station.centre)])
+    if not policy.can_view_booking(current_user, booking):
         abort(404)
     if not policy.can_cancel_booking(current_user, booking):
         abort(403)
+    target = request.form.get("next")
+    if not confirmed():
+        return render_template(
+            "bookings/cancel_confirm.html", booking=booking, session=booking.session,
+            tz=booking.session.station.centre.timezone, reason=request.form.get("reason", "")[:500],
+            next=target if is_safe_next(target) else None,
+        )
     try:
         cancel_booking(current_user, booking, request.form.get("reason", "")[:500])
         db.session.commit()
@@ -150,7 +174,81 @@ def cancel(booking_id):
         flash(str(exc), "error")
     else:
         flash(_("The booking is cancelled."), "success")
-    target = request.form.get("next")
     return redirect(target if is_safe_next(target) else url_for("sessions.detail", session_id=booking.session_id))
 
 
+
+
+# --- the manager's team bookings ---------------------------------------------------------------
+
+CSV_LABELS = {
+    "name": _l("Name"), "unit": _l("Unit"), "start": _l("Start"), "end": _l("End"), "station": _l("Station"),
+    "centre": _l("Centre"), "skills": _l("Skills"), "status": _l("Status"), "booked_at": _l("Booked"),
+    "cancelled_at": _l("Cancelled"), "reason": _l("Reason for cancelling"),
+}
+
+
+STATUS_LABELS = {
+    "confirmed": _l("Confirmed"), "waitlisted": _l("Waiting list"), "cancelled": _l("Booking cancelled"),
+    "attended": _l("Attended"), "no_show": _l("No-show"),
+}
+
+
+def _team_bookings_csv(filename, bookings):
+    """The team bookings as CSV (one small function, so that the export helper is easy to swap)."""
+    header = [str(label) for label in CSV_LABELS.values()]
+    rows = []
+    for b in bookings:
+        s = b.session
+        tz = s.station.centre.timezone
+        rows.append([
+            b.participant.name, b.participant.unit.name,
+            to_local(s.start_at, tz).strftime("%Y-%m-%d %H:%M"), to_local(s.end_at, tz).strftime("%Y-%m-%d %H:%M"),
+            s.station.name, s.station.centre.name, ", ".join(k.code for k in s.skills), str(STATUS_LABELS[b.status]),
+            to_local(b.booked_at, tz).strftime("%Y-%m-%d %H:%M") if b.booked_at else "",
+            to_local(b.cancelled_at, tz).strftime("%Y-%m-%d %H:%M") if b.cancelled_at else "",
+            b.cancel_reason or "",
+        ])
+    return csv_response(filename, header, rows)
+
+
+@bp.route("/team/bookings")
+@login_required
+def team_bookings_page():
+    """Every booking of the manager's people (all for admins), filtered, with cancel and CSV."""
+    require(policy.can_book(current_user))
+    units = visible_units(current_user)
+    people = filter_people(current_user)
+    skills = db.session.execute(select(Skill).order_by(Skill.code)).scalars().all()
+    form = TeamBookingsFilterForm(formdata=request.args)
+    form.fill_choices(units, people, skills)
+    form.validate()
+    # Another manager's unit or person (or one that does not exist): not something this user may see.
+    if any(request.args.get(name) and form[name].errors for name in ("unit", "person")):
+        abort(404)
+    session_id = request.args.get("session", type=int)
+    if session_id is not None and not 0 < session_id < 2**31:
+        session_id = None
+    session = filter_session(current_user, session_id)
+    if session_id and session is None:
+        abort(404)
+    filters = TeamFilters(
+        view=form.clean("view", "upcoming"), unit_id=form.clean("unit", 0) or None,
+        participant_id=form.clean("person", 0) or None, skill_id=form.clean("skill", 0) or None,
+        session_id=session.id if session else None, start=form.clean("start", None), end=form.clean("end", None),
+    )
+    now = utcnow()
+    if request.args.get("format") == "csv":
+        bookings = team_bookings(current_user, filters, now)
+        return _team_bookings_csv(f"team-bookings-{now.date().isoformat()}.csv", bookings)
+    page = max(1, min(request.args.get("page", 1, type=int), 100000))
+    total = count_team_bookings(current_user, filters, now)
+    bookings = team_bookings(current_user, filters, now, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    args = {k: v for k, v in request.args.items() if k not in ("page", "format")}
+    return render_template(
+        "bookings/team_bookings.html", form=form, bookings=bookings, total=total, page=page,
+        pages=max(1, -(-total // PAGE_SIZE)), args=args, session=session, filters=filters,
+        view_labels=VIEW_LABELS, status_labels=STATUS_LABELS, cancellable={b.id for b in bookings if may_cancel(current_user, b, now)},
+        csv_url=url_for(".team_bookings_page", **{**args, "format": "csv"}),
+        all_sessions_url=url_for(".team_bookings_page", **{k: v for k, v in args.items() if k != "session"}),
+    )

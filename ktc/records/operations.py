@@ -329,6 +329,9 @@ class Cell:
     valid_until: object = None
     skill_id: int | None = None
     side: str | None = None
+    # The person's next booking covering the skill: "confirmed" or "waitlisted", and its (local) day.
+    booked: str | None = None
+    booked_on: object = None
 
     @property
     def is_gap(self):
@@ -337,7 +340,7 @@ class Cell:
     @property
     def key(self):
         """What the cell shows: equal keys render alike (the matrix page renders each key once)."""
-        return (self.skill_id, self.side, self.status, self.valid_until)
+        return (self.skill_id, self.side, self.status, self.valid_until, self.booked, self.booked_on)
 
 
 @dataclass
@@ -359,10 +362,13 @@ class Matrix:
         return sorted(self.upcoming, key=lambda key: (next(s.code for s in self.skills if s.id == key[0]), key[1]))
 
     def counts(self):
+        """Cells per status, and per booking ("confirmed", "waitlisted") for those with a coming booking."""
         totals = {}
         for row in self.rows:
             for cell in row.cells.values():
                 totals[cell.status] = totals.get(cell.status, 0) + 1
+                if cell.booked:
+                    totals[cell.booked] = totals.get(cell.booked, 0) + 1
         return totals
 
 
@@ -429,6 +435,8 @@ def build_matrix(unit_ids, profession_id=None, skill_id=None, today=None, window
         for pid, sid, outcome, valid_until in rows:
             history.setdefault((pid, sid), []).append((outcome, valid_until))
 
+    booked = _coming_bookings(conditions, list(skills), now) if skills else {}
+
     matrix_rows = []
     gaps = set()
     ordered = sorted(skills.values(), key=lambda s: s.code)
@@ -437,12 +445,35 @@ def build_matrix(unit_ids, profession_id=None, skill_id=None, today=None, window
         side = person.unit.organisation.side
         for sid in required.get(person.profession_id, ()):
             status, valid_until = cell_status(history.get((person.id, sid), []), today, window_days)
-            cells[sid] = Cell(status, valid_until, sid, side)
+            cells[sid] = Cell(status, valid_until, sid, side, *booked.get((person.id, sid), (None, None)))
             if status in GAP_STATUSES:
                 gaps.add((sid, side))
         matrix_rows.append(MatrixRow(person, cells, [cells.get(skill.id) for skill in ordered]))
     upcoming = upcoming_sessions(gaps, now) if with_upcoming else {key: [] for key in gaps}
     return Matrix(ordered, matrix_rows, upcoming, today, window_days)
+
+
+def _coming_bookings(staff_conditions, skill_ids, now):
+    """(participant id, skill id) -> (status, local day) of the person's next booking covering the skill.
+
+    A confirmed seat wins over a place on a waiting list; among equals, the earliest session. One
+    query for the whole matrix.
+    """
+    rows = db.session.execute(
+        select(Booking.participant_id, session_skills.c.skill_id, Booking.status, Session.start_at)
+        .join(Session, Session.id == Booking.session_id)
+        .join(session_skills, session_skills.c.session_id == Session.id)
+        .where(Booking.participant_id.in_(select(Participant.id).where(*staff_conditions)),
+               session_skills.c.skill_id.in_(skill_ids), Booking.status.in_(("confirmed", "waitlisted")),
+               Session.status == "scheduled", Session.end_at > now)
+        .order_by(Session.start_at, Session.id)
+    )
+    result = {}
+    for pid, sid, status, start_at in rows:
+        current = result.get((pid, sid))
+        if current is None or (current[0] == "waitlisted" and status == "confirmed"):
+            result[(pid, sid)] = (status, to_local(start_at).date())
+    return result
 
 
 def has_seat_for_side(session, side, now):
@@ -536,7 +567,11 @@ def matrix_csv_rows(matrix, labels):
                 values.append("")
             else:
                 text = str(labels[cell.status])
-                values.append(f"{text} {cell.valid_until.isoformat()}" if cell.valid_until else text)
+                if cell.valid_until:
+                    text = f"{text} {cell.valid_until.isoformat()}"
+                if cell.booked:
+                    text = f"{text} ({labels['booked_' + cell.booked]} {cell.booked_on.isoformat()})"
+                values.append(text)
         rows.append(values)
     return header, rows
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ktc import policy
 from ktc.confirm import ask, confirmed
+from ktc.bookings.operations import free_for_side
 from ktc.csvutil import csv_response
 from ktc.database import utcnow
 from ktc.errors import DomainError
@@ -182,7 +183,8 @@ def certificate(participant_id):
 
 # --- the manager's matrix --------------------------------------------------------------------
 
-CSV_LABELS = {"name": _l("Name"), "unit": _l("Unit"), "profession": _l("Profession"), **STATUS_LABELS}
+CSV_LABELS = {"name": _l("Name"), "unit": _l("Unit"), "profession": _l("Profession"), **STATUS_LABELS,
+              "booked_confirmed": _l("booked"), "booked_waitlisted": _l("on the waiting list")}
 
 
 @bp.route("/matrix")
@@ -213,7 +215,13 @@ def matrix():
     sides = {key[1] for key in built.upcoming}
     # Each date formatted once, not once per cell: a unit of 300 staff has thousands of cells.
     dates = {cell.valid_until for row in built.rows for cell in row.cells.values() if cell.valid_until}
+    booked_days = {cell.booked_on for row in built.rows for cell in row.cells.values() if cell.booked_on}
+    now = utcnow()
+    # The seats the manager's side can book now, not every free seat (some may be held for the other side).
+    free = {(session.id, side): free_for_side(session, side, now)
+            for (_skill, side), sessions in built.upcoming.items() for session in sessions}
     return _render("records/matrix.html", form=form, matrix=built, units=units, show_sides=len(sides) > 1,
                    date_labels={day: fmt_date(day, "short") for day in dates},
+                   booked_labels={day: fmt_date(day, "d MMM") for day in booked_days}, free=free,
                    csv_url=url_for(".matrix", **{**request.args.to_dict(), "format": "csv"}))
 

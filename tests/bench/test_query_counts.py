@@ -27,6 +27,7 @@ def _counts(app, plan):
         "week": (targets.admin, f"/sessions/week?centre={targets.centre_id}&week={targets.week}"),
         "team": (targets.manager, f"/bookings/team?session={targets.team_session_id}"),
         "matrix": (targets.manager, f"/records/matrix?unit={targets.unit_id}"),
+        "team bookings": (targets.manager, "/bookings/team/bookings?view=all"),
         "network": (targets.network, f"/network/?date_from={targets.date_from}&date_to={targets.date_to}"),
         "participant feed": (None, f"/calendar/feed/{targets.participant_feed_token}.ics"),
         "unit feed": (None, f"/calendar/feed/{targets.unit_feed_token}.ics"),
@@ -78,6 +79,7 @@ def test_statements_per_page_do_not_grow_with_the_data(two_sizes):
     assert large_rows["skill_records"] >= 8 * small_rows["skill_records"]
     assert large_sizes["unit feed"] > small_sizes["unit feed"]
     assert large_sizes["matrix"] > small_sizes["matrix"]
+    assert large_sizes["team bookings"] > small_sizes["team bookings"]
     assert large == small, {name: (small[name], large[name]) for name in small if small[name] != large[name]}
     # And the counts are small: a handful per page; the booking is a few per person booked.
     assert max(count for name, count in large.items() if name != "booking") <= 25

@@ -85,7 +85,7 @@ def test_participant_sees_and_cancels_own_booking(client, login_as, team, make):
     page = client.get("/bookings/mine").get_data(as_text=True)
     assert "Mina bokningar" in page and "Bekräftad" in page
     assert client.post(f"/bookings/{other.id}/cancel").status_code == 404
-    response = client.post(f"/bookings/{booking.id}/cancel", data={"reason": "Sjuk", "next": "/bookings/mine"})
+    response = client.post(f"/bookings/{booking.id}/cancel", data={"reason": "Sjuk", "next": "/bookings/mine", "confirmed": "yes"})
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(type(booking), booking.id).status == "cancelled"

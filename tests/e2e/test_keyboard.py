@@ -67,6 +67,10 @@ def test_instructor_takes_the_roster_with_the_keyboard_only(journey):
     tab_to(johan, f"el.type === 'submit' && el.form.action.endsWith('/records/sessions/{session_id}/roster/all')")
     with johan.expect_navigation():
         johan.keyboard.press("Enter")
+    # The confirmation page: its first button confirms, reached by the keyboard too.
+    tab_to(johan, f"el.type === 'submit' && el.form.action.endsWith('/records/sessions/{session_id}/roster/all')")
+    with johan.expect_navigation():
+        johan.keyboard.press("Enter")
     assert johan.locator(".flash--success").count() == 1
 
     # Peter did not come after all: arrow keys move within the radio group, then clear his outcomes.

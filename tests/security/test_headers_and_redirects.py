@@ -129,7 +129,7 @@ def test_booking_cancel_next_only_goes_to_local_paths(client, login_as, make):
     w = world.build(make)
     login_as(w.admin)
     for target in ATTACKS:
-        response = client.post(f"/bookings/{w.future_b.id}/cancel", data={"next": target})
+        response = client.post(f"/bookings/{w.future_b.id}/cancel", data={"next": target, "confirmed": "yes"})
         assert response.status_code == 302
         _assert_local(response.headers["Location"])
         assert "evil" not in response.headers["Location"]
