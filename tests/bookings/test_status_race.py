@@ -119,3 +119,33 @@ def test_control_without_the_status_guard_the_race_shows(request, database_url, 
         if _violations(pairs, _race(control, tokens, pairs)):
             return
     pytest.fail(f"{ROUNDS} rounds of {PAIRS} unguarded races lost no update")
+
+
+def test_session_cancel_and_booking_cancel_race(server, managers, database_url):
+    """An admin cancels the session while a manager cancels one of its bookings: all end cancelled, no seat left."""
+    unit_id, tokens = managers
+    admin_token = issue_api_token(make.user("admin"), "race")
+    db.session.commit()
+    for round_ in range(10 if _is_postgres(database_url) else 3):
+        pairs = _pairs(unit_id, round_)
+        calls = [(f"/api/v1/sessions/{s}", admin_token) for s, _c, _w in pairs]
+        calls += [(f"/api/v1/bookings/{c}", tokens[0]) for _s, c, _w in pairs]
+        barrier = threading.Barrier(len(calls))
+
+        def delete(call):
+            path, token = call
+            with requests.Session() as http:
+                barrier.wait(timeout=30)
+                return http.delete(server.base + path, headers={"Authorization": f"Bearer {token}"}, timeout=60).status_code
+
+        db.session.commit()
+        with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+            codes = list(pool.map(delete, calls))
+        # A booking cancel that comes second finds the booking already cancelled: a 409, never a 5xx.
+        assert all(code in (200, 204, 409) for code in codes), (codes, server.log())
+        db.session.expire_all()
+        for session_id, _c, _w in pairs:
+            session = db.session.get(Session, session_id)
+            statuses = set(db.session.execute(select(Booking.status).where(Booking.session_id == session_id)).scalars())
+            assert (session.status, session.seats_taken, statuses) == ("cancelled", 0, {"cancelled"}), round_
+        db.session.commit()
