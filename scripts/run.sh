@@ -59,5 +59,9 @@ pids+=($!)
 echo "KTC is at $KTC_BASE_URL (scheduler: process ${pids[0]}, web server: process ${pids[1]}). Ctrl-C stops both."
 # When either stops by itself (a crash, or the port taken after all), stop the other too.
 status=0
-wait -n "${pids[@]}" || status=$?
+if (( BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 403 )); then
+  wait -n || status=$?  # the first of the two to stop
+else
+  wait "${pids[1]}" || status=$?  # bash < 4.3 (macOS's /bin/bash): the web server
+fi
 exit "$status"
