@@ -3,6 +3,10 @@ import os
 from pathlib import Path
 
 
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong: the process cannot start (the message says what to set)."""
+
+
 def _bool(value, default=False):
     if value is None:
         return default
@@ -141,7 +145,10 @@ def load_config(app, overrides=None):
             # Development only: a per-instance random key kept in instance/, never in the repo.
             app.config["SECRET_KEY"] = _instance_secret(app)
     if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set in the environment (refusing to start without it)")
+        raise ConfigError(
+            "SECRET_KEY must be set in the environment (refusing to start without it); "
+            "for local work set KTC_ENV=development instead"
+        )
 
     uri = app.config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:
