@@ -23,6 +23,8 @@ def _env(app, smtp_server):
         KTC_BASE_URL=app.config["KTC_BASE_URL"],
     )
     env.pop("KTC_ENV", None)
+    # A production-like process: the checkout's .flaskenv (development settings) is not read.
+    env["FLASK_SKIP_DOTENV"] = "1"
     return env
 
 
