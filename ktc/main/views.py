@@ -6,6 +6,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ktc.extensions import db
 from ktc.main import bp
 from ktc.security import is_safe_next
+from ktc.web import RETRY_AFTER_SECONDS
 
 
 @bp.route("/")
@@ -32,8 +33,6 @@ def healthz():
         db.session.execute(text("SELECT 1"))
         db.session.rollback()
     except SQLAlchemyError:  # any database failure means "not healthy"
-        from ktc.web import RETRY_AFTER_SECONDS
-
         try:
             db.session.rollback()
         except SQLAlchemyError:

@@ -153,3 +153,17 @@ def test_pages_of_a_signed_in_user_are_still_not_stored(client, login_as, make):
     login_as(make.user("admin"))
     db.session.commit()
     assert client.get("/").headers["Cache-Control"] == "no-store"
+
+
+def test_a_database_failure_outside_a_view_is_a_503_too(app):
+    # Flask hands an exception raised outside the view (in an after-request hook, say) to the
+    # 500 handler, wrapped; that handler must not render the usual page, which needs the user.
+    failure = OperationalError("SELECT 1", {}, Exception("server closed the connection (injected)"))
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    try:
+        with app.test_request_context("/api/v1/sessions"):
+            response = app.handle_exception(failure)
+    finally:
+        app.config["PROPAGATE_EXCEPTIONS"] = None
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "database_unavailable"
