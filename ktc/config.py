@@ -74,6 +74,9 @@ class Config:
 
     # Outbox sender: first retry after this many seconds, doubling up to six hours.
     KTC_OUTBOX_BACKOFF_SECONDS = 60
+    # Outbox sender: a run sends until the queue is empty, but starts no new message after this
+    # many seconds (less than the job's one-minute interval, so runs do not pile up).
+    KTC_OUTBOX_TIME_BUDGET_SECONDS = 50
     # Scheduler: how late (seconds) a job may still run after its planned time.
     KTC_SCHEDULER_MISFIRE_GRACE = 300
 
@@ -107,6 +110,9 @@ INT_ENV_KEYS = (
     "KTC_LOGIN_WINDOW_MINUTES",
     "KTC_PROXY_COUNT",
     "KTC_FEED_CACHE_BYTES",
+    "KTC_OUTBOX_BACKOFF_SECONDS",
+    "KTC_OUTBOX_MAX_ATTEMPTS",
+    "KTC_OUTBOX_TIME_BUDGET_SECONDS",
 )
 
 

@@ -7,9 +7,8 @@ from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
 from babel.dates import format_time as _format_time
 from babel.numbers import format_decimal
-from flask import current_app, has_request_context, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import get_locale
-from flask_login import current_user
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_TZ = "Europe/Stockholm"
@@ -23,15 +22,33 @@ def translation_directories():
 
 
 def select_locale():
+    """The signed-in user's language, else the one chosen in this browser, else Accept-Language.
+
+    Never loads the user nor reads its columns: an error page must be translatable when the
+    database is down. The user's language is the one `remember_user_locale` noted when the user
+    was loaded, and it is kept in the session cookie too, so later requests whose user cannot be
+    loaded still speak it.
+    """
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
+    if g.get("user_locale") in languages:
+        return g.user_locale
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def remember_user_locale(user, in_session=True):
+    """Note the loaded user's language for this request, and (`in_session`) in the session cookie
+    for the next ones; API requests, which carry no session, pass False."""
+    locale = user.locale if user is not None else None
+    if locale in current_app.config["LANGUAGES"]:
+        g.user_locale = locale
+        if in_session and session.get("lang") != locale:
+            session["lang"] = locale
+    return user
 
 
 def known_locale(locale):

@@ -1,8 +1,8 @@
 """Security headers and cache rules applied to every response."""
 from urllib.parse import urlsplit
 
-from flask import current_app, request
-from flask_login import current_user
+from flask import current_app, g, request
+from flask_login import AnonymousUserMixin
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -20,12 +20,24 @@ def apply_security_headers(response):
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if current_app.config["ENV_NAME"] == "production":
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    # Pages with personal data are never stored by browsers or proxies.
-    if current_user and current_user.is_authenticated and "Cache-Control" not in headers:
-        headers["Cache-Control"] = "no-store"
-    elif request.path.startswith("/api/") and "Cache-Control" not in headers:
+    # Pages with personal data are never stored by browsers or proxies. Only a user this request
+    # already loaded counts: loading one here would ask the database, which may be the very thing
+    # that failed (a page that never looked at its user shows nothing personal about them).
+    if "Cache-Control" not in headers and (signed_in_user_loaded() or request.path.startswith("/api/")):
         headers["Cache-Control"] = "no-store"
     return response
+
+
+def signed_in_user_loaded():
+    """Whether this request has already loaded a signed-in user; never loads one, never reads a column.
+
+    Flask-Login keeps the loaded user (or its anonymous user) in `g._login_user`; until something
+    asks for `current_user` the attribute is absent. Our loaders return only active users, so a
+    loaded user that is not the anonymous one is signed in (its `is_authenticated` would read
+    the `active` column, which after a rollback means a query).
+    """
+    user = g.get("_login_user")
+    return user is not None and not isinstance(user, AnonymousUserMixin)
 
 
 def is_safe_next(target):

@@ -1,13 +1,25 @@
 """Request-wide wiring: login loading, error pages, security headers, template globals."""
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+import logging
+
+from flask import abort, flash, g, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ktc import policy
 from ktc.errors import DomainError
 from ktc.extensions import db, login_manager
+from ktc.i18n import remember_user_locale
 from ktc.security import apply_security_headers
+
+log = logging.getLogger(__name__)
+
+# The database cannot be reached (server down or restarting, connection lost, pool exhausted).
+# SQLite's "database is locked" after the busy timeout is an OperationalError too: also "try again".
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+RETRY_AFTER_SECONDS = 30
 
 
 def init_app(app):
@@ -23,7 +35,7 @@ def init_app(app):
         # which is also why the API needs no CSRF protection.
         if request.path.startswith("/api/"):
             return None
-        return load_user_from_cookie(user_id)
+        return remember_user_locale(load_user_from_cookie(user_id))
 
     @login_manager.request_loader
     def _load_from_header(req):
@@ -32,7 +44,7 @@ def init_app(app):
             return None
         header = req.headers.get("Authorization", "")
         if header.startswith("Bearer "):
-            return load_user_from_token(header[7:].strip())
+            return remember_user_locale(load_user_from_token(header[7:].strip()), in_session=False)
         return None
 
     @login_manager.unauthorized_handler
@@ -75,10 +87,41 @@ def init_app(app):
 
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _http_error)
+    for error in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error, database_unavailable)
+
+
+def database_unavailable(exc):
+    """503 when the database cannot be reached: JSON with Retry-After for the API, a plain page otherwise.
+
+    Nothing here may need the database: the transaction is rolled back (its connection is gone),
+    the request is treated as anonymous from now on unless its user was already loaded (so no
+    template or hook loads it again), the page is a template of its own that reads nothing from
+    the user, and the locale comes from what the request already knows (see select_locale).
+    """
+    log.warning("database unavailable for %s %s: %s", request.method, request.path, exc)
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:  # the connection is already broken; the pool discards it
+        log.debug("rollback after a database failure failed too", exc_info=True)
+    if "_login_user" not in g:
+        g._login_user = login_manager.anonymous_user()
+    message = _("The database cannot be reached right now. Please try again in a moment.")
+    if request.path.startswith("/api/"):
+        response = api_error("database_unavailable", message, 503)
+    else:
+        response = make_response(render_template("errors/unavailable.html", message=message), 503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _http_error(exc):
     code = getattr(exc, "code", 500) or 500
+    # An exception outside a view (in an after-request hook, say) reaches here wrapped in a 500.
+    original = getattr(exc, "original_exception", None)
+    if isinstance(original, DATABASE_UNAVAILABLE):
+        return database_unavailable(original)
     messages = {
         400: _("The request could not be understood."),
         403: _("You do not have permission to see this page."),

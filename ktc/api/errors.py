@@ -53,7 +53,8 @@ ERROR_SCHEMA = {
                 "code": {
                     "type": "string",
                     "description": "Stable machine-readable code, e.g. not_found, forbidden, "
-                    "invalid_field, end_before_start, station_overlap, booking_closed.",
+                    "invalid_field, end_before_start, station_overlap, booking_closed, "
+                    "database_unavailable (503).",
                 },
                 "message": {"type": "string", "description": "Translated, human-readable message."},
                 "field": {"type": "string", "description": "The input field at fault (422)."},

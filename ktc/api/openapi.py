@@ -31,6 +31,14 @@ def _full_path(path):
     return path if path.startswith(PREFIX + "/") or path == PREFIX else PREFIX + path
 
 
+UNAVAILABLE = {
+    "description": "The database is unavailable (error code `database_unavailable`); try again later",
+    "headers": {"Retry-After": {"description": "Seconds to wait before trying again",
+                                "schema": {"type": "integer"}}},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
+
 def build_document():
     """The whole document; a fresh dict on each call."""
     paths, schemas = {}, {}
@@ -46,6 +54,8 @@ def build_document():
                     "description": "No valid API token",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                 })
+                # ... and 503 (code database_unavailable, with Retry-After) while the database is down.
+                operation["responses"].setdefault("503", UNAVAILABLE)
     paths["/healthz"] = {
         "get": {
             "summary": "Health: the database is reachable",
@@ -54,7 +64,8 @@ def build_document():
             "responses": {
                 "200": {"description": "Healthy", "content": {"application/json": {"schema": obj(
                     {"status": STR, "database": STR}, required=("status", "database"))}}},
-                "503": {"description": "The database is unreachable"},
+                "503": {"description": "The database is unavailable (`database` is `unavailable`); "
+                        "see Retry-After"},
             },
         }
     }

@@ -3,9 +3,15 @@
 Any number of senders may run at once (two scheduler processes by mistake, a restart in the
 middle of a run): a row is only sent by the sender whose conditional UPDATE moved it from
 'pending' to 'sending', and no database transaction is held open while talking to SMTP.
+
+Delivery is at least once. Each message is marked sent in a commit of its own the moment the
+server has accepted it, so only a crash (or a lost connection) between the server's acceptance
+and that commit sends it again: the row stays 'sending' and is queued again after STALE_AFTER.
+The copy carries the same Message-ID, so receiving systems that de-duplicate show it once.
 """
 import logging
 import smtplib
+import time
 from datetime import timedelta
 from email.utils import parseaddr
 from urllib.parse import unquote, urlsplit
@@ -23,6 +29,10 @@ log = logging.getLogger(__name__)
 # A row left in 'sending' this long belongs to a sender that died mid-send: queue it again.
 STALE_AFTER = timedelta(minutes=10)
 BATCH = 100
+
+
+# What became of one message in a run.
+SENT, FAILED, TAKEN, SERVER_DOWN = "sent", "failed", "taken", "server down"
 
 
 class MailUnavailable(Exception):
@@ -121,37 +131,54 @@ def _address(value):
 
 
 def send_pending(now=None):
-    """Send every due message once; returns the number delivered. Without KTC_MAIL_URL, nothing moves."""
+    """Send due messages until none is left or the run's time is up; returns the number delivered.
+
+    A backlog goes out as fast as the server takes it: batch after batch over one connection,
+    until the queue is empty, the server is down, or KTC_OUTBOX_TIME_BUDGET_SECONDS have passed
+    (then the run ends and the next scheduled one carries on). Without KTC_MAIL_URL, nothing moves.
+    """
     url = current_app.config.get("KTC_MAIL_URL")
     if not url:
         return 0
     now = now or utcnow()
+    deadline = time.monotonic() + current_app.config["KTC_OUTBOX_TIME_BUDGET_SECONDS"]
     requeue_stale(now)
     connection = SmtpConnection(url)
     sent = 0
     try:
-        for message_id in _due_ids(now):
-            if not _claim(message_id, now):
-                db.session.rollback()
-                continue
-            message = db.session.get(OutboxMessage, message_id)
-            email_message = mime.build(message, current_app.config["KTC_MAIL_FROM"],
-                                       current_app.config["KTC_MAIL_DOMAIN"])
-            recipient = message.recipient
-            db.session.commit()  # the claim is visible to every other sender before we talk SMTP
-            try:
-                connection.send(email_message, recipient)
-            except MailUnavailable as exc:
-                _record_failure(message_id, now, str(exc))
-                break  # the server is down: the other rows wait for the next run
-            except (smtplib.SMTPException, OSError, ValueError) as exc:
-                _record_failure(message_id, now, f"{type(exc).__name__}: {exc}")
-                continue
-            _mark_sent(message_id)
-            sent += 1
+        while batch := _due_ids(now):
+            for message_id in batch:
+                outcome = _send_one(connection, message_id, now)
+                if outcome == SENT:
+                    sent += 1
+                if outcome == SERVER_DOWN or time.monotonic() >= deadline:
+                    return sent
     finally:
         connection.close()
     return sent
+
+
+def _send_one(connection, message_id, now):
+    """Claim, send and mark one message; SENT, FAILED, TAKEN (another sender has it) or SERVER_DOWN."""
+    if not _claim(message_id, now):
+        db.session.rollback()
+        return TAKEN
+    message = db.session.get(OutboxMessage, message_id)
+    email_message = mime.build(message, current_app.config["KTC_MAIL_FROM"], current_app.config["KTC_MAIL_DOMAIN"])
+    recipient = message.recipient
+    db.session.commit()  # the claim is visible to every other sender before we talk SMTP
+    try:
+        connection.send(email_message, recipient)
+    except MailUnavailable as exc:
+        _record_failure(message_id, now, str(exc))
+        return SERVER_DOWN  # the other rows wait for the next run
+    except (smtplib.SMTPException, OSError, ValueError) as exc:
+        _record_failure(message_id, now, f"{type(exc).__name__}: {exc}")
+        return FAILED
+    # Accepted by the server: recorded at once, in a commit of its own (never at the end of a
+    # batch), so that only a crash inside this line can make the message go out twice.
+    _mark_sent(message_id)
+    return SENT
 
 
 def _mark_sent(message_id):

@@ -1,10 +1,12 @@
 from flask import current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from ktc.extensions import db
 from ktc.main import bp
 from ktc.security import is_safe_next
+from ktc.web import RETRY_AFTER_SECONDS
 
 
 @bp.route("/")
@@ -30,7 +32,14 @@ def healthz():
     try:
         db.session.execute(text("SELECT 1"))
         db.session.rollback()
-    except Exception:  # any database failure means "not healthy"
-        db.session.rollback()
-        return jsonify({"status": "error", "database": "unreachable"}), 503
+    except SQLAlchemyError:  # any database failure means "not healthy"
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            pass  # the connection is gone already; the pool discards it
+        response = jsonify({"status": "error", "database": "unavailable"})
+        response.status_code = 503
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response.headers["Cache-Control"] = "no-store"
+        return response
     return jsonify({"status": "ok", "database": "ok"})
