@@ -8,7 +8,7 @@ from datetime import time, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from ktc.bookings.models import Booking
 from ktc.bookings.operations import release_at
@@ -18,7 +18,7 @@ from ktc.mail.models import OutboxMessage
 from ktc.organisations.models import Participant
 from ktc.records.models import SkillRecord
 from ktc.sessions.models import Session
-from ktc.sessions.operations import local_to_utc, upcoming_sessions
+from ktc.sessions.operations import local_to_utc
 from ktc.skills.models import Skill
 from ktc.stations.models import Station
 
@@ -53,8 +53,11 @@ class Dashboard:
     window_days: int
 
 
-def _options():
-    return (selectinload(Session.station).selectinload(Station.centre), selectinload(Session.instructors))
+def _sessions(stmt):
+    """Sessions with station, centre and instructors in the same query: one statement even when the
+    list is empty (a select-in load would add statements only when there are rows)."""
+    stmt = stmt.options(joinedload(Session.station).joinedload(Station.centre), joinedload(Session.instructors))
+    return db.session.execute(stmt).unique().scalars().all()
 
 
 def risk_reasons(session, now):
@@ -75,7 +78,7 @@ def sessions_at_risk(now):
     """Scheduled sessions still to start with a side below its held seats close to the release, no
     instructor, or less than half full within RISK_DAYS; soonest first."""
     soon = now + timedelta(days=RISK_DAYS)
-    candidates = db.session.execute(
+    candidates = _sessions(
         select(Session)
         .where(
             Session.status == "scheduled",
@@ -89,25 +92,24 @@ def sessions_at_risk(now):
                          Session.seats_regional < Session.min_per_side)),
             ),
         )
-        .options(*_options())
         .order_by(Session.start_at, Session.id)
-    ).scalars().all()
+    )
     found = [AtRisk(s, reasons) for s in candidates if (reasons := risk_reasons(s, now))]
     return found[:LIST_LIMIT], max(len(found) - LIST_LIMIT, 0)
 
 
 def waiting_lists(now):
     """Coming sessions that people are waiting for, with how many, soonest first."""
-    waiting = func.count(Booking.id).label("waiting")
     rows = db.session.execute(
-        select(Session, waiting)
+        select(Session.id, func.count(Booking.id))
         .join(Booking, Booking.session_id == Session.id)
         .where(Booking.status == "waitlisted", Session.status == "scheduled", Session.start_at > now)
-        .group_by(Session.id)
-        .options(*_options())
+        .group_by(Session.id, Session.start_at)
         .order_by(Session.start_at, Session.id)
     ).all()
-    return [(s, n) for s, n in rows[:LIST_LIMIT]], sum(n for _s, n in rows)
+    shown = dict(rows[:LIST_LIMIT])
+    sessions = _sessions(select(Session).where(Session.id.in_(list(shown))).order_by(Session.start_at, Session.id))
+    return [(s, shown[s.id]) for s in sessions], sum(n for _id, n in rows)
 
 
 def expiring_skills(today, window_days):
@@ -145,8 +147,11 @@ def build(now):
     ).scalar_one()
     return Dashboard(
         today=today,
-        today_sessions=upcoming_sessions(start=local_to_utc(today, time(0), tz),
-                                         end=local_to_utc(today + timedelta(days=1), time(0), tz)),
+        today_sessions=_sessions(
+            select(Session).where(Session.status != "cancelled",
+                                  Session.end_at > local_to_utc(today, time(0), tz),
+                                  Session.start_at < local_to_utc(today + timedelta(days=1), time(0), tz))
+            .order_by(Session.start_at, Session.id)),
         at_risk=at_risk,
         at_risk_more=more,
         waiting=waiting,

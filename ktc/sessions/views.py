@@ -290,8 +290,9 @@ def new():
         start_at, end_at = _times(form, form.day.data, centre_tz(station))
         past = start_at < utcnow()
         if past and not form.confirm_past.data:
-            # Not an error: asked once, with everything typed kept, and planned when confirmed.
-            return render_template("sessions/form.html", form=form, editing=None, past=True), 422
+            # A question, not a refusal (200, as confirm.ask answers): asked once, with everything typed
+            # kept, and planned when confirmed.
+            return render_template("sessions/form.html", form=form, editing=None, past=True)
         session = _apply(form, lambda: create_session(current_user, station, start_at, end_at, **fields))
         if session is not _REFUSED:
             flash(_("The session has been planned."), "success")
