@@ -132,6 +132,7 @@ class Targets:
     participant_feed_token: str
     unit_feed_token: str
     unit_feed: CalendarFeed
+    station_id: int = 0  # the next session's station: the planner grid for one station
 
 
 def find_targets(generated, today=None):
@@ -162,6 +163,7 @@ def find_targets(generated, today=None):
         week=f"{iso.year}-W{iso.week:02d}", team_session_id=team_session,
         date_from=(today - timedelta(days=364)).isoformat(), date_to=today.isoformat(),
         participant_feed_token=tokens["participant"][0], unit_feed_token=tokens["unit"][0], unit_feed=tokens["unit"][1],
+        station_id=next_session.station_id,
     )
 
 

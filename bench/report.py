@@ -1,7 +1,9 @@
 """bench/RESULTS.md from one run's figures: the numbers, the targets, and why a missed target missed."""
 
 LABELS = {
-    "week": "Centre week view (`/sessions/week`)",
+    "week": "Planner grid, a centre's week, all stations (`/sessions/week`)",
+    "week_station": "Planner grid, one station's week (`/sessions/week?station=`)",
+    "dashboard": "Admin dashboard: today, at risk, waiting lists, outbox, expiring skills (`/`)",
     "team": "Team booking page, manager of 300 staff (`/bookings/team?session=`)",
     "matrix": "Skill matrix of that unit (`/records/matrix?unit=`)",
     "team_bookings": "Team bookings of that manager, every booking, first page (`/bookings/team/bookings?view=all`)",

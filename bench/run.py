@@ -127,7 +127,10 @@ def measure_pages(url, meta, reps):
             print(f"  {label:<44} median {figures[key].median:7.1f} ms  p95 {figures[key].p95:7.1f} ms"
                   f"  {figures[key].query_count:3d} queries", flush=True)
 
-        page("week", "Centre week view", admin, f"/sessions/week?centre={targets.centre_id}&week={targets.week}")
+        page("week", "Planner grid, all stations", admin, f"/sessions/week?centre={targets.centre_id}&week={targets.week}")
+        page("week_station", "Planner grid, one station", admin,
+             f"/sessions/week?centre={targets.centre_id}&station={targets.station_id}&week={targets.week}")
+        page("dashboard", "Admin dashboard (home page)", admin, "/")
         page("team", "Team booking page (300 staff)", manager, f"/bookings/team?session={targets.team_session_id}")
         page("matrix", "Skill matrix of that unit", manager, f"/records/matrix?unit={targets.unit_id}")
         page("team_bookings", "Team bookings of that manager (all)", manager, "/bookings/team/bookings?view=all")
@@ -329,7 +332,7 @@ def main(argv=None):
     return results
 
 
-PAGES = ("week", "team", "matrix", "team_bookings", "network", "participant_feed", "unit_feed", "unit_feed_changed", "unit_feed_cold",
+PAGES = ("week", "week_station", "dashboard", "team", "matrix", "team_bookings", "network", "participant_feed", "unit_feed", "unit_feed_changed", "unit_feed_cold",
          "feed_304", "booking")
 
 

@@ -105,6 +105,9 @@ def team():
         released=is_released(session, now),
         free_by_side={side: free_for_side(session, side, now) for side in booking_sides(current_user)},
         closed=now >= cutoff_at(session) and not policy.is_admin(current_user),
+        # Nobody (admins neither) can book once the session has started: say so instead of a form
+        # that can only fail.
+        started=session.start_at <= now,
         balance=side_balance(session),
     ), status
 

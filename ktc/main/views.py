@@ -3,8 +3,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from ktc import policy
+from ktc.database import utcnow
 from ktc.extensions import db
 from ktc.main import bp
+from ktc.main import dashboard as admin_dashboard
 from ktc.security import is_safe_next
 from ktc.web import RETRY_AFTER_SECONDS
 
@@ -12,7 +15,10 @@ from ktc.web import RETRY_AFTER_SECONDS
 @bp.route("/")
 @login_required
 def index():
-    return render_template("main/index.html")
+    dashboard = None
+    if policy.is_admin(current_user):
+        dashboard = admin_dashboard.build(utcnow())
+    return render_template("main/index.html", dashboard=dashboard)
 
 
 @bp.route("/lang", methods=["POST"])

@@ -40,6 +40,8 @@ class SessionForm(_SessionFields):
     day = DateField(_l("Date"), validators=[DataRequired()])
     start_time = TimeField(_l("Start"), validators=[DataRequired()])
     end_time = TimeField(_l("End"), validators=[DataRequired()])
+    # Shown with the warning when the start has passed: a session in the past is planned only on purpose.
+    confirm_past = BooleanField(_l("Yes, plan it in the past"))
 
 
 class SeriesForm(_SessionFields):

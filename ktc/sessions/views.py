@@ -1,4 +1,4 @@
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -18,7 +18,7 @@ from ktc.database import utcnow
 from ktc.errors import DomainError
 from ktc.extensions import db
 from ktc.i18n import fmt_datetime, local_today
-from ktc.sessions import bp
+from ktc.sessions import bp, planner
 from ktc.sessions.forms import CancelForm, SeriesEditForm, SeriesForm, SessionForm
 from ktc.sessions.models import Series, Session, session_instructors
 from ktc.sessions.operations import (
@@ -47,9 +47,17 @@ FORM_FIELDS = {"start": "start_time", "end": "end_time", "instructors": "instruc
 def _fill_choices(form):
     stations = db.session.execute(
         select(Station).join(Centre).where(Station.active.is_(True))
-        .options(contains_eager(Station.centre)).order_by(Centre.name, Station.name)
+        .options(contains_eager(Station.centre), selectinload(Station.skills)).order_by(Centre.name, Station.name)
     ).scalars().all()
-    form.station_id.choices = [SelectChoice(s.id, f"{s.centre.name} – {s.name}") for s in stations]
+    # What static/js/session-form.js needs to fill the form when the station changes (no inline script).
+    form.station_id.choices = [
+        SelectChoice(s.id, f"{s.centre.name} – {s.name}", render_kw={
+            "data-duration": s.default_duration_minutes,
+            "data-skills": " ".join(str(k.id) for k in s.skills),
+            "data-held": s.min_per_side_default,
+        })
+        for s in stations
+    ]
     form.instructor_ids.choices = [SelectChoice(u.id, u.name) for u in instructors_available()]
     skills = db.session.execute(select(Skill).where(Skill.active.is_(True)).order_by(Skill.code)).scalars().all()
     form.skill_ids.choices = [SelectChoice(s.id, f"{s.code} {s.name}") for s in skills]
@@ -76,6 +84,25 @@ def _by_ids(model, ids):
     if not ids:
         return []
     return db.session.execute(select(model).where(model.id.in_(ids))).scalars().all()
+
+
+def _parse_clock(value):
+    try:
+        return time.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _station_defaults(form, station):
+    """A new session at a station starts from the station's defaults: its length, its skills and the
+    seats it holds per side."""
+    form.station_id.data = station.id
+    if form.start_time.data is not None:
+        start = datetime.combine(date.min, form.start_time.data)
+        end = start + timedelta(minutes=station.default_duration_minutes)
+        form.end_time.data = end.time() if end.date() == start.date() else time(23, 59)
+    form.skill_ids.data = [s.id for s in station.skills]
+    form.min_per_side.data = station.min_per_side_default
 
 
 def _parse_day(value):
@@ -251,17 +278,26 @@ def new():
     require(policy.can_plan_sessions(current_user))
     form = SessionForm()
     _fill_choices(form)
+    past = False
     if request.method == "GET":
         form.day.data = _parse_day(request.args.get("day"))
-        form.station_id.data = request.args.get("station_id", type=int)
+        form.start_time.data = _parse_clock(request.args.get("start"))
+        station = db.session.get(Station, request.args.get("station_id", type=int) or 0)
+        if station is not None and station.active:
+            _station_defaults(form, station)
     if form.validate_on_submit():
         station, fields = _session_fields(form)
         start_at, end_at = _times(form, form.day.data, centre_tz(station))
+        past = start_at < utcnow()
+        if past and not form.confirm_past.data:
+            # A question, not a refusal (200, as confirm.ask answers): asked once, with everything typed
+            # kept, and planned when confirmed.
+            return render_template("sessions/form.html", form=form, editing=None, past=True)
         session = _apply(form, lambda: create_session(current_user, station, start_at, end_at, **fields))
         if session is not _REFUSED:
             flash(_("The session has been planned."), "success")
             return redirect(url_for("sessions.detail", session_id=session.id))
-    return render_template("sessions/form.html", form=form, editing=None), _form_status()
+    return render_template("sessions/form.html", form=form, editing=None, past=past), _form_status()
 
 
 @bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
@@ -434,40 +470,65 @@ def week():
     if not centres:
         return render_template("sessions/week.html", centre=None, centres=[], days=[])
     centre = db.session.get(Centre, request.args.get("centre", type=int) or centres[0].id) or centres[0]
-    station_id = request.args.get("station", type=int)
     monday = _parse_week(request.args.get("week"))
     tz = centre.timezone
+    zone = ZoneInfo(tz)
     sessions = upcoming_sessions(
         start=local_to_utc(monday, time(0), tz),
         end=local_to_utc(monday + timedelta(days=7), time(0), tz),
         centre_id=centre.id,
-        station_id=station_id,
         include_cancelled=True,
     )
-    closed = {c.day: c.reason for c in centre.closed_days}
+    station = next((s for s in centre.stations if s.id == request.args.get("station", type=int)), None)
+    if station is not None:
+        sessions = [s for s in sessions if s.station_id == station.id]
+    closed = {c.day: c.reason for c in centre.closed_days if monday <= c.day < monday + timedelta(days=7)}
     hours = {h.weekday: h for h in centre.opening_hours}
-    days = []
-    for offset in range(7):
-        day = monday + timedelta(days=offset)
-        days.append({
-            "day": day,
-            "closed": closed.get(day),
-            "hours": hours.get(day.weekday()),
-            "sessions": [s for s in sessions if s.start_at.astimezone(ZoneInfo(tz)).date() == day],
-        })
+    today = local_today(tz)
+    first, last = planner.time_range(hours, [(s.start_at.astimezone(zone), s.end_at.astimezone(zone)) for s in sessions])
+    now = utcnow()
+    new_url = url_for("sessions.new") if policy.can_plan_sessions(current_user) else None
+    by_day = {}
+    for item in sessions:
+        by_day.setdefault(item.start_at.astimezone(zone).date(), []).append(item)
+
+    def column(day, for_station, items):
+        return planner.build_column(
+            planner.Column(day=day, station=for_station, today=day == today, closed=closed.get(day),
+                           hours=hours.get(day.weekday())),
+            items, tz, first, last, now, new_url,
+        )
+
+    days = [monday + timedelta(days=offset) for offset in range(7)]
+    rows = (last - first) // planner.SLOT_MINUTES
+    if station is not None:
+        # One station: the days of the week across.
+        grids = [(None, planner.Grid(first, rows, [column(d, station, by_day.get(d, [])) for d in days]))]
+    else:
+        # All stations: one grid per day with the stations across (8 stations stay readable at 1280 px,
+        # 7 days × 8 stations would not), the week's days one after the other.
+        shown = [s for s in centre.stations if s.active or any(x.station_id == s.id for x in sessions)]
+        grids = []
+        for d in days:
+            items = by_day.get(d, [])
+            heading = planner.Column(day=d, today=d == today, closed=closed.get(d), hours=hours.get(d.weekday()))
+            grids.append((heading, planner.Grid(
+                first, rows, [column(d, s, [x for x in items if x.station_id == s.id]) for s in shown])))
     iso = monday.isocalendar()
     prev_monday, next_monday = monday - timedelta(days=7), monday + timedelta(days=7)
     return render_template(
         "sessions/week.html",
         centre=centre,
         centres=centres,
-        station_id=station_id,
-        days=days,
+        station=station,
+        station_id=station.id if station else None,
+        grids=grids,
         tz=tz,
+        today=today,
         week_label=f"{iso.year}-W{iso.week:02d}",
         week_number=iso.week,
         prev_week=f"{prev_monday.isocalendar().year}-W{prev_monday.isocalendar().week:02d}",
         next_week=f"{next_monday.isocalendar().year}-W{next_monday.isocalendar().week:02d}",
         side_balance=side_balance,
-        can_plan=policy.can_plan_sessions(current_user),
+        can_plan=new_url is not None,
     )

@@ -16,6 +16,11 @@ class CentreForm(FlaskForm):
     address = StringField(_l("Address"), validators=[Length(max=300)])
     timezone = StringField(_l("Time zone"), default="Europe/Stockholm",
                            validators=[DataRequired(_l("Enter a time zone.")), Length(max=64)])
+    default_min_per_side = IntegerField(
+        _l("Seats held for each side (default for new sessions)"), default=0,
+        validators=[Optional(), NumberRange(0, 100, _l("Seats held per side must be between 0 and 100."))],
+        invalid_value_message=_l("Enter a whole number."),
+    )
     # day0_closed, day0_opens, day0_closes … day6_closes are added below the class.
 
     def __init__(self, *args, **kwargs):
@@ -68,7 +73,8 @@ class CentreForm(FlaskForm):
     @staticmethod
     def data_from(centre):
         """Initial values for editing a centre."""
-        data = {"name": centre.name, "address": centre.address, "timezone": centre.timezone}
+        data = {"name": centre.name, "address": centre.address, "timezone": centre.timezone,
+                "default_min_per_side": centre.default_min_per_side}
         open_days = {h.weekday: h for h in centre.opening_hours}
         for wd in WEEKDAYS:
             row = open_days.get(wd)
@@ -113,6 +119,11 @@ class StationForm(FlaskForm):
     changeover_minutes = IntegerField(
         _l("Changeover buffer (minutes)"), default=15,
         validators=[Optional(), NumberRange(0, 240, _l("The changeover buffer must be between 0 and 240 minutes."))],
+        invalid_value_message=_l("Enter a whole number."),
+    )
+    default_min_per_side = IntegerField(
+        _l("Seats held for each side (default for new sessions)"),
+        validators=[Optional(), NumberRange(0, 100, _l("Seats held per side must be between 0 and 100."))],
         invalid_value_message=_l("Enter a whole number."),
     )
     equipment_notes = TextAreaField(_l("Equipment notes"))

@@ -19,6 +19,8 @@ class Centre(db.Model):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     address: Mapped[str] = mapped_column(String(300), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Stockholm")
+    # Seats held for each side in a new session, unless its station says otherwise.
+    default_min_per_side: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     opening_hours = relationship(
@@ -68,9 +70,20 @@ class Station(db.Model):
     default_capacity: Mapped[int] = mapped_column(default=8)
     default_duration_minutes: Mapped[int] = mapped_column(default=120)
     changeover_minutes: Mapped[int] = mapped_column(default=15)
+    # Seats held for each side in a new session; None: the centre's default.
+    default_min_per_side: Mapped[int | None] = mapped_column()
     equipment_notes: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     centre = relationship("Centre", back_populates="stations")
     skills = relationship("Skill", secondary=station_skills, order_by="Skill.code")
+
+    @property
+    def min_per_side_default(self):
+        """Seats held per side for a new session here: the station's own default, else the centre's,
+        never more than half the default capacity."""
+        held = self.default_min_per_side
+        if held is None:
+            held = self.centre.default_min_per_side or 0
+        return min(held, self.default_capacity // 2)

@@ -61,14 +61,21 @@ def _check_centre(name, exclude_id=None):
         raise Conflict(_l("A centre with that name already exists."), field="name")
 
 
-def create_centre(name, address="", timezone=DEFAULT_TIMEZONE, hours=None, closed_days=()):
+def _check_held(value, field):
+    if value is not None and not 0 <= value <= 100:
+        raise ValidationError(_l("Seats held per side must be between 0 and 100."), field=field)
+    return value
+
+
+def create_centre(name, address="", timezone=DEFAULT_TIMEZONE, hours=None, closed_days=(), default_min_per_side=0):
     """Add a centre with its weekly opening hours (local time in its zone) and any closed days (day, reason)."""
     name = clean(name)
     _check_centre(name)
     timezone = valid_timezone(timezone or DEFAULT_TIMEZONE)
     hours = hours or {}
     _check_hours(hours)
-    centre = Centre(name=name, address=clean(address), timezone=timezone)
+    centre = Centre(name=name, address=clean(address), timezone=timezone,
+                    default_min_per_side=_check_held(default_min_per_side or 0, "default_min_per_side"))
     _set_hours(centre, hours)
     db.session.add(centre)
     flush_unique(_l("A centre with that name already exists."), "name")
@@ -77,12 +84,14 @@ def create_centre(name, address="", timezone=DEFAULT_TIMEZONE, hours=None, close
     return centre
 
 
-def update_centre(centre, name, address, timezone, hours):
+def update_centre(centre, name, address, timezone, hours, default_min_per_side=None):
     name = clean(name)
     _check_centre(name, exclude_id=centre.id)
     timezone = valid_timezone(timezone or DEFAULT_TIMEZONE)
     _check_hours(hours)
     centre.name, centre.address, centre.timezone = name, clean(address), timezone
+    if default_min_per_side is not None:
+        centre.default_min_per_side = _check_held(default_min_per_side, "default_min_per_side")
     _set_hours(centre, hours)
     flush_unique(_l("A centre with that name already exists."), "name")
     return centre
@@ -144,12 +153,15 @@ def _check_station(centre, name, numbers, exclude_id=None):
 
 
 def _set_station(station, centre, name, skill_ids, description, default_capacity, default_duration_minutes,
-                 changeover_minutes, equipment_notes, active, exclude_id=None):
+                 changeover_minutes, equipment_notes, active, default_min_per_side=None, exclude_id=None):
     """Check and set a station's fields (the skills are loaded before anything changes: no half-set autoflush)."""
     name = clean(name)
     numbers = dict(default_capacity=default_capacity, default_duration_minutes=default_duration_minutes,
                    changeover_minutes=changeover_minutes)
     _check_station(centre, name, numbers, exclude_id=exclude_id)
+    station.default_min_per_side = _check_held(default_min_per_side, "default_min_per_side")
+    if default_min_per_side is not None and 2 * default_min_per_side > default_capacity:
+        raise ValidationError(_l("Seats held per side can be at most half the capacity."), field="default_min_per_side")
     skills = skills_by_id(skill_ids)
     station.name, station.description = name, (description or "").strip()
     station.equipment_notes, station.active = (equipment_notes or "").strip(), bool(active)
@@ -159,20 +171,20 @@ def _set_station(station, centre, name, skill_ids, description, default_capacity
 
 
 def create_station(centre, name, skill_ids=(), description="", default_capacity=8, default_duration_minutes=120,
-                   changeover_minutes=15, equipment_notes="", active=True):
+                   changeover_minutes=15, equipment_notes="", active=True, default_min_per_side=None):
     """Add a station to a centre, with the skills it trains and its defaults for new sessions."""
     station = Station()
     _set_station(station, centre, name, skill_ids, description, default_capacity, default_duration_minutes,
-                 changeover_minutes, equipment_notes, active)
+                 changeover_minutes, equipment_notes, active, default_min_per_side)
     db.session.add(station)
     flush_unique(_l("The centre already has a station with that name."), "name")
     return station
 
 
 def update_station(station, name, skill_ids=(), description="", default_capacity=8, default_duration_minutes=120,
-                   changeover_minutes=15, equipment_notes="", active=True):
+                   changeover_minutes=15, equipment_notes="", active=True, default_min_per_side=None):
     _set_station(station, station.centre, name, skill_ids, description, default_capacity, default_duration_minutes,
-                 changeover_minutes, equipment_notes, active, exclude_id=station.id)
+                 changeover_minutes, equipment_notes, active, default_min_per_side, exclude_id=station.id)
     flush_unique(_l("The centre already has a station with that name."), "name")
     return station
 

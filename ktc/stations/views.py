@@ -69,9 +69,11 @@ def _centre_form(centre):
     def save():
         nonlocal centre
         if centre is None:
-            centre = ops.create_centre(form.name.data, form.address.data, form.timezone.data, form.hours())
+            centre = ops.create_centre(form.name.data, form.address.data, form.timezone.data, form.hours(),
+                                       default_min_per_side=form.default_min_per_side.data or 0)
         else:
-            ops.update_centre(centre, form.name.data, form.address.data, form.timezone.data, form.hours())
+            ops.update_centre(centre, form.name.data, form.address.data, form.timezone.data, form.hours(),
+                              default_min_per_side=form.default_min_per_side.data or 0)
         return centre
 
     return form_page(form, save, "stations.centre", "stations/centre_form.html", centre=centre,
@@ -156,7 +158,7 @@ def _station_form(centre, station):
             name=form.name.data, skill_ids=form.skill_ids.data, description=form.description.data,
             default_capacity=form.default_capacity.data, default_duration_minutes=form.default_duration_minutes.data,
             changeover_minutes=form.changeover_minutes.data or 0, equipment_notes=form.equipment_notes.data,
-            active=form.active.data,
+            active=form.active.data, default_min_per_side=form.default_min_per_side.data,
         )
         if station is None:
             station = ops.create_station(centre, **values)

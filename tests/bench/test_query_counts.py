@@ -25,6 +25,9 @@ def _counts(app, plan):
     engine = db.engine
     pages = {
         "week": (targets.admin, f"/sessions/week?centre={targets.centre_id}&week={targets.week}"),
+        "week one station": (targets.admin,
+                             f"/sessions/week?centre={targets.centre_id}&station={targets.station_id}&week={targets.week}"),
+        "dashboard": (targets.admin, "/"),
         "team": (targets.manager, f"/bookings/team?session={targets.team_session_id}"),
         "matrix": (targets.manager, f"/records/matrix?unit={targets.unit_id}"),
         "team bookings": (targets.manager, "/bookings/team/bookings?view=all"),
@@ -80,6 +83,7 @@ def test_statements_per_page_do_not_grow_with_the_data(two_sizes):
     assert large_sizes["unit feed"] > small_sizes["unit feed"]
     assert large_sizes["matrix"] > small_sizes["matrix"]
     assert large_sizes["team bookings"] > small_sizes["team bookings"]
+    assert large_sizes["dashboard"] > small_sizes["dashboard"]
     assert large == small, {name: (small[name], large[name]) for name in small if small[name] != large[name]}
     # And the counts are small: a handful per page; the booking is a few per person booked.
     assert max(count for name, count in large.items() if name != "booking") <= 25

@@ -102,3 +102,17 @@ def test_the_order_of_ticking_decides_who_gets_the_seats(client, login_as, team)
     statuses = {b.participant_id: b.status for b in db.session.query(Booking)}
     assert statuses == {team.staff[3].id: "confirmed", team.staff[1].id: "confirmed",
                         team.staff[0].id: "waitlisted"}
+
+
+@pytest.mark.parametrize("role", ["admin", "manager"])
+def test_a_session_that_has_started_explains_itself_instead_of_offering_a_form(client, login_as, team, make, role):
+    from datetime import datetime, timezone
+
+    started = make.session(start=datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=30))
+    db.session.commit()
+    login_as(team.manager if role == "manager" else make.user("admin"))
+    db.session.commit()
+    body = client.get(f"/bookings/team?session={started.id}").get_data(as_text=True)
+    assert "började kl." in body and "så ingen kan längre bokas in på det" in body
+    assert 'name="participant_ids"' not in body and "<button" not in body.split("<main")[1].split("</main>")[0]
+    assert "kan boka" not in body  # no "can book N seats now" either

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 94f616979a30
+Revision ID: 8f68f2482767
 Revises: 
-Create Date: 2026-11-30 10:13:46.604572
+Create Date: 2026-11-30 10:34:45.954700
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '94f616979a30'
+revision = '8f68f2482767'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -29,6 +29,7 @@ def upgrade():
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('address', sa.String(length=300), nullable=False),
     sa.Column('timezone', sa.String(length=64), nullable=False),
+    sa.Column('default_min_per_side', sa.Integer(), server_default='0', nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_centres')),
     sa.UniqueConstraint('name', name=op.f('uq_centres_name'))
@@ -140,6 +141,7 @@ def upgrade():
     sa.Column('default_capacity', sa.Integer(), nullable=False),
     sa.Column('default_duration_minutes', sa.Integer(), nullable=False),
     sa.Column('changeover_minutes', sa.Integer(), nullable=False),
+    sa.Column('default_min_per_side', sa.Integer(), nullable=True),
     sa.Column('equipment_notes', sa.Text(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
