@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install translations check-migrations scheduler lint bench clean
+.PHONY: run test install translations check-migrations scheduler lint bench vendor clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# Re-fetch the vendored Tom Select (the pickers) from npm; the files are committed, so only for updates.
+vendor:
+	bash scripts/vendor_tom_select.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts
