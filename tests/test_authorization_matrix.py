@@ -46,6 +46,7 @@ GET_ALLOWED = {
     "organisations.create_unit": {"admin"},
     "organisations.edit_unit": {"admin"},
     "organisations.participants": {"admin", "manager_a", "manager_b"},
+    "organisations.staff_search": {"admin", "manager_a", "manager_b"},
     "organisations.create_participant": {"admin", "manager_a", "manager_b"},
     "organisations.edit_participant": {"admin", "manager_b"},
     "organisations.import_participants": {"admin", "manager_a", "manager_b"},

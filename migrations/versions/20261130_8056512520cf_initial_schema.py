@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 94f616979a30
+Revision ID: 8056512520cf
 Revises: 
-Create Date: 2026-11-30 10:13:46.604572
+Create Date: 2026-11-30 10:34:15.548862
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '94f616979a30'
+revision = '8056512520cf'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -178,6 +178,7 @@ def upgrade():
     sa.UniqueConstraint('email', name=op.f('uq_participants_email'))
     )
     with op.batch_alter_table('participants', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_participants_name'), ['name'], unique=False)
         batch_op.create_index(batch_op.f('ix_participants_profession_id'), ['profession_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_participants_unit_id'), ['unit_id'], unique=False)
 
@@ -551,6 +552,7 @@ def downgrade():
     with op.batch_alter_table('participants', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_participants_unit_id'))
         batch_op.drop_index(batch_op.f('ix_participants_profession_id'))
+        batch_op.drop_index(batch_op.f('ix_participants_name'))
 
     op.drop_table('participants')
     with op.batch_alter_table('units', schema=None) as batch_op:
