@@ -471,3 +471,6 @@ def week():
         side_balance=side_balance,
         can_plan=policy.can_plan_sessions(current_user),
     )
+
+
+from ktc.sessions import printing  # noqa: E402,F401  (the printable lists: their routes on this blueprint)
