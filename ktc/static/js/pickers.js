@@ -19,13 +19,20 @@
       if (select.hasAttribute(name)) { ts.control_input.setAttribute(name, select.getAttribute(name)); }
     });
     if (select.required) { ts.control_input.setAttribute("aria-required", "true"); }
+    // The label now names Tom Select's combobox; the native select (kept for the form, out of the
+    // Tab order) is hidden from assistive technology so nobody meets an unnamed second control.
+    select.setAttribute("aria-hidden", "true");
+    var label = document.querySelector("label[for='" + ts.control_input.id + "']");
+    if (label) { select.setAttribute("aria-labelledby", label.id); }
   }
 
   function baseSettings(select) {
     var multiple = select.multiple;
     return {
       plugins: multiple ? { remove_button: { title: text.remove || "Remove" } } : [],
-      maxOptions: null,
+      maxOptions: 200,
+      // A single select's empty first option ("– Choose a unit –", "Everyone") stays a real choice.
+      allowEmptyOption: !multiple,
       hidePlaceholder: true,
       closeAfterSelect: !multiple,
       placeholder: select.dataset.placeholder || text.placeholder || "",
@@ -107,9 +114,13 @@
       } else if (status) {
         status.textContent = (text.already || "{name}").replace("{name}", person.name);
       }
-      list.hidden = false;
-      ts.clear(true);
-      ts.clearOptions();
+      // Empty the search for the next person once Tom Select has finished with this choice.
+      window.setTimeout(function () {
+        ts.clear(true);
+        ts.clearOptions();
+        ts.clearActiveOption();
+        ts.control_input.removeAttribute("aria-activedescendant");
+      }, 0);
     });
   }
 
