@@ -13,7 +13,7 @@ UV_VERSION := 0.13.9
 LOCK := $(BIN)/uv pip compile pyproject.toml --quiet --python-version $(LOCK_PYTHON) --python-platform linux \
         --custom-compile-command "make lock" $(LOCK_ARGS)
 
-.PHONY: run test install install-run install-test translations lock check-migrations scheduler lint bench clean
+.PHONY: run test install install-run install-test translations lock check-migrations scheduler lint bench vendor clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,10 @@ lint: install-test
 bench: install-test
 	$(COMPILE_TRANSLATIONS)
 	$(BIN)/python bench/run.py
+
+# Re-fetch the vendored Tom Select (the pickers) from npm; the files are committed, so only for updates.
+vendor:
+	bash scripts/vendor_tom_select.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

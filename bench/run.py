@@ -29,7 +29,7 @@ RESULTS = ROOT / "bench" / "RESULTS.md"
 SECRET = "bench-secret-key-not-for-production"
 # Reuse a generated dataset for this many days (sessions are placed around the day of generation).
 REUSE_DAYS = 7
-LIMITS_MS = {"network": 300}
+LIMITS_MS = {"network": 300, "staff_search": 100, "staff_search_unit": 100}
 DEFAULT_LIMIT_MS = 150
 
 
@@ -134,6 +134,9 @@ def measure_pages(url, meta, reps):
         page("team", "Team booking page (300 staff)", manager, f"/bookings/team?session={targets.team_session_id}")
         page("matrix", "Skill matrix of that unit", manager, f"/records/matrix?unit={targets.unit_id}")
         page("team_bookings", "Team bookings of that manager (all)", manager, "/bookings/team/bookings?view=all")
+        # The staff pickers' search over every person in the county (admin) and in one unit (manager).
+        page("staff_search", "Staff search (admin, whole county)", admin, "/organisations/staff/search?q=and")
+        page("staff_search_unit", "Staff search (manager, own units)", manager, "/organisations/staff/search?q=a")
         page("network", "Network view over a year", network,
              f"/network/?date_from={targets.date_from}&date_to={targets.date_to}")
         page("participant_feed", "Participant feed", None, f"/calendar/feed/{targets.participant_feed_token}.ics")

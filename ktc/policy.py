@@ -64,6 +64,16 @@ def can_record_session(user, session):
     return is_admin(user) or is_instructor_of(user, session)
 
 
+def can_print_participants(user, session):
+    """A session's printed participant list: its own instructors, and admins for any session."""
+    return can_record_session(user, session)
+
+
+def can_print_day(user):
+    """A day's printed lists: admins (every session) and instructors (the sessions they lead)."""
+    return has_role(user, "admin", "instructor")
+
+
 def can_book(user):
     return has_role(user, "admin", "manager")
 

@@ -46,6 +46,7 @@ GET_ALLOWED = {
     "organisations.create_unit": {"admin"},
     "organisations.edit_unit": {"admin"},
     "organisations.participants": {"admin", "manager_a", "manager_b"},
+    "organisations.staff_search": {"admin", "manager_a", "manager_b"},
     "organisations.create_participant": {"admin", "manager_a", "manager_b"},
     "organisations.edit_participant": {"admin", "manager_b"},
     "organisations.import_participants": {"admin", "manager_a", "manager_b"},
@@ -65,6 +66,8 @@ GET_ALLOWED = {
     "sessions.new_series": {"admin"},
     "sessions.edit": {"admin"},
     "sessions.series": ALL,
+    "sessions.print_list": {"admin", "instructor"},
+    "sessions.print_day": {"admin", "instructor", "other_instructor"},
     "skills.index": {"admin"},
     "skills.professions": {"admin"},
     "skills.create": {"admin"},
@@ -142,7 +145,7 @@ def world(make):
         "participant_id": p_b.id, "booking_id": booking_b.id, "session_id": session.id, "unit_id": unit_b.id,
         "organisation_id": kommun.id, "org_id": kommun.id, "centre_id": centre.id, "station_id": station.id, "skill_id": skill.id,
         "series_id": series.id, "user_id": users["participant_b"].id, "profession_id": profession.id,
-        "digest_id": digest.id, "message_id": message.id, "closed_day_id": closed.id, "token_id": token_row.id,
+        "day": session.start_at.date().isoformat(), "digest_id": digest.id, "message_id": message.id, "closed_day_id": closed.id, "token_id": token_row.id,
     }
     users["_token_b"] = token
     db.session.commit()

@@ -4,6 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, Form, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
+from ktc.forms import PICKER
+
 from ktc.organisations.forms import options
 
 ROLE_LABELS = {
@@ -24,8 +26,8 @@ class UserForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=200)])
     role = SelectField(_l("Role"), choices=options(ROLE_LABELS.items()),
                        validators=[DataRequired(_l("Choose a role."))])
-    unit_ids = SelectMultipleField(_l("Units managed"), coerce=int)
-    participant_id = SelectField(_l("Staff record"), coerce=int)
+    unit_ids = SelectMultipleField(_l("Units managed"), coerce=int, render_kw=PICKER)
+    participant_id = SelectField(_l("Staff record"), coerce=int, render_kw=PICKER)
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)

@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectChoice, SelectField
 from wtforms.validators import Optional, ValidationError
 
+from ktc.forms import PICKER
+
 VIEW_LABELS = {
     "upcoming": _l("Coming (booked or waiting)"),
     "waitlisted": _l("On the waiting list"),
@@ -27,7 +29,7 @@ class TeamBookingsFilterForm(FlaskForm):
 
     view = SelectField(_l("Show"), choices=[SelectChoice(k, v) for k, v in VIEW_LABELS.items()], default="upcoming")
     unit = SelectField(_l("Unit"), coerce=int, default=0)
-    person = SelectField(_l("Person"), coerce=int, default=0)
+    person = SelectField(_l("Person"), coerce=int, default=0, render_kw=PICKER)
     skill = SelectField(_l("Skill"), coerce=int, default=0)
     start = DateField(_l("From date"), validators=[Optional(), _sensible_year])
     end = DateField(_l("To date"), validators=[Optional(), _sensible_year])

@@ -36,6 +36,7 @@ from ktc.database import commit_keeping_loaded, utcnow
 from ktc.errors import DomainError
 from ktc.extensions import db
 from ktc.i18n import to_local
+from ktc.organisations.operations import manageable_units, search_staff
 from ktc.records.operations import visible_units
 from ktc.security import is_safe_next
 from ktc.sessions.models import Session
@@ -88,7 +89,14 @@ def team():
                     "bookings/results.html", session=session, results=results, refused_all=refused_all,
                     tz=session.station.centre.timezone,
                 ), status
-    staff = bookable_participants(current_user)
+    units, unit_id = _team_units()
+    if unit_id:
+        staff = search_staff(current_user, unit_id=unit_id, limit=None)
+    elif policy.is_admin(current_user):
+        # A county has thousands of people: admins choose a unit or search, they get no list of all.
+        staff = []
+    else:
+        staff = bookable_participants(current_user)
     booked = {
         b.participant_id: b
         for b in db.session.execute(
@@ -109,7 +117,19 @@ def team():
         # that can only fail.
         started=session.start_at <= now,
         balance=side_balance(session),
+        units=units, unit_id=unit_id, searchable=policy.is_admin(current_user),
     ), status
+
+
+def _team_units():
+    """The units to filter the team form by (admins: all; managers: their own, if more than one) and the chosen one."""
+    units = manageable_units(current_user)
+    unit_id = request.args.get("unit", type=int)
+    if unit_id and unit_id not in {u.id for u in units}:
+        abort(404)  # another manager's unit, or none at all
+    if not policy.is_admin(current_user) and len(units) < 2:
+        units = []
+    return units, unit_id or None
 
 
 def _pick_session():

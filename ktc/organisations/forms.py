@@ -16,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
+from ktc.forms import PICKER
 
 
 def options(pairs):
@@ -45,7 +46,7 @@ class OrganisationForm(FlaskForm):
 
 class UnitForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=200)])
-    manager_ids = SelectMultipleField(_l("Unit managers"), coerce=int, validate_choice=True)
+    manager_ids = SelectMultipleField(_l("Unit managers"), coerce=int, validate_choice=True, render_kw=PICKER)
 
 
 class ParticipantForm(FlaskForm):

@@ -45,7 +45,8 @@ class Participant(db.Model):
     __tablename__ = "participants"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    # Indexed: the staff search walks names in order and stops at its first 20 matches.
+    name: Mapped[str] = mapped_column(String(200), index=True)
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     profession_id: Mapped[int | None] = mapped_column(ForeignKey("professions.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)

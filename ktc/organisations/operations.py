@@ -138,6 +138,56 @@ class StaffFilter:
     q: str = ""
 
 
+SEARCH_LIMIT = 20
+SEARCH_MAX_TERMS = 4
+
+
+def _term_patterns(term):
+    """LIKE patterns for one search word: the start of the name, of any later word in it, or of the e-mail.
+
+    Compared with lower(name): PostgreSQL lowers every letter, SQLite only A–Z, so the word is also
+    tried with a capital first letter (as names are written) and "öst" finds "Östlund" on both.
+    """
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    forms = {escaped.lower(), escaped[:1].upper() + escaped[1:].lower()}
+    name = func.lower(Participant.name)
+    conditions = [func.lower(Participant.email).like(f"{escaped.lower()}%", escape="\\")]
+    for form in sorted(forms):
+        conditions += [name.like(f"{form}%", escape="\\"), name.like(f"% {form}%", escape="\\")]
+    return or_(*conditions)
+
+
+def search_staff(actor, q="", unit_id=None, limit=SEARCH_LIMIT):
+    """Active staff the actor may book whose name (any word's start) or e-mail starts with each word of `q`.
+
+    One statement, whatever the number of staff: unit, organisation and profession come joined, and
+    the answer stops at `limit` rows in name order (served by the (unit, name) and name indexes).
+    Managers only ever find people of their own units; admins everyone.
+    """
+    if not policy.can_list_staff(actor):
+        raise PermissionDenied()
+    from sqlalchemy.orm import contains_eager
+
+    from ktc.skills.models import Profession
+
+    stmt = (
+        select(Participant)
+        .join(Unit, Unit.id == Participant.unit_id)
+        .join(Organisation, Organisation.id == Unit.organisation_id)
+        .outerjoin(Profession, Profession.id == Participant.profession_id)
+        .where(Participant.active.is_(True), Participant.anonymised_at.is_(None),
+               policy.participants_visible_to(actor))
+        .options(contains_eager(Participant.unit).contains_eager(Unit.organisation),
+                 contains_eager(Participant.profession))
+    )
+    if unit_id:
+        stmt = stmt.where(Participant.unit_id == unit_id)
+    for term in q.split()[:SEARCH_MAX_TERMS]:
+        stmt = stmt.where(_term_patterns(term))
+    stmt = stmt.order_by(Participant.name, Participant.id).limit(limit)
+    return db.session.execute(stmt).scalars().all()
+
+
 def list_participants(actor, filters=None, limit=None, offset=0):
     """The staff the actor may see: everyone for admins, their units' people for managers, a participant themself."""
     if not policy.can_list_participants(actor):

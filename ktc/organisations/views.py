@@ -1,5 +1,5 @@
 """Screens for organisations and units (admin) and staff lists (admin and unit managers)."""
-from flask import render_template, request
+from flask import abort, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -158,6 +158,26 @@ def participants():
         "organisations/participants.html", people=people, form=form, export_args=export_args,
         filtered=bool(export_args),
     )
+
+
+@bp.route("/staff/search")
+@login_required
+def staff_search():
+    """JSON for the staff pickers: up to 20 active people the user may book, matching `q`, in `unit`."""
+    require(policy.can_list_staff(current_user))
+    q = request.args.get("q", "").replace("\x00", "")[:100]
+    unit_id = request.args.get("unit", type=int)
+    if unit_id is not None:
+        # Another manager's unit (or none at all): not something this user may search in.
+        unit = db.session.get(Unit, unit_id) if 0 < unit_id < 2**31 else None
+        if unit is None or not policy.can_manage_unit(current_user, unit):
+            abort(404)
+    people = ops.search_staff(current_user, q, unit_id)
+    return jsonify(results=[{
+        "id": p.id, "name": p.name, "email": p.email or "", "unit": p.unit.name,
+        "organisation": p.unit.organisation.name, "side": p.unit.organisation.side,
+        "profession": p.profession.name if p.profession else "",
+    } for p in people])
 
 
 def _participant_form(participant):

@@ -12,6 +12,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ktc.forms import PICKER
+
 
 class _SessionFields(FlaskForm):
     station_id = SelectField(_l("Station"), coerce=int, validators=[InputRequired()])
@@ -27,9 +29,9 @@ class _SessionFields(FlaskForm):
         _l("Release held seats (hours before start)"), default=72,
         validators=[InputRequired(), NumberRange(min=0, max=24 * 60)],
     )
-    instructor_ids = SelectMultipleField(_l("Instructors"), coerce=int, validators=[Optional()])
+    instructor_ids = SelectMultipleField(_l("Instructors"), coerce=int, validators=[Optional()], render_kw=PICKER)
     skill_ids = SelectMultipleField(
-        _l("Skills covered"), coerce=int, validators=[Optional()],
+        _l("Skills covered"), coerce=int, validators=[Optional()], render_kw=PICKER,
         description=_l("Leave empty for all the station's skills."),
     )
     title = StringField(_l("Title (optional)"), validators=[Optional(), Length(max=200)])

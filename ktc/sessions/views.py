@@ -532,3 +532,6 @@ def week():
         side_balance=side_balance,
         can_plan=new_url is not None,
     )
+
+
+from ktc.sessions import printing  # noqa: E402,F401  (the printable lists: their routes on this blueprint)

@@ -4,6 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from ktc.forms import PICKER
+
 
 class SkillForm(FlaskForm):
     code = StringField(
@@ -25,4 +27,4 @@ class SkillForm(FlaskForm):
 
 class ProfessionForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=200)])
-    skill_ids = SelectMultipleField(_l("Required skills"), coerce=int)
+    skill_ids = SelectMultipleField(_l("Required skills"), coerce=int, render_kw=PICKER)

@@ -6,6 +6,7 @@ from wtforms import BooleanField, DateField, IntegerField, SelectMultipleField, 
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FieldError
 
+from ktc.forms import PICKER
 from ktc.i18n import fmt_weekday
 
 WEEKDAYS = range(7)
@@ -103,7 +104,7 @@ class ClosedDayForm(FlaskForm):
 class StationForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=200)])
     description = TextAreaField(_l("Description"))
-    skill_ids = SelectMultipleField(_l("Skills trained"), coerce=int)
+    skill_ids = SelectMultipleField(_l("Skills trained"), coerce=int, render_kw=PICKER)
     default_capacity = IntegerField(
         _l("Default capacity"), default=8,
         validators=[InputRequired(_l("Enter the number of places.")),

@@ -31,6 +31,8 @@ def _counts(app, plan):
         "team": (targets.manager, f"/bookings/team?session={targets.team_session_id}"),
         "matrix": (targets.manager, f"/records/matrix?unit={targets.unit_id}"),
         "team bookings": (targets.manager, "/bookings/team/bookings?view=all"),
+        "staff search": (targets.admin, "/organisations/staff/search?q=a"),
+        "staff search (manager)": (targets.manager, "/organisations/staff/search?q=a"),
         "network": (targets.network, f"/network/?date_from={targets.date_from}&date_to={targets.date_to}"),
         "participant feed": (None, f"/calendar/feed/{targets.participant_feed_token}.ics"),
         "unit feed": (None, f"/calendar/feed/{targets.unit_feed_token}.ics"),

@@ -85,7 +85,7 @@ def test_cancelling_a_session_needs_a_reason_and_a_confirmation(client, planned)
     told = db.session.execute(select(OutboxMessage.recipient).where(OutboxMessage.kind == "session_cancelled")).all()
     assert len(told) == 3
     page = client.get(f"/sessions/{planned.session.id}").get_data(as_text=True)
-    assert "/bookings/team" not in page and "/roster" not in page
+    assert f"/bookings/team?session={planned.session.id}" not in page and "/roster" not in page
     assert f"/sessions/{planned.session.id}/reinstate" in page
 
 

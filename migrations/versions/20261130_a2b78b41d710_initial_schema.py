@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 8f68f2482767
+Revision ID: a2b78b41d710
 Revises: 
-Create Date: 2026-11-30 10:34:45.954700
+Create Date: 2026-11-30 10:52:38.379944
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '8f68f2482767'
+revision = 'a2b78b41d710'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -180,6 +180,7 @@ def upgrade():
     sa.UniqueConstraint('email', name=op.f('uq_participants_email'))
     )
     with op.batch_alter_table('participants', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_participants_name'), ['name'], unique=False)
         batch_op.create_index(batch_op.f('ix_participants_profession_id'), ['profession_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_participants_unit_id'), ['unit_id'], unique=False)
 
@@ -553,6 +554,7 @@ def downgrade():
     with op.batch_alter_table('participants', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_participants_unit_id'))
         batch_op.drop_index(batch_op.f('ix_participants_profession_id'))
+        batch_op.drop_index(batch_op.f('ix_participants_name'))
 
     op.drop_table('participants')
     with op.batch_alter_table('units', schema=None) as batch_op:
