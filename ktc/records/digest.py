@@ -77,7 +77,8 @@ def queue_digest(manager, now=None):
         html = render_template("records/emails/expiry_digest.html", **context)
     message = enqueue(DIGEST_KIND, key, manager.email, subject, text, html)
     if message is not None:
-        record_events(manager, "skills_expiring", f"digest:{period}", [(p, None) for p in {i[0]: 0 for i in items}])
+        people = dict.fromkeys(person for person, _skill, _cell in items)
+        record_events(manager, "skills_expiring", f"digest:{period}", [(person, None) for person in people])
     return message
 
 
