@@ -27,6 +27,7 @@ FEATURES = (
     "api",
     "privacy",
     "audit",
+    "notices",
 )
 
 

@@ -6,6 +6,7 @@ from ktc.calendar.models import CalendarFeed, CalendarStamp  # noqa: F401
 from ktc.feedback.models import Feedback, SessionReport  # noqa: F401
 from ktc.mail.models import OutboxMessage  # noqa: F401
 from ktc.network.models import NetworkDigest, session_skill_stats, session_stats  # noqa: F401
+from ktc.notices.models import TeamEvent  # noqa: F401
 from ktc.organisations.models import CsvUpload, Organisation, Participant, Unit  # noqa: F401
 from ktc.records.models import SkillRecord  # noqa: F401
 from ktc.sessions.models import Series, Session, session_instructors, session_skills  # noqa: F401

@@ -25,6 +25,11 @@ def can_manage_unit(user, unit):
     return is_admin(user) or (unit is not None and unit.id in managed_unit_ids(user))
 
 
+def can_follow_team(user):
+    """Managers follow what happens to their units' people (their own team events only)."""
+    return has_role(user, "manager")
+
+
 def can_manage_participant(user, participant):
     """Admins, and managers of the participant's unit, may edit and book the participant."""
     return is_admin(user) or (participant is not None and participant.unit_id in managed_unit_ids(user))

@@ -210,6 +210,7 @@ POST_ALLOWED = {
     "calendar.create": ALL,
     "mail.retry_failed": {"admin"},
     "mail.retry_message": {"admin"},
+    "notices.mark_read": {"manager_a", "manager_b"},
     "privacy.erase": {"admin"},
     "records.complete": {"admin", "instructor"},
     "records.roster_all": {"admin", "instructor"},

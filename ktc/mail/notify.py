@@ -127,8 +127,9 @@ def booking_waitlisted(booking):
 
 
 def booking_promoted(booking):
-    """Promoted from the waiting list: an e-mail with a REQUEST invitation."""
+    """Promoted from the waiting list: an e-mail with a REQUEST invitation; the managers are told."""
     key = f"b{booking.id}:{_moment(booking.confirmed_at or booking.booked_at)}"
+    tell_managers("promoted", f"b{booking.id}:promoted:{_moment(booking.confirmed_at)}", booking.session, [booking])
     return _to_participant("booking_promoted", booking, key, method="REQUEST")
 
 
@@ -142,6 +143,8 @@ def booking_cancelled(booking):
 
 def session_changed(session, bookings):
     """The session moved or changed station: seat holders get an update of the same event."""
+    tell_managers("session_moved", f"s{session.id}:moved:{session.sequence}", session,
+                  [b for b in bookings if b.status != "cancelled"])
     messages = []
     for booking in bookings:
         if booking.status == "cancelled":
@@ -154,6 +157,8 @@ def session_changed(session, bookings):
 
 def session_cancelled(session, bookings):
     """The session is cancelled: everyone booked or waiting is told; invitations get a CANCEL."""
+    tell_managers("session_cancelled", f"s{session.id}:cancelled:{session.sequence}", session,
+                  [b for b in bookings if not _cancelled_before(b, session)], reason=session.cancel_reason or "")
     messages = []
     for booking in bookings:
         if _cancelled_before(booking, session):
@@ -171,6 +176,19 @@ def _cancelled_before(booking, session):
     if booking.status != "cancelled" or booking.cancelled_at is None:
         return False
     return session.cancelled_at is None or booking.cancelled_at < session.cancelled_at
+
+
+def booking_no_show(booking):
+    """Marked as not present: the participant's managers are told (the participant is not)."""
+    cause = f"b{booking.id}:no_show:{_moment(booking.attendance_at)}"
+    return tell_managers("no_show", cause, booking.session, [booking])
+
+
+def tell_managers(kind, cause, session, bookings, reason=""):
+    """The managers of these people's units hear of it too: see ktc/notices/operations.py."""
+    from ktc.notices.operations import tell_managers as tell
+
+    return tell(kind, cause, session, bookings, reason=reason)
 
 
 def reminder(booking):

@@ -12,6 +12,7 @@ from ktc.errors import PermissionDenied
 from ktc.extensions import db
 from ktc.feedback.models import Feedback
 from ktc.mail.models import OutboxMessage
+from ktc.notices.models import TeamEvent
 from ktc.organisations.models import Participant
 from ktc.records.models import SkillRecord
 from ktc.sessions.models import Session
@@ -126,7 +127,8 @@ def purge_expired(now=None):
     """Anonymise participants inactive past the retention period and drop old personal traces.
 
     A participant is purged when inactive and nothing about them (record, booking, change) is
-    newer than the retention period. Sent e-mails and login failures past it are deleted.
+    newer than the retention period. Sent e-mails, login failures and managers' team events past it
+    are deleted.
     """
     now = now or utcnow()
     cutoff = now - timedelta(days=current_app.config["KTC_RETENTION_DAYS"])
@@ -149,4 +151,5 @@ def purge_expired(now=None):
         audit.record(None, "participant.purged", participant)
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.status == "sent", OutboxMessage.created_at < cutoff))
     db.session.execute(delete(LoginFailure).where(LoginFailure.at < cutoff))
+    db.session.execute(delete(TeamEvent).where(TeamEvent.created_at < cutoff))
     return len(stale)

@@ -12,6 +12,7 @@ from ktc.extensions import db
 from ktc.i18n import known_locale, to_local
 from ktc.mail.notify import external_url
 from ktc.mail.outbox import enqueue, is_queued
+from ktc.notices.operations import record_events
 from ktc.records import operations as ops
 from ktc.records.labels import template_labels
 
@@ -74,7 +75,11 @@ def queue_digest(manager, now=None):
         subject = _("Skills to refresh in your units: %(count)s", count=len(items))
         text = render_template("records/emails/expiry_digest.txt", **context)
         html = render_template("records/emails/expiry_digest.html", **context)
-    return enqueue(DIGEST_KIND, key, manager.email, subject, text, html)
+    message = enqueue(DIGEST_KIND, key, manager.email, subject, text, html)
+    if message is not None:
+        people = dict.fromkeys(person for person, _skill, _cell in items)
+        record_events(manager, "skills_expiring", f"digest:{period}", [(person, None) for person in people])
+    return message
 
 
 def send_expiry_digests(now=None):

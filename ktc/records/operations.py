@@ -15,7 +15,7 @@ from ktc.database import utcnow
 from ktc.errors import Conflict, PermissionDenied, ValidationError
 from ktc.extensions import db
 from ktc.i18n import local_today, to_local
-from ktc.mail.notify import external_url
+from ktc.mail.notify import booking_no_show, external_url
 from ktc.network.stats import refresh_session_stats
 from ktc.organisations.models import Participant, Unit
 from ktc.records.models import OUTCOMES, SkillRecord
@@ -136,6 +136,8 @@ def _apply_row(actor, session, booking, attended, outcomes, comments, existing, 
         booking.attendance_at = now
         booking.attendance_by_id = actor.id
         changed = True
+        if new_status == "no_show":
+            booking_no_show(booking)
     if not attended:
         if any(outcome is not None for outcome in outcomes.values()):
             raise OutcomeWithoutAttendance()

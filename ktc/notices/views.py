@@ -1,0 +1,27 @@
+from flask import flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ktc import policy
+from ktc.extensions import db
+from ktc.notices import bp
+from ktc.notices.operations import latest_events, mark_all_read
+from ktc.web import require
+
+
+@bp.app_template_global()
+def team_events_for(user):
+    """(events, unread count) for the home page's list; nothing for anyone but a manager."""
+    if not policy.can_follow_team(user):
+        return [], 0
+    return latest_events(user)
+
+
+@bp.route("/read", methods=["POST"])
+@login_required
+def mark_read():
+    require(policy.can_follow_team(current_user))
+    mark_all_read(current_user)
+    db.session.commit()
+    flash(_("All events about your staff are marked as read."), "success")
+    return redirect(url_for("main.index"))
