@@ -12,7 +12,7 @@ from ktc.bookings.models import SEAT_STATUSES, Booking
 from ktc.bookings.operations import hold_session
 from ktc.calendar import stamps
 from ktc.database import utcnow
-from ktc.errors import Conflict, PermissionDenied, ValidationError
+from ktc.errors import Conflict, DomainError, PermissionDenied, ValidationError
 from ktc.extensions import db
 from ktc.i18n import local_today, to_local
 from ktc.mail.notify import external_url
@@ -184,8 +184,9 @@ def record_attendance(actor, session, entries, now=None):
 
     `entries` is a list of dicts: participant_id, attended (bool), outcomes {skill_id: outcome
     or None}, optional comments {skill_id: text}. Skills left out keep their record; None
-    removes it. Everything is checked before the caller commits; any error stops the lot.
-    Returns the bookings touched, in the order given.
+    removes it. Everything is checked before the caller commits; any error stops the lot (a
+    refusal about one person carries their `participant_id`). Returns the bookings touched, in
+    the order given.
     """
     now = now or utcnow()
     check_recordable(actor, session, now)
@@ -195,14 +196,19 @@ def record_attendance(actor, session, entries, now=None):
     signed_day = session_local_date(session)
     touched, changed = [], False
     for entry in entries:
-        booking = bookings.get(entry["participant_id"])
-        if booking is None:
-            # The id only: the instructor may not see who else exists.
-            raise NotBooked(id=entry["participant_id"])
-        outcomes, covered = _normalise_outcomes(session, entry.get("outcomes"))
-        comments = {int(k): v for k, v in (entry.get("comments") or {}).items()}
-        changed |= _apply_row(actor, session, booking, bool(entry["attended"]), outcomes, comments,
-                              records.setdefault(booking.participant_id, {}), covered, signed_day, now)
+        try:
+            booking = bookings.get(entry["participant_id"])
+            if booking is None:
+                # The id only: the instructor may not see who else exists.
+                raise NotBooked(id=entry["participant_id"])
+            outcomes, covered = _normalise_outcomes(session, entry.get("outcomes"))
+            comments = {int(k): v for k, v in (entry.get("comments") or {}).items()}
+            changed |= _apply_row(actor, session, booking, bool(entry["attended"]), outcomes, comments,
+                                  records.setdefault(booking.participant_id, {}), covered, signed_day, now)
+        except DomainError as exc:
+            # The roster grid names the person the refusal is about.
+            exc.participant_id = entry["participant_id"]
+            raise
         touched.append(booking)
     db.session.flush()
     if changed:
