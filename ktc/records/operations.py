@@ -327,6 +327,43 @@ def skill_overview(participant, today=None, window_days=None):
     return result
 
 
+# The participant's own list: what they can rely on first, then what needs a refresh or training.
+OWN_ORDER = {"valid": 0, "expiring": 1, "expired": 2, "practised": 3, "missing": 4}
+
+
+def upcoming_by_skill(participant, now=None):
+    """{skill_id: [Booking]}: the person's coming bookings (confirmed or waiting) per skill covered."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(session_skills.c.skill_id, Booking)
+        .join(Session, Session.id == Booking.session_id)
+        .join(session_skills, session_skills.c.session_id == Session.id)
+        .where(Booking.participant_id == participant.id, Booking.status.in_(("confirmed", "waitlisted")),
+               Session.status == "scheduled", Session.start_at > now)
+        .options(joinedload(Booking.session).joinedload(Session.station).joinedload(Station.centre))
+        .order_by(Session.start_at, Booking.id)
+    ).all()
+    result = {}
+    for skill_id, booking in rows:
+        result.setdefault(skill_id, []).append(booking)
+    return result
+
+
+def own_skill_list(participant, overview, today, now=None):
+    """"My skills": the overview valid first, then expiring, expired, practised and missing, each with
+    the coming bookings that cover it (a skill only booked, never recorded, is listed as missing)."""
+    overview = list(overview)  # `skill_overview`'s result; not changed in place
+    upcoming = upcoming_by_skill(participant, now)
+    listed = {item.skill.id for item in overview}
+    booked_only = {b_skill for b_skill in upcoming if b_skill not in listed}
+    if booked_only:
+        skills = db.session.execute(select(Skill).where(Skill.id.in_(booked_only))).scalars().all()
+        overview += [SkillSummary(skill, False, "missing", None) for skill in skills]
+    overview.sort(key=lambda item: (OWN_ORDER.get(item.status, 9), item.valid_until is None,
+                                    item.valid_until or today, item.skill.code))
+    return [(item, upcoming.get(item.skill.id, [])) for item in overview]
+
+
 # --- the manager's matrix --------------------------------------------------------------------
 
 @dataclass

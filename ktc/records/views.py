@@ -197,8 +197,10 @@ def _participant_or_404(participant_id):
 
 def _record_page(participant, own):
     today = local_today()
-    return _render("records/record.html", participant=participant, own=own, today=today,
-                   overview=ops.skill_overview(participant, today), window_days=ops.expiry_window_days())
+    overview = ops.skill_overview(participant, today)
+    return _render("records/record.html", participant=participant, own=own, today=today, overview=overview,
+                   own_list=ops.own_skill_list(participant, overview, today) if own else None,
+                   window_days=ops.expiry_window_days())
 
 
 @bp.route("/mine")

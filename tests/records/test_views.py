@@ -324,3 +324,34 @@ def test_pages_in_english(client, login_as, people):
     text = client.get("/records/matrix").get_data(as_text=True)
     assert "Skill matrix" in text and "Expiring soon" in text
     assert date.today().year  # the page renders dates in the chosen locale
+
+
+def test_my_skills_is_a_compact_list_valid_first_expiring_marked_with_coming_bookings(client, login_as, make, people):
+    import re
+
+    anna, bo = people["anna"], people["bo"]
+    station = make.station(skills=[people["hygiene"], people["insulin"]], name="Hygienstationen")
+    coming = make.session(station, start=make.future(12), skills=[people["hygiene"]])
+    full = make.session(station, start=make.future(14), skills=[people["insulin"]])
+    make.booking(coming, bo)
+    make.booking(full, bo, status="waitlisted")
+    make.booking(make.session(station, start=make.future(15), skills=[people["hygiene"]]), anna, status="cancelled")
+    user_bo, user_anna = make.participant_user(bo), make.participant_user(anna)
+    db.session.commit()
+
+    login_as(user_anna)
+    text = client.get("/records/mine").get_data(as_text=True)
+    items = re.findall(r'<li class="skill-list__item skill-list__item--(\w+)">\s*<span class="skill-list__name">([^<]+?) <',
+                       text)
+    assert items == [("valid", "HLR vuxen"), ("valid", "Basal hygien"), ("expired", "Insulin")]
+    assert "Bokad" not in text  # a cancelled booking is not a coming one
+
+    login_as(user_bo)
+    text = client.get("/records/mine").get_data(as_text=True)
+    items = re.findall(r'<li class="skill-list__item skill-list__item--(\w+)">\s*<span class="skill-list__name">([^<]+?) <',
+                       text)
+    assert items == [("expiring", "HLR vuxen"), ("practised", "Insulin"), ("missing", "Basal hygien")]
+    hygiene = text.split("Basal hygien <")[1].split("</li>")[0]
+    assert f'href="/sessions/{coming.id}"' in hygiene and "Bokad " in hygiene
+    insulin = text.split("Insulin <")[1].split("</li>")[0]
+    assert f'href="/sessions/{full.id}"' in insulin and "På reservlistan " in insulin
