@@ -136,6 +136,7 @@ def login_as(client):
 
     def _login(user):
         with client.session_transaction() as sess:
+            sess.clear()  # as a real login does: nothing of the previous user (their language) is kept
             sess["_user_id"] = user.get_id()
             sess["_fresh"] = True
         return user

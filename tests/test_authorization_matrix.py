@@ -31,6 +31,7 @@ GET_ALLOWED = {
     "calendar.feeds": ALL,
     "calendar.booking_download": {"admin", "manager_b", "participant_b", "instructor"},
     "calendar.session_download": ALL - {"network"},
+    "feedback.mine": {"participant_b"},
     "feedback.report": {"admin", "instructor"},
     "feedback.reports": {"admin", "instructor", "other_instructor"},
     "mail.outbox": {"admin"},
@@ -137,6 +138,7 @@ def world(make):
     closed = ClosedDay(centre=centre, day=make.future(40).date(), reason="Stängt")
     db.session.add_all([message, closed])
     db.session.flush()
+    feedback_b = make.feedback(session, booking_b)
     token = issue_api_token(users["participant_b"])
     from ktc.accounts.models import ApiToken
 
@@ -145,7 +147,7 @@ def world(make):
         "participant_id": p_b.id, "booking_id": booking_b.id, "session_id": session.id, "unit_id": unit_b.id,
         "organisation_id": kommun.id, "org_id": kommun.id, "centre_id": centre.id, "station_id": station.id, "skill_id": skill.id,
         "series_id": series.id, "user_id": users["participant_b"].id, "profession_id": profession.id,
-        "day": session.start_at.date().isoformat(), "digest_id": digest.id, "message_id": message.id, "closed_day_id": closed.id, "token_id": token_row.id,
+        "day": session.start_at.date().isoformat(), "digest_id": digest.id, "message_id": message.id, "feedback_id": feedback_b.id, "closed_day_id": closed.id, "token_id": token_row.id,
     }
     users["_token_b"] = token
     db.session.commit()

@@ -15,6 +15,7 @@ from ktc.accounts.operations import (
     set_password,
     verify_password,
 )
+from ktc.calendar.operations import create_feeds
 from ktc.extensions import db
 from ktc.security import is_safe_next
 
@@ -41,6 +42,9 @@ def login():
             if lang:
                 session["lang"] = lang
             login_user(user)
+            # The calendar links exist from the first visit on: made here, on the login POST, because
+            # no GET writes (the calendar page's own "create" button stays for sessions from before).
+            create_feeds(user)
             db.session.commit()
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else url_for("main.index"))

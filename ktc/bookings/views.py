@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -167,7 +167,8 @@ def mine():
     past = [b for b in bookings if b.session.end_at < now]
     past.reverse()
     return render_template(
-        "bookings/mine.html", upcoming=upcoming, past=past, now=now, cutoff_at=cutoff_at
+        "bookings/mine.html", upcoming=upcoming, past=past, now=now, cutoff_at=cutoff_at, may_cancel=may_cancel,
+        cutoff_hours=current_app.config["KTC_BOOKING_CUTOFF_HOURS"],
     )
 
 

@@ -218,3 +218,31 @@ def reportable_sessions(actor, since, until):
             session_instructors.c.user_id == actor.id
         )
     return db.session.execute(stmt).all()
+
+
+def waiting_for(participant_id):
+    """The participant's own feedback requests not answered yet, oldest session first."""
+    if not participant_id:
+        return []
+    return db.session.execute(
+        select(Feedback)
+        .join(Booking, Booking.id == Feedback.booking_id)
+        .join(Session, Session.id == Feedback.session_id)
+        .where(Booking.participant_id == participant_id, Feedback.responded_at.is_(None),
+               Session.status == "completed")
+        .options(selectinload(Feedback.session).selectinload(Session.station).selectinload(Station.centre))
+        .order_by(Session.start_at, Feedback.id)
+    ).scalars().all()
+
+
+def own_feedback(participant_id, feedback_id):
+    """One of the participant's own feedback rows (answered or not); NotFound for anyone else's."""
+    feedback = db.session.execute(
+        select(Feedback)
+        .join(Booking, Booking.id == Feedback.booking_id)
+        .where(Feedback.id == feedback_id, Booking.participant_id == participant_id)
+        .options(selectinload(Feedback.session).selectinload(Session.station))
+    ).scalar_one_or_none() if participant_id else None
+    if feedback is None:
+        raise NotFound()
+    return feedback

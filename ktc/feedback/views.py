@@ -13,10 +13,12 @@ from ktc.feedback.forms import FeedbackForm, SessionReportForm
 from ktc.feedback.operations import (
     AlreadyAnswered,
     feedback_by_token,
+    own_feedback,
     report_for,
     reportable_sessions,
     save_session_report,
     submit_feedback,
+    waiting_for,
 )
 from ktc.sessions.models import Session
 from ktc.web import get_or_404, require, show_domain_error
@@ -34,7 +36,19 @@ def _private(template, status=200, **context):
 
 @bp.route("/<token>", methods=["GET", "POST"])
 def respond(token):
-    feedback = feedback_by_token(token)
+    """The link from the e-mail: no login, the token is the credential."""
+    return _answer(feedback_by_token(token))
+
+
+@bp.route("/mine/<int:feedback_id>", methods=["GET", "POST"])
+@login_required
+def mine(feedback_id):
+    """The same form for a logged-in participant, reached from their own list (the token is only
+    in the e-mail: it is stored hashed, so the app cannot show that link again)."""
+    return _answer(own_feedback(current_user.participant_id, feedback_id))
+
+
+def _answer(feedback):
     if feedback.responded_at is not None:
         status = 409 if request.method == "POST" else 200
         return _private("feedback/answered.html", status, feedback=feedback)
@@ -49,6 +63,13 @@ def respond(token):
         return _private("feedback/thanks.html", feedback=feedback)
     status = 422 if form.errors else 200
     return _private("feedback/form.html", status, form=form, feedback=feedback)
+
+
+@bp.app_context_processor
+def _feedback_waiting():
+    """`feedback_waiting()` for templates: the current participant's unanswered requests (queried
+    only where a page shows them)."""
+    return {"feedback_waiting": lambda: waiting_for(getattr(current_user, "participant_id", None))}
 
 
 @bp.route("/reports")

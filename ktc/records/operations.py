@@ -12,7 +12,7 @@ from ktc.bookings.models import SEAT_STATUSES, Booking
 from ktc.bookings.operations import hold_session
 from ktc.calendar import stamps
 from ktc.database import utcnow
-from ktc.errors import Conflict, PermissionDenied, ValidationError
+from ktc.errors import Conflict, DomainError, PermissionDenied, ValidationError
 from ktc.extensions import db
 from ktc.i18n import local_today, to_local
 from ktc.mail.notify import booking_no_show, external_url
@@ -186,8 +186,9 @@ def record_attendance(actor, session, entries, now=None):
 
     `entries` is a list of dicts: participant_id, attended (bool), outcomes {skill_id: outcome
     or None}, optional comments {skill_id: text}. Skills left out keep their record; None
-    removes it. Everything is checked before the caller commits; any error stops the lot.
-    Returns the bookings touched, in the order given.
+    removes it. Everything is checked before the caller commits; any error stops the lot (a
+    refusal about one person carries their `participant_id`). Returns the bookings touched, in
+    the order given.
     """
     now = now or utcnow()
     check_recordable(actor, session, now)
@@ -197,14 +198,19 @@ def record_attendance(actor, session, entries, now=None):
     signed_day = session_local_date(session)
     touched, changed = [], False
     for entry in entries:
-        booking = bookings.get(entry["participant_id"])
-        if booking is None:
-            # The id only: the instructor may not see who else exists.
-            raise NotBooked(id=entry["participant_id"])
-        outcomes, covered = _normalise_outcomes(session, entry.get("outcomes"))
-        comments = {int(k): v for k, v in (entry.get("comments") or {}).items()}
-        changed |= _apply_row(actor, session, booking, bool(entry["attended"]), outcomes, comments,
-                              records.setdefault(booking.participant_id, {}), covered, signed_day, now)
+        try:
+            booking = bookings.get(entry["participant_id"])
+            if booking is None:
+                # The id only: the instructor may not see who else exists.
+                raise NotBooked(id=entry["participant_id"])
+            outcomes, covered = _normalise_outcomes(session, entry.get("outcomes"))
+            comments = {int(k): v for k, v in (entry.get("comments") or {}).items()}
+            changed |= _apply_row(actor, session, booking, bool(entry["attended"]), outcomes, comments,
+                                  records.setdefault(booking.participant_id, {}), covered, signed_day, now)
+        except DomainError as exc:
+            # The roster grid names the person the refusal is about.
+            exc.participant_id = entry["participant_id"]
+            raise
         touched.append(booking)
     db.session.flush()
     if changed:
@@ -321,6 +327,43 @@ def skill_overview(participant, today=None, window_days=None):
         status, valid_until = cell_status([(r.outcome, r.valid_until) for r in history], today, window_days)
         result.append(SkillSummary(skill, skill.id in required_ids, status, valid_until, history))
     return result
+
+
+# The participant's own list: what they can rely on first, then what needs a refresh or training.
+OWN_ORDER = {"valid": 0, "expiring": 1, "expired": 2, "practised": 3, "missing": 4}
+
+
+def upcoming_by_skill(participant, now=None):
+    """{skill_id: [Booking]}: the person's coming bookings (confirmed or waiting) per skill covered."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(session_skills.c.skill_id, Booking)
+        .join(Session, Session.id == Booking.session_id)
+        .join(session_skills, session_skills.c.session_id == Session.id)
+        .where(Booking.participant_id == participant.id, Booking.status.in_(("confirmed", "waitlisted")),
+               Session.status == "scheduled", Session.start_at > now)
+        .options(joinedload(Booking.session).joinedload(Session.station).joinedload(Station.centre))
+        .order_by(Session.start_at, Booking.id)
+    ).all()
+    result = {}
+    for skill_id, booking in rows:
+        result.setdefault(skill_id, []).append(booking)
+    return result
+
+
+def own_skill_list(participant, overview, today, now=None):
+    """"My skills": the overview valid first, then expiring, expired, practised and missing, each with
+    the coming bookings that cover it (a skill only booked, never recorded, is listed as missing)."""
+    overview = list(overview)  # `skill_overview`'s result; not changed in place
+    upcoming = upcoming_by_skill(participant, now)
+    listed = {item.skill.id for item in overview}
+    booked_only = {b_skill for b_skill in upcoming if b_skill not in listed}
+    if booked_only:
+        skills = db.session.execute(select(Skill).where(Skill.id.in_(booked_only))).scalars().all()
+        overview += [SkillSummary(skill, False, "missing", None) for skill in skills]
+    overview.sort(key=lambda item: (OWN_ORDER.get(item.status, 9), item.valid_until is None,
+                                    item.valid_until or today, item.skill.code))
+    return [(item, upcoming.get(item.skill.id, [])) for item in overview]
 
 
 # --- the manager's matrix --------------------------------------------------------------------

@@ -1,6 +1,9 @@
 """Roster (attendance and sign-off), skill records, certificates and the manager's skill matrix."""
+import re
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -8,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ktc import policy
 from ktc.confirm import ask, confirmed
+from ktc.bookings.models import Booking
 from ktc.bookings.operations import free_for_side
 from ktc.csvutil import csv_response
 from ktc.database import utcnow
@@ -17,7 +21,7 @@ from ktc.i18n import fmt_date, local_today
 from ktc.organisations.models import Participant, Unit
 from ktc.records import bp
 from ktc.records import operations as ops
-from ktc.records.forms import MatrixFilterForm, roster_row_form
+from ktc.records.forms import MatrixFilterForm, roster_form
 from ktc.records.labels import STATUS_LABELS, template_labels
 from ktc.records.status import is_valid_today
 from ktc.sessions.models import Session
@@ -48,37 +52,77 @@ def _session_or_404(session_id):
 @bp.route("/sessions/<int:session_id>/roster", methods=["GET", "POST"])
 @login_required
 def roster(session_id):
+    """The roster as one grid: every changed row is saved together, or nothing is (all-or-nothing).
+
+    After an error the page comes back (422) with every row as it was posted, and each message
+    names the person it is about.
+    """
     session = _session_or_404(session_id)
     rows = ops.roster(session)
-    posted = request.form.get("booking_id", type=int) if request.method == "POST" else None
-    if request.method == "POST" and posted not in {b.id for b, _records in rows}:
-        abort(404)
-    forms = {
-        booking.id: roster_row_form(session, booking, records, formdata=request.form if booking.id == posted else None)
-        for booking, records in rows
-    }
-    status = 200
-    if posted is not None:
-        form = forms[posted]
-        booking = next(b for b, _records in rows if b.id == posted)
-        if form.validate():
+    form = roster_form(session, rows, formdata=request.form if request.method == "POST" else None)
+    problems = []
+    if request.method == "POST":
+        form.validate()
+        problems = _rows_gone(session, rows) + _row_problems(rows, form)
+        if not problems:
+            changed = form.changed_rows()
             try:
-                ops.record_attendance(current_user, session, [form.entry()])
+                ops.record_attendance(current_user, session,
+                                      [row.entry(booking.participant_id) for booking, row in changed])
             except DomainError as exc:
                 db.session.rollback()
-                flash(str(exc), "error")
-                return redirect(url_for(".roster", session_id=session.id))
-            db.session.commit()
-            records = next(r for b, r in rows if b.id == posted)
-            if form.attendance.data == "no_show" and records:
-                flash(_("Saved: %(name)s did not come, so their sign-offs from this session (%(count)s) are removed.",
-                        name=booking.participant.name, count=len(records)), "success")
+                problems.append(_problem(exc, rows, form))
             else:
-                flash(_("Saved for %(name)s.", name=booking.participant.name), "success")
-            return redirect(url_for(".roster", session_id=session.id, _anchor=f"row-{booking.id}"))
-        status = 422
-    return _render("records/roster.html", status, session=session, rows=rows, forms=forms,
-                   now=utcnow(), session_url=ops.session_url(session.id))
+                db.session.commit()
+                _flash_saved(rows, changed)
+                return redirect(url_for(".roster", session_id=session.id))
+    return _render("records/roster.html", 422 if problems else 200, session=session, rows=rows,
+                   form=form, problems=problems, now=utcnow(), session_url=ops.session_url(session.id))
+
+
+def _rows_gone(session, rows):
+    """People whose rows were posted but who no longer have a seat (cancelled meanwhile)."""
+    posted = {int(key[1:-5]) for key in request.form if re.fullmatch(r"b\d{1,9}-seen", key)}
+    gone = posted - {booking.id for booking, _records in rows}
+    if not gone:
+        return []
+    bookings = db.session.execute(
+        select(Booking).where(Booking.session_id == session.id, Booking.id.in_(gone))
+        .options(joinedload(Booking.participant)).order_by(Booking.id)
+    ).scalars().all()
+    return [("", _("%(name)s: no longer has a seat in the session (the booking was cancelled meanwhile), so the "
+                   "row is gone. Save again to keep the other rows.", name=b.participant.name)) for b in bookings]
+
+
+def _row_problems(rows, form):
+    """(field id, "Name: message") for every error on the grid, row by row."""
+    problems = []
+    for booking, _records in rows:
+        row = form.row(booking)
+        for field in row:
+            problems.extend((field.id, f"{booking.participant.name}: {error}") for error in field.errors)
+    return problems
+
+
+def _problem(exc, rows, form):
+    """A refusal of the operation, named after the person it concerns (when it concerns one)."""
+    booking = next((b for b, _r in rows if b.participant_id == getattr(exc, "participant_id", None)), None)
+    if booking is None:
+        return "", str(exc)
+    return form.row(booking).attendance.id, f"{booking.participant.name}: {exc}"
+
+
+def _flash_saved(rows, changed):
+    records = {booking.id: r for booking, r in rows}
+    for booking, row in changed:
+        if row.attendance.data == "no_show" and records[booking.id]:
+            flash(_("Saved: %(name)s did not come, so their sign-offs from this session (%(count)s) are removed.",
+                    name=booking.participant.name, count=len(records[booking.id])), "success")
+    if changed:
+        flash(ngettext("The roster is saved: %(num)s person changed.", "The roster is saved: %(num)s people changed.",
+                       len(changed)), "success")
+    else:
+        flash(_("Nothing was changed on the roster."), "info")
 
 
 @bp.route("/sessions/<int:session_id>/roster/all", methods=["POST"])
@@ -153,8 +197,10 @@ def _participant_or_404(participant_id):
 
 def _record_page(participant, own):
     today = local_today()
-    return _render("records/record.html", participant=participant, own=own, today=today,
-                   overview=ops.skill_overview(participant, today), window_days=ops.expiry_window_days())
+    overview = ops.skill_overview(participant, today)
+    return _render("records/record.html", participant=participant, own=own, today=today, overview=overview,
+                   own_list=ops.own_skill_list(participant, overview, today) if own else None,
+                   window_days=ops.expiry_window_days())
 
 
 @bp.route("/mine")

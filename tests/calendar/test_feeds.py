@@ -248,3 +248,27 @@ def test_feeds_page_creates_links_only_on_post(client, login_as, make):
     page = client.get("/calendar/").get_data(as_text=True)
     assert page.count("webcal://ktc.example.org/calendar/feed/") == 2
     assert "Skapa mina kalenderlänkar" not in page
+
+
+def test_calendar_links_are_there_on_the_first_visit_after_logging_in(client, make):
+    """Logging in (a POST) makes the user's feeds, so the page has the links with no "create" step."""
+    from ktc.calendar.models import CalendarFeed
+
+    person = make.participant(name="Alva Andersson")
+    make.participant_user(person, email="alva@example.se", password="correct horse battery")
+    db.session.commit()
+    assert client.post("/login", data={"email": "alva@example.se", "password": "correct horse battery"}
+                       ).status_code == 302
+    page = client.get("/calendar/").get_data(as_text=True)
+    assert "Skapa mina kalenderlänkar" not in page
+    assert page.count("webcal://ktc.example.org/calendar/feed/") == 1
+    # A copy button for each link, shown by its script (the page works without it).
+    assert 'data-copy="feed-url-' in page and ">Kopiera länken</button>" in page
+    assert 'src="/static/js/copy.js"' in page
+    db.session.expire_all()
+    assert db.session.query(CalendarFeed).filter_by(participant_id=person.id).count() == 1
+    # Logging in again creates nothing more.
+    client.post("/logout")
+    client.post("/login", data={"email": "alva@example.se", "password": "correct horse battery"})
+    db.session.expire_all()
+    assert db.session.query(CalendarFeed).count() == 1

@@ -50,41 +50,132 @@ def test_roster_access(client, login_as, make, roster_setup):
     assert client.get("/records/sessions/999999/roster").status_code == 404
 
 
-def test_roster_bulk_then_single_rows(client, login_as, roster_setup):
+def _grid(client, session):
+    """The roster grid's fields as the page draws them (what a browser would post back)."""
+    import re
+
+    text = client.get(f"/records/sessions/{session.id}/roster").get_data(as_text=True)
+    data = {}
+    for name, value in re.findall(r'<input[^>]*name="(b\d+-(?:seen|comment_\d+))"[^>]*value="([^"]*)"', text):
+        data[name] = value.replace("&#34;", '"').replace("&quot;", '"')
+    for name, body in re.findall(r'<select[^>]*name="(b\d+-[a-z_0-9]+)"[^>]*>(.*?)</select>', text, re.S):
+        chosen = re.search(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', body)
+        data[name] = next(v for v in chosen.groups() if v is not None) if chosen else ""
+    return data
+
+
+def test_roster_grid_saves_the_changed_rows_together(client, login_as, roster_setup):
     instructor, cpr, session, (anna, bo), (b_anna, b_bo) = roster_setup
     login_as(instructor)
-    response = _post(client, f"/records/sessions/{session.id}/roster/all", data={"confirmed": "yes"},
-                     follow_redirects=True)
+    text = client.get(f"/records/sessions/{session.id}/roster").get_data(as_text=True)
+    # One form for everyone, one save button; the skill's code heads its column with the full name.
+    assert text.count('class="roster-form"') == 1 and text.count(">Spara närvarolistan</button>") == 1
+    assert f'<abbr title="HLR vuxen" aria-hidden="true">{cpr.code}</abbr>' in text
+    assert 'src="/static/js/unsaved.js"' in text and "data-warn-unsaved" in text
+
+    data = _grid(client, session)
+    data.update({f"b{b_anna.id}-attendance": "attended", f"b{b_anna.id}-outcome_{cpr.id}": "demonstrated",
+                 f"b{b_bo.id}-attendance": "attended", f"b{b_bo.id}-outcome_{cpr.id}": "needs_practice",
+                 f"b{b_bo.id}-comment_{cpr.id}": "Öva mer"})
+    response = _post(client, f"/records/sessions/{session.id}/roster", data=data, follow_redirects=True)
     assert response.status_code == 200
-    assert "2" in response.get_data(as_text=True)
+    assert "2 personer ändrades" in response.get_data(as_text=True)
     db.session.expire_all()
     assert b_anna.status == b_bo.status == "attended"
-
-    prefix = f"b{b_bo.id}-"
-    response = _post(client, f"/records/sessions/{session.id}/roster", data={
-        "booking_id": b_bo.id, prefix + "attendance": "attended",
-        prefix + f"outcome_{cpr.id}": "needs_practice", prefix + f"comment_{cpr.id}": "Öva mer",
-    })
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"#row-{b_bo.id}")
-    db.session.expire_all()
     records = {r.participant_id: r for r in db.session.execute(select(SkillRecord)).scalars()}
     assert (records[bo.id].outcome, records[bo.id].comment, records[bo.id].valid_until) == (
         "needs_practice", "Öva mer", None)
-    assert records[anna.id].outcome == "demonstrated"
+    assert records[anna.id].outcome == "demonstrated" and records[anna.id].valid_until is not None
 
     # Marking a no-show (even with the outcome still selected) saves, removes Anna's sign-off from
-    # this session and says so.
-    prefix = f"b{b_anna.id}-"
-    response = _post(client, f"/records/sessions/{session.id}/roster", data={
-        "booking_id": b_anna.id, prefix + "attendance": "no_show", prefix + f"outcome_{cpr.id}": "demonstrated"},
-        follow_redirects=True)
-    assert response.status_code == 200
-    assert "Anna Ek" in response.get_data(as_text=True) and "(1)" in response.get_data(as_text=True)
+    # this session and says so, naming her.
+    data = _grid(client, session)
+    data[f"b{b_anna.id}-attendance"] = "no_show"
+    response = _post(client, f"/records/sessions/{session.id}/roster", data=data, follow_redirects=True)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Anna Ek" in text and "(1)" in text and "1 person ändrades" in text
     db.session.expire_all()
-    assert b_anna.status == "no_show"
+    assert b_anna.status == "no_show" and b_bo.status == "attended"
     assert db.session.execute(select(SkillRecord).where(SkillRecord.participant_id == anna.id)).first() is None
-    # A booking of another session cannot be posted here.
-    assert _post(client, f"/records/sessions/{session.id}/roster", data={"booking_id": 999999}).status_code == 404
+    assert db.session.execute(select(SkillRecord).where(SkillRecord.participant_id == bo.id)).scalar_one().comment \
+        == "Öva mer"
+
+
+def test_roster_grid_error_names_the_person_keeps_every_edit_and_saves_nothing(client, login_as, roster_setup):
+    instructor, cpr, session, (anna, bo), (b_anna, b_bo) = roster_setup
+    login_as(instructor)
+    data = _grid(client, session)
+    # Bo's row is fine; Anna has an outcome but no attendance, and a comment that is too long.
+    data.update({f"b{b_bo.id}-attendance": "attended", f"b{b_bo.id}-outcome_{cpr.id}": "practised",
+                 f"b{b_bo.id}-comment_{cpr.id}": "Bra start",
+                 f"b{b_anna.id}-outcome_{cpr.id}": "demonstrated", f"b{b_anna.id}-comment_{cpr.id}": "x" * 1001})
+    response = _post(client, f"/records/sessions/{session.id}/roster", data=data)
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "Anna Ek: Välj närvarande eller uteblev." in text
+    assert "Anna Ek: Fältet får vara högst 1000 tecken långt." in text or "Anna Ek: " in text.split("1000")[0]
+    assert "Bo Lind:" not in text
+    # Every unsaved edit is on the page again, in both rows.
+    assert f'name="b{b_bo.id}-comment_{cpr.id}" type="text" value="Bra start"' in text
+    assert 'value="practised" selected' in text or '<option selected value="practised"' in text
+    assert 'value="demonstrated" selected' in text or '<option selected value="demonstrated"' in text
+    assert "data-dirty" in text
+    db.session.expire_all()
+    assert b_bo.status == b_anna.status == "confirmed"
+    assert db.session.execute(select(SkillRecord)).first() is None
+
+
+def test_roster_grid_row_of_someone_who_cancelled_meanwhile_is_named_and_nothing_saved(client, login_as,
+                                                                                        roster_setup):
+    instructor, cpr, session, (anna, bo), (b_anna, b_bo) = roster_setup
+    login_as(instructor)
+    data = _grid(client, session)
+    data.update({f"b{b_anna.id}-attendance": "attended", f"b{b_bo.id}-attendance": "attended",
+                 f"b{b_anna.id}-comment_{cpr.id}": "Säker"})
+    b_bo.status, b_bo.cancelled_at = "cancelled", utcnow()  # Bo cancels between the page and the save
+    response = _post(client, f"/records/sessions/{session.id}/roster", data=data)
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "Bo Lind: har inte längre någon plats" in text
+    assert f'name="b{b_anna.id}-comment_{cpr.id}" type="text" value="Säker"' in text
+    db.session.expire_all()
+    assert b_anna.status == "confirmed"
+
+
+def test_roster_grid_refusal_from_the_operation_names_the_person(client, login_as, roster_setup, monkeypatch):
+    from ktc.records import operations
+    from ktc.records.operations import OutcomeWithoutAttendance
+
+    instructor, cpr, session, (anna, bo), (b_anna, b_bo) = roster_setup
+    login_as(instructor)
+    data = _grid(client, session)
+    data.update({f"b{b_anna.id}-attendance": "attended", f"b{b_bo.id}-attendance": "attended"})
+    apply_row, bo_id = operations._apply_row, bo.id
+
+    def refuse_bo(actor, session, booking, *args):
+        if booking.participant_id == bo_id:
+            raise OutcomeWithoutAttendance()
+        return apply_row(actor, session, booking, *args)
+
+    monkeypatch.setattr(operations, "_apply_row", refuse_bo)
+    response = _post(client, f"/records/sessions/{session.id}/roster", data=data)
+    assert response.status_code == 422
+    assert "Bo Lind: Bara den som var närvarande" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert b_anna.status == "confirmed"  # all or nothing: Anna's row is not saved either
+
+
+def test_roster_grid_leaves_rows_nobody_changed(client, login_as, roster_setup):
+    """A co-instructor's edit made after the page was drawn is not overwritten by the old values."""
+    instructor, cpr, session, (anna, bo), (b_anna, b_bo) = roster_setup
+    login_as(instructor)
+    data = _grid(client, session)
+    data[f"b{b_anna.id}-attendance"] = "attended"
+    b_bo.status = "no_show"  # someone else saved Bo meanwhile
+    response = _post(client, f"/records/sessions/{session.id}/roster", data=data)
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert (b_anna.status, b_bo.status) == ("attended", "no_show")
 
 
 def test_roster_complete_button(client, login_as, roster_setup):
@@ -233,3 +324,34 @@ def test_pages_in_english(client, login_as, people):
     text = client.get("/records/matrix").get_data(as_text=True)
     assert "Skill matrix" in text and "Expiring soon" in text
     assert date.today().year  # the page renders dates in the chosen locale
+
+
+def test_my_skills_is_a_compact_list_valid_first_expiring_marked_with_coming_bookings(client, login_as, make, people):
+    import re
+
+    anna, bo = people["anna"], people["bo"]
+    station = make.station(skills=[people["hygiene"], people["insulin"]], name="Hygienstationen")
+    coming = make.session(station, start=make.future(12), skills=[people["hygiene"]])
+    full = make.session(station, start=make.future(14), skills=[people["insulin"]])
+    make.booking(coming, bo)
+    make.booking(full, bo, status="waitlisted")
+    make.booking(make.session(station, start=make.future(15), skills=[people["hygiene"]]), anna, status="cancelled")
+    user_bo, user_anna = make.participant_user(bo), make.participant_user(anna)
+    db.session.commit()
+
+    login_as(user_anna)
+    text = client.get("/records/mine").get_data(as_text=True)
+    items = re.findall(r'<li class="skill-list__item skill-list__item--(\w+)">\s*<span class="skill-list__name">([^<]+?) <',
+                       text)
+    assert items == [("valid", "HLR vuxen"), ("valid", "Basal hygien"), ("expired", "Insulin")]
+    assert "Bokad" not in text  # a cancelled booking is not a coming one
+
+    login_as(user_bo)
+    text = client.get("/records/mine").get_data(as_text=True)
+    items = re.findall(r'<li class="skill-list__item skill-list__item--(\w+)">\s*<span class="skill-list__name">([^<]+?) <',
+                       text)
+    assert items == [("expiring", "HLR vuxen"), ("practised", "Insulin"), ("missing", "Basal hygien")]
+    hygiene = text.split("Basal hygien <")[1].split("</li>")[0]
+    assert f'href="/sessions/{coming.id}"' in hygiene and "Bokad " in hygiene
+    insulin = text.split("Insulin <")[1].split("</li>")[0]
+    assert f'href="/sessions/{full.id}"' in insulin and "På reservlistan " in insulin
