@@ -197,3 +197,63 @@ def seats_released(session, managers):
         if message is not None:
             messages.append(message)
     return messages
+
+
+# --- Answers from people's calendars (ktc.calendar.replies) ---------------------------------
+SUBJECTS.update({
+    "booking_declined": lambda c: _("Declined in the calendar: %(name)s, %(date)s", **c),
+    "booking_declined_late": lambda c: _("Declined after the cut-off: %(name)s, %(date)s", **c),
+    "counter_answered": lambda c: _("The time cannot be changed: %(name)s, %(date)s", **c),
+})
+
+
+def _unit_managers(participant):
+    from ktc.accounts.models import unit_managers
+
+    return db.session.execute(
+        select(User).join(unit_managers, unit_managers.c.user_id == User.id)
+        .where(unit_managers.c.unit_id == participant.unit_id, User.active.is_(True), User.role == "manager")
+        .order_by(User.id)
+    ).scalars().all()
+
+
+def _admins():
+    return db.session.execute(
+        select(User).where(User.role == "admin", User.active.is_(True)).order_by(User.id)
+    ).scalars().all()
+
+
+def _to_staff(kind, booking, key, users):
+    """Queue one message about a booking to each of these users (managers, admins) in their language."""
+    messages = []
+    for user in users:
+        if not user.email or is_queued(kind, key, user.email):
+            continue
+        subject, text, html = _compose(
+            kind, known_locale(user.locale), session=booking.session, booking=booking,
+            participant=booking.participant, recipient=user,
+            bookings_url=external_url("bookings.team_bookings_page"),
+        )
+        message = enqueue(kind, key, user.email, subject, text, html, checked=True)
+        if message is not None:
+            messages.append(message)
+    return messages
+
+
+def booking_declined(booking):
+    """A participant declined the invitation in their calendar before the cut-off: the booking is
+    cancelled (cancel_booking told the participant); their managers are told."""
+    key = f"b{booking.id}:{_moment(booking.cancelled_at)}"
+    return _to_staff("booking_declined", booking, key, _unit_managers(booking.participant))
+
+
+def booking_declined_late(booking):
+    """Declined after the cut-off: the seat is kept; the managers and KTC's admins are told."""
+    key = f"b{booking.id}:{_moment(booking.replied_at)}"
+    return _to_staff("booking_declined_late", booking, key, _unit_managers(booking.participant) + _admins())
+
+
+def counter_answered(booking, now):
+    """A proposed new time (COUNTER): a polite e-mail that KTC sets the times; nothing changes."""
+    key = f"b{booking.id}:{_moment(now)}"
+    return _to_participant("counter_answered", booking, key)
