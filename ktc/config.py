@@ -52,6 +52,10 @@ class Config:
     # How long a reader holds the mailbox without progress before another process may take over.
     KTC_IMAP_LEASE_SECONDS = 600
 
+    # Attach a copy of each invitation as invite.ics besides the inline text/calendar part. Off:
+    # clients that offer the attachment for import processed the invitation twice.
+    KTC_MAIL_ICS_ATTACHMENT = False
+
     KTC_BOOKING_CUTOFF_HOURS = 24
     KTC_REMINDER_HOURS = 48
     KTC_EXPIRY_WINDOW_DAYS = 60
@@ -149,6 +153,8 @@ def load_config(app, overrides=None):
     for key in INT_ENV_KEYS:
         if os.environ.get(key):
             app.config[key] = int(os.environ[key])
+    if os.environ.get("KTC_MAIL_ICS_ATTACHMENT"):
+        app.config["KTC_MAIL_ICS_ATTACHMENT"] = _bool(os.environ["KTC_MAIL_ICS_ATTACHMENT"])
     for guard in ("KTC_SEAT_GUARD", "KTC_STATUS_GUARD"):
         if os.environ.get(guard):
             app.config[guard] = _bool(os.environ[guard], True)

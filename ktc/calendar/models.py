@@ -42,6 +42,7 @@ class CalendarStamp(db.Model):
     """How often what a group of feeds shows has changed: the stored validator of the feeds.
 
     One row per scope: "participant:<id>", "unit:<id>", "station:<id>", "instructor:<user id>",
+    "owner:<user id>" (the owner's language),
     and "all" for rare changes that reach every feed (a station, centre, skill or instructor
     renamed). `ktc.calendar.stamps` raises the version in the transaction that makes the change,
     so a feed's ETag is known from these rows without building the feed.

@@ -85,7 +85,7 @@ def _next_sequence(booking):
     return max(booking.session.sequence, booking.ical_sequence + 1)
 
 
-def _to_participant(kind, booking, key, method=None, **context):
+def _to_participant(kind, booking, key, method=None, comment=None, **context):
     """Queue one message to a booking's participant, with an invitation when `method` is given."""
     participant = booking.participant
     recipient = participant.email
@@ -100,7 +100,7 @@ def _to_participant(kind, booking, key, method=None, **context):
     invitation = None
     if method is not None:
         sequence = _next_sequence(booking)
-        invitation = ics.invitation(session, participant, method, sequence, dtstamp=utcnow())
+        invitation = ics.invitation(session, participant, method, sequence, dtstamp=utcnow(), comment=comment)
         booking.ical_sequence = sequence
     return enqueue(kind, key, recipient, subject, text, html, ics=invitation, ics_method=method, checked=True)
 
@@ -136,7 +136,7 @@ def booking_cancelled(booking):
     """Booking cancelled: an e-mail, with a CANCEL if the attendee had an invitation."""
     key = f"b{booking.id}:{_moment(booking.cancelled_at or booking.booked_at)}"
     method = "CANCEL" if _invited(booking) else None
-    return _to_participant("booking_cancelled", booking, key, method=method,
+    return _to_participant("booking_cancelled", booking, key, method=method, comment=booking.cancel_reason,
                            reason=booking.cancel_reason or "")
 
 
@@ -162,7 +162,7 @@ def session_cancelled(session, bookings):
         key = f"s{session.id}:cancelled:{session.sequence}:b{booking.id}"
         method = "CANCEL" if _invited(booking) else None
         messages.append(_to_participant("session_cancelled", booking, key, method=method,
-                                        reason=session.cancel_reason or ""))
+                                        comment=session.cancel_reason, reason=session.cancel_reason or ""))
     return [m for m in messages if m is not None]
 
 
