@@ -239,3 +239,14 @@ def test_the_command_runs_once_and_the_scheduler_registers_the_job_only_with_a_m
             assert ("calendar.read_replies" in {job.id for job in scheduler.get_jobs()}) is expected
         finally:
             scheduler.shutdown(wait=False)
+
+
+def test_erasing_a_participant_forgets_the_address_their_answers_came_from(booked):
+    from ktc.calendar.replies import handle_message
+    from ktc.privacy.operations import erase_participant
+
+    handle_message(shape.gmail(booked["uid"], booked["email"]))
+    db.session.commit()
+    erase_participant(booked["admin"], booked["anna"].participant)
+    (record,) = _records()
+    assert record.sender == "" and record.outcome == "applied"
