@@ -40,6 +40,22 @@ class Config:
     KTC_MAIL_FROM = "KTC <ktc@localhost>"
     KTC_MAIL_DOMAIN = None  # domain used in calendar UIDs; defaults to the base URL's host
 
+    # Replies from people's calendars (iTIP over iMIP) are read from the organizer's mailbox:
+    # `imaps://user:password@host[:port]` (`imap://` without TLS only for a server on loopback).
+    # Without it no reply is read. Each message is moved from the inbox folder to the processing
+    # folder (the claim), then to the processed or rejected folder; nothing is deleted.
+    KTC_IMAP_URL = None
+    KTC_IMAP_INBOX = "INBOX"
+    KTC_IMAP_PROCESSING = "KTC-processing"
+    KTC_IMAP_PROCESSED = "KTC-processed"
+    KTC_IMAP_REJECTED = "KTC-rejected"
+    # How long a reader holds the mailbox without progress before another process may take over.
+    KTC_IMAP_LEASE_SECONDS = 600
+
+    # Attach a copy of each invitation as invite.ics besides the inline text/calendar part. Off:
+    # clients that offer the attachment for import processed the invitation twice.
+    KTC_MAIL_ICS_ATTACHMENT = False
+
     KTC_BOOKING_CUTOFF_HOURS = 24
     KTC_REMINDER_HOURS = 48
     KTC_EXPIRY_WINDOW_DAYS = 60
@@ -98,6 +114,11 @@ ENV_KEYS = {
     "KTC_MAIL_FROM": "KTC_MAIL_FROM",
     "KTC_BASE_URL": "KTC_BASE_URL",
     "KTC_MAIL_DOMAIN": "KTC_MAIL_DOMAIN",
+    "KTC_IMAP_URL": "KTC_IMAP_URL",
+    "KTC_IMAP_INBOX": "KTC_IMAP_INBOX",
+    "KTC_IMAP_PROCESSING": "KTC_IMAP_PROCESSING",
+    "KTC_IMAP_PROCESSED": "KTC_IMAP_PROCESSED",
+    "KTC_IMAP_REJECTED": "KTC_IMAP_REJECTED",
 }
 
 INT_ENV_KEYS = (
@@ -138,6 +159,8 @@ def load_config(app, overrides=None):
     for key in INT_ENV_KEYS:
         if os.environ.get(key):
             app.config[key] = int(os.environ[key])
+    if os.environ.get("KTC_MAIL_ICS_ATTACHMENT"):
+        app.config["KTC_MAIL_ICS_ATTACHMENT"] = _bool(os.environ["KTC_MAIL_ICS_ATTACHMENT"])
     for guard in ("KTC_SEAT_GUARD", "KTC_STATUS_GUARD"):
         if os.environ.get(guard):
             app.config[guard] = _bool(os.environ[guard], True)

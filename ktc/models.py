@@ -2,7 +2,7 @@
 from ktc.accounts.models import ApiToken, LoginFailure, User, unit_managers  # noqa: F401
 from ktc.audit.models import AuditEntry  # noqa: F401
 from ktc.bookings.models import Booking  # noqa: F401
-from ktc.calendar.models import CalendarFeed, CalendarStamp  # noqa: F401
+from ktc.calendar.models import CalendarFeed, CalendarReply, CalendarStamp, MailboxLease  # noqa: F401
 from ktc.feedback.models import Feedback, SessionReport  # noqa: F401
 from ktc.mail.models import OutboxMessage  # noqa: F401
 from ktc.network.models import NetworkDigest, session_skill_stats, session_stats  # noqa: F401

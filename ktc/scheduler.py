@@ -34,6 +34,11 @@ def collect_jobs():
     return jobs
 
 
+def enabled_jobs(app):
+    """The jobs whose `requires` setting (if any) is set: reading replies needs KTC_IMAP_URL."""
+    return [spec for spec in collect_jobs() if not spec.get("requires") or app.config.get(spec["requires"])]
+
+
 def run_job(app, job_id, func):
     """Run one job inside a fresh app context; a failure is logged and rolled back, never fatal."""
     with app.app_context():
@@ -61,11 +66,12 @@ def build_scheduler(app, scheduler_class=BlockingScheduler):
             "max_instances": 1,
         },
     )
-    for spec in collect_jobs():
+    for spec in enabled_jobs(app):
         options = dict(spec)
         job_id = options.pop("id")
         func = options.pop("func")
         trigger = options.pop("trigger")
+        options.pop("requires", None)
         scheduler.add_job(run_job, trigger, args=(app, job_id, func), id=job_id, name=job_id,
                           replace_existing=True, **options)
     return scheduler
@@ -73,4 +79,4 @@ def build_scheduler(app, scheduler_class=BlockingScheduler):
 
 def run_all_once(app):
     """Run every job once, in order (for cron-style use and for checking a deployment)."""
-    return {spec["id"]: run_job(app, spec["id"], spec["func"]) for spec in collect_jobs()}
+    return {spec["id"]: run_job(app, spec["id"], spec["func"]) for spec in enabled_jobs(app)}

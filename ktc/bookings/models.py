@@ -34,8 +34,22 @@ class Booking(db.Model):
     attendance_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # iCalendar SEQUENCE of the last invitation sent for this booking.
     ical_sequence: Mapped[int] = mapped_column(default=0)
+    # The participant's answer from their calendar (ktc.calendar.replies): accepted, tentative or
+    # declined_late (declined after the cut-off: the seat is kept), and when it came. An answer
+    # older than `booked_at` belongs to an earlier booking of the same row and is not shown.
+    reply_status: Mapped[str | None] = mapped_column(String(16))
+    replied_at = mapped_column(UTCDateTime)
 
     session = relationship("Session", back_populates="bookings")
     participant = relationship("Participant")
     booked_by = relationship("User", foreign_keys=[booked_by_id])
     cancelled_by = relationship("User", foreign_keys=[cancelled_by_id])
+
+    @property
+    def calendar_reply(self):
+        """The calendar answer that belongs to this booking as it is now (None if none)."""
+        if self.reply_status is None or self.replied_at is None or self.status == "cancelled":
+            return None
+        if self.booked_at is not None and self.replied_at < self.booked_at:
+            return None
+        return self.reply_status

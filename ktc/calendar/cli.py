@@ -12,3 +12,15 @@ def register(group):
         stamps.everything_changed()
         db.session.commit()
         click.echo("Every calendar feed will be sent in full on its next request.")
+
+    @group.command("calendar-replies")
+    def calendar_replies_command():
+        """Read the replies in the organizer's mailbox (KTC_IMAP_URL) once and apply them."""
+        from flask import current_app
+
+        from ktc.calendar.jobs import read_calendar_replies
+
+        if not current_app.config.get("KTC_IMAP_URL"):
+            raise click.ClickException("KTC_IMAP_URL is not set: there is no mailbox to read.")
+        filed = read_calendar_replies()
+        click.echo(f"{filed} calendar message(s) handled.")

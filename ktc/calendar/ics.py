@@ -7,6 +7,7 @@ misread as a fixed offset and Outlook ignores; RRULE-based rules are read the sa
 import calendar as pycalendar
 from datetime import date, datetime, timedelta, timezone
 from email.utils import parseaddr
+from urllib.parse import urlsplit
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -143,8 +144,25 @@ def _description(session, extra_lines=()):
     return "\n".join(lines)
 
 
+def session_url(session):
+    """The session's page in KTC (the event's URL), built without a request: jobs have none."""
+    base = urlsplit(current_app.config["KTC_BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    return adapter.build("sessions.detail", {"session_id": session.id}, force_external=True)
+
+
+_URL_MARKER = "918273645"
+
+
+def _session_url_pattern():
+    """The session page URL with a marker for the id: built once per feed, not once per event."""
+    base = urlsplit(current_app.config["KTC_BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    return adapter.build("sessions.detail", {"session_id": int(_URL_MARKER)}, force_external=True)
+
+
 def session_event(session, *, sequence, dtstamp, status=None, attendee=None, extra_lines=(),
-                  summary=None, transparent=False, scheduled=True):
+                  summary=None, transparent=False, scheduled=True, rsvp=True, comment=None, url=None):
     """A VEVENT for a session in its centre's time zone.
 
     Feed events are not scheduling messages (`scheduled=False`): RFC 5545 (3.8.4.3) keeps ORGANIZER
@@ -167,7 +185,14 @@ def session_event(session, *, sequence, dtstamp, status=None, attendee=None, ext
     if scheduled:
         event.add("created", _utc(session.created_at))
         event.add("last-modified", _utc(session.updated_at))
-    event.add("status", status or ("CANCELLED" if session.status == "cancelled" else "CONFIRMED"))
+    if url:
+        event.add("url", url)
+    if comment:
+        event.add("comment", comment)
+    # status="" leaves STATUS out: a CANCEL that removes one attendee from an event that goes on
+    # must not carry STATUS:CANCELLED, which cancels the whole event (RFC 5546, 3.2.5).
+    if status != "":
+        event.add("status", status or ("CANCELLED" if session.status == "cancelled" else "CONFIRMED"))
     if scheduled or transparent:
         event.add("transp", "TRANSPARENT" if transparent else "OPAQUE")
     if scheduled:
@@ -177,8 +202,10 @@ def session_event(session, *, sequence, dtstamp, status=None, attendee=None, ext
         address = vCalAddress(f"mailto:{email}")
         address.params["CN"] = vText(name)
         address.params["ROLE"] = vText("REQ-PARTICIPANT")
-        address.params["PARTSTAT"] = vText("NEEDS-ACTION")
-        address.params["RSVP"] = vText("TRUE")
+        if rsvp:
+            # Only a REQUEST asks for an answer; a CANCEL expects none (RFC 5546, 3.2.5).
+            address.params["PARTSTAT"] = vText("NEEDS-ACTION")
+            address.params["RSVP"] = vText("TRUE")
         event.add("attendee", address)
     return event
 
@@ -198,15 +225,26 @@ def _calendar(method=None, tzids=(), name=None):
     return cal
 
 
-def invitation(session, participant, method, sequence, dtstamp):
-    """An iTIP REQUEST or CANCEL for one attendee (RFC 5546), as text."""
+def invitation(session, participant, method, sequence, dtstamp, comment=None):
+    """An iTIP REQUEST or CANCEL for one attendee (RFC 5546), as text.
+
+    A CANCEL carries STATUS:CANCELLED only when the session itself is cancelled; cancelling one
+    person's booking removes just that attendee. `comment` (the cancellation reason) goes in COMMENT.
+    """
     cal = _calendar(method=method, tzids=[session.station.centre.timezone])
+    if method == "CANCEL":
+        status = "CANCELLED" if session.status == "cancelled" else ""
+    else:
+        status = "CONFIRMED"
     cal.add_component(session_event(
         session,
         sequence=sequence,
         dtstamp=dtstamp,
-        status="CANCELLED" if method == "CANCEL" else "CONFIRMED",
+        status=status,
         attendee=(participant.name, participant.email),
+        rsvp=method == "REQUEST",
+        comment=comment or None,
+        url=session_url(session),
     ))
     return cal.to_ical().decode("utf-8")
 
@@ -232,7 +270,8 @@ def feed(name, entries, default_tzid):
     head = cal.to_ical()
     end = b"END:VCALENDAR\r\n"
     config = current_app.config
-    mail = (config["KTC_MAIL_DOMAIN"], config["KTC_MAIL_FROM"])  # in every UID and key, read once
+    # In every UID, URL and cache key: read once per feed.
+    mail = (config["KTC_MAIL_DOMAIN"], config["KTC_MAIL_FROM"], _session_url_pattern())
     events = [_feed_event(session, options, mail) for session, options in entries]
     return (head[:-len(end)] + b"".join(events) + end).decode("utf-8")
 
@@ -263,6 +302,7 @@ def _feed_event(session, options, mail):
         if len(_EVENT_CACHE) >= _EVENT_CACHE_MAX:
             _EVENT_CACHE.clear()
         cached = _EVENT_CACHE[key] = session_event(
-            session, sequence=session.sequence, dtstamp=session.updated_at, scheduled=False, **options
+            session, sequence=session.sequence, dtstamp=session.updated_at, scheduled=False,
+            url=mail[2].replace(_URL_MARKER, str(session.id)), **options
         ).to_ical()
     return cached

@@ -191,14 +191,16 @@ class FeedState:
 
 
 # Part of every feed ETag: change it when the feed's format changes, so no client keeps an old body.
-FEED_FORMAT = "3"
+FEED_FORMAT = "4"
 
 # The feed, its owner's rights and its stored validator in one statement. Plain SQL that reads the
 # same on SQLite and PostgreSQL: a calendar client's conditional request is the most frequent
 # request KTC answers, and building this statement with the expression language cost more than
-# running it. The scope is the feed's own "<kind>:<object id>" (see ktc.calendar.stamps).
+# running it. The scopes are the feed's own "<kind>:<object id>" and its owner's "owner:<user id>"
+# (their language), see ktc.calendar.stamps.
 _MINE = ("c.scope IN (:all, f.kind || ':' || "
-         "CAST(COALESCE(f.participant_id, f.unit_id, f.station_id, f.instructor_id) AS VARCHAR(20)))")
+         "CAST(COALESCE(f.participant_id, f.unit_id, f.station_id, f.instructor_id) AS VARCHAR(20)), "
+         "'owner:' || CAST(f.owner_user_id AS VARCHAR(20)))")
 _FEED_STATE_SQL = text(f"""
 SELECT f.id, f.kind, f.owner_user_id, f.participant_id, f.instructor_id, f.token_hash, f.created_at, f.renewed_at,
        u.active, u.role, u.participant_id AS owner_participant_id, u.locale, s.active AS station_active,

@@ -108,6 +108,12 @@ def _collect(session, _flush_context):
         elif isinstance(obj, Unit):
             if obj not in session.new and _changed(session, obj, ("name",)):
                 scopes.add(f"unit:{obj.id}")
+        elif isinstance(obj, User) and obj not in session.new and _changed(session, obj, ("locale",)):
+            # A feed is written in its owner's language: their feeds change (and with them the
+            # Last-Modified, not only the ETag) when the language does.
+            scopes.add(f"owner:{obj.id}")
+            if _changed(session, obj, _EVERYWHERE_SHOWN[User]):
+                scopes.add(ALL)
         elif type(obj) in _EVERYWHERE_SHOWN:
             if obj not in session.new and _changed(session, obj, _EVERYWHERE_SHOWN[type(obj)]):
                 scopes.add(ALL)

@@ -2,14 +2,18 @@
 
 An invitation is multipart/mixed whose first part is multipart/alternative with text/plain,
 text/html and text/calendar; method=…; charset=UTF-8 (inline, no Content-Disposition): the
-structure Outlook, Gmail, Apple Mail and Thunderbird all recognise as an invitation. A copy of
-the calendar object follows as an invite.ics attachment for programs that only offer files.
+structure Outlook, Gmail, Apple Mail and Thunderbird all recognise as an invitation. No copy of
+the calendar object is attached by default: clients that offer an attached invite.ics for import
+processed the invitation twice. KTC_MAIL_ICS_ATTACHMENT=1 adds it back for mail programs that
+only offer files.
 """
 from email import encoders
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr
+
+from flask import current_app
 
 
 def _text(body, subtype):
@@ -43,7 +47,8 @@ def build(message, sender, domain):
         alternative.attach(calendar_part(message.ics, message.ics_method or "PUBLISH"))
         root = MIMEMultipart("mixed")
         root.attach(alternative)
-        root.attach(ics_attachment(message.ics))
+        if current_app.config.get("KTC_MAIL_ICS_ATTACHMENT"):
+            root.attach(ics_attachment(message.ics))
     else:
         root = alternative
     name, address = parseaddr(sender)

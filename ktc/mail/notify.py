@@ -85,7 +85,7 @@ def _next_sequence(booking):
     return max(booking.session.sequence, booking.ical_sequence + 1)
 
 
-def _to_participant(kind, booking, key, method=None, **context):
+def _to_participant(kind, booking, key, method=None, comment=None, **context):
     """Queue one message to a booking's participant, with an invitation when `method` is given."""
     participant = booking.participant
     recipient = participant.email
@@ -100,7 +100,7 @@ def _to_participant(kind, booking, key, method=None, **context):
     invitation = None
     if method is not None:
         sequence = _next_sequence(booking)
-        invitation = ics.invitation(session, participant, method, sequence, dtstamp=utcnow())
+        invitation = ics.invitation(session, participant, method, sequence, dtstamp=utcnow(), comment=comment)
         booking.ical_sequence = sequence
     return enqueue(kind, key, recipient, subject, text, html, ics=invitation, ics_method=method, checked=True)
 
@@ -137,7 +137,7 @@ def booking_cancelled(booking):
     """Booking cancelled: an e-mail, with a CANCEL if the attendee had an invitation."""
     key = f"b{booking.id}:{_moment(booking.cancelled_at or booking.booked_at)}"
     method = "CANCEL" if _invited(booking) else None
-    return _to_participant("booking_cancelled", booking, key, method=method,
+    return _to_participant("booking_cancelled", booking, key, method=method, comment=booking.cancel_reason,
                            reason=booking.cancel_reason or "")
 
 
@@ -167,7 +167,7 @@ def session_cancelled(session, bookings):
         key = f"s{session.id}:cancelled:{session.sequence}:b{booking.id}"
         method = "CANCEL" if _invited(booking) else None
         messages.append(_to_participant("session_cancelled", booking, key, method=method,
-                                        reason=session.cancel_reason or ""))
+                                        comment=session.cancel_reason, reason=session.cancel_reason or ""))
     return [m for m in messages if m is not None]
 
 
@@ -215,3 +215,63 @@ def seats_released(session, managers):
         if message is not None:
             messages.append(message)
     return messages
+
+
+# --- Answers from people's calendars (ktc.calendar.replies) ---------------------------------
+SUBJECTS.update({
+    "booking_declined": lambda c: _("Declined in the calendar: %(name)s, %(date)s", **c),
+    "booking_declined_late": lambda c: _("Declined after the cut-off: %(name)s, %(date)s", **c),
+    "counter_answered": lambda c: _("The time cannot be changed: %(name)s, %(date)s", **c),
+})
+
+
+def _unit_managers(participant):
+    from ktc.accounts.models import unit_managers
+
+    return db.session.execute(
+        select(User).join(unit_managers, unit_managers.c.user_id == User.id)
+        .where(unit_managers.c.unit_id == participant.unit_id, User.active.is_(True), User.role == "manager")
+        .order_by(User.id)
+    ).scalars().all()
+
+
+def _admins():
+    return db.session.execute(
+        select(User).where(User.role == "admin", User.active.is_(True)).order_by(User.id)
+    ).scalars().all()
+
+
+def _to_staff(kind, booking, key, users):
+    """Queue one message about a booking to each of these users (managers, admins) in their language."""
+    messages = []
+    for user in users:
+        if not user.email or is_queued(kind, key, user.email):
+            continue
+        subject, text, html = _compose(
+            kind, known_locale(user.locale), session=booking.session, booking=booking,
+            participant=booking.participant, recipient=user,
+            bookings_url=external_url("bookings.team_bookings_page"),
+        )
+        message = enqueue(kind, key, user.email, subject, text, html, checked=True)
+        if message is not None:
+            messages.append(message)
+    return messages
+
+
+def booking_declined(booking):
+    """A participant declined the invitation in their calendar before the cut-off: the booking is
+    cancelled (cancel_booking told the participant); their managers are told."""
+    key = f"b{booking.id}:{_moment(booking.cancelled_at)}"
+    return _to_staff("booking_declined", booking, key, _unit_managers(booking.participant))
+
+
+def booking_declined_late(booking):
+    """Declined after the cut-off: the seat is kept; the managers and KTC's admins are told."""
+    key = f"b{booking.id}:{_moment(booking.replied_at)}"
+    return _to_staff("booking_declined_late", booking, key, _unit_managers(booking.participant) + _admins())
+
+
+def counter_answered(booking, now):
+    """A proposed new time (COUNTER): a polite e-mail that KTC sets the times; nothing changes."""
+    key = f"b{booking.id}:{_moment(now)}"
+    return _to_participant("counter_answered", booking, key)

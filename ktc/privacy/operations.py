@@ -7,6 +7,7 @@ from sqlalchemy import delete, func, select, update
 from ktc import audit, policy
 from ktc.accounts.models import ApiToken, LoginFailure, User
 from ktc.bookings.models import Booking
+from ktc.calendar.models import CalendarReply
 from ktc.database import utcnow
 from ktc.errors import PermissionDenied
 from ktc.extensions import db
@@ -117,7 +118,14 @@ def _anonymise(participant):
         user.password_hash = None
         user.active = False
         user.rotate_login_nonce()
+    # The address an answer from their calendar came from (the record itself stays: it keeps the
+    # message from being applied twice).
+    db.session.execute(
+        update(CalendarReply).where(CalendarReply.booking_id.in_(booking_ids)).values(sender="")
+    )
     if email:
+        db.session.execute(update(CalendarReply).where(func.lower(CalendarReply.sender) == email.lower())
+                           .values(sender=""))
         db.session.execute(delete(OutboxMessage).where(OutboxMessage.recipient == email))
         db.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
     db.session.flush()
@@ -152,4 +160,5 @@ def purge_expired(now=None):
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.status == "sent", OutboxMessage.created_at < cutoff))
     db.session.execute(delete(LoginFailure).where(LoginFailure.at < cutoff))
     db.session.execute(delete(TeamEvent).where(TeamEvent.created_at < cutoff))
+    db.session.execute(update(CalendarReply).where(CalendarReply.received_at < cutoff).values(sender=""))
     return len(stale)

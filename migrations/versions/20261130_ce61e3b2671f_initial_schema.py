@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 84b16ccea2a0
+Revision ID: ce61e3b2671f
 Revises: 
-Create Date: 2026-11-30 11:01:40.893478
+Create Date: 2026-11-30 11:07:47.824667
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '84b16ccea2a0'
+revision = 'ce61e3b2671f'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -46,6 +46,12 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_login_failures_email'), ['email'], unique=False)
         batch_op.create_index('ix_login_failures_remote_addr_at', ['remote_addr', 'at'], unique=False)
 
+    op.create_table('mailbox_leases',
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('holder', sa.String(length=80), nullable=True),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_mailbox_leases'))
+    )
     op.create_table('network_digests',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('period_start', sa.DateTime(timezone=True), nullable=False),
@@ -356,6 +362,8 @@ def upgrade():
     sa.Column('attendance_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('attendance_by_id', sa.Integer(), nullable=True),
     sa.Column('ical_sequence', sa.Integer(), nullable=False),
+    sa.Column('reply_status', sa.String(length=16), nullable=True),
+    sa.Column('replied_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['attendance_by_id'], ['users.id'], name=op.f('fk_bookings_attendance_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['booked_by_id'], ['users.id'], name=op.f('fk_bookings_booked_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['cancelled_by_id'], ['users.id'], name=op.f('fk_bookings_cancelled_by_id_users'), ondelete='SET NULL'),
@@ -465,6 +473,24 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_skill_records_session_id'), ['session_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_skill_records_skill_id'), ['skill_id'], unique=False)
 
+    op.create_table('calendar_replies',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('message_key', sa.String(length=255), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sender', sa.String(length=254), nullable=False),
+    sa.Column('method', sa.String(length=20), nullable=False),
+    sa.Column('partstat', sa.String(length=20), nullable=False),
+    sa.Column('event_uid', sa.String(length=255), nullable=False),
+    sa.Column('booking_id', sa.Integer(), nullable=True),
+    sa.Column('outcome', sa.String(length=12), nullable=False),
+    sa.Column('reason', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_calendar_replies_booking_id_bookings'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_replies')),
+    sa.UniqueConstraint('message_key', name=op.f('uq_calendar_replies_message_key'))
+    )
+    with op.batch_alter_table('calendar_replies', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_calendar_replies_booking_id'), ['booking_id'], unique=False)
+
     op.create_table('feedback',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('booking_id', sa.Integer(), nullable=True),
@@ -528,6 +554,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_feedback_responded_at'))
 
     op.drop_table('feedback')
+    with op.batch_alter_table('calendar_replies', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_calendar_replies_booking_id'))
+
+    op.drop_table('calendar_replies')
     with op.batch_alter_table('skill_records', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_skill_records_skill_id'))
         batch_op.drop_index(batch_op.f('ix_skill_records_session_id'))
@@ -606,6 +636,7 @@ def downgrade():
     op.drop_table('outbox')
     op.drop_table('organisations')
     op.drop_table('network_digests')
+    op.drop_table('mailbox_leases')
     with op.batch_alter_table('login_failures', schema=None) as batch_op:
         batch_op.drop_index('ix_login_failures_remote_addr_at')
         batch_op.drop_index(batch_op.f('ix_login_failures_email'))
