@@ -20,8 +20,9 @@ class SkillRecord(db.Model):
     signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     signed_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     comment: Mapped[str] = mapped_column(Text, default="")
-    # Set for `demonstrated` on a skill with a refresh interval.
-    valid_until = mapped_column(Date)
+    # Set for `demonstrated` on a skill with a refresh interval. Indexed: what runs out soon is read
+    # by range (the admin's dashboard, the expiry digests).
+    valid_until = mapped_column(Date, index=True)
 
     participant = relationship("Participant")
     skill = relationship("Skill")

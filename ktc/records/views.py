@@ -233,6 +233,16 @@ CSV_LABELS = {"name": _l("Name"), "unit": _l("Unit"), "profession": _l("Professi
               "booked_confirmed": _l("booked"), "booked_waitlisted": _l("on the waiting list")}
 
 
+def _booked_labels(days):
+    """{(booking status, day): "Booked 14 Dec"}: each text translated once, not once per cell."""
+    labels = {}
+    for day in days:
+        shown = fmt_date(day, "d MMM")
+        labels[("confirmed", day)] = _("Booked %(date)s", date=shown)
+        labels[("waitlisted", day)] = _("Waiting list %(date)s", date=shown)
+    return labels
+
+
 @bp.route("/matrix")
 @login_required
 def matrix():
@@ -268,6 +278,6 @@ def matrix():
             for (_skill, side), sessions in built.upcoming.items() for session in sessions}
     return _render("records/matrix.html", form=form, matrix=built, units=units, show_sides=len(sides) > 1,
                    date_labels={day: fmt_date(day, "short") for day in dates},
-                   booked_labels={day: fmt_date(day, "d MMM") for day in booked_days}, free=free,
+                   booked_labels=_booked_labels(booked_days), free=free,
                    csv_url=url_for(".matrix", **{**request.args.to_dict(), "format": "csv"}))
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: ce61e3b2671f
+Revision ID: 28e485e08cf1
 Revises: 
-Create Date: 2026-11-30 11:07:47.824667
+Create Date: 2026-11-30 11:28:01.592063
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'ce61e3b2671f'
+revision = '28e485e08cf1'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -472,6 +472,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_skill_records_participant_id'), ['participant_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_skill_records_session_id'), ['session_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_skill_records_skill_id'), ['skill_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_skill_records_valid_until'), ['valid_until'], unique=False)
 
     op.create_table('calendar_replies',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -559,6 +560,7 @@ def downgrade():
 
     op.drop_table('calendar_replies')
     with op.batch_alter_table('skill_records', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_skill_records_valid_until'))
         batch_op.drop_index(batch_op.f('ix_skill_records_skill_id'))
         batch_op.drop_index(batch_op.f('ix_skill_records_session_id'))
         batch_op.drop_index(batch_op.f('ix_skill_records_participant_id'))
