@@ -70,13 +70,15 @@ def test_a_manager_follows_the_teams_bookings(journey):
     maria.click("details.legend summary")
     assert maria.locator("details.legend dt", has_text="KAT01").is_visible()
     assert _no_sideways_scroll(maria)
-    journey.check(maria, "03-matrix-knows-what-is-booked")
+    journey.check(maria, "03-matrix-knows-what-is-booked", readme="matrix")
 
     # The team's bookings, from the menu; filtered to one person.
     maria.click("nav.main-nav >> text=Teamets bokningar")
     maria.wait_for_load_state()
     assert maria.locator("main tbody tr").count() == 5
-    journey.check(maria, "04-team-bookings")
+    journey.check(maria, "04-team-bookings", readme="team-bookings")
+    # The manager's menu (six entries) and the account links stay on one line at 1280 px.
+    assert maria.eval_on_selector(".site-header", "e => e.getBoundingClientRect().height") < 80
     elin = world.municipal[1]
     maria.select_option("#person", str(elin.id))
     maria.click("main form[method=get] button[type=submit]")
