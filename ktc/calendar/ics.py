@@ -259,7 +259,8 @@ def single_event(session, sequence, status=None):
 def feed(name, entries, default_tzid):
     """A subscription feed: `entries` are (session, options) pairs; no METHOD, no attendees.
 
-    DTSTAMP is each session's last change, so an unchanged feed is byte-identical.
+    DTSTAMP is each event's last change (options "dtstamp", "sequence"; the session's by default),
+    so an unchanged feed is byte-identical.
     """
     tzids = {session.station.centre.timezone for session, _ in entries} or {default_tzid}
     cal = _calendar(tzids=tzids, name=name)
@@ -301,8 +302,8 @@ def _feed_event(session, options, mail):
     if cached is None:
         if len(_EVENT_CACHE) >= _EVENT_CACHE_MAX:
             _EVENT_CACHE.clear()
+        options = {"sequence": session.sequence, "dtstamp": session.updated_at, **options}
         cached = _EVENT_CACHE[key] = session_event(
-            session, sequence=session.sequence, dtstamp=session.updated_at, scheduled=False,
-            url=mail[2].replace(_URL_MARKER, str(session.id)), **options
+            session, scheduled=False, url=mail[2].replace(_URL_MARKER, str(session.id)), **options
         ).to_ical()
     return cached

@@ -9,7 +9,7 @@ from datetime import time, timedelta
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import Boolean, select, text
+from sqlalchemy import Boolean, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from ktc.accounts.models import User
@@ -327,13 +327,14 @@ class _FeedSession:
     end_at: object
     updated_at: object
     station: _Station
+    feed_revision: int = 0
     skills: list = field(default_factory=list)
     instructors: list = field(default_factory=list)
 
 
 _SESSION_COLUMNS = (
     Session.id, Session.uid, Session.sequence, Session.title, Session.notes, Session.status, Session.start_at,
-    Session.end_at, Session.updated_at, Session.station_id,
+    Session.end_at, Session.updated_at, Session.station_id, Session.feed_revision,
 )
 
 
@@ -355,9 +356,9 @@ def _feed_sessions(rows, with_instructors):
     sessions = {}
     for row in rows:
         if row[0] not in sessions:
-            sid, uid, sequence, title, notes, status, start_at, end_at, updated_at, station_id = row[:10]
+            sid, uid, sequence, title, notes, status, start_at, end_at, updated_at, station_id, revision = row[:11]
             sessions[sid] = _FeedSession(sid, uid, sequence, title, notes, status, start_at, end_at, updated_at,
-                                         stations[station_id])
+                                         stations[station_id], feed_revision=revision or 0)
     if sessions:
         ids = list(sessions)
         # Skill ids, not names, per session (a unit feed has ten thousand pairs); one _Named per skill.
@@ -403,7 +404,9 @@ def feed_content(feed, now=None):
         for row in rows:
             per_session.setdefault(sessions[row[0]], []).append((row[-2], row[-1]))
         options = _participant_options if feed.kind == "participant" else _unit_options(feed)
-        entries = [(session, options(session, bookings)) for session, bookings in per_session.items()]
+        revisions = _booking_revisions(conditions[-1], [session.id for session in per_session])
+        entries = [(session, {**options(session, bookings), **_revision(session, revisions.get(session.id))})
+                   for session, bookings in per_session.items()]
     else:
         if feed.kind == "station":
             conditions.append(Session.station_id == feed.station_id)
@@ -412,8 +415,33 @@ def feed_content(feed, now=None):
                 session_instructors.c.user_id == feed.instructor_id)))
         rows = _run(located.where(*conditions).order_by(Session.start_at, Session.id)).all()
         sessions = _feed_sessions(rows, with_instructors=True)
-        entries = [(session, _staff_options(session)) for session in sessions.values()]
+        entries = [(session, {**_staff_options(session), **_revision(session)}) for session in sessions.values()]
     return ics.feed(feed_title(feed), entries, tz)
+
+
+def _booking_revisions(whose, session_ids):
+    """Per session id: (sum of revisions, last revision time) of every booking of the feed's person or unit.
+
+    Cancelled bookings count too: cancelling one changes the unit's event, and a sum over bookings
+    that only grow keeps the event's SEQUENCE from going down when one leaves the feed.
+    """
+    if not session_ids:
+        return {}
+    return {
+        session_id: (total or 0, last)
+        for session_id, total, last in _run(
+            select(Booking.session_id, func.sum(Booking.feed_revision), func.max(Booking.feed_revised_at))
+            .join(Participant, Participant.id == Booking.participant_id)
+            .where(whose, among(Booking.session_id, session_ids)).group_by(Booking.session_id)
+        )
+    }
+
+
+def _revision(session, bookings=None):
+    """A feed event's SEQUENCE and DTSTAMP: they rise with every change to what the event shows."""
+    total, last = bookings or (0, None)
+    stamp = session.updated_at if last is None else max(session.updated_at, last)
+    return {"sequence": session.sequence + session.feed_revision + total, "dtstamp": stamp}
 
 
 def _participant_options(session, bookings):
