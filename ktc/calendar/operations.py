@@ -9,6 +9,7 @@ from datetime import time, timedelta
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, func, select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -17,7 +18,7 @@ from ktc.bookings.models import ACTIVE_STATUSES, Booking
 from ktc.calendar import ics, stamps
 from ktc.calendar.models import CalendarFeed
 from ktc.database import UTCDateTime, among, utcnow
-from ktc.errors import PermissionDenied
+from ktc.errors import PermissionDenied, ValidationError
 from ktc.extensions import db
 from ktc.i18n import known_locale, to_local
 from ktc.organisations.models import Participant
@@ -162,6 +163,30 @@ def renew_feed(user, feed):
     feed.renewed_at = utcnow()
     db.session.flush()
     return feed
+
+
+DELIVERIES = ("invitations", "subscription", "both")
+REMINDER_MINUTES = (60, 1440)
+
+
+def calendar_settings_owner(user):
+    """The participant whose calendar settings this user keeps (only participants have them), or None."""
+    if user.role != "participant" or not user.participant_id:
+        return None
+    return db.session.get(Participant, user.participant_id)
+
+
+def save_calendar_settings(user, delivery, reminder_minutes):
+    """Set how sessions reach the participant's calendar and their reminder (None: none)."""
+    participant = calendar_settings_owner(user)
+    if participant is None:
+        raise PermissionDenied()
+    if delivery not in DELIVERIES or (reminder_minutes is not None and reminder_minutes not in REMINDER_MINUTES):
+        raise ValidationError(_l("Choose one of the calendar settings offered."))
+    participant.calendar_delivery = delivery
+    participant.calendar_reminder_minutes = reminder_minutes
+    db.session.flush()
+    return participant
 
 
 def feed_title(feed):
@@ -403,7 +428,7 @@ def feed_content(feed, now=None):
         per_session = {}
         for row in rows:
             per_session.setdefault(sessions[row[0]], []).append((row[-2], row[-1]))
-        options = _participant_options if feed.kind == "participant" else _unit_options(feed)
+        options = _participant_options(feed) if feed.kind == "participant" else _unit_options(feed)
         revisions = _booking_revisions(conditions[-1], [session.id for session in per_session])
         entries = [(session, {**options(session, bookings), **_revision(session, revisions.get(session.id))})
                    for session, bookings in per_session.items()]
@@ -444,12 +469,18 @@ def _revision(session, bookings=None):
     return {"sequence": session.sequence + session.feed_revision + total, "dtstamp": stamp}
 
 
-def _participant_options(session, bookings):
-    (status, _name), = bookings
-    if status == "waitlisted":
-        return {"status": "TENTATIVE", "transparent": True,
-                "summary": _("Waiting list: %(name)s", name=ics.summary_of(session))}
-    return {}
+def _participant_options(feed):
+    """Options per session for a participant's feed: the waiting list as tentative, their reminder on seats."""
+    reminder = ics.reminder_of(db.session.get(Participant, feed.participant_id))
+
+    def options(session, bookings):
+        (status, _name), = bookings
+        if status == "waitlisted":
+            return {"status": "TENTATIVE", "transparent": True,
+                    "summary": _("Waiting list: %(name)s", name=ics.summary_of(session))}
+        return {"alarm": reminder} if reminder else {}
+
+    return options
 
 
 def _unit_options(feed):

@@ -27,7 +27,7 @@ _PENDING = "ktc_calendar_scopes"
 _BOOKING_SHOWN = ("status", "session_id", "participant_id")
 _SESSION_SHOWN = ("uid", "sequence", "title", "notes", "status", "start_at", "end_at", "updated_at", "station_id",
                   "skills", "instructors")
-_PARTICIPANT_SHOWN = ("name", "unit_id")
+_PARTICIPANT_SHOWN = ("name", "unit_id", "calendar_reminder_minutes")
 # Renaming these reaches every feed that shows them; it is rare, so every feed is marked.
 _EVERYWHERE_SHOWN = {
     Station: ("name", "centre_id"),
