@@ -20,9 +20,9 @@ from ktc.calendar.operations import (
     session_ics,
     user_feeds,
 )
+from ktc.errors import ValidationError
 from ktc.extensions import db
 from ktc.sessions.models import Session
-from ktc.errors import ValidationError
 from ktc.web import get_or_404, require
 
 ICS_TYPE = "text/calendar; charset=utf-8"
