@@ -102,7 +102,7 @@ def ensure_icaljs():
 
 
 def icaljs_read(text):
-    """ical.js's reading of a calendar file: {"method", "events": [{uid, sequence, status, start, end}]}."""
+    """ical.js's reading of a calendar file: {"method", "events": [{uid, sequence, status, start, end, alarms}]}."""
     result = subprocess.run(["node", str(JS_DIR / "instants.mjs")], input=text, capture_output=True, text=True,
                             cwd=JS_DIR, timeout=60)
     assert result.returncode == 0, result.stderr

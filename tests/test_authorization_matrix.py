@@ -210,6 +210,7 @@ POST_ALLOWED = {
     "bookings.cancel": {"admin", "manager_b", "participant_b"},
     "calendar.renew": set(),
     "calendar.create": ALL,
+    "calendar.settings": {"participant_a", "participant_b"},
     "mail.retry_failed": {"admin"},
     "mail.retry_message": {"admin"},
     "notices.mark_read": {"manager_a", "manager_b"},

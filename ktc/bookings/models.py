@@ -34,6 +34,10 @@ class Booking(db.Model):
     attendance_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # iCalendar SEQUENCE of the last invitation sent for this booking.
     ical_sequence: Mapped[int] = mapped_column(default=0)
+    # Changes to what calendar feeds show of this booking (its status): counted and dated by
+    # ktc.calendar.stamps, so a feed event's SEQUENCE and DTSTAMP rise with them.
+    feed_revision: Mapped[int] = mapped_column(default=0)
+    feed_revised_at = mapped_column(UTCDateTime)
     # The participant's answer from their calendar (ktc.calendar.replies): accepted, tentative or
     # declined_late (declined after the cut-off: the seat is kept), and when it came. An answer
     # older than `booked_at` belongs to an earlier booking of the same row and is not shown.

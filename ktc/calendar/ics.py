@@ -12,7 +12,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress, vDuration, vRecur, vText
+from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress, vDuration, vRecur, vText
 
 PRODID = "-//KTC//Kliniskt traningscentrum//SV"
 REFRESH = timedelta(hours=1)
@@ -161,8 +161,23 @@ def _session_url_pattern():
     return adapter.build("sessions.detail", {"session_id": int(_URL_MARKER)}, force_external=True)
 
 
+def reminder_of(participant):
+    """The participant's chosen reminder before a session (a timedelta), or None."""
+    minutes = participant.calendar_reminder_minutes
+    return timedelta(minutes=minutes) if minutes else None
+
+
+def _alarm(before, summary):
+    """A VALARM that shows the event's title `before` its start (RFC 5545, 3.6.6: DISPLAY needs DESCRIPTION)."""
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("trigger", -before)
+    alarm.add("description", summary)
+    return alarm
+
+
 def session_event(session, *, sequence, dtstamp, status=None, attendee=None, extra_lines=(),
-                  summary=None, transparent=False, scheduled=True, rsvp=True, comment=None, url=None):
+                  summary=None, transparent=False, scheduled=True, rsvp=True, comment=None, url=None, alarm=None):
     """A VEVENT for a session in its centre's time zone.
 
     Feed events are not scheduling messages (`scheduled=False`): RFC 5545 (3.8.4.3) keeps ORGANIZER
@@ -207,6 +222,8 @@ def session_event(session, *, sequence, dtstamp, status=None, attendee=None, ext
             address.params["PARTSTAT"] = vText("NEEDS-ACTION")
             address.params["RSVP"] = vText("TRUE")
         event.add("attendee", address)
+    if alarm:
+        event.add_component(_alarm(alarm, summary or summary_of(session)))
     return event
 
 
@@ -225,11 +242,12 @@ def _calendar(method=None, tzids=(), name=None):
     return cal
 
 
-def invitation(session, participant, method, sequence, dtstamp, comment=None):
+def invitation(session, participant, method, sequence, dtstamp, comment=None, reminder=None):
     """An iTIP REQUEST or CANCEL for one attendee (RFC 5546), as text.
 
     A CANCEL carries STATUS:CANCELLED only when the session itself is cancelled; cancelling one
-    person's booking removes just that attendee. `comment` (the cancellation reason) goes in COMMENT.
+    person's booking removes just that attendee. `comment` (the cancellation reason) goes in COMMENT;
+    `reminder` (a timedelta) adds a VALARM to a REQUEST.
     """
     cal = _calendar(method=method, tzids=[session.station.centre.timezone])
     if method == "CANCEL":
@@ -245,6 +263,7 @@ def invitation(session, participant, method, sequence, dtstamp, comment=None):
         rsvp=method == "REQUEST",
         comment=comment or None,
         url=session_url(session),
+        alarm=reminder if method == "REQUEST" else None,
     ))
     return cal.to_ical().decode("utf-8")
 
@@ -259,7 +278,8 @@ def single_event(session, sequence, status=None):
 def feed(name, entries, default_tzid):
     """A subscription feed: `entries` are (session, options) pairs; no METHOD, no attendees.
 
-    DTSTAMP is each session's last change, so an unchanged feed is byte-identical.
+    DTSTAMP is each event's last change (options "dtstamp", "sequence"; the session's by default),
+    so an unchanged feed is byte-identical.
     """
     tzids = {session.station.centre.timezone for session, _ in entries} or {default_tzid}
     cal = _calendar(tzids=tzids, name=name)
@@ -301,8 +321,8 @@ def _feed_event(session, options, mail):
     if cached is None:
         if len(_EVENT_CACHE) >= _EVENT_CACHE_MAX:
             _EVENT_CACHE.clear()
+        options = {"sequence": session.sequence, "dtstamp": session.updated_at, **options}
         cached = _EVENT_CACHE[key] = session_event(
-            session, sequence=session.sequence, dtstamp=session.updated_at, scheduled=False,
-            url=mail[2].replace(_URL_MARKER, str(session.id)), **options
+            session, scheduled=False, url=mail[2].replace(_URL_MARKER, str(session.id)), **options
         ).to_ical()
     return cached

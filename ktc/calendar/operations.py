@@ -9,7 +9,8 @@ from datetime import time, timedelta
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import Boolean, select, text
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from ktc.accounts.models import User
@@ -17,7 +18,7 @@ from ktc.bookings.models import ACTIVE_STATUSES, Booking
 from ktc.calendar import ics, stamps
 from ktc.calendar.models import CalendarFeed
 from ktc.database import UTCDateTime, among, utcnow
-from ktc.errors import PermissionDenied
+from ktc.errors import PermissionDenied, ValidationError
 from ktc.extensions import db
 from ktc.i18n import known_locale, to_local
 from ktc.organisations.models import Participant
@@ -162,6 +163,30 @@ def renew_feed(user, feed):
     feed.renewed_at = utcnow()
     db.session.flush()
     return feed
+
+
+DELIVERIES = ("invitations", "subscription", "both")
+REMINDER_MINUTES = (60, 1440)
+
+
+def calendar_settings_owner(user):
+    """The participant whose calendar settings this user keeps (only participants have them), or None."""
+    if user.role != "participant" or not user.participant_id:
+        return None
+    return db.session.get(Participant, user.participant_id)
+
+
+def save_calendar_settings(user, delivery, reminder_minutes):
+    """Set how sessions reach the participant's calendar and their reminder (None: none)."""
+    participant = calendar_settings_owner(user)
+    if participant is None:
+        raise PermissionDenied()
+    if delivery not in DELIVERIES or (reminder_minutes is not None and reminder_minutes not in REMINDER_MINUTES):
+        raise ValidationError(_l("Choose one of the calendar settings offered."))
+    participant.calendar_delivery = delivery
+    participant.calendar_reminder_minutes = reminder_minutes
+    db.session.flush()
+    return participant
 
 
 def feed_title(feed):
@@ -327,13 +352,14 @@ class _FeedSession:
     end_at: object
     updated_at: object
     station: _Station
+    feed_revision: int = 0
     skills: list = field(default_factory=list)
     instructors: list = field(default_factory=list)
 
 
 _SESSION_COLUMNS = (
     Session.id, Session.uid, Session.sequence, Session.title, Session.notes, Session.status, Session.start_at,
-    Session.end_at, Session.updated_at, Session.station_id,
+    Session.end_at, Session.updated_at, Session.station_id, Session.feed_revision,
 )
 
 
@@ -355,9 +381,9 @@ def _feed_sessions(rows, with_instructors):
     sessions = {}
     for row in rows:
         if row[0] not in sessions:
-            sid, uid, sequence, title, notes, status, start_at, end_at, updated_at, station_id = row[:10]
+            sid, uid, sequence, title, notes, status, start_at, end_at, updated_at, station_id, revision = row[:11]
             sessions[sid] = _FeedSession(sid, uid, sequence, title, notes, status, start_at, end_at, updated_at,
-                                         stations[station_id])
+                                         stations[station_id], feed_revision=revision or 0)
     if sessions:
         ids = list(sessions)
         # Skill ids, not names, per session (a unit feed has ten thousand pairs); one _Named per skill.
@@ -402,8 +428,10 @@ def feed_content(feed, now=None):
         per_session = {}
         for row in rows:
             per_session.setdefault(sessions[row[0]], []).append((row[-2], row[-1]))
-        options = _participant_options if feed.kind == "participant" else _unit_options(feed)
-        entries = [(session, options(session, bookings)) for session, bookings in per_session.items()]
+        options = _participant_options(feed) if feed.kind == "participant" else _unit_options(feed)
+        revisions = _booking_revisions(conditions[-1], [session.id for session in per_session])
+        entries = [(session, {**options(session, bookings), **_revision(session, revisions.get(session.id))})
+                   for session, bookings in per_session.items()]
     else:
         if feed.kind == "station":
             conditions.append(Session.station_id == feed.station_id)
@@ -412,16 +440,47 @@ def feed_content(feed, now=None):
                 session_instructors.c.user_id == feed.instructor_id)))
         rows = _run(located.where(*conditions).order_by(Session.start_at, Session.id)).all()
         sessions = _feed_sessions(rows, with_instructors=True)
-        entries = [(session, _staff_options(session)) for session in sessions.values()]
+        entries = [(session, {**_staff_options(session), **_revision(session)}) for session in sessions.values()]
     return ics.feed(feed_title(feed), entries, tz)
 
 
-def _participant_options(session, bookings):
-    (status, _name), = bookings
-    if status == "waitlisted":
-        return {"status": "TENTATIVE", "transparent": True,
-                "summary": _("Waiting list: %(name)s", name=ics.summary_of(session))}
-    return {}
+def _booking_revisions(whose, session_ids):
+    """Per session id: (sum of revisions, last revision time) of every booking of the feed's person or unit.
+
+    Cancelled bookings count too: cancelling one changes the unit's event, and a sum over bookings
+    that only grow keeps the event's SEQUENCE from going down when one leaves the feed.
+    """
+    if not session_ids:
+        return {}
+    return {
+        session_id: (total or 0, last)
+        for session_id, total, last in _run(
+            select(Booking.session_id, func.sum(Booking.feed_revision), func.max(Booking.feed_revised_at))
+            .join(Participant, Participant.id == Booking.participant_id)
+            .where(whose, among(Booking.session_id, session_ids)).group_by(Booking.session_id)
+        )
+    }
+
+
+def _revision(session, bookings=None):
+    """A feed event's SEQUENCE and DTSTAMP: they rise with every change to what the event shows."""
+    total, last = bookings or (0, None)
+    stamp = session.updated_at if last is None else max(session.updated_at, last)
+    return {"sequence": session.sequence + session.feed_revision + total, "dtstamp": stamp}
+
+
+def _participant_options(feed):
+    """Options per session for a participant's feed: the waiting list as tentative, their reminder on seats."""
+    reminder = ics.reminder_of(db.session.get(Participant, feed.participant_id))
+
+    def options(session, bookings):
+        (status, _name), = bookings
+        if status == "waitlisted":
+            return {"status": "TENTATIVE", "transparent": True,
+                    "summary": _("Waiting list: %(name)s", name=ics.summary_of(session))}
+        return {"alarm": reminder} if reminder else {}
+
+    return options
 
 
 def _unit_options(feed):

@@ -27,7 +27,7 @@ _PENDING = "ktc_calendar_scopes"
 _BOOKING_SHOWN = ("status", "session_id", "participant_id")
 _SESSION_SHOWN = ("uid", "sequence", "title", "notes", "status", "start_at", "end_at", "updated_at", "station_id",
                   "skills", "instructors")
-_PARTICIPANT_SHOWN = ("name", "unit_id")
+_PARTICIPANT_SHOWN = ("name", "unit_id", "calendar_reminder_minutes")
 # Renaming these reaches every feed that shows them; it is rare, so every feed is marked.
 _EVERYWHERE_SHOWN = {
     Station: ("name", "centre_id"),
@@ -128,6 +128,35 @@ def _collect(session, _flush_context):
     scopes.update(_session_scopes(conn, session_ids))
 
 
+# Session changes that feeds show without raising Session.sequence (a move raises that itself).
+_SESSION_REVISED = ("title", "notes", "status", "start_at", "end_at", "station_id", "skills")
+# A booking's side of its feed event: the participant's and the unit's title, status and transparency.
+_BOOKING_REVISED = ("status", "session_id", "participant_id")
+
+
+def _revise(session, _flush_context, _instances):
+    """Before a flush: count and date the changes feed events show, so their SEQUENCE and DTSTAMP rise.
+
+    RFC 5545 (3.8.7.4, 3.8.7.2): a client that compares revisions keeps an event whose SEQUENCE and
+    DTSTAMP did not move, however its title or status changed.
+    """
+    now = None
+    for obj in session.dirty:
+        if isinstance(obj, Booking) and _changed(session, obj, _BOOKING_REVISED):
+            now = now or utcnow()
+            obj.feed_revision = (obj.feed_revision or 0) + 1
+            obj.feed_revised_at = now
+        elif isinstance(obj, Session) and _changed(session, obj, _SESSION_REVISED):
+            now = now or utcnow()
+            if not inspect(obj).attrs["sequence"].history.has_changes():
+                obj.feed_revision = (obj.feed_revision or 0) + 1
+            if not inspect(obj).attrs["updated_at"].history.has_changes():
+                obj.updated_at = now
+    for obj in session.new:
+        if isinstance(obj, Booking) and obj.feed_revised_at is None:
+            obj.feed_revised_at = now = now or utcnow()
+
+
 def _write(session):
     """Before the commit: raise the version of every scope the transaction changed, in a fixed order."""
     session.flush()
@@ -160,6 +189,7 @@ def _forget(session, *_args):
 def install():
     """Listen on every ORM session (once)."""
     if not event.contains(OrmSession, "after_flush", _collect):
+        event.listen(OrmSession, "before_flush", _revise)
         event.listen(OrmSession, "after_flush", _collect)
         event.listen(OrmSession, "before_commit", _write)
         event.listen(OrmSession, "after_rollback", _forget)

@@ -6,17 +6,21 @@ from werkzeug.http import is_resource_modified
 from ktc import policy
 from ktc.bookings.models import Booking
 from ktc.calendar import bp
+from ktc.calendar.forms import CalendarSettingsForm
 from ktc.calendar.models import CalendarFeed
 from ktc.calendar.operations import (
     booking_ics,
+    calendar_settings_owner,
     create_feeds,
     feed_body,
     feed_state,
     feeds_to_create,
     renew_feed,
+    save_calendar_settings,
     session_ics,
     user_feeds,
 )
+from ktc.errors import ValidationError
 from ktc.extensions import db
 from ktc.sessions.models import Session
 from ktc.web import get_or_404, require
@@ -27,9 +31,43 @@ ICS_TYPE = "text/calendar; charset=utf-8"
 @bp.route("/")
 @login_required
 def feeds():
+    participant = calendar_settings_owner(current_user)
+    form = None
+    if participant is not None:
+        form = CalendarSettingsForm(data={
+            "delivery": participant.calendar_delivery,
+            "reminder": str(participant.calendar_reminder_minutes or ""),
+        })
+    return _feeds_page(form)
+
+
+def _feeds_page(form, status=200):
     return render_template(
-        "calendar/feeds.html", links=user_feeds(current_user), to_create=feeds_to_create(current_user)
-    )
+        "calendar/feeds.html", links=user_feeds(current_user), to_create=feeds_to_create(current_user),
+        settings=form,
+    ), status
+
+
+@bp.route("/settings", methods=["POST"])
+@login_required
+def settings():
+    """A participant's choice of invitations, subscription or both, and their reminder."""
+    if calendar_settings_owner(current_user) is None:
+        abort(403)
+    form = CalendarSettingsForm()
+    if not form.validate_on_submit():
+        return _feeds_page(form, 400)
+    try:
+        save_calendar_settings(current_user, form.delivery.data, int(form.reminder.data) if form.reminder.data else None)
+    except ValidationError as exc:
+        form.delivery.errors.append(str(exc))
+        return _feeds_page(form, 400)
+    db.session.commit()
+    flash(_("Your calendar settings are saved."), "success")
+    if form.delivery.data == "both":
+        flash(_("With both, every session shows twice in your calendar: once from the invitation and once from "
+                "the subscription."), "warning")
+    return redirect(url_for("calendar.feeds"))
 
 
 @bp.route("/feeds", methods=["POST"])

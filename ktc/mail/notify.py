@@ -93,14 +93,18 @@ def _to_participant(kind, booking, key, method=None, comment=None, **context):
         return None
     session = booking.session
     locale = participant_locale(participant)
+    # With a subscription only, the feed is their calendar: an invitation would put every session
+    # there twice, so the e-mail tells it in words alone.
+    invitations = participant.calendar_delivery != "subscription"
     subject, text, html = _compose(
-        kind, locale, session=session, booking=booking, participant=participant,
+        kind, locale, session=session, booking=booking, participant=participant, calendar_invitations=invitations,
         ics_url=external_url("calendar.booking_download", booking_id=booking.id), **context,
     )
     invitation = None
-    if method is not None:
+    if method is not None and invitations:
         sequence = _next_sequence(booking)
-        invitation = ics.invitation(session, participant, method, sequence, dtstamp=utcnow(), comment=comment)
+        invitation = ics.invitation(session, participant, method, sequence, dtstamp=utcnow(), comment=comment,
+                                    reminder=ics.reminder_of(participant))
         booking.ical_sequence = sequence
     return enqueue(kind, key, recipient, subject, text, html, ics=invitation, ics_method=method, checked=True)
 

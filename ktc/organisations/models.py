@@ -54,6 +54,11 @@ class Participant(db.Model):
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
     anonymised_at = mapped_column(UTCDateTime)
+    # How sessions reach the participant's calendar: "invitations" (e-mailed iMIP), "subscription"
+    # (the feed only; e-mails carry no calendar part) or "both" (ktc.calendar.operations).
+    calendar_delivery: Mapped[str] = mapped_column(String(12), default="invitations")
+    # Minutes before the start for a VALARM reminder in invitations and the feed; None: no reminder.
+    calendar_reminder_minutes: Mapped[int | None] = mapped_column()
 
     unit = relationship("Unit", back_populates="participants")
     profession = relationship("Profession")

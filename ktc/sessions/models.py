@@ -71,6 +71,9 @@ class Session(db.Model):
     status: Mapped[str] = mapped_column(String(12), default="scheduled", index=True)
     # iCalendar SEQUENCE: raised on every change attendees must see; never goes down.
     sequence: Mapped[int] = mapped_column(default=0)
+    # Changes feeds show that do not raise `sequence` (title, notes, status, skills), counted by
+    # ktc.calendar.stamps: a feed event's SEQUENCE is sequence + feed_revision (+ its bookings').
+    feed_revision: Mapped[int] = mapped_column(default=0)
     # Confirmed seats per side, claimed with a conditional UPDATE so capacity holds under races.
     seats_municipal: Mapped[int] = mapped_column(default=0)
     seats_regional: Mapped[int] = mapped_column(default=0)

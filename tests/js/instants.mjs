@@ -1,5 +1,5 @@
 // Reads an iCalendar file from stdin with ical.js and prints each VEVENT's identity and its
-// start and end as UTC instants (JSON), using only the VTIMEZONEs in the file itself.
+// start and end as UTC instants and its alarms (JSON), using only the VTIMEZONEs in the file itself.
 import ICAL from "ical.js";
 
 let input = "";
@@ -29,6 +29,11 @@ const events = root.getAllSubcomponents("vevent").map((vevent) => {
     tzid,
     start: iso(start.getFirstValue(), tzid),
     end: iso(end.getFirstValue(), end.getParameter("tzid")),
+    alarms: vevent.getAllSubcomponents("valarm").map((valarm) => ({
+      action: valarm.getFirstPropertyValue("action"),
+      trigger: valarm.getFirstPropertyValue("trigger").toString(),
+      description: valarm.getFirstPropertyValue("description"),
+    })),
   };
 });
 process.stdout.write(JSON.stringify({ method: root.getFirstPropertyValue("method"), events }));

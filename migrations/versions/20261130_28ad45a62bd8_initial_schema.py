@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 28e485e08cf1
+Revision ID: 28ad45a62bd8
 Revises: 
-Create Date: 2026-11-30 11:28:01.592063
+Create Date: 2026-11-30 11:49:41.489705
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '28e485e08cf1'
+revision = '28ad45a62bd8'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -180,6 +180,8 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('anonymised_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('calendar_delivery', sa.String(length=12), nullable=False),
+    sa.Column('calendar_reminder_minutes', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['profession_id'], ['professions.id'], name=op.f('fk_participants_profession_id_professions')),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_participants_unit_id_units')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_participants')),
@@ -323,6 +325,7 @@ def upgrade():
     sa.Column('release_before_hours', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('sequence', sa.Integer(), nullable=False),
+    sa.Column('feed_revision', sa.Integer(), nullable=False),
     sa.Column('seats_municipal', sa.Integer(), nullable=False),
     sa.Column('seats_regional', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
@@ -362,6 +365,8 @@ def upgrade():
     sa.Column('attendance_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('attendance_by_id', sa.Integer(), nullable=True),
     sa.Column('ical_sequence', sa.Integer(), nullable=False),
+    sa.Column('feed_revision', sa.Integer(), nullable=False),
+    sa.Column('feed_revised_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('reply_status', sa.String(length=16), nullable=True),
     sa.Column('replied_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['attendance_by_id'], ['users.id'], name=op.f('fk_bookings_attendance_by_id_users'), ondelete='SET NULL'),
