@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install translations check-migrations scheduler lint bench clean
+.PHONY: run test install translations check-migrations scheduler lint bench clean mutate
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# Mutation testing of the core rules (long: hours on two cores; not part of `make test`). Modules and
+# tests are set in pyproject.toml ([tool.mutmut]); results in docs/MUTATION.md. MUTANTS="ktc.policy*"
+# runs one module.
+mutate: install
+	nice -n 10 $(BIN)/mutmut run --max-children $${MUTATE_JOBS:-2} $(MUTANTS)
+	$(BIN)/mutmut results
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts
