@@ -1,0 +1,109 @@
+"""Booking rules pinned down after mutation testing (issue 18, docs/MUTATION.md).
+
+Each test here kills mutants of ktc/bookings/operations.py that survived the rest of the suite:
+the change named in each docstring passed every other test.
+"""
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from ktc.audit.models import AuditEntry
+from ktc.bookings.operations import book_team, cancel_booking, promote_released_sessions, release_at
+from ktc.errors import BookingClosed
+from ktc.extensions import db
+
+
+@pytest.fixture
+def world(make):
+    kommun = make.organisation("municipal", name="Nässjö kommun")
+    unit = make.unit(kommun, name="Hemtjänst Centrum")
+    manager = make.manager(unit)
+    admin = make.user("admin")
+    staff = [make.participant(unit, name=f"Vårdbiträde {i}") for i in range(6)]
+    station = make.plain_station()
+    return type("World", (), locals())
+
+
+def test_release_promotes_in_every_released_session_in_start_order(world, make):
+    """Mutants: `min_per_side > 1` (one held seat never released), `promoted = ...` (only the last
+    session's promotions returned), no order (sessions in id order, not start order)."""
+    later = make.session(world.station, start=make.future(12), capacity=2, min_per_side=1)
+    earlier = make.session(make.plain_station(), start=make.future(11), capacity=2, min_per_side=1)
+    waiting = {}
+    for session in (later, earlier):
+        results = book_team(world.manager, session, world.staff[:2])
+        assert [r.status for r in results] == ["confirmed", "waitlisted"]
+        assert results[1].code == "quota_reached"
+        waiting[session.id] = results[1].booking
+    after_both_releases = later.start_at - timedelta(hours=71)
+    promoted = promote_released_sessions(after_both_releases)
+    assert promoted == [waiting[earlier.id], waiting[later.id]]
+    assert {b.status for b in promoted} == {"confirmed"}
+
+
+def test_quota_reason_says_when_the_held_seats_are_released(world, make):
+    """Mutants: the reason without the release time, or with it in a broken format."""
+    session = make.session(world.station, start=make.future(10, hour=9), capacity=2, min_per_side=1,
+                           release_before_hours=72)
+    result = book_team(world.manager, session, world.staff[:2])[1]
+    assert result.code == "quota_reached"
+    local = release_at(session).astimezone(ZoneInfo("Europe/Stockholm"))
+    assert result.reason.endswith(f" till {local:%Y-%m-%d %H:%M}.")
+
+
+def test_cancelling_without_a_reason_stores_an_empty_reason(world, make):
+    """Mutant: a default reason of "XXXX" (shown on the session page beside the booking)."""
+    session = make.session(world.station)
+    booking = book_team(world.manager, session, [world.staff[0]])[0].booking
+    cancel_booking(world.manager, booking)
+    assert booking.cancel_reason == ""
+
+
+def test_a_waitlisted_booking_can_be_cancelled_and_frees_no_seat(world, make):
+    """Mutant: only confirmed bookings accepted for cancellation."""
+    session = make.session(world.station, capacity=1)
+    seated, waiting = (r.booking for r in book_team(world.manager, session, world.staff[:2]))
+    assert waiting.status == "waitlisted"
+    cancel_booking(world.manager, waiting, "Behövs inte")
+    assert waiting.status == "cancelled"
+    assert seated.status == "confirmed" and session.seats_taken == 1
+
+
+def test_cancelling_after_the_cutoff_says_how_many_hours_before(world, make):
+    """Mutant: the message without the number of hours."""
+    session = make.session(world.station, start=make.future(5))
+    booking = book_team(world.manager, session, [world.staff[0]])[0].booking
+    with pytest.raises(BookingClosed) as info:
+        cancel_booking(world.manager, booking, now=session.start_at - timedelta(hours=2))
+    assert str(info.value) == "Bokning och avbokning stängde 24 timmar före start."
+
+
+def test_the_audit_log_names_who_cancelled(world, make):
+    """Mutant: the cancellation audited without its actor."""
+    session = make.session(world.station)
+    booking = book_team(world.manager, session, [world.staff[0]])[0].booking
+    cancel_booking(world.manager, booking, "Sjuk")
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "booking.cancelled")).scalar_one()
+    assert entry.actor_id == world.manager.id and entry.object_id == booking.id
+
+
+def test_a_seat_freed_after_the_start_goes_to_nobody(world, make):
+    """Mutant: promotion judged at the clock's time instead of the cancellation's `now`."""
+    session = make.session(world.station, start=make.future(10), capacity=1)
+    seated, waiting = (r.booking for r in book_team(world.manager, session, world.staff[:2]))
+    cancel_booking(world.admin, seated, "Gick hem", now=session.start_at + timedelta(minutes=30))
+    assert waiting.status == "waitlisted"
+    assert session.seats_taken == 0
+
+
+def test_a_counter_already_at_zero_is_not_taken_below_zero(world, make):
+    """Mutant: `seats > 0` relaxed to `>= 0` in the release (counters out of step never go negative)."""
+    session = make.session(world.station)
+    booking = book_team(world.manager, session, [world.staff[0]])[0].booking
+    session.seats_municipal = 0  # out of step, as after a hand edit in the database
+    db.session.flush()
+    cancel_booking(world.manager, booking)
+    db.session.refresh(session)
+    assert session.seats_municipal == 0
