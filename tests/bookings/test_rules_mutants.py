@@ -107,3 +107,33 @@ def test_a_counter_already_at_zero_is_not_taken_below_zero(world, make):
     cancel_booking(world.manager, booking)
     db.session.refresh(session)
     assert session.seats_municipal == 0
+
+
+def test_staff_offered_for_booking_are_the_active_people_of_ones_units_by_unit_then_name(make):
+    """Mutants: inactive or anonymised people offered, the admin offered nobody, an order by
+    unit only or by name only."""
+    from ktc.bookings.operations import bookable_participants
+    from ktc.database import utcnow
+
+    unit_b = make.unit(name="B-gruppen")
+    unit_a = make.unit(name="A-gruppen")
+    make.participant(unit_b, name="Adam Berg")
+    make.participant(unit_a, name="Cecilia Ek")
+    make.participant(unit_a, name="Berit Al")
+    make.participant(unit_a, name="Inaktiv Ingrid", active=False)
+    make.participant(unit_a, name="Anonym Anna", anonymised_at=utcnow())
+    make.participant(make.unit(name="Annan enhet"), name="Utomstående Ulf")
+    manager = make.manager(unit_a, unit_b)
+    names = [p.name for p in bookable_participants(manager)]
+    assert names == ["Berit Al", "Cecilia Ek", "Adam Berg"]
+    assert [p.name for p in bookable_participants(make.user("admin"))] == [
+        "Berit Al", "Cecilia Ek", "Utomstående Ulf", "Adam Berg"]
+    assert bookable_participants(manager, ids=[]) == []
+
+
+def test_a_manager_of_no_unit_is_offered_nobody(make):
+    """Mutant: an empty set of units read as unit 1."""
+    from ktc.bookings.operations import bookable_participants
+
+    make.participant(make.unit(id=1, name="Enhet ett"), name="Ingrid Ett")
+    assert bookable_participants(make.manager()) == []
