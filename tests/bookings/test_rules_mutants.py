@@ -44,12 +44,13 @@ def test_release_promotes_in_every_released_session_in_start_order(world, make):
 
 
 def test_quota_reason_says_when_the_held_seats_are_released(world, make):
-    """Mutants: the reason without the release time, or with it in a broken format."""
-    session = make.session(world.station, start=make.future(10, hour=9), capacity=2, min_per_side=1,
+    """Mutants: the reason without the release time, in a broken format or not in the centre's time zone."""
+    helsinki = make.plain_station(make.centre(timezone="Europe/Helsinki"))
+    session = make.session(helsinki, start=make.future(10, hour=9), capacity=2, min_per_side=1,
                            release_before_hours=72)
     result = book_team(world.manager, session, world.staff[:2])[1]
     assert result.code == "quota_reached"
-    local = release_at(session).astimezone(ZoneInfo("Europe/Stockholm"))
+    local = release_at(session).astimezone(ZoneInfo("Europe/Helsinki"))
     assert result.reason.endswith(f" till {local:%Y-%m-%d %H:%M}.")
 
 
@@ -137,3 +138,14 @@ def test_a_manager_of_no_unit_is_offered_nobody(make):
 
     make.participant(make.unit(id=1, name="Enhet ett"), name="Ingrid Ett")
     assert bookable_participants(make.manager()) == []
+
+
+def test_cancelling_frees_a_seat_in_that_session_only(world, make):
+    """Mutant: the seat release without its session (every session's counter went down by one)."""
+    session = make.session(world.station, start=make.future(10))
+    other = make.session(world.station, start=make.future(11))
+    booking = book_team(world.manager, session, [world.staff[0]])[0].booking
+    book_team(world.manager, other, [world.staff[1]])
+    cancel_booking(world.manager, booking)
+    db.session.expire_all()
+    assert (session.seats_taken, other.seats_taken) == (0, 1)
