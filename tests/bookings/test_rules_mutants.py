@@ -3,6 +3,7 @@
 Each test here kills mutants of ktc/bookings/operations.py that survived the rest of the suite:
 the change named in each docstring passed every other test.
 """
+import json
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -88,6 +89,7 @@ def test_the_audit_log_names_who_cancelled(world, make):
     cancel_booking(world.manager, booking, "Sjuk")
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "booking.cancelled")).scalar_one()
     assert entry.actor_id == world.manager.id and entry.object_id == booking.id
+    assert json.loads(entry.details) == {"reason": "Sjuk", "session": session.id}
 
 
 def test_a_seat_freed_after_the_start_goes_to_nobody(world, make):
@@ -149,3 +151,27 @@ def test_cancelling_frees_a_seat_in_that_session_only(world, make):
     cancel_booking(world.manager, booking)
     db.session.expire_all()
     assert (session.seats_taken, other.seats_taken) == (0, 1)
+
+
+def test_an_earlier_session_can_be_booked_after_a_later_one_and_back_to_back_is_no_overlap(world, make):
+    """Mutant: the overlap test without `starts before the new one ends` (a later booking blocked an earlier session)."""
+    person = world.staff[0]
+    later = make.session(world.station, start=make.future(10, hour=13))
+    earlier = make.session(make.plain_station(), start=make.future(10, hour=9))
+    right_after = make.session(make.plain_station(), start=later.end_at)
+    right_before = make.session(make.plain_station(), start=later.start_at - timedelta(hours=2))
+    for session in (later, earlier, right_after, right_before):
+        result = book_team(world.manager, session, [person])[0]
+        assert (result.status, result.code) == ("confirmed", None)
+
+
+def test_cancellation_closes_exactly_at_the_cutoff_and_records_when(world, make):
+    """Mutants: `now > cutoff` (one more moment to cancel), the cancellation time not stored."""
+    session = make.session(world.station, start=make.future(5))
+    first, second = (r.booking for r in book_team(world.manager, session, world.staff[:2]))
+    cutoff = session.start_at - timedelta(hours=24)
+    with pytest.raises(BookingClosed):
+        cancel_booking(world.manager, first, now=cutoff)
+    moment = cutoff - timedelta(seconds=1)
+    cancel_booking(world.manager, second, now=moment)
+    assert second.cancelled_at == moment
