@@ -77,3 +77,40 @@ def test_a_deactivated_owners_feeds_stop_answering(client, make, role):
     db.session.commit()
     for path in paths:
         assert client.get(path).status_code == 200, path
+
+
+def test_a_participant_feed_follows_the_login_to_its_staff_record(client, make):
+    """Mutation testing (docs/MUTATION.md): the feed stays with the person the login belongs to, as a participant."""
+    me = make.participant_user()
+    (link,) = _links(me)
+    db.session.commit()
+    path = _path(link)
+    assert client.get(path).status_code == 200
+    someone_else = make.participant()
+    me.participant_id = someone_else.id  # the login is linked to another staff record
+    db.session.commit()
+    assert client.get(path).status_code == 404
+    me.participant_id = None  # no staff record at all
+    db.session.commit()
+    assert client.get(path).status_code == 404
+    me.participant_id = link.feed.participant_id
+    me.role = "manager"  # still linked, but no longer a participant
+    db.session.commit()
+    assert client.get(path).status_code == 404
+    me.role = "participant"
+    db.session.commit()
+    assert client.get(path).status_code == 200
+
+
+def test_station_and_instructor_feeds_stop_when_the_role_changes(client, make):
+    """Mutation testing: a station feed needs an admin or instructor as well as an active station."""
+    make.plain_station(name="Sårvård")
+    instructor = make.user("instructor")
+    links = _links(instructor)
+    db.session.commit()
+    paths = [_path(link) for link in links]
+    assert {link.kind for link in links} == {"instructor", "station"}
+    assert all(client.get(path).status_code == 200 for path in paths)
+    instructor.role = "manager"
+    db.session.commit()
+    assert [client.get(path).status_code for path in paths] == [404] * len(paths)
