@@ -13,7 +13,7 @@ UV_VERSION := 0.13.9
 LOCK := $(BIN)/uv pip compile pyproject.toml --quiet --python-version $(LOCK_PYTHON) --python-platform linux \
         --custom-compile-command "make lock" $(LOCK_ARGS)
 
-.PHONY: run test install install-run install-test translations lock check-migrations scheduler lint bench vendor clean
+.PHONY: run test install install-run install-test translations lock check-migrations scheduler lint bench vendor mutate clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,13 @@ bench: install-test
 # Re-fetch the vendored Tom Select (the pickers) from npm; the files are committed, so only for updates.
 vendor:
 	bash scripts/vendor_tom_select.sh
+
+# Mutation testing of the core (docs/MUTATION.md): long, not part of `make test`.
+# `make mutate MUTANTS="ktc.policy*"` runs one module; MUTATE_JOBS workers (default 2).
+mutate: install-test
+	$(COMPILE_TRANSLATIONS)
+	nice -n 10 $(BIN)/mutmut run --max-children $${MUTATE_JOBS:-2} $(MUTANTS)
+	$(BIN)/mutmut results
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -455,7 +455,8 @@ def _reports(f, sel):
     rows = db.session.execute(
         select(SessionReport, sel.c.start_at, sel.c.station_id)
         .join(sel, sel.c.sid == SessionReport.session_id)
-        .order_by(sel.c.start_at.desc())
+        # Sessions at two stations can start at the same moment: the id makes the order total.
+        .order_by(sel.c.start_at.desc(), SessionReport.session_id.desc())
         .limit(REPORTS_LIMIT)
     ).all()
     names = people_names({r[0].session_id for r in rows})
