@@ -42,6 +42,10 @@ GET_ALLOWED = {
     "meetings.edit": {"admin"},
     "meetings.detail": {"admin", "network"},
     "meetings.download": {"admin", "network"},
+    "meetings.minutes": {"admin", "network"},
+    "meetings.print_minutes": {"admin", "network"},
+    "meetings.minutes_json": {"admin", "network"},
+    "meetings.changes": {"admin", "network"},
     "network.index": {"admin", "network"},
     "network.digests": {"admin", "network"},
     "network.digest": {"admin", "network"},
@@ -144,6 +148,10 @@ def world(make):
     member = NetworkMember(name="Vårdförbundet", status="member")
     meeting = Meeting(title="Nätverksträff", start_at=make.future(30), end_at=make.future(30, hour=11))
     db.session.add_all([member, meeting])
+    from ktc.meetings.models import MeetingAction
+
+    action = MeetingAction(meeting=meeting, text="Se över stationen", owner_kind="station", station=station)
+    db.session.add(action)
     message = OutboxMessage(dedupe_key="m", kind="booking_confirmed", recipient=p_b.email, subject="Bokad",
                             body_text="Hej Bodil")
     closed = ClosedDay(centre=centre, day=make.future(40).date(), reason="Stängt")
@@ -159,7 +167,7 @@ def world(make):
         "organisation_id": kommun.id, "org_id": kommun.id, "centre_id": centre.id, "station_id": station.id, "skill_id": skill.id,
         "series_id": series.id, "user_id": users["participant_b"].id, "profession_id": profession.id,
         "day": session.start_at.date().isoformat(), "digest_id": digest.id, "message_id": message.id, "feedback_id": feedback_b.id, "closed_day_id": closed.id, "token_id": token_row.id,
-        "member_id": member.id, "meeting_id": meeting.id,
+        "member_id": member.id, "meeting_id": meeting.id, "action_id": action.id,
     }
     users["_token_b"] = token
     db.session.commit()
@@ -234,6 +242,9 @@ POST_ALLOWED = {
     "meetings.attendance": {"admin"},
     "meetings.answer": set(),
     "meetings.make_feed": {"admin", "network"},
+    "meetings.add_action": {"admin"},
+    "meetings.minutes": {"admin"},
+    "meetings.close_action": {"admin"},
     "privacy.erase": {"admin"},
     "records.complete": {"admin", "instructor"},
     "records.roster_all": {"admin", "instructor"},

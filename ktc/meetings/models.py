@@ -111,3 +111,57 @@ class MeetingFeed(db.Model):
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     user = relationship("User")
+
+
+ACTION_OWNERS = ("station", "skill", "organisation", "person")
+
+
+class MeetingAction(db.Model):
+    """A decision turned into an action: an owner, a due date; open until closed, carried to the next agenda."""
+
+    __tablename__ = "network_meeting_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("network_meetings.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(String(500))
+    owner_kind: Mapped[str] = mapped_column(String(12), default="person")
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id", ondelete="SET NULL"))
+    skill_id: Mapped[int | None] = mapped_column(ForeignKey("skills.id", ondelete="SET NULL"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("network_members.id", ondelete="SET NULL"))
+    owner_name: Mapped[str] = mapped_column(String(200), default="")
+    due_on = mapped_column(Date)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    done_at = mapped_column(UTCDateTime)
+    done_note: Mapped[str] = mapped_column(String(500), default="")
+
+    meeting = relationship("Meeting")
+    station = relationship("Station")
+    skill = relationship("Skill")
+    member = relationship("NetworkMember")
+
+    @property
+    def owner_label(self):
+        if self.owner_kind == "station" and self.station is not None:
+            return self.station.name
+        if self.owner_kind == "skill" and self.skill is not None:
+            return f"{self.skill.code} {self.skill.name}"
+        if self.owner_kind == "organisation" and self.member is not None:
+            return self.member.name
+        return self.owner_name
+
+
+class StationChange(db.Model):
+    """A change to a station made after a network meeting, so its effect can be followed in the figures."""
+
+    __tablename__ = "network_station_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("network_meetings.id", ondelete="CASCADE"), index=True)
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("network_meeting_actions.id", ondelete="SET NULL"))
+    description: Mapped[str] = mapped_column(String(500))
+    changed_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    station = relationship("Station")
+    meeting = relationship("Meeting")
+    action = relationship("MeetingAction")

@@ -352,3 +352,111 @@ def invite_to_coming(member, now=None):
     ).scalars().all()
     for meeting in coming:
         invite_members(meeting)
+
+
+# --- agenda, minutes, actions and station changes --------------------------------------------
+
+class InvalidAction(ValidationError):
+    code = "invalid_action"
+
+
+def open_actions(before=None):
+    """Actions not yet closed (decided before `before`, a datetime, when given), oldest first."""
+    from ktc.meetings.models import MeetingAction
+
+    stmt = select(MeetingAction).join(Meeting, Meeting.id == MeetingAction.meeting_id).where(
+        MeetingAction.done_at.is_(None))
+    if before is not None:
+        stmt = stmt.where(Meeting.start_at < before)
+    return db.session.execute(stmt.order_by(Meeting.start_at, MeetingAction.id)).scalars().all()
+
+
+def draft_agenda(meeting=None, now=None):
+    """The draft agenda text for a meeting (or one being planned) from the data since the last meeting."""
+    from ktc.meetings import agenda
+
+    previous = previous_meeting(meeting) if meeting is not None else last_meeting(now)
+    start, end = agenda.period_for(meeting, previous, now)
+    actions = open_actions(before=meeting.start_at if meeting is not None else None)
+    return agenda.render_text(agenda.build_draft(start, end, actions))
+
+
+def last_meeting(now=None):
+    return db.session.execute(
+        select(Meeting).where(Meeting.start_at < (now or utcnow()), Meeting.status != "cancelled")
+        .order_by(Meeting.start_at.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def save_minutes(meeting, minutes):
+    meeting.minutes = minutes or ""
+    db.session.flush()
+    return meeting
+
+
+def add_action(meeting, *, text, owner_kind, station=None, skill=None, member=None, owner_name="", due_on=None):
+    """A decision made into an action with an owner: a KTC station, skill, member organisation or person."""
+    from ktc.meetings.models import ACTION_OWNERS, MeetingAction
+
+    if not (text or "").strip():
+        raise InvalidAction(_l("Say what is to be done."), field="text")
+    if owner_kind not in ACTION_OWNERS:
+        raise InvalidAction(field="owner_kind")
+    owner = {"station": station, "skill": skill, "organisation": member}.get(owner_kind)
+    if owner_kind != "person" and owner is None:
+        raise InvalidAction(_l("Choose who owns the action."), field="owner")
+    if owner_kind == "person" and not (owner_name or "").strip():
+        raise InvalidAction(_l("Name the person who owns the action."), field="owner_name")
+    action = MeetingAction(meeting=meeting, text=text.strip(), owner_kind=owner_kind,
+                           station=station if owner_kind == "station" else None,
+                           skill=skill if owner_kind == "skill" else None,
+                           member=member if owner_kind == "organisation" else None,
+                           owner_name=(owner_name or "").strip() if owner_kind == "person" else "",
+                           due_on=due_on, created_at=utcnow())
+    db.session.add(action)
+    db.session.flush()
+    return action
+
+
+def close_action(action, note="", station_change=None, now=None):
+    """Close an action, optionally recording the station change it led to (marked after its meeting)."""
+    from ktc.meetings.models import StationChange
+
+    if action.done_at is not None:
+        raise Conflict(_l("The action is already closed."))
+    now = now or utcnow()
+    action.done_at = now
+    action.done_note = (note or "").strip()
+    change = None
+    if station_change:
+        station = action.station if action.owner_kind == "station" else None
+        if station is None:
+            raise InvalidAction(_l("Only an action owned by a station can mark a station change."), field="change")
+        change = StationChange(station=station, meeting_id=action.meeting_id, action=action,
+                               description=station_change.strip(), changed_at=now)
+        db.session.add(change)
+    db.session.flush()
+    return change
+
+
+def station_changes(station_id=None):
+    from ktc.meetings.models import StationChange
+
+    stmt = select(StationChange).order_by(StationChange.changed_at.desc())
+    if station_id is not None:
+        stmt = stmt.where(StationChange.station_id == station_id)
+    return db.session.execute(stmt).scalars().all()
+
+
+def before_after(change, now=None):
+    """The station's figures (suppressed as everywhere) for LOOKBACK before and after the change."""
+    from ktc.meetings.agenda import LOOKBACK
+    from ktc.network.operations import summary
+
+    from ktc.network.operations import Filters
+
+    now = now or utcnow()
+    before = Filters(start=change.changed_at - LOOKBACK, end=change.changed_at, station_id=change.station_id)
+    after = Filters(start=change.changed_at, end=max(change.changed_at, min(now, change.changed_at + LOOKBACK)),
+                    station_id=change.station_id)
+    return summary(before)["totals"], summary(after)["totals"]

@@ -1,10 +1,12 @@
 """The network's members and meetings: thin views over ktc/meetings/operations.py."""
+import json
 
 from hashlib import sha256
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from ktc import confirm, policy
 from ktc.accounts.models import User
@@ -14,8 +16,10 @@ from ktc.extensions import db
 from ktc.i18n import to_local
 from ktc.meetings import bp, ics
 from ktc.meetings import operations as ops
-from ktc.meetings.forms import ContactForm, JoinForm, MeetingForm
-from ktc.meetings.models import Meeting, NetworkMember
+from ktc.meetings.forms import ActionForm, ContactForm, JoinForm, MeetingForm, MinutesForm
+from ktc.meetings.models import Meeting, MeetingAction, NetworkMember
+from ktc.skills.models import Skill
+from ktc.stations.models import Station
 from ktc.sessions.operations import local_to_utc
 from ktc.web import get_or_404, require, show_domain_error
 
@@ -177,6 +181,8 @@ def _fields(form):
 def new():
     _require_coordinator()
     form = MeetingForm()
+    if request.method == "GET" and request.args.get("draft"):
+        form.agenda.data = ops.draft_agenda()
     if form.validate_on_submit():
         try:
             meeting = ops.plan_meeting(current_user, **_fields(form))
@@ -205,6 +211,8 @@ def edit(meeting_id):
         form.title.data, form.day.data = meeting.title, local_start.date()
         form.start_time.data, form.end_time.data = local_start.time(), local_end.time()
         form.place.data, form.online_url.data, form.agenda.data = meeting.place, meeting.online_url, meeting.agenda
+        if request.args.get("draft"):
+            form.agenda.data = ops.draft_agenda(meeting)
     elif form.validate_on_submit():
         try:
             ops.update_meeting(current_user, meeting, **_fields(form))
@@ -308,3 +316,113 @@ def feed(token):
     response.set_etag(sha256(body).hexdigest())
     response.headers["Cache-Control"] = "private, no-cache"
     return response.make_conditional(request)
+
+
+# --- minutes, actions and station changes ----------------------------------------------------
+
+def _minutes_data(meeting):
+    from ktc.meetings.models import MeetingAction
+
+    actions = db.session.execute(
+        select(MeetingAction).where(MeetingAction.meeting_id == meeting.id).order_by(MeetingAction.id)
+    ).scalars().all()
+    return actions
+
+
+@bp.route("/<int:meeting_id>/minutes", methods=["GET", "POST"])
+@login_required
+def minutes(meeting_id):
+    _require_view()
+    meeting = get_or_404(Meeting, meeting_id)
+    coordinator = policy.is_network_coordinator(current_user)
+    form = MinutesForm(obj=meeting) if request.method == "GET" else MinutesForm()
+    action_form = ActionForm(prefix="action")
+    action_form.fill_choices()
+    if request.method == "POST":
+        require(coordinator)
+        if form.validate_on_submit():
+            ops.save_minutes(meeting, form.minutes.data)
+            _done(_("The minutes have been saved."))
+            return redirect(url_for("meetings.minutes", meeting_id=meeting.id))
+    return render_template(
+        "meetings/minutes.html", meeting=meeting, form=form, action_form=action_form, coordinator=coordinator,
+        actions=_minutes_data(meeting), carried=ops.open_actions(before=meeting.start_at),
+        changes=[c for c in ops.station_changes() if c.meeting_id == meeting.id],
+    ), 422 if request.method == "POST" else 200
+
+
+@bp.route("/<int:meeting_id>/actions", methods=["POST"])
+@login_required
+def add_action(meeting_id):
+    _require_coordinator()
+    meeting = get_or_404(Meeting, meeting_id)
+    form = ActionForm(prefix="action")
+    form.fill_choices()
+    if not form.validate_on_submit():
+        flash(_("Say what is to be done and who owns it."), "error")
+        return redirect(url_for("meetings.minutes", meeting_id=meeting.id))
+    try:
+        ops.add_action(meeting, text=form.text.data, owner_kind=form.owner_kind.data,
+                       station=db.session.get(Station, form.station.data) if form.station.data else None,
+                       skill=db.session.get(Skill, form.skill.data) if form.skill.data else None,
+                       member=db.session.get(NetworkMember, form.member.data) if form.member.data else None,
+                       owner_name=form.owner_name.data, due_on=form.due_on.data)
+    except DomainError as exc:
+        _refused(exc)
+    else:
+        _done(_("The action has been added."))
+    return redirect(url_for("meetings.minutes", meeting_id=meeting.id))
+
+
+@bp.route("/actions/<int:action_id>/close", methods=["POST"])
+@login_required
+def close_action(action_id):
+    _require_coordinator()
+    action = get_or_404(MeetingAction, action_id)
+    try:
+        ops.close_action(action, request.form.get("note", ""), request.form.get("change", ""))
+    except DomainError as exc:
+        _refused(exc)
+    else:
+        _done(_("The action is closed."))
+    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/network/meetings/")
+                    else url_for("meetings.minutes", meeting_id=action.meeting_id))
+
+
+@bp.route("/<int:meeting_id>/minutes/print")
+@login_required
+def print_minutes(meeting_id):
+    _require_view()
+    meeting = get_or_404(Meeting, meeting_id)
+    return render_template("meetings/minutes_print.html", meeting=meeting, actions=_minutes_data(meeting))
+
+
+@bp.route("/<int:meeting_id>/minutes.json")
+@login_required
+def minutes_json(meeting_id):
+    _require_view()
+    meeting = get_or_404(Meeting, meeting_id)
+    body = {
+        "id": meeting.id, "title": meeting.title, "start": meeting.start_at.isoformat(),
+        "end": meeting.end_at.isoformat(), "status": meeting.status, "agenda": meeting.agenda,
+        "minutes": meeting.minutes,
+        "attended": sum(1 for i in meeting.invitations if i.attended),
+        "actions": [{"id": a.id, "text": a.text, "owner_kind": a.owner_kind, "owner": a.owner_label,
+                     "due_on": a.due_on.isoformat() if a.due_on else None,
+                     "done_at": a.done_at.isoformat() if a.done_at else None, "done_note": a.done_note}
+                    for a in _minutes_data(meeting)],
+    }
+    response = Response(json.dumps(body, ensure_ascii=False, indent=2).encode("utf-8"), mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="ktc-minutes-{meeting.id}.json"'
+    return response
+
+
+@bp.route("/changes")
+@login_required
+def changes():
+    """Station changes made after network meetings, with the station's figures before and after."""
+    _require_view()
+    rows = [(change, *ops.before_after(change)) for change in ops.station_changes()]
+    from ktc.network.operations import MIN_RESPONSES
+
+    return render_template("meetings/changes.html", rows=rows, min_responses=MIN_RESPONSES)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 2e594e47151c
+Revision ID: ed70c233fdb0
 Revises: 
-Create Date: 2026-11-30 11:12:53.900294
+Create Date: 2026-11-30 11:16:37.112479
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '2e594e47151c'
+revision = 'ed70c233fdb0'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -357,6 +357,28 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_unit_managers_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'unit_id', name=op.f('pk_unit_managers'))
     )
+    op.create_table('network_meeting_actions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.String(length=500), nullable=False),
+    sa.Column('owner_kind', sa.String(length=12), nullable=False),
+    sa.Column('station_id', sa.Integer(), nullable=True),
+    sa.Column('skill_id', sa.Integer(), nullable=True),
+    sa.Column('member_id', sa.Integer(), nullable=True),
+    sa.Column('owner_name', sa.String(length=200), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('done_note', sa.String(length=500), nullable=False),
+    sa.ForeignKeyConstraint(['meeting_id'], ['network_meetings.id'], name=op.f('fk_network_meeting_actions_meeting_id_network_meetings'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['member_id'], ['network_members.id'], name=op.f('fk_network_meeting_actions_member_id_network_members'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['skill_id'], ['skills.id'], name=op.f('fk_network_meeting_actions_skill_id_skills'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['station_id'], ['stations.id'], name=op.f('fk_network_meeting_actions_station_id_stations'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_network_meeting_actions'))
+    )
+    with op.batch_alter_table('network_meeting_actions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_meeting_actions_meeting_id'), ['meeting_id'], unique=False)
+
     op.create_table('network_meeting_invitations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('meeting_id', sa.Integer(), nullable=False),
@@ -456,6 +478,22 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_bookings_participant_id'), ['participant_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_bookings_session_id'), ['session_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_bookings_status'), ['status'], unique=False)
+
+    op.create_table('network_station_changes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('station_id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('action_id', sa.Integer(), nullable=True),
+    sa.Column('description', sa.String(length=500), nullable=False),
+    sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['action_id'], ['network_meeting_actions.id'], name=op.f('fk_network_station_changes_action_id_network_meeting_actions'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['meeting_id'], ['network_meetings.id'], name=op.f('fk_network_station_changes_meeting_id_network_meetings'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['station_id'], ['stations.id'], name=op.f('fk_network_station_changes_station_id_stations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_network_station_changes'))
+    )
+    with op.batch_alter_table('network_station_changes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_station_changes_meeting_id'), ['meeting_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_network_station_changes_station_id'), ['station_id'], unique=False)
 
     op.create_table('session_instructors',
     sa.Column('session_id', sa.Integer(), nullable=False),
@@ -649,6 +687,11 @@ def downgrade():
     op.drop_table('session_skill_stats')
     op.drop_table('session_reports')
     op.drop_table('session_instructors')
+    with op.batch_alter_table('network_station_changes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_station_changes_station_id'))
+        batch_op.drop_index(batch_op.f('ix_network_station_changes_meeting_id'))
+
+    op.drop_table('network_station_changes')
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_bookings_status'))
         batch_op.drop_index(batch_op.f('ix_bookings_session_id'))
@@ -671,6 +714,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_network_meeting_invitations_meeting_id'))
 
     op.drop_table('network_meeting_invitations')
+    with op.batch_alter_table('network_meeting_actions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_meeting_actions_meeting_id'))
+
+    op.drop_table('network_meeting_actions')
     op.drop_table('unit_managers')
     with op.batch_alter_table('series', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_series_station_id'))
