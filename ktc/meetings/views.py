@@ -426,3 +426,11 @@ def changes():
     from ktc.network.operations import MIN_RESPONSES
 
     return render_template("meetings/changes.html", rows=rows, min_responses=MIN_RESPONSES)
+
+
+@bp.app_template_global()
+def network_station_changes(station_id=None):
+    """Station changes made after network meetings, for the station page and the network view."""
+    if not policy.has_role(current_user, "admin", "network"):
+        return []
+    return ops.station_changes(station_id)

@@ -128,3 +128,19 @@ def test_a_member_contact_reads_minutes_but_never_writes_nor_sees_participants(c
     assert client.post(f"/network/meetings/{earlier.id}/minutes", data={"minutes": "Ändrat"}).status_code == 403
     db.session.expire_all()
     assert db.session.get(Meeting, earlier.id).minutes == "Beslut"
+
+
+def test_the_station_page_and_the_network_view_show_the_change(client, login_as, make, network, spring):
+    data, earlier, _meeting = spring
+    station_a, station_b = data["stations"]
+    action = ops.add_action(earlier, text="Kortare teori", owner_kind="station", station=station_a)
+    ops.close_action(action, "Gjort", station_change="Teorin kortad", now=make.local(2024, 4, 1))
+    admin = make.user("admin")
+    db.session.commit()
+    login_as(admin)
+    page = client.get(f"/stations/{station_a.id}/edit").get_data(as_text=True)
+    assert "Ändrad efter nätverksträffen 1 februari 2024" in page and "Teorin kortad" in page
+    assert "Teorin kortad" not in client.get(f"/stations/{station_b.id}/edit").get_data(as_text=True)
+    login_as(network["contacts"][0])
+    view = client.get("/network/?from=2024-01-01&to=2024-06-30").get_data(as_text=True)
+    assert "Ändrad efter nätverksträffen 1 februari 2024" in view
