@@ -460,3 +460,11 @@ def before_after(change, now=None):
     after = Filters(start=change.changed_at, end=max(change.changed_at, min(now, change.changed_at + LOOKBACK)),
                     station_id=change.station_id)
     return summary(before)["totals"], summary(after)["totals"]
+
+
+def meeting_actions(meeting):
+    from ktc.meetings.models import MeetingAction
+
+    return db.session.execute(
+        select(MeetingAction).where(MeetingAction.meeting_id == meeting.id).order_by(MeetingAction.id)
+    ).scalars().all()

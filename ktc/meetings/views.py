@@ -6,7 +6,6 @@ from hashlib import sha256
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from ktc import confirm, policy
 from ktc.accounts.models import User
@@ -321,12 +320,7 @@ def feed(token):
 # --- minutes, actions and station changes ----------------------------------------------------
 
 def _minutes_data(meeting):
-    from ktc.meetings.models import MeetingAction
-
-    actions = db.session.execute(
-        select(MeetingAction).where(MeetingAction.meeting_id == meeting.id).order_by(MeetingAction.id)
-    ).scalars().all()
-    return actions
+    return ops.meeting_actions(meeting)
 
 
 @bp.route("/<int:meeting_id>/minutes", methods=["GET", "POST"])
