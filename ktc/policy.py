@@ -206,5 +206,3 @@ def can_leave_network(user, member):
     return is_network_coordinator(user) or (has_role(user, "network") and is_contact_of(user, member))
 
 
-def can_answer_meeting(user, invitation):
-    return bool(user and user.is_authenticated) and invitation.user_id == user.id

@@ -284,6 +284,7 @@ SUBJECTS.update({
     "meeting_invited": lambda c: _("Invitation: %(name)s, %(date)s", **c),
     "meeting_changed": lambda c: _("Changed: %(name)s, now %(date)s", **c),
     "meeting_cancelled": lambda c: _("Cancelled: %(name)s, %(date)s", **c),
+    "meeting_withdrawn": lambda c: _("No longer invited: %(name)s, %(date)s", **c),
 })
 
 
@@ -325,3 +326,9 @@ def meeting_cancelled(invitation):
     """The meeting is cancelled: a CANCEL of the same event."""
     key = f"m{invitation.meeting_id}:cancelled:{invitation.meeting.sequence}:u{invitation.user_id}"
     return _to_contact("meeting_cancelled", invitation, key, "CANCEL")
+
+
+def meeting_withdrawn(invitation):
+    """The contact's organisation left the network: a CANCEL that removes only this attendee."""
+    key = f"m{invitation.meeting_id}:withdrawn:{invitation.ical_sequence}:u{invitation.user_id}"
+    return _to_contact("meeting_withdrawn", invitation, key, "CANCEL")

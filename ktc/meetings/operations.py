@@ -109,11 +109,27 @@ def add_contact(member, email):
 
 
 def end_membership(member, now=None):
-    """The organisation leaves (or is removed): it is kept in the history, and invited no more."""
+    """The organisation leaves (or is removed): it is kept in the history, and invited no more.
+
+    Its contacts' invitations to coming meetings are withdrawn: a CANCEL that removes only them
+    (the meeting itself goes on).
+    """
+    from ktc.mail import notify
+
     if member.status == "left":
         raise NotAMember()
+    now = now or utcnow()
     member.status = "left"
-    member.left_at = now or utcnow()
+    member.left_at = now
+    user_ids = {c.user_id for c in member.contacts}
+    coming = db.session.execute(
+        select(MeetingInvitation).join(Meeting, Meeting.id == MeetingInvitation.meeting_id)
+        .where(Meeting.start_at > now, Meeting.status == "planned", MeetingInvitation.user_id.in_(user_ids or {0}),
+               MeetingInvitation.cancelled_at.is_(None), MeetingInvitation.ical_sequence > 0)
+    ).scalars().all()
+    for invitation in coming:
+        invitation.cancelled_at = now
+        notify.meeting_withdrawn(invitation)
     db.session.flush()
     return member
 

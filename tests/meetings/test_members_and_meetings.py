@@ -203,3 +203,22 @@ def test_the_network_feed_lists_meetings_behind_a_secret_link(client, login_as, 
     assert client.get("/" + path).status_code == 404
     # A participant's data never reaches the feed: only meetings are in it.
     assert b"BEGIN:VEVENT" in client.get("/" + ops.feed_link(contact).split("://", 1)[1].split("/", 1)[1]).data
+
+
+def test_a_member_that_leaves_is_removed_from_coming_meetings_and_can_come_back(make, network):
+    meeting = plan(make, network)
+    contact = network["contacts"][0]
+    member = ops.contact_of(contact).member
+    ops.end_membership(member)
+    [withdrawn] = outbox("meeting_withdrawn")
+    assert withdrawn.recipient == contact.email and withdrawn.ics_method == "CANCEL"
+    _cal, event = event_of(withdrawn)
+    # Only this attendee is removed: the meeting goes on for the others.
+    assert "STATUS" not in event and int(event["SEQUENCE"]) == 2
+    # Joining again later brings the invitation back, with a higher SEQUENCE.
+    again = ops.request_membership(contact, member.name)
+    ops.approve_member(network["coordinator"], again)
+    ops.invite_to_coming(again)
+    latest = [m for m in outbox("meeting_invited") if m.recipient == contact.email][-1]
+    assert int(event_of(latest)[1]["SEQUENCE"]) == 3
+    assert ops.invitation_of(meeting, contact).cancelled_at is None
