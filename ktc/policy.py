@@ -204,5 +204,3 @@ def is_contact_of(user, member):
 def can_leave_network(user, member):
     """A member's own contacts take it out of the network; the coordinator may remove any member."""
     return is_network_coordinator(user) or (has_role(user, "network") and is_contact_of(user, member))
-
-
