@@ -5,6 +5,9 @@ from ktc.bookings.models import Booking  # noqa: F401
 from ktc.calendar.models import CalendarFeed, CalendarReply, CalendarStamp, MailboxLease  # noqa: F401
 from ktc.feedback.models import Feedback, SessionReport  # noqa: F401
 from ktc.mail.models import OutboxMessage  # noqa: F401
+from ktc.meetings.models import (  # noqa: F401
+    Meeting, MeetingAction, MeetingFeed, MeetingInvitation, MemberContact, NetworkMember, StationChange,
+)
 from ktc.network.models import NetworkDigest, session_skill_stats, session_stats  # noqa: F401
 from ktc.notices.models import TeamEvent  # noqa: F401
 from ktc.organisations.models import CsvUpload, Organisation, Participant, Unit  # noqa: F401

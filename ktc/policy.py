@@ -175,3 +175,32 @@ def participants_visible_to(user):
     if user is not None and user.is_authenticated and user.participant_id:
         return Participant.id == user.participant_id
     return false()
+
+
+# --- the learning network's meetings (ktc/meetings) ------------------------------------------
+
+def is_network_coordinator(user):
+    """Admins, and network users flagged as the network's coordinator."""
+    return is_admin(user) or (has_role(user, "network") and bool(user.network_coordinator))
+
+
+def can_view_meetings(user):
+    """The network's members, meetings and minutes: the network role and admins (no participant data)."""
+    return has_role(user, "admin", "network")
+
+
+def can_ask_to_join_network(user):
+    return has_role(user, "network")
+
+
+def can_set_network_coordinator(user):
+    return is_admin(user)
+
+
+def is_contact_of(user, member):
+    return bool(user and user.is_authenticated) and any(c.user_id == user.id for c in member.contacts)
+
+
+def can_leave_network(user, member):
+    """A member's own contacts take it out of the network; the coordinator may remove any member."""
+    return is_network_coordinator(user) or (has_role(user, "network") and is_contact_of(user, member))

@@ -14,7 +14,7 @@ ROLES = ["anonymous", "admin", "manager_a", "manager_b", "instructor", "other_in
          "participant_a", "participant_b", "network"]
 ALL = set(ROLES) - {"anonymous"}
 PUBLIC = {"accounts.login", "main.healthz", "static", "calendar.feed", "feedback.respond", "api.openapi",
-          "main.set_language"}
+          "main.set_language", "meetings.feed"}
 
 # GET endpoints: the roles that get a 200. Everyone else gets 403 or 404 (anonymous: a redirect
 # to the login page, or 401 from the API). A new route must be added here to pass.
@@ -36,6 +36,16 @@ GET_ALLOWED = {
     "feedback.reports": {"admin", "instructor", "other_instructor"},
     "mail.outbox": {"admin"},
     "mail.message": {"admin"},
+    "meetings.index": {"admin", "network"},
+    "meetings.members": {"admin", "network"},
+    "meetings.new": {"admin"},
+    "meetings.edit": {"admin"},
+    "meetings.detail": {"admin", "network"},
+    "meetings.download": {"admin", "network"},
+    "meetings.minutes": {"admin", "network"},
+    "meetings.print_minutes": {"admin", "network"},
+    "meetings.minutes_json": {"admin", "network"},
+    "meetings.changes": {"admin", "network"},
     "network.index": {"admin", "network"},
     "network.digests": {"admin", "network"},
     "network.digest": {"admin", "network"},
@@ -133,6 +143,15 @@ def world(make):
     digest = NetworkDigest(period_start=start, period_end=end,
                            content_json=json.dumps(summary(Filters(start=start, end=end)), default=str))
     db.session.add(digest)
+    from ktc.meetings.models import Meeting, NetworkMember
+
+    member = NetworkMember(name="Vårdförbundet", status="member")
+    meeting = Meeting(title="Nätverksträff", start_at=make.future(30), end_at=make.future(30, hour=11))
+    db.session.add_all([member, meeting])
+    from ktc.meetings.models import MeetingAction
+
+    action = MeetingAction(meeting=meeting, text="Se över stationen", owner_kind="station", station=station)
+    db.session.add(action)
     message = OutboxMessage(dedupe_key="m", kind="booking_confirmed", recipient=p_b.email, subject="Bokad",
                             body_text="Hej Bodil")
     closed = ClosedDay(centre=centre, day=make.future(40).date(), reason="Stängt")
@@ -148,6 +167,7 @@ def world(make):
         "organisation_id": kommun.id, "org_id": kommun.id, "centre_id": centre.id, "station_id": station.id, "skill_id": skill.id,
         "series_id": series.id, "user_id": users["participant_b"].id, "profession_id": profession.id,
         "day": session.start_at.date().isoformat(), "digest_id": digest.id, "message_id": message.id, "feedback_id": feedback_b.id, "closed_day_id": closed.id, "token_id": token_row.id,
+        "member_id": member.id, "meeting_id": meeting.id, "action_id": action.id,
     }
     users["_token_b"] = token
     db.session.commit()
@@ -214,6 +234,18 @@ POST_ALLOWED = {
     "mail.retry_failed": {"admin"},
     "mail.retry_message": {"admin"},
     "notices.mark_read": {"manager_a", "manager_b"},
+    "meetings.join": {"network"},
+    "meetings.approve": {"admin"},
+    "meetings.add_contact": {"admin"},
+    "meetings.leave": {"admin"},
+    "meetings.set_coordinator": {"admin"},
+    "meetings.cancel": {"admin"},
+    "meetings.attendance": {"admin"},
+    "meetings.answer": set(),
+    "meetings.make_feed": {"admin", "network"},
+    "meetings.add_action": {"admin"},
+    "meetings.minutes": {"admin"},
+    "meetings.close_action": {"admin"},
     "privacy.erase": {"admin"},
     "records.complete": {"admin", "instructor"},
     "records.roster_all": {"admin", "instructor"},

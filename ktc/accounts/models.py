@@ -30,6 +30,8 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    # A network user who coordinates the learning network (members, meetings, minutes).
+    network_coordinator: Mapped[bool] = mapped_column(default=False)
     locale: Mapped[str | None] = mapped_column(String(5))
     # Rotated on logout, password change and deactivation so that old session cookies stop working.
     login_nonce: Mapped[str] = mapped_column(String(40), default=new_login_nonce)

@@ -199,14 +199,21 @@ def _apply(message, sender, record, now):
     if not sender:
         return Outcome("rejected", "no_sender")
     session = _session_for(uid)
+    meeting = None
     if session is None:
-        return Outcome("rejected", "unknown_uid")
+        from ktc.meetings.replies import meeting_for
+
+        meeting = meeting_for(uid)
+        if meeting is None:
+            return Outcome("rejected", "unknown_uid")
     attendees = _attendees(event)
     # Only the sender's own answer counts: the attendee in the reply must be the From address.
     mine = [attendee for attendee in attendees if _address(attendee) == sender]
     if not mine:
         return Outcome("rejected", "not_from_attendee" if attendees else "no_attendee")
     attendee = mine[0]
+    if meeting is not None:
+        return _meeting_reply(meeting, sender, attendee, event, method, now)
     booking = _booking_for(session, sender)
     if booking is None or booking.ical_sequence == 0:
         return Outcome("rejected", "unknown_attendee")
@@ -265,3 +272,18 @@ def _answer_counter(booking, now):
 
     notify.counter_answered(booking, now)
     return Outcome("unchanged", "counter_answered", booking, "")
+
+
+def _meeting_reply(meeting, sender, attendee, event, method, now):
+    """A network meeting's invitation answered: the answer is recorded (see ktc/meetings/replies.py)."""
+    from ktc.meetings.replies import apply_reply
+
+    if method != "REPLY":
+        return Outcome("rejected", "unsupported_method")
+    try:
+        sequence = int(event.get("SEQUENCE")) if event.get("SEQUENCE") is not None else None
+    except (TypeError, ValueError):
+        return Outcome("rejected", "malformed")
+    partstat = str(attendee.params.get("PARTSTAT", "") if hasattr(attendee, "params") else "").strip().upper()
+    outcome, reason = apply_reply(meeting, sender, attendee, sequence, partstat, now)
+    return Outcome(outcome, reason, None, partstat)

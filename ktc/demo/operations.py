@@ -203,6 +203,9 @@ def load_demo(password, now=None):
     for spec in data.PAST:
         _load_past(demo, spec)
     db.session.flush()
+    from ktc.meetings.demo import load_meetings
+
+    load_meetings(demo, lambda email, name: _user(demo, email, "network", name), demo.users[data.NETWORK_USER[0]])
     return DemoResult(
         logins=demo.logins,
         password=password,

@@ -279,3 +279,60 @@ def counter_answered(booking, now):
     """A proposed new time (COUNTER): a polite e-mail that KTC sets the times; nothing changes."""
     key = f"b{booking.id}:{_moment(now)}"
     return _to_participant("counter_answered", booking, key)
+
+
+# --- The learning network's meetings (ktc.meetings) -----------------------------------------
+# Invitations to a meeting work like those to a session: one UID per meeting, and
+# `MeetingInvitation.ical_sequence` is the last SEQUENCE sent to that contact.
+SUBJECTS.update({
+    "meeting_invited": lambda c: _("Invitation: %(name)s, %(date)s", **c),
+    "meeting_changed": lambda c: _("Changed: %(name)s, now %(date)s", **c),
+    "meeting_cancelled": lambda c: _("Cancelled: %(name)s, %(date)s", **c),
+    "meeting_withdrawn": lambda c: _("No longer invited: %(name)s, %(date)s", **c),
+})
+
+
+def _to_contact(kind, invitation, key, method):
+    from ktc.meetings import ics as meeting_ics
+
+    user, meeting = invitation.user, invitation.meeting
+    if not user.email or is_queued(kind, key, user.email):
+        return None
+    tz = meeting.timezone
+    with force_locale(known_locale(user.locale)):
+        subject = SUBJECTS[kind]({"name": meeting.title, "date": fmt_datetime(meeting.start_at, tz, "short")})
+        context = {
+            "subject": subject, "meeting": meeting, "user": user, "base_url": current_app.config["KTC_BASE_URL"],
+            "url": meeting_ics.meeting_url(meeting),
+            "when": f"{fmt_date(meeting.start_at, 'full', tz)} {fmt_time(meeting.start_at, tz)}–{fmt_time(meeting.end_at, tz)}",
+        }
+        text = render_template(f"meetings/emails/{kind}.txt", **context)
+        html = render_template(f"meetings/emails/{kind}.html", **context)
+    sequence = max(meeting.sequence, invitation.ical_sequence + 1)
+    body = meeting_ics.invitation(meeting, user, method, sequence, dtstamp=utcnow())
+    invitation.ical_sequence = sequence
+    return enqueue(kind, key, user.email, subject, text, html, ics=body, ics_method=method, checked=True)
+
+
+def meeting_invited(invitation):
+    """Invited to a network meeting: an e-mail with a REQUEST (again after a CANCEL, with a higher SEQUENCE)."""
+    key = f"m{invitation.meeting_id}:u{invitation.user_id}:{invitation.ical_sequence}"
+    return _to_contact("meeting_invited", invitation, key, "REQUEST")
+
+
+def meeting_changed(invitation):
+    """The meeting moved or changed place: an update of the same event with the meeting's SEQUENCE."""
+    key = f"m{invitation.meeting_id}:{invitation.meeting.sequence}:u{invitation.user_id}"
+    return _to_contact("meeting_changed", invitation, key, "REQUEST")
+
+
+def meeting_cancelled(invitation):
+    """The meeting is cancelled: a CANCEL of the same event."""
+    key = f"m{invitation.meeting_id}:cancelled:{invitation.meeting.sequence}:u{invitation.user_id}"
+    return _to_contact("meeting_cancelled", invitation, key, "CANCEL")
+
+
+def meeting_withdrawn(invitation):
+    """The contact's organisation left the network: a CANCEL that removes only this attendee."""
+    key = f"m{invitation.meeting_id}:withdrawn:{invitation.ical_sequence}:u{invitation.user_id}"
+    return _to_contact("meeting_withdrawn", invitation, key, "CANCEL")

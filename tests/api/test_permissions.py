@@ -65,6 +65,9 @@ MATRIX = {
                               only({"admin", "manager_a", "participant"}, 200, denied=404, instructor=403)),
     "cancel unit B booking": ("DELETE", "/api/v1/bookings/{booking_b}", None,
                               only({"admin", "manager_b"}, 200, denied=404, instructor=403)),
+    "network members": ("GET", "/api/v1/network/members", None, only({"admin", "network"}, 200)),
+    "network meetings": ("GET", "/api/v1/network/meetings", None, only({"admin", "network"}, 200)),
+    "network actions": ("GET", "/api/v1/network/actions", None, only({"admin", "network"}, 200)),
     "openapi": ("GET", "/api/v1/openapi.json", None, {**everyone(200), "none": 200, "revoked": 200}),
 }
 

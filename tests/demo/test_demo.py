@@ -75,6 +75,16 @@ def test_demo_shows_every_role_and_feature(loaded):
     check_catalogue_centres_and_stations()
     check_sessions_show_every_booking_situation()
     check_completed_sessions_with_records_and_feedback()
+    check_network_meetings()
+
+
+def check_network_meetings():
+    from ktc.meetings.models import Meeting, MeetingAction, NetworkMember
+
+    assert {m.status for m in all_rows(NetworkMember)} == {"member", "pending"}
+    meetings = all_rows(Meeting)
+    assert len(meetings) == 2 and any(m.minutes for m in meetings) and all(m.invitations for m in meetings)
+    assert all_rows(MeetingAction)
 
 
 def check_people_organisations_and_roles():
@@ -87,7 +97,10 @@ def check_people_organisations_and_roles():
 
     users = all_rows(User)
     roles = Counter(u.role for u in users)
-    assert roles["admin"] == 1 and roles["instructor"] == 3 and roles["network"] == 1
+    # The network's coordinator and one contact person per demo member organisation.
+    from ktc.meetings.demo import MEMBERS
+
+    assert roles["admin"] == 1 and roles["instructor"] == 3 and roles["network"] == 1 + len(MEMBERS)
     assert all(u.password_hash for u in users)
 
     managers = [u for u in users if u.role == "manager"]

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 28ad45a62bd8
+Revision ID: cf05c01fc2c0
 Revises: 
-Create Date: 2026-11-30 11:49:41.489705
+Create Date: 2026-11-30 12:07:42.153901
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '28ad45a62bd8'
+revision = 'cf05c01fc2c0'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -206,6 +206,7 @@ def upgrade():
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('network_coordinator', sa.Boolean(), nullable=False),
     sa.Column('locale', sa.String(length=5), nullable=True),
     sa.Column('login_nonce', sa.String(length=40), nullable=False),
     sa.Column('participant_id', sa.Integer(), nullable=True),
@@ -286,6 +287,53 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_csv_uploads_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_csv_uploads_user_id'), ['user_id'], unique=False)
 
+    op.create_table('network_meeting_feeds',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('nonce', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_network_meeting_feeds_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_network_meeting_feeds')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_network_meeting_feeds_token_hash'))
+    )
+    op.create_table('network_meetings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('uid', sa.String(length=36), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('start_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('end_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('timezone', sa.String(length=64), nullable=False),
+    sa.Column('place', sa.String(length=300), nullable=False),
+    sa.Column('online_url', sa.String(length=500), nullable=False),
+    sa.Column('agenda', sa.Text(), nullable=False),
+    sa.Column('minutes', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_network_meetings_created_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_network_meetings')),
+    sa.UniqueConstraint('uid', name=op.f('uq_network_meetings_uid'))
+    )
+    with op.batch_alter_table('network_meetings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_meetings_start_at'), ['start_at'], unique=False)
+
+    op.create_table('network_members',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.String(length=500), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('requested_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('approved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('approved_by_id', sa.Integer(), nullable=True),
+    sa.Column('left_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['approved_by_id'], ['users.id'], name=op.f('fk_network_members_approved_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_network_members_organisation_id_organisations'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_network_members'))
+    )
     op.create_table('series',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('station_id', sa.Integer(), nullable=False),
@@ -311,6 +359,60 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_unit_managers_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'unit_id', name=op.f('pk_unit_managers'))
     )
+    op.create_table('network_meeting_actions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.String(length=500), nullable=False),
+    sa.Column('owner_kind', sa.String(length=12), nullable=False),
+    sa.Column('station_id', sa.Integer(), nullable=True),
+    sa.Column('skill_id', sa.Integer(), nullable=True),
+    sa.Column('member_id', sa.Integer(), nullable=True),
+    sa.Column('owner_name', sa.String(length=200), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('done_note', sa.String(length=500), nullable=False),
+    sa.ForeignKeyConstraint(['meeting_id'], ['network_meetings.id'], name=op.f('fk_network_meeting_actions_meeting_id_network_meetings'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['member_id'], ['network_members.id'], name=op.f('fk_network_meeting_actions_member_id_network_members'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['skill_id'], ['skills.id'], name=op.f('fk_network_meeting_actions_skill_id_skills'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['station_id'], ['stations.id'], name=op.f('fk_network_meeting_actions_station_id_stations'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_network_meeting_actions'))
+    )
+    with op.batch_alter_table('network_meeting_actions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_meeting_actions_meeting_id'), ['meeting_id'], unique=False)
+
+    op.create_table('network_meeting_invitations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=True),
+    sa.Column('ical_sequence', sa.Integer(), nullable=False),
+    sa.Column('answer', sa.String(length=12), nullable=False),
+    sa.Column('answered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('attended', sa.Boolean(), nullable=True),
+    sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['meeting_id'], ['network_meetings.id'], name=op.f('fk_network_meeting_invitations_meeting_id_network_meetings'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['member_id'], ['network_members.id'], name=op.f('fk_network_meeting_invitations_member_id_network_members'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_network_meeting_invitations_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_network_meeting_invitations')),
+    sa.UniqueConstraint('meeting_id', 'user_id', name=op.f('uq_network_meeting_invitations_meeting_id_user_id'))
+    )
+    with op.batch_alter_table('network_meeting_invitations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_meeting_invitations_meeting_id'), ['meeting_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_network_meeting_invitations_user_id'), ['user_id'], unique=False)
+
+    op.create_table('network_member_contacts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['member_id'], ['network_members.id'], name=op.f('fk_network_member_contacts_member_id_network_members'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_network_member_contacts_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_network_member_contacts')),
+    sa.UniqueConstraint('user_id', name=op.f('uq_network_member_contacts_user_id'))
+    )
+    with op.batch_alter_table('network_member_contacts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_member_contacts_member_id'), ['member_id'], unique=False)
+
     op.create_table('sessions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('uid', sa.String(length=64), nullable=False),
@@ -381,6 +483,22 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_bookings_participant_id'), ['participant_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_bookings_session_id'), ['session_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_bookings_status'), ['status'], unique=False)
+
+    op.create_table('network_station_changes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('station_id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('action_id', sa.Integer(), nullable=True),
+    sa.Column('description', sa.String(length=500), nullable=False),
+    sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['action_id'], ['network_meeting_actions.id'], name=op.f('fk_network_station_changes_action_id_network_meeting_actions'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['meeting_id'], ['network_meetings.id'], name=op.f('fk_network_station_changes_meeting_id_network_meetings'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['station_id'], ['stations.id'], name=op.f('fk_network_station_changes_station_id_stations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_network_station_changes'))
+    )
+    with op.batch_alter_table('network_station_changes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_station_changes_meeting_id'), ['meeting_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_network_station_changes_station_id'), ['station_id'], unique=False)
 
     op.create_table('session_instructors',
     sa.Column('session_id', sa.Integer(), nullable=False),
@@ -576,6 +694,11 @@ def downgrade():
     op.drop_table('session_skill_stats')
     op.drop_table('session_reports')
     op.drop_table('session_instructors')
+    with op.batch_alter_table('network_station_changes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_station_changes_station_id'))
+        batch_op.drop_index(batch_op.f('ix_network_station_changes_meeting_id'))
+
+    op.drop_table('network_station_changes')
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_bookings_status'))
         batch_op.drop_index(batch_op.f('ix_bookings_session_id'))
@@ -589,11 +712,30 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_sessions_series_id'))
 
     op.drop_table('sessions')
+    with op.batch_alter_table('network_member_contacts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_member_contacts_member_id'))
+
+    op.drop_table('network_member_contacts')
+    with op.batch_alter_table('network_meeting_invitations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_meeting_invitations_user_id'))
+        batch_op.drop_index(batch_op.f('ix_network_meeting_invitations_meeting_id'))
+
+    op.drop_table('network_meeting_invitations')
+    with op.batch_alter_table('network_meeting_actions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_meeting_actions_meeting_id'))
+
+    op.drop_table('network_meeting_actions')
     op.drop_table('unit_managers')
     with op.batch_alter_table('series', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_series_station_id'))
 
     op.drop_table('series')
+    op.drop_table('network_members')
+    with op.batch_alter_table('network_meetings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_meetings_start_at'))
+
+    op.drop_table('network_meetings')
+    op.drop_table('network_meeting_feeds')
     with op.batch_alter_table('csv_uploads', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_csv_uploads_user_id'))
         batch_op.drop_index(batch_op.f('ix_csv_uploads_created_at'))
