@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: ce61e3b2671f
+Revision ID: 1b484ce97b4d
 Revises: 
-Create Date: 2026-11-30 11:07:47.824667
+Create Date: 2026-11-30 11:17:43.888772
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'ce61e3b2671f'
+revision = '1b484ce97b4d'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -33,6 +33,19 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_centres')),
     sa.UniqueConstraint('name', name=op.f('uq_centres_name'))
+    )
+    op.create_table('identity_providers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('issuer', sa.String(length=500), nullable=False),
+    sa.Column('client_id', sa.String(length=200), nullable=False),
+    sa.Column('secret_env', sa.String(length=100), nullable=False),
+    sa.Column('claim', sa.String(length=10), nullable=False),
+    sa.Column('hsa_claim', sa.String(length=200), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_identity_providers')),
+    sa.UniqueConstraint('name', name=op.f('uq_identity_providers_name'))
     )
     op.create_table('login_failures',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -66,6 +79,7 @@ def upgrade():
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('side', sa.String(length=10), nullable=False),
     sa.Column('org_number', sa.String(length=20), nullable=True),
+    sa.Column('local_passwords', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisations')),
     sa.UniqueConstraint('name', name=op.f('uq_organisations_name'))
@@ -121,6 +135,13 @@ def upgrade():
     sa.ForeignKeyConstraint(['centre_id'], ['centres.id'], name=op.f('fk_closed_days_centre_id_centres'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_closed_days')),
     sa.UniqueConstraint('centre_id', 'day', name=op.f('uq_closed_days_centre_id_day'))
+    )
+    op.create_table('identity_provider_organisations',
+    sa.Column('provider_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_identity_provider_organisations_organisation_id_organisations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['provider_id'], ['identity_providers.id'], name=op.f('fk_identity_provider_organisations_provider_id_identity_providers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('provider_id', 'organisation_id', name=op.f('pk_identity_provider_organisations'))
     )
     op.create_table('opening_hours',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -283,6 +304,21 @@ def upgrade():
     with op.batch_alter_table('csv_uploads', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_csv_uploads_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_csv_uploads_user_id'), ['user_id'], unique=False)
+
+    op.create_table('external_identities',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('provider_id', sa.Integer(), nullable=False),
+    sa.Column('subject', sa.String(length=255), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['provider_id'], ['identity_providers.id'], name=op.f('fk_external_identities_provider_id_identity_providers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_external_identities_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_external_identities')),
+    sa.UniqueConstraint('provider_id', 'subject', name=op.f('uq_external_identities_provider_id_subject'))
+    )
+    with op.batch_alter_table('external_identities', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_external_identities_user_id'), ['user_id'], unique=False)
 
     op.create_table('series',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -587,6 +623,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_series_station_id'))
 
     op.drop_table('series')
+    with op.batch_alter_table('external_identities', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_external_identities_user_id'))
+
+    op.drop_table('external_identities')
     with op.batch_alter_table('csv_uploads', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_csv_uploads_user_id'))
         batch_op.drop_index(batch_op.f('ix_csv_uploads_created_at'))
@@ -625,6 +665,7 @@ def downgrade():
     op.drop_table('stations')
     op.drop_table('profession_skills')
     op.drop_table('opening_hours')
+    op.drop_table('identity_provider_organisations')
     op.drop_table('closed_days')
     op.drop_table('skills')
     op.drop_table('professions')
@@ -643,6 +684,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_login_failures_at'))
 
     op.drop_table('login_failures')
+    op.drop_table('identity_providers')
     op.drop_table('centres')
     op.drop_table('calendar_stamps')
     # ### end Alembic commands ###
