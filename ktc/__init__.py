@@ -29,6 +29,7 @@ FEATURES = (
     "audit",
     "notices",
     "sso",
+    "scim",
 )
 
 

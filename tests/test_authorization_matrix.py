@@ -13,7 +13,8 @@ from ktc.extensions import db
 ROLES = ["anonymous", "admin", "manager_a", "manager_b", "instructor", "other_instructor",
          "participant_a", "participant_b", "network"]
 ALL = set(ROLES) - {"anonymous"}
-PUBLIC = {"accounts.login", "sso.login", "sso.callback", "main.healthz", "static", "calendar.feed", "feedback.respond", "api.openapi",
+PUBLIC = {"accounts.login", "sso.login", "sso.callback", "scim.service_provider_config", "scim.schemas",
+          "scim.resource_types", "scim.users", "scim.user", "main.healthz", "static", "calendar.feed", "feedback.respond", "api.openapi",
           "main.set_language"}
 
 # GET endpoints: the roles that get a 200. Everyone else gets 403 or 404 (anonymous: a redirect
@@ -226,6 +227,7 @@ POST_ALLOWED = {
     "sessions.cancel": {"admin"},
     "sessions.reinstate": {"admin"},
     "sso.local_passwords": {"admin"},
+    "sso.scim_token": {"admin"},
 }
 
 

@@ -54,3 +54,4 @@ class ExternalIdentity(db.Model):
 
     provider = relationship("IdentityProvider")
     user = relationship("User")
+

@@ -134,11 +134,28 @@ def end_session_url(provider_id, id_token):
 
 @bp.route("/providers")
 @login_required
-def providers():
+def providers(new_token=None, token_organisation=None):
     require(policy.can_manage_organisations(current_user))
     rows = db.session.execute(select(IdentityProvider).order_by(IdentityProvider.name)).scalars().all()
     organisations = db.session.execute(select(Organisation).order_by(Organisation.name)).scalars().all()
-    return render_template("sso/providers.html", providers=rows, organisations=organisations, toggle=ToggleForm())
+    return render_template("sso/providers.html", providers=rows, organisations=organisations, toggle=ToggleForm(),
+                           new_token=new_token, token_organisation=token_organisation,
+                           scim_url=_external_url("scim.users").rsplit("/", 1)[0])
+
+
+@bp.route("/organisations/<int:org_id>/scim-token", methods=["POST"])
+@login_required
+def scim_token(org_id):
+    """A new SCIM provisioning token for the organisation, shown once (only its hash is kept)."""
+    from ktc.scim.operations import issue_token
+
+    require(policy.can_manage_organisations(current_user))
+    organisation = get_or_404(Organisation, org_id)
+    if not ToggleForm().validate_on_submit():
+        abort(400)
+    token = issue_token(organisation)
+    db.session.commit()
+    return providers(new_token=token, token_organisation=organisation)
 
 
 def _provider_form(provider):

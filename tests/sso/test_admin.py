@@ -47,3 +47,17 @@ def test_admin_switches_local_passwords_off_and_on(client, login_as, make):
     client.post(f"/sso/organisations/{org.id}/local-passwords", data={"allowed": "1"})
     db.session.refresh(org)
     assert org.local_passwords is True
+
+
+def test_admin_makes_a_provisioning_token_shown_once(client, login_as, make):
+    from ktc.scim.models import ScimToken
+
+    org = make.organisation("municipal", name="Vaggeryds kommun")
+    login_as(make.user("admin"))
+
+    page = client.post(f"/sso/organisations/{org.id}/scim-token").get_data(as_text=True)
+
+    token = page.split("<code>scim_")[1].split("</code>")[0]
+    assert "https://ktc.example.org/scim/v2" in page
+    assert client.get("/scim/v2/Users", headers={"Authorization": f"Bearer scim_{token}"}).status_code == 200
+    assert db.session.execute(select(ScimToken.organisation_id)).scalar_one() == org.id

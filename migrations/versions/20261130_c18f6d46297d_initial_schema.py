@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 1b484ce97b4d
+Revision ID: c18f6d46297d
 Revises: 
-Create Date: 2026-11-30 11:17:43.888772
+Create Date: 2026-11-30 11:22:15.472636
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '1b484ce97b4d'
+revision = 'c18f6d46297d'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -160,6 +160,19 @@ def upgrade():
     sa.ForeignKeyConstraint(['skill_id'], ['skills.id'], name=op.f('fk_profession_skills_skill_id_skills'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('profession_id', 'skill_id', name=op.f('pk_profession_skills'))
     )
+    op.create_table('scim_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_scim_tokens_organisation_id_organisations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_scim_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_scim_tokens_token_hash'))
+    )
+    with op.batch_alter_table('scim_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_scim_tokens_organisation_id'), ['organisation_id'], unique=False)
+
     op.create_table('stations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('centre_id', sa.Integer(), nullable=False),
@@ -217,6 +230,17 @@ def upgrade():
     sa.ForeignKeyConstraint(['skill_id'], ['skills.id'], name=op.f('fk_station_skills_skill_id_skills'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['station_id'], ['stations.id'], name=op.f('fk_station_skills_station_id_stations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('station_id', 'skill_id', name=op.f('pk_station_skills'))
+    )
+    op.create_table('scim_users',
+    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.Column('external_id', sa.String(length=255), nullable=True),
+    sa.Column('given_name', sa.String(length=200), nullable=True),
+    sa.Column('family_name', sa.String(length=200), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_scim_users_participant_id_participants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('participant_id', name=op.f('pk_scim_users'))
     )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -648,6 +672,7 @@ def downgrade():
 
     op.drop_table('api_tokens')
     op.drop_table('users')
+    op.drop_table('scim_users')
     op.drop_table('station_skills')
     with op.batch_alter_table('participants', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_participants_unit_id'))
@@ -663,6 +688,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_stations_centre_id'))
 
     op.drop_table('stations')
+    with op.batch_alter_table('scim_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_scim_tokens_organisation_id'))
+
+    op.drop_table('scim_tokens')
     op.drop_table('profession_skills')
     op.drop_table('opening_hours')
     op.drop_table('identity_provider_organisations')
