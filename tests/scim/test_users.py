@@ -208,3 +208,15 @@ def test_discovery_documents(scim):
     schemas = scim.call("GET", "/Schemas")[1]
     assert {s["id"] for s in schemas["Resources"]} == {"urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE}
     assert scim.call("GET", "/ResourceTypes")[1]["Resources"][0]["endpoint"] == "/Users"
+
+
+def test_the_command_prints_a_token_that_works(runner, make, client):
+    org = make.organisation("municipal", name="Habo kommun")
+    db.session.commit()
+
+    result = runner.invoke(args=["ktc", "scim-token", str(org.id)])
+
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    assert client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert runner.invoke(args=["ktc", "scim-token", "999999"]).exit_code != 0
