@@ -68,8 +68,13 @@ def logout():
     logout_user()
     session.clear()
     flash(_("You are logged out."), "info")
-    # Signed in through an identity provider: end its session too, where it offers that.
-    return redirect(end_session_url(provider_id, id_token) or url_for("accounts.login"))
+    # Signed in through an identity provider: end its session too, where it offers that. Not by a
+    # redirect: the CSP's form-action 'self' (rightly) stops a form's POST from being redirected
+    # to another site, so a page sends the browser on.
+    provider_logout = end_session_url(provider_id, id_token)
+    if provider_logout:
+        return render_template("sso/logged_out.html", provider_logout=provider_logout)
+    return redirect(url_for("accounts.login"))
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -73,6 +73,11 @@ def callback():
     if provider is None or not provider.active or not hmac.compare_digest(state, flow.get("state", "")):
         audit.record(None, "sso_refused", provider, object_type="identityprovider", reason="state")
         return _refused(ops.SignInRefused(), 400)
+    returned_issuer = request.args.get("iss")
+    if returned_issuer is not None and returned_issuer != provider.issuer:
+        # RFC 9207: the answer names its issuer; another one means a mix-up of providers.
+        audit.record(None, "sso_refused", provider, reason="iss", detail=returned_issuer[:200])
+        return _refused(ops.SignInRefused())
     try:
         if request.args.get("error"):
             raise ops.SignInRefused(reason=request.args.get("error"))

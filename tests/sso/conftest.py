@@ -1,8 +1,5 @@
 """A real OpenID Provider (Node `oidc-provider`, tests/js/oidc_server.mjs) on a loopback port."""
-import json
 import re
-import subprocess
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -10,8 +7,8 @@ import requests
 
 from ktc.extensions import db
 from ktc.sso.models import IdentityProvider
+from tests.oidc_server import running_provider
 
-JS_DIR = Path(__file__).resolve().parent.parent / "js"
 CALLBACK = "https://ktc.example.org/sso/callback"
 CLIENT_ID, CLIENT_SECRET = "ktc", "s3cret-for-tests"
 # Accounts the provider knows: id -> claims (the id is also `sub`).
@@ -25,30 +22,15 @@ ACCOUNTS = {
 
 
 @pytest.fixture(scope="session")
-def oidc_issuer(tmp_path_factory):
-    """Start the provider once per test process; its issuer URL."""
-    config = tmp_path_factory.mktemp("oidc") / "config.json"
-    config.write_text(json.dumps({
-        "clients": [{
-            "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uris": [CALLBACK],
-            "post_logout_redirect_uris": ["https://ktc.example.org/login"],
-        }, {
-            "client_id": "other-app", "client_secret": "other", "redirect_uris": [CALLBACK],
-        }],
-        "accounts": ACCOUNTS,
-    }))
-    proc = subprocess.Popen(["node", str(JS_DIR / "oidc_server.mjs"), str(config)], cwd=JS_DIR,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = proc.stdout.readline()  # blocks until the server listens (or dies: empty line)
-    if not line.startswith("ready "):
-        proc.kill()
-        proc.wait()
-        proc.stdout.close()
-        raise RuntimeError(f"oidc-provider did not start: {line!r}")
-    yield line.split()[1]
-    proc.terminate()
-    proc.wait(timeout=10)
-    proc.stdout.close()
+def oidc_issuer():
+    """The provider, once per test process; its issuer URL."""
+    clients = [
+        {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uris": [CALLBACK],
+         "post_logout_redirect_uris": ["https://ktc.example.org/login"]},
+        {"client_id": "other-app", "client_secret": "other", "redirect_uris": [CALLBACK]},
+    ]
+    with running_provider(clients, ACCOUNTS) as issuer:
+        yield issuer
 
 
 @pytest.fixture
