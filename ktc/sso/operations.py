@@ -75,11 +75,11 @@ def validate_id_token(id_token, *, jwks, issuer, client_id, nonce, access_token=
     """
     if not nonce:
         # Without an expected nonce Authlib skips the nonce check: never ask it to.
-        raise IdTokenRejected(reason="no_nonce_expected")
+        raise IdTokenRejected(detail="no nonce expected")
     try:
         token = jwt.decode(id_token, KeySet.import_key_set(jwks), algorithms=list(ALGORITHMS))
     except (JoseError, ValueError) as exc:
-        raise IdTokenRejected(reason=f"signature: {type(exc).__name__}") from exc
+        raise IdTokenRejected(detail=f"signature: {type(exc).__name__}") from exc
     options = {
         "iss": {"essential": True, "value": issuer},
         # Authlib's client passes no audience option (it only checks `azp`): KTC checks it here.
@@ -91,7 +91,7 @@ def validate_id_token(id_token, *, jwks, issuer, client_id, nonce, access_token=
     try:
         claims.validate(now=now, leeway=LEEWAY_SECONDS)
     except JoseError as exc:
-        raise IdTokenRejected(reason=f"claims: {exc.error} {getattr(exc, 'claim', '')}".strip()) from exc
+        raise IdTokenRejected(detail=f"claims: {exc.error} {getattr(exc, 'claim', '')}".strip()) from exc
     return dict(claims)
 
 
@@ -138,18 +138,13 @@ def organisation_ids_of(user):
     return ids
 
 
-def refuse(provider, exc, **details):
-    """Audit a refused sign-in (the caller commits it) and raise."""
-    audit.record(None, "sso_refused", provider, reason=exc.code, **details)
-    raise exc
-
-
 def sign_in(provider, claims):
     """The KTC user for the provider's validated claims, linking or creating the account on first
-    sign-in. Refusals raise a SignInRefused and are audited."""
+    sign-in. Refusals raise a SignInRefused with what the audit entry should say; the caller
+    rolls back and audits it."""
     value = identifier(provider, claims)
     if not value:
-        refuse(provider, SignInRefused(), detail=f"missing claim {provider.claim}")
+        raise SignInRefused(detail=f"missing claim {provider.claim}")
     org_ids = {org.id for org in provider.organisations}
     identity = db.session.execute(
         select(ExternalIdentity).where(ExternalIdentity.provider_id == provider.id, ExternalIdentity.subject == value)
@@ -165,12 +160,12 @@ def sign_in(provider, claims):
     if user is None and email:
         user = _account_for_staff_record(provider, email, org_ids, claims)
     if user is None:
-        refuse(provider, NotOnStaffList(), subject=value)
+        raise NotOnStaffList(subject=value)
     if not user.active or (user.participant is not None and not user.participant.active):
-        refuse(provider, AccountInactive(), user_id=user.id)
+        raise AccountInactive(user_id=user.id)
     if not organisation_ids_of(user) & org_ids:
         # Also KTC staff (admins, instructors) with no organisation: they keep their passwords.
-        refuse(provider, OtherOrganisation(), user_id=user.id, subject=value)
+        raise OtherOrganisation(user_id=user.id, subject=value)
     now = utcnow()
     if identity is None:
         identity = ExternalIdentity(provider_id=provider.id, subject=value, user=user)

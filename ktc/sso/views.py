@@ -59,8 +59,12 @@ def login(provider_id):
     return redirect(flow["url"])
 
 
-def _refused(exc, status=403):
-    db.session.commit()  # the audit entry of the refusal, and nothing else
+def _refused(provider, exc, reason, status=403, **details):
+    """The refusal page. Whatever the attempt wrote is rolled back; the audit entry is its own
+    transaction."""
+    db.session.rollback()
+    audit.record(None, "sso_refused", provider, object_type="identityprovider", reason=reason, **details)
+    db.session.commit()
     return render_template("sso/refused.html", message=str(exc)), status
 
 
@@ -71,40 +75,30 @@ def callback():
     provider = db.session.get(IdentityProvider, flow["provider_id"]) if flow else None
     state = request.args.get("state") or ""
     if provider is None or not provider.active or not hmac.compare_digest(state, flow.get("state", "")):
-        audit.record(None, "sso_refused", provider, object_type="identityprovider", reason="state")
-        return _refused(ops.SignInRefused(), 400)
+        return _refused(provider, ops.SignInRefused(), "state", 400)
     returned_issuer = request.args.get("iss")
     if returned_issuer is not None and returned_issuer != provider.issuer:
         # RFC 9207: the answer names its issuer; another one means a mix-up of providers.
-        audit.record(None, "sso_refused", provider, reason="iss", detail=returned_issuer[:200])
-        return _refused(ops.SignInRefused())
+        return _refused(provider, ops.SignInRefused(), "iss", detail=returned_issuer[:200])
+    if request.args.get("error"):
+        return _refused(provider, ops.SignInRefused(), "provider_error", detail=request.args["error"][:200])
     try:
-        if request.args.get("error"):
-            raise ops.SignInRefused(reason=request.args.get("error"))
         client = ops.oauth_client(provider)
         token = client.fetch_access_token(
             code=request.args.get("code"), state=state, redirect_uri=flow["redirect_uri"],
             code_verifier=flow["code_verifier"],
         )
         if "id_token" not in token:
-            raise ops.IdTokenRejected(reason="no id_token")
+            raise ops.IdTokenRejected(detail="no id_token")
         claims = ops.validate_id_token(
             token["id_token"], jwks=client.fetch_jwk_set(), issuer=provider.issuer,
             client_id=provider.client_id, nonce=flow["nonce"], access_token=token.get("access_token"),
         )
         user = ops.sign_in(provider, claims)
     except (OAuthError, RequestException) as exc:
-        db.session.rollback()
-        audit.record(None, "sso_refused", provider, reason="token_request", detail=str(exc)[:200])
-        return _refused(ops.SignInRefused())
-    except ops.IdTokenRejected as exc:
-        db.session.rollback()
-        audit.record(None, "sso_refused", provider, reason=exc.code, detail=exc.params.get("reason"))
-        return _refused(exc)
+        return _refused(provider, ops.SignInRefused(), "token_request", detail=str(exc)[:200])
     except ops.SignInRefused as exc:
-        if exc.code == ops.SignInRefused.code and exc.params.get("reason"):
-            audit.record(None, "sso_refused", provider, reason="provider_error", detail=exc.params["reason"])
-        return _refused(exc)
+        return _refused(provider, exc, exc.code, **exc.params)
     lang = session.get("lang")
     session.clear()  # a fresh session at login: nothing carried over from before
     if lang:

@@ -172,3 +172,13 @@ def test_organisation_without_local_passwords_signs_in_only_through_its_provider
     assert refused.status_code == 403
     assert client.get("/bookings/mine").status_code == 302
     assert browser.sign_in(idp, "anna").status_code == 302
+
+
+def test_an_inactive_staff_record_gets_no_account(browser, idp, make):
+    """The account the first sign-in would make is rolled back with the refusal."""
+    make.participant(make.unit(idp.organisations[0]), email="anna@gislaved.example", active=False)
+    db.session.commit()
+
+    assert browser.sign_in(idp, "anna").status_code == 403
+    assert db.session.execute(select(User)).first() is None
+    assert '"reason": "account_inactive"' in refusals()[0]
