@@ -8,6 +8,7 @@ from ktc.extensions import db
 # What identifies the person in the ID token: the e-mail address, the provider's `sub`, or an
 # HSA-id claim (Inera's IdP names it `http://sambi.se/attributes/1/employeeHsaId`; configurable).
 CLAIMS = ("email", "sub", "hsa_id")
+DEFAULT_HSA_CLAIM = "http://sambi.se/attributes/1/employeeHsaId"
 
 identity_provider_organisations = db.Table(
     "identity_provider_organisations",
@@ -28,7 +29,7 @@ class IdentityProvider(db.Model):
     client_id: Mapped[str] = mapped_column(String(200))
     secret_env: Mapped[str] = mapped_column(String(100))
     claim: Mapped[str] = mapped_column(String(10), default="email")
-    hsa_claim: Mapped[str] = mapped_column(String(200), default="http://sambi.se/attributes/1/employeeHsaId")
+    hsa_claim: Mapped[str] = mapped_column(String(200), default=DEFAULT_HSA_CLAIM)
     active: Mapped[bool] = mapped_column(default=True)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 

@@ -23,7 +23,7 @@ from ktc.database import utcnow
 from ktc.errors import DomainError, ValidationError
 from ktc.extensions import db
 from ktc.organisations.models import Organisation, Participant, Unit
-from ktc.sso.models import CLAIMS, ExternalIdentity, IdentityProvider
+from ktc.sso.models import CLAIMS, DEFAULT_HSA_CLAIM, ExternalIdentity, IdentityProvider
 
 SCOPES = "openid email profile"
 # Asymmetric signatures only. Authlib by default allows what the provider's discovery document
@@ -221,7 +221,7 @@ def save_provider(provider, name, issuer, client_id, secret_env, claim, hsa_clai
         db.session.add(provider)
     provider.name, provider.issuer, provider.client_id = name.strip(), issuer.strip(), client_id.strip()
     provider.secret_env, provider.claim, provider.active = secret_env, claim, active
-    provider.hsa_claim = (hsa_claim or "").strip() or provider.hsa_claim or IdentityProvider.hsa_claim.default.arg
+    provider.hsa_claim = (hsa_claim or "").strip() or provider.hsa_claim or DEFAULT_HSA_CLAIM
     provider.organisations = orgs
     db.session.flush()
     return provider

@@ -182,3 +182,14 @@ def test_an_inactive_staff_record_gets_no_account(browser, idp, make):
     assert browser.sign_in(idp, "anna").status_code == 403
     assert db.session.execute(select(User)).first() is None
     assert '"reason": "account_inactive"' in refusals()[0]
+
+
+def test_the_request_to_the_provider_carries_pkce_state_and_nonce(browser, idp):
+    from urllib.parse import parse_qs, urlsplit
+
+    query = parse_qs(urlsplit(browser.start(idp)).query)
+
+    assert query["code_challenge_method"] == ["S256"] and len(query["code_challenge"][0]) == 43
+    assert query["state"][0] and query["nonce"][0] and query["response_type"] == ["code"]
+    assert query["scope"] == ["openid email profile"]
+    assert query["redirect_uri"] == ["https://ktc.example.org/sso/callback"]
