@@ -1,5 +1,6 @@
 """Sign-in through an identity provider, its callback, and the admin pages for providers."""
 import hmac
+from datetime import timedelta
 
 from authlib.integrations.base_client import OAuthError
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from ktc import audit, policy
 from ktc.calendar.operations import create_feeds
+from ktc.database import utcnow
 from ktc.errors import DomainError
 from ktc.extensions import db
 from ktc.organisations.models import Organisation
@@ -63,7 +65,12 @@ def _refused(provider, exc, reason, status=403, **details):
     """The refusal page. Whatever the attempt wrote is rolled back; the audit entry is its own
     transaction."""
     db.session.rollback()
-    audit.record(None, "sso_refused", provider, object_type="identityprovider", reason=reason, **details)
+    if provider is None:
+        # No sign-in under way in this browser: anyone can send these at will, so one entry per
+        # quarter of an hour (as for throttled logins) keeps a flood out of the log.
+        audit.record_once(utcnow() - timedelta(minutes=15), "sso_refused", "identityprovider", reason=reason, **details)
+    else:
+        audit.record(None, "sso_refused", provider, object_type="identityprovider", reason=reason, **details)
     db.session.commit()
     return render_template("sso/refused.html", message=str(exc)), status
 

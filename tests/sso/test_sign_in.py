@@ -193,3 +193,11 @@ def test_the_request_to_the_provider_carries_pkce_state_and_nonce(browser, idp):
     assert query["state"][0] and query["nonce"][0] and query["response_type"] == ["code"]
     assert query["scope"] == ["openid email profile"]
     assert query["redirect_uri"] == ["https://ktc.example.org/sso/callback"]
+
+
+def test_answers_without_a_sign_in_under_way_are_audited_once_per_period(browser, idp):
+    """Anyone can send these at will: the log gets one entry, not a flood."""
+    for _ in range(3):
+        assert browser.client.get("/sso/callback?code=x&state=y").status_code == 400
+
+    assert len(refusals()) == 1 and '"reason": "state"' in refusals()[0]
