@@ -29,6 +29,8 @@ FEATURES = (
     "audit",
     "notices",
     "meetings",
+    "sso",
+    "scim",
 )
 
 

@@ -13,5 +13,7 @@ from ktc.notices.models import TeamEvent  # noqa: F401
 from ktc.organisations.models import CsvUpload, Organisation, Participant, Unit  # noqa: F401
 from ktc.records.models import SkillRecord  # noqa: F401
 from ktc.sessions.models import Series, Session, session_instructors, session_skills  # noqa: F401
+from ktc.scim.models import ScimToken, ScimUser  # noqa: F401
+from ktc.sso.models import ExternalIdentity, IdentityProvider, identity_provider_organisations  # noqa: F401
 from ktc.skills.models import Profession, Skill, profession_skills  # noqa: F401
 from ktc.stations.models import Centre, ClosedDay, OpeningHours, Station, station_skills  # noqa: F401

@@ -13,7 +13,8 @@ from ktc.extensions import db
 ROLES = ["anonymous", "admin", "manager_a", "manager_b", "instructor", "other_instructor",
          "participant_a", "participant_b", "network"]
 ALL = set(ROLES) - {"anonymous"}
-PUBLIC = {"accounts.login", "main.healthz", "static", "calendar.feed", "feedback.respond", "api.openapi",
+PUBLIC = {"accounts.login", "sso.login", "sso.callback", "scim.service_provider_config", "scim.schemas",
+          "scim.resource_types", "scim.users", "scim.user", "main.healthz", "static", "calendar.feed", "feedback.respond", "api.openapi",
           "main.set_language", "meetings.feed"}
 
 # GET endpoints: the roles that get a 200. Everyone else gets 403 or 404 (anonymous: a redirect
@@ -95,6 +96,9 @@ GET_ALLOWED = {
     "stations.create_station": {"admin"},
     "stations.edit_station": {"admin"},
     "stations.closed_days_csv": {"admin"},
+    "sso.providers": {"admin"},
+    "sso.create_provider": {"admin"},
+    "sso.edit_provider": {"admin"},
 }
 
 
@@ -155,7 +159,11 @@ def world(make):
     message = OutboxMessage(dedupe_key="m", kind="booking_confirmed", recipient=p_b.email, subject="Bokad",
                             body_text="Hej Bodil")
     closed = ClosedDay(centre=centre, day=make.future(40).date(), reason="Stängt")
-    db.session.add_all([message, closed])
+    from ktc.sso.models import IdentityProvider
+
+    provider = IdentityProvider(name="Gislaved – Entra ID", issuer="https://idp.example.org", client_id="ktc",
+                                secret_env="KTC_OIDC_GISLAVED", organisations=[kommun])
+    db.session.add_all([message, closed, provider])
     db.session.flush()
     feedback_b = make.feedback(session, booking_b)
     token = issue_api_token(users["participant_b"])
@@ -166,7 +174,7 @@ def world(make):
         "participant_id": p_b.id, "booking_id": booking_b.id, "session_id": session.id, "unit_id": unit_b.id,
         "organisation_id": kommun.id, "org_id": kommun.id, "centre_id": centre.id, "station_id": station.id, "skill_id": skill.id,
         "series_id": series.id, "user_id": users["participant_b"].id, "profession_id": profession.id,
-        "day": session.start_at.date().isoformat(), "digest_id": digest.id, "message_id": message.id, "feedback_id": feedback_b.id, "closed_day_id": closed.id, "token_id": token_row.id,
+        "day": session.start_at.date().isoformat(), "digest_id": digest.id, "message_id": message.id, "feedback_id": feedback_b.id, "closed_day_id": closed.id, "token_id": token_row.id, "provider_id": provider.id,
         "member_id": member.id, "meeting_id": meeting.id, "action_id": action.id,
     }
     users["_token_b"] = token
@@ -251,6 +259,8 @@ POST_ALLOWED = {
     "records.roster_all": {"admin", "instructor"},
     "sessions.cancel": {"admin"},
     "sessions.reinstate": {"admin"},
+    "sso.local_passwords": {"admin"},
+    "sso.scim_token": {"admin"},
 }
 
 

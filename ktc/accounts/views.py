@@ -15,9 +15,12 @@ from ktc.accounts.operations import (
     set_password,
     verify_password,
 )
+from ktc import audit
 from ktc.calendar.operations import create_feeds
 from ktc.extensions import db
 from ktc.security import is_safe_next
+from ktc.sso.operations import LocalPasswordsOff, local_password_allowed
+from ktc.sso.views import end_session_url
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -37,6 +40,11 @@ def login():
             form.password.errors = [str(exc)]
             status = 401
         else:
+            if not local_password_allowed(user):
+                audit.record(user, "sso_refused", object_type="user", object_id=user.id, reason="local_passwords_off")
+                db.session.commit()
+                form.password.errors = [str(LocalPasswordsOff())]
+                return render_template("accounts/login.html", form=form), 403
             lang = session.get("lang")
             session.clear()  # a fresh session at login: nothing carried over from before
             if lang:
@@ -56,9 +64,16 @@ def login():
 def logout():
     current_user.rotate_login_nonce()  # every other cookie of this user stops working too
     db.session.commit()
+    provider_id, id_token = session.get("sso_provider_id"), session.get("sso_id_token")
     logout_user()
     session.clear()
     flash(_("You are logged out."), "info")
+    # Signed in through an identity provider: end its session too, where it offers that. Not by a
+    # redirect: the CSP's form-action 'self' (rightly) stops a form's POST from being redirected
+    # to another site, so a page sends the browser on.
+    provider_logout = end_session_url(provider_id, id_token)
+    if provider_logout:
+        return render_template("sso/logged_out.html", provider_logout=provider_logout)
     return redirect(url_for("accounts.login"))
 
 

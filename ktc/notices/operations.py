@@ -36,6 +36,8 @@ def _subject(kind, context):
         "promoted": lambda: _("Your staff got a seat: %(name)s, %(date)s", **context),
         "left_waiting": lambda: _("Your staff did not get a seat: %(name)s, %(date)s", **context),
         "no_show": lambda: _("Did not come: %(people)s, %(name)s, %(date)s", **context),
+        "deactivated": lambda: _("No longer on the staff list: %(people)s, booking cancelled: %(name)s, %(date)s",
+                                 **context),
     }
     return subjects[kind]()
 
@@ -53,6 +55,8 @@ def _intro(kind):
                                   "another session:"),
         "no_show": lambda: _("The instructor marked this person from your units as not present (no-show); "
                              "no skills are signed off for them from this session:"),
+        "deactivated": lambda: _("Your organisation's staff register has deactivated this person, so their "
+                                 "coming booking is cancelled and the seat given to the next in line:"),
     }
     return intros[kind]()
 
@@ -66,6 +70,7 @@ def event_label(kind):
         "left_waiting": lambda: _("Still on the waiting list when the session started"),
         "no_show": lambda: _("Did not come (no-show)"),
         "skills_expiring": lambda: _("Skills to refresh (this period's digest)"),
+        "deactivated": lambda: _("Deactivated by the staff register; booking cancelled"),
     }
     return labels[kind]()
 

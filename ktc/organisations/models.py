@@ -16,6 +16,8 @@ class Organisation(db.Model):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     side: Mapped[str] = mapped_column(String(10))
     org_number: Mapped[str | None] = mapped_column(String(20))
+    # Off when the organisation's people must sign in through its identity provider (ktc/sso).
+    local_passwords: Mapped[bool] = mapped_column(default=True)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     units = relationship("Unit", back_populates="organisation", order_by="Unit.name")

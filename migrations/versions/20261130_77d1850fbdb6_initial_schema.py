@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: cf05c01fc2c0
+Revision ID: 77d1850fbdb6
 Revises: 
-Create Date: 2026-11-30 12:07:42.153901
+Create Date: 2026-11-30 12:07:52.152131
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'cf05c01fc2c0'
+revision = '77d1850fbdb6'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -33,6 +33,19 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_centres')),
     sa.UniqueConstraint('name', name=op.f('uq_centres_name'))
+    )
+    op.create_table('identity_providers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('issuer', sa.String(length=500), nullable=False),
+    sa.Column('client_id', sa.String(length=200), nullable=False),
+    sa.Column('secret_env', sa.String(length=100), nullable=False),
+    sa.Column('claim', sa.String(length=10), nullable=False),
+    sa.Column('hsa_claim', sa.String(length=200), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_identity_providers')),
+    sa.UniqueConstraint('name', name=op.f('uq_identity_providers_name'))
     )
     op.create_table('login_failures',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -66,6 +79,7 @@ def upgrade():
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('side', sa.String(length=10), nullable=False),
     sa.Column('org_number', sa.String(length=20), nullable=True),
+    sa.Column('local_passwords', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisations')),
     sa.UniqueConstraint('name', name=op.f('uq_organisations_name'))
@@ -122,6 +136,13 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_closed_days')),
     sa.UniqueConstraint('centre_id', 'day', name=op.f('uq_closed_days_centre_id_day'))
     )
+    op.create_table('identity_provider_organisations',
+    sa.Column('provider_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_identity_provider_organisations_organisation_id_organisations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['provider_id'], ['identity_providers.id'], name=op.f('fk_identity_provider_organisations_provider_id_identity_providers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('provider_id', 'organisation_id', name=op.f('pk_identity_provider_organisations'))
+    )
     op.create_table('opening_hours',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('centre_id', sa.Integer(), nullable=False),
@@ -139,6 +160,19 @@ def upgrade():
     sa.ForeignKeyConstraint(['skill_id'], ['skills.id'], name=op.f('fk_profession_skills_skill_id_skills'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('profession_id', 'skill_id', name=op.f('pk_profession_skills'))
     )
+    op.create_table('scim_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_scim_tokens_organisation_id_organisations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_scim_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_scim_tokens_token_hash'))
+    )
+    with op.batch_alter_table('scim_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_scim_tokens_organisation_id'), ['organisation_id'], unique=False)
+
     op.create_table('stations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('centre_id', sa.Integer(), nullable=False),
@@ -198,6 +232,17 @@ def upgrade():
     sa.ForeignKeyConstraint(['skill_id'], ['skills.id'], name=op.f('fk_station_skills_skill_id_skills'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['station_id'], ['stations.id'], name=op.f('fk_station_skills_station_id_stations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('station_id', 'skill_id', name=op.f('pk_station_skills'))
+    )
+    op.create_table('scim_users',
+    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.Column('external_id', sa.String(length=255), nullable=True),
+    sa.Column('given_name', sa.String(length=200), nullable=True),
+    sa.Column('family_name', sa.String(length=200), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_scim_users_participant_id_participants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('participant_id', name=op.f('pk_scim_users'))
     )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -286,6 +331,21 @@ def upgrade():
     with op.batch_alter_table('csv_uploads', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_csv_uploads_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_csv_uploads_user_id'), ['user_id'], unique=False)
+
+    op.create_table('external_identities',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('provider_id', sa.Integer(), nullable=False),
+    sa.Column('subject', sa.String(length=255), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['provider_id'], ['identity_providers.id'], name=op.f('fk_external_identities_provider_id_identity_providers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_external_identities_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_external_identities')),
+    sa.UniqueConstraint('provider_id', 'subject', name=op.f('uq_external_identities_provider_id_subject'))
+    )
+    with op.batch_alter_table('external_identities', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_external_identities_user_id'), ['user_id'], unique=False)
 
     op.create_table('network_meeting_feeds',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -736,6 +796,10 @@ def downgrade():
 
     op.drop_table('network_meetings')
     op.drop_table('network_meeting_feeds')
+    with op.batch_alter_table('external_identities', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_external_identities_user_id'))
+
+    op.drop_table('external_identities')
     with op.batch_alter_table('csv_uploads', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_csv_uploads_user_id'))
         batch_op.drop_index(batch_op.f('ix_csv_uploads_created_at'))
@@ -757,6 +821,7 @@ def downgrade():
 
     op.drop_table('api_tokens')
     op.drop_table('users')
+    op.drop_table('scim_users')
     op.drop_table('station_skills')
     with op.batch_alter_table('participants', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_participants_unit_id'))
@@ -772,8 +837,13 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_stations_centre_id'))
 
     op.drop_table('stations')
+    with op.batch_alter_table('scim_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_scim_tokens_organisation_id'))
+
+    op.drop_table('scim_tokens')
     op.drop_table('profession_skills')
     op.drop_table('opening_hours')
+    op.drop_table('identity_provider_organisations')
     op.drop_table('closed_days')
     op.drop_table('skills')
     op.drop_table('professions')
@@ -792,6 +862,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_login_failures_at'))
 
     op.drop_table('login_failures')
+    op.drop_table('identity_providers')
     op.drop_table('centres')
     op.drop_table('calendar_stamps')
     # ### end Alembic commands ###
