@@ -12,3 +12,4 @@ from ktc.records.models import SkillRecord  # noqa: F401
 from ktc.sessions.models import Series, Session, session_instructors, session_skills  # noqa: F401
 from ktc.skills.models import Profession, Skill, profession_skills  # noqa: F401
 from ktc.stations.models import Centre, ClosedDay, OpeningHours, Station, station_skills  # noqa: F401
+from ktc.paths.models import LearningPath, PathAssignment, PathStep, StepCompletion, step_prerequisites  # noqa: F401

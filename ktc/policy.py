@@ -175,3 +175,28 @@ def participants_visible_to(user):
     if user is not None and user.is_authenticated and user.participant_id:
         return Participant.id == user.participant_id
     return false()
+
+
+# --- learning paths -------------------------------------------------------------------------
+
+def can_manage_paths(user):
+    """Defining paths and their steps: KTC staff (admins)."""
+    return is_admin(user)
+
+
+def can_follow_team_paths(user):
+    """The team's path progress and assigning paths: admins (any unit) and managers (their units)."""
+    return has_role(user, "admin", "manager")
+
+
+def can_view_paths_overview(user):
+    """Path progress per organisation: KTC staff."""
+    return is_admin(user)
+
+
+def can_complete_path_step(user, assignment, step):
+    """Managers and admins mark any step of their people done; a participant only their own modules."""
+    if can_manage_participant(user, assignment.participant):
+        return True
+    return bool(user and user.is_authenticated and user.participant_id == assignment.participant_id
+                and step.kind == "module")

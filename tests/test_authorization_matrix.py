@@ -85,6 +85,20 @@ GET_ALLOWED = {
     "stations.create_station": {"admin"},
     "stations.edit_station": {"admin"},
     "stations.closed_days_csv": {"admin"},
+    "paths.index": {"admin"},
+    "paths.create": {"admin"},
+    "paths.edit": {"admin"},
+    "paths.detail": {"admin"},
+    "paths.create_step": {"admin"},
+    "paths.edit_step": {"admin"},
+    "paths.assign": {"admin", "manager_a", "manager_b"},
+    "paths.import_assignments": {"admin", "manager_a", "manager_b"},
+    "paths.import_assignments_preview": set(),
+    "paths.mine": {"participant_a", "participant_b"},
+    "paths.person": {"admin", "manager_b", "participant_b"},
+    "paths.team": {"admin", "manager_a", "manager_b"},
+    "paths.overview": {"admin"},
+    "paths.certificate": {"admin", "manager_b", "participant_b"},
 }
 
 
@@ -124,6 +138,15 @@ def world(make):
     from ktc.stations.models import ClosedDay
 
     profession = make.profession("Undersköterska", skills=[skill])
+    from ktc.paths import operations as path_ops
+
+    learning_path = path_ops.create_path("Lärväg", profession=profession)
+    path_step = path_ops.add_step(learning_path, "module", title="Film", url="https://example.org/f", due_days=30)
+    path_ops.assign(None, learning_path, [p_b], make.future(-10).date())
+    from ktc.paths.models import PathAssignment
+
+    assignment = db.session.query(PathAssignment).one()
+    path_ops.complete_step(None, assignment, path_step)
     import json
 
     from ktc.network.models import NetworkDigest
@@ -148,6 +171,7 @@ def world(make):
         "organisation_id": kommun.id, "org_id": kommun.id, "centre_id": centre.id, "station_id": station.id, "skill_id": skill.id,
         "series_id": series.id, "user_id": users["participant_b"].id, "profession_id": profession.id,
         "day": session.start_at.date().isoformat(), "digest_id": digest.id, "message_id": message.id, "feedback_id": feedback_b.id, "closed_day_id": closed.id, "token_id": token_row.id,
+        "path_id": learning_path.id, "step_id": path_step.id, "assignment_id": assignment.id,
     }
     users["_token_b"] = token
     db.session.commit()
@@ -213,6 +237,11 @@ POST_ALLOWED = {
     "mail.retry_failed": {"admin"},
     "mail.retry_message": {"admin"},
     "notices.mark_read": {"manager_a", "manager_b"},
+    "paths.move_step": {"admin"},
+    "paths.delete_step": {"admin"},
+    "paths.remove_assignment": {"admin", "manager_b"},
+    "paths.complete_step": {"admin", "manager_b", "participant_b"},
+    "paths.undo_step": {"admin", "manager_b"},
     "privacy.erase": {"admin"},
     "records.complete": {"admin", "instructor"},
     "records.roster_all": {"admin", "instructor"},

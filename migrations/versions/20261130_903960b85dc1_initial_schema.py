@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: ce61e3b2671f
+Revision ID: 903960b85dc1
 Revises: 
-Create Date: 2026-11-30 11:07:47.824667
+Create Date: 2026-11-30 11:14:58.010217
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'ce61e3b2671f'
+revision = '903960b85dc1'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -122,6 +122,22 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_closed_days')),
     sa.UniqueConstraint('centre_id', 'day', name=op.f('uq_closed_days_centre_id_day'))
     )
+    op.create_table('learning_paths',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('profession_id', sa.Integer(), nullable=True),
+    sa.Column('unit_kind', sa.String(length=100), nullable=False),
+    sa.Column('auto_assign', sa.Boolean(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['profession_id'], ['professions.id'], name=op.f('fk_learning_paths_profession_id_professions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_learning_paths')),
+    sa.UniqueConstraint('name', name=op.f('uq_learning_paths_name'))
+    )
+    with op.batch_alter_table('learning_paths', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_learning_paths_profession_id'), ['profession_id'], unique=False)
+
     op.create_table('opening_hours',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('centre_id', sa.Integer(), nullable=False),
@@ -190,12 +206,37 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_participants_profession_id'), ['profession_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_participants_unit_id'), ['unit_id'], unique=False)
 
+    op.create_table('path_steps',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('path_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('skill_id', sa.Integer(), nullable=True),
+    sa.Column('url', sa.String(length=500), nullable=False),
+    sa.Column('material', sa.Text(), nullable=False),
+    sa.Column('due_days', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['path_id'], ['learning_paths.id'], name=op.f('fk_path_steps_path_id_learning_paths'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['skill_id'], ['skills.id'], name=op.f('fk_path_steps_skill_id_skills')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_path_steps'))
+    )
+    with op.batch_alter_table('path_steps', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_path_steps_path_id'), ['path_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_path_steps_skill_id'), ['skill_id'], unique=False)
+
     op.create_table('station_skills',
     sa.Column('station_id', sa.Integer(), nullable=False),
     sa.Column('skill_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['skill_id'], ['skills.id'], name=op.f('fk_station_skills_skill_id_skills'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['station_id'], ['stations.id'], name=op.f('fk_station_skills_station_id_stations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('station_id', 'skill_id', name=op.f('pk_station_skills'))
+    )
+    op.create_table('path_step_prerequisites',
+    sa.Column('step_id', sa.Integer(), nullable=False),
+    sa.Column('required_step_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['required_step_id'], ['path_steps.id'], name=op.f('fk_path_step_prerequisites_required_step_id_path_steps'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['step_id'], ['path_steps.id'], name=op.f('fk_path_step_prerequisites_step_id_path_steps'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('step_id', 'required_step_id', name=op.f('pk_path_step_prerequisites'))
     )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -284,6 +325,24 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_csv_uploads_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_csv_uploads_user_id'), ['user_id'], unique=False)
 
+    op.create_table('path_assignments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('path_id', sa.Integer(), nullable=False),
+    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.Column('start_date', sa.Date(), nullable=False),
+    sa.Column('source', sa.String(length=10), nullable=False),
+    sa.Column('assigned_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['assigned_by_id'], ['users.id'], name=op.f('fk_path_assignments_assigned_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_path_assignments_participant_id_participants'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['path_id'], ['learning_paths.id'], name=op.f('fk_path_assignments_path_id_learning_paths'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_path_assignments')),
+    sa.UniqueConstraint('path_id', 'participant_id', name=op.f('uq_path_assignments_path_id_participant_id'))
+    )
+    with op.batch_alter_table('path_assignments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_path_assignments_participant_id'), ['participant_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_path_assignments_path_id'), ['path_id'], unique=False)
+
     op.create_table('series',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('station_id', sa.Integer(), nullable=False),
@@ -309,6 +368,23 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_unit_managers_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'unit_id', name=op.f('pk_unit_managers'))
     )
+    op.create_table('path_step_completions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('assignment_id', sa.Integer(), nullable=False),
+    sa.Column('step_id', sa.Integer(), nullable=False),
+    sa.Column('completed_on', sa.Date(), nullable=False),
+    sa.Column('recorded_by_id', sa.Integer(), nullable=True),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['assignment_id'], ['path_assignments.id'], name=op.f('fk_path_step_completions_assignment_id_path_assignments'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_path_step_completions_recorded_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['step_id'], ['path_steps.id'], name=op.f('fk_path_step_completions_step_id_path_steps'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_path_step_completions')),
+    sa.UniqueConstraint('assignment_id', 'step_id', name=op.f('uq_path_step_completions_assignment_id_step_id'))
+    )
+    with op.batch_alter_table('path_step_completions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_path_step_completions_assignment_id'), ['assignment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_path_step_completions_step_id'), ['step_id'], unique=False)
+
     op.create_table('sessions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('uid', sa.String(length=64), nullable=False),
@@ -582,11 +658,21 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_sessions_series_id'))
 
     op.drop_table('sessions')
+    with op.batch_alter_table('path_step_completions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_path_step_completions_step_id'))
+        batch_op.drop_index(batch_op.f('ix_path_step_completions_assignment_id'))
+
+    op.drop_table('path_step_completions')
     op.drop_table('unit_managers')
     with op.batch_alter_table('series', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_series_station_id'))
 
     op.drop_table('series')
+    with op.batch_alter_table('path_assignments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_path_assignments_path_id'))
+        batch_op.drop_index(batch_op.f('ix_path_assignments_participant_id'))
+
+    op.drop_table('path_assignments')
     with op.batch_alter_table('csv_uploads', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_csv_uploads_user_id'))
         batch_op.drop_index(batch_op.f('ix_csv_uploads_created_at'))
@@ -608,7 +694,13 @@ def downgrade():
 
     op.drop_table('api_tokens')
     op.drop_table('users')
+    op.drop_table('path_step_prerequisites')
     op.drop_table('station_skills')
+    with op.batch_alter_table('path_steps', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_path_steps_skill_id'))
+        batch_op.drop_index(batch_op.f('ix_path_steps_path_id'))
+
+    op.drop_table('path_steps')
     with op.batch_alter_table('participants', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_participants_unit_id'))
         batch_op.drop_index(batch_op.f('ix_participants_profession_id'))
@@ -625,6 +717,10 @@ def downgrade():
     op.drop_table('stations')
     op.drop_table('profession_skills')
     op.drop_table('opening_hours')
+    with op.batch_alter_table('learning_paths', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_learning_paths_profession_id'))
+
+    op.drop_table('learning_paths')
     op.drop_table('closed_days')
     op.drop_table('skills')
     op.drop_table('professions')
