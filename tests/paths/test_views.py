@@ -40,12 +40,12 @@ def test_bad_steps_are_refused_with_a_clear_message(client, login_as, make):
     zero = client.post(f"/paths/{path.id}/steps/new", data={"kind": "module", "title": "Film 3",
                                                             "url": "https://example.org/3", "due_days": 0})
     assert zero.status_code == 422
-    assert "Give the due time in days, at least 1." in zero.get_data(as_text=True)
+    assert "Ange inom hur många dagar steget ska vara klart, minst 1." in zero.get_data(as_text=True)
     cycle = client.post(f"/paths/steps/{first.id}/edit", data={
         "kind": "module", "title": "Film 1", "url": "https://example.org/1", "due_days": 10,
         "prerequisite_ids": [second.id]})
     assert cycle.status_code == 422
-    assert "go round in a circle" in cycle.get_data(as_text=True)
+    assert "gå runt i en cirkel" in cycle.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(PathStep, first.id).prerequisites == []
 
@@ -74,7 +74,7 @@ def test_manager_assigns_their_staff_and_sees_who_is_behind(client, login_as, ma
     db.session.commit()
     page = client.get("/paths/team").get_data(as_text=True)
     assert page.index("Anna Ek") < page.index("Bo Al")  # Anna is late with the module, so she comes first
-    assert "Late" in page
+    assert "Försenat" in page
     assert client.get(f"/paths/assign?unit_id={other.id}").status_code == 200
     assert "Stina Annan" not in client.get(f"/paths/assign?unit_id={other.id}").get_data(as_text=True)
 
@@ -87,7 +87,7 @@ def test_participant_marks_a_module_done_and_prints_the_certificate(client, logi
     db.session.commit()
     login_as(user)
     assignment = db.session.query(PathAssignment).one()
-    assert "Mark as done" in client.get("/paths/mine").get_data(as_text=True)
+    assert "Markera som klart" in client.get("/paths/mine").get_data(as_text=True)
     assert client.get(f"/paths/assignments/{assignment.id}/certificate").status_code == 404
     assert client.post(f"/paths/assignments/{assignment.id}/steps/{step.id}/done").status_code == 302
     assert db.session.query(StepCompletion).count() == 1
@@ -122,6 +122,6 @@ def test_csv_import_previews_every_row_and_imports_nothing_with_an_error(client,
                          content_type="multipart/form-data")
     assert upload.status_code == 302
     preview = client.get(upload.headers["Location"]).get_data(as_text=True)
-    assert "Unknown learning path “Ingen sådan”." in preview
+    assert "Okänd lärväg ”Ingen sådan”." in preview
     assert client.post(upload.headers["Location"]).status_code == 422
     assert db.session.query(PathAssignment).count() == 0
