@@ -12,4 +12,7 @@ from ktc.records.models import SkillRecord  # noqa: F401
 from ktc.sessions.models import Series, Session, session_instructors, session_skills  # noqa: F401
 from ktc.skills.models import Profession, Skill, profession_skills  # noqa: F401
 from ktc.stations.models import Centre, ClosedDay, OpeningHours, Station, station_skills  # noqa: F401
-from ktc.paths.models import LearningPath, PathAssignment, PathStep, StepCompletion, step_prerequisites  # noqa: F401
+from ktc.paths.models import (  # noqa: F401
+    CircleAttendance, CircleMeeting, LearningPath, PathAssignment, PathStep, StepCompletion, StudyCircle,
+    circle_members, meeting_steps, step_prerequisites,
+)

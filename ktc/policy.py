@@ -200,3 +200,28 @@ def can_complete_path_step(user, assignment, step):
         return True
     return bool(user and user.is_authenticated and user.participant_id == assignment.participant_id
                 and step.kind == "module")
+
+
+def can_plan_circles(user):
+    """Creating study circles and choosing their members: KTC staff (admins)."""
+    return is_admin(user)
+
+
+def can_run_circle(user, circle):
+    """Meetings, attendance and completed steps: the circle's facilitator, and admins for any circle."""
+    return is_admin(user) or (has_role(user, "instructor") and circle.facilitator_id == user.id)
+
+
+def can_view_circle(user, circle):
+    """Those who run it, and managers with people in it."""
+    if can_run_circle(user, circle):
+        return True
+    units = managed_unit_ids(user)
+    return bool(units) and any(m.unit_id in units for m in circle.members)
+
+
+def can_download_meeting_ics(user, meeting):
+    if can_view_circle(user, meeting.circle):
+        return True
+    return bool(user and user.is_authenticated and user.participant_id
+                and any(m.id == user.participant_id for m in meeting.circle.members))

@@ -99,6 +99,14 @@ GET_ALLOWED = {
     "paths.team": {"admin", "manager_a", "manager_b"},
     "paths.overview": {"admin"},
     "paths.certificate": {"admin", "manager_b", "participant_b"},
+    "paths.circles": {"admin", "instructor", "other_instructor", "manager_a", "manager_b"},
+    "paths.create_circle": {"admin"},
+    "paths.edit_circle": {"admin"},
+    "paths.circle": {"admin", "instructor", "manager_b"},
+    "paths.create_meeting": {"admin", "instructor"},
+    "paths.edit_meeting": {"admin", "instructor"},
+    "paths.meeting_roster": {"admin", "instructor"},
+    "paths.meeting_ics": {"admin", "instructor", "manager_b", "participant_b"},
 }
 
 
@@ -147,6 +155,10 @@ def world(make):
 
     assignment = db.session.query(PathAssignment).one()
     path_ops.complete_step(None, assignment, path_step)
+    from ktc.paths import circles
+
+    study_circle = circles.create_circle("Cirkel", learning_path, users["instructor"], [p_b])
+    meeting = circles.plan_meeting(users["admin"], study_circle, make.future(3), make.future(3, hour=11), "Här")
     import json
 
     from ktc.network.models import NetworkDigest
@@ -172,6 +184,7 @@ def world(make):
         "series_id": series.id, "user_id": users["participant_b"].id, "profession_id": profession.id,
         "day": session.start_at.date().isoformat(), "digest_id": digest.id, "message_id": message.id, "feedback_id": feedback_b.id, "closed_day_id": closed.id, "token_id": token_row.id,
         "path_id": learning_path.id, "step_id": path_step.id, "assignment_id": assignment.id,
+        "circle_id": study_circle.id, "meeting_id": meeting.id,
     }
     users["_token_b"] = token
     db.session.commit()
@@ -242,6 +255,7 @@ POST_ALLOWED = {
     "paths.remove_assignment": {"admin", "manager_b"},
     "paths.complete_step": {"admin", "manager_b", "participant_b"},
     "paths.undo_step": {"admin", "manager_b"},
+    "paths.cancel_meeting": {"admin", "instructor"},
     "privacy.erase": {"admin"},
     "records.complete": {"admin", "instructor"},
     "records.roster_all": {"admin", "instructor"},

@@ -1,7 +1,9 @@
 """Forms for learning paths, their steps and assignment."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField, TimeField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from ktc.forms import PICKER
@@ -47,3 +49,21 @@ class AssignForm(FlaskForm):
 
 class CompleteForm(FlaskForm):
     completed_on = DateField(_l("Done on"), validators=[Optional()])
+
+
+class CircleForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=200)])
+    path_id = SelectField(_l("Learning path"), coerce=optional_id, validate_choice=False)
+    facilitator_id = SelectField(_l("Facilitator"), coerce=optional_id, validate_choice=False)
+    participant_ids = SelectMultipleField(_l("Members"), coerce=int, validate_choice=False)
+    add_emails = TextAreaField(_l("Add members by e-mail"))
+
+
+class MeetingForm(FlaskForm):
+    day = DateField(_l("Date"), validators=[DataRequired(_l("Enter the date."))])
+    start = TimeField(_l("Starts"), validators=[DataRequired(_l("Enter the start time."))])
+    end = TimeField(_l("Ends"), validators=[DataRequired(_l("Enter the end time."))])
+    location = StringField(_l("Place"), validators=[DataRequired(_l("Enter where the circle meets.")),
+                                                    Length(max=300)])
+    topic = StringField(_l("Topic"), validators=[Length(max=200)])
+    step_ids = SelectMultipleField(_l("Modules worked through"), coerce=int, validate_choice=False)

@@ -6,7 +6,7 @@ from ktc.database import UTCDateTime, utcnow
 from ktc.extensions import db
 
 STEP_KINDS = ("skill", "module", "circle")
-ASSIGNMENT_SOURCES = ("manual", "csv", "auto")
+ASSIGNMENT_SOURCES = ("manual", "csv", "auto", "circle")
 
 step_prerequisites = Table(
     "path_step_prerequisites",
@@ -94,3 +94,82 @@ class StepCompletion(db.Model):
 
     assignment = relationship("PathAssignment", back_populates="completions")
     step = relationship("PathStep")
+
+
+# --- study circles ------------------------------------------------------------------------------
+
+circle_members = Table(
+    "study_circle_members",
+    db.metadata,
+    Column("circle_id", Integer, ForeignKey("study_circles.id", ondelete="CASCADE"), primary_key=True),
+    Column("participant_id", Integer, ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True),
+)
+
+meeting_steps = Table(
+    "circle_meeting_steps",
+    db.metadata,
+    Column("meeting_id", Integer, ForeignKey("circle_meetings.id", ondelete="CASCADE"), primary_key=True),
+    Column("step_id", Integer, ForeignKey("path_steps.id", ondelete="CASCADE"), primary_key=True),
+)
+
+MEETING_STATUSES = ("scheduled", "cancelled")
+
+
+def _new_uid():
+    import uuid
+
+    return uuid.uuid4().hex
+
+
+class StudyCircle(db.Model):
+    """A study circle working through a path's modules, led by a facilitator (an instructor)."""
+
+    __tablename__ = "study_circles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    path_id: Mapped[int] = mapped_column(ForeignKey("learning_paths.id", ondelete="CASCADE"), index=True)
+    facilitator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    path = relationship("LearningPath")
+    facilitator = relationship("User")
+    members = relationship("Participant", secondary=circle_members, order_by="Participant.name")
+    meetings = relationship("CircleMeeting", back_populates="circle", order_by="CircleMeeting.start_at",
+                            cascade="all, delete-orphan")
+
+
+class CircleMeeting(db.Model):
+    """One meeting of a circle at a workplace: invitations use its UID and SEQUENCE like sessions do."""
+
+    __tablename__ = "circle_meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    circle_id: Mapped[int] = mapped_column(ForeignKey("study_circles.id", ondelete="CASCADE"), index=True)
+    uid: Mapped[str] = mapped_column(String(64), unique=True, default=_new_uid)
+    start_at = mapped_column(UTCDateTime, nullable=False)
+    end_at = mapped_column(UTCDateTime, nullable=False)
+    location: Mapped[str] = mapped_column(String(300))
+    topic: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(10), default="scheduled")
+    sequence: Mapped[int] = mapped_column(default=0)
+    updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+    circle = relationship("StudyCircle", back_populates="meetings")
+    steps = relationship("PathStep", secondary=meeting_steps, order_by="PathStep.position")
+    attendance = relationship("CircleAttendance", back_populates="meeting", cascade="all, delete-orphan")
+
+
+class CircleAttendance(db.Model):
+    __tablename__ = "circle_attendance"
+    __table_args__ = (UniqueConstraint("meeting_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("circle_meetings.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), index=True)
+    attended: Mapped[bool] = mapped_column(default=False)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recorded_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    meeting = relationship("CircleMeeting", back_populates="attendance")
+    participant = relationship("Participant")

@@ -17,6 +17,7 @@ from ktc.organisations.models import Participant
 from ktc.organisations.operations import StaffFilter, list_participants
 from ktc.paths import bp
 from ktc.paths import operations as ops
+from ktc.paths.circles import upcoming_meetings_for
 from ktc.paths.forms import STEP_KIND_LABELS, AssignForm, PathForm, StepForm
 from ktc.paths.models import LearningPath, PathStep
 from ktc.skills.models import Profession
@@ -281,7 +282,7 @@ def mine():
         abort(404)
     person = db.session.get(Participant, current_user.participant_id)
     return render_template("paths/person.html", person=person, progress=ops.person_progress(person),
-                           labels=status_labels(), own=True)
+                           labels=status_labels(), own=True, meetings=upcoming_meetings_for(person))
 
 
 @bp.route("/people/<int:participant_id>")
@@ -291,7 +292,8 @@ def person(participant_id):
     if person is None or not policy.can_view_participant(current_user, person):
         abort(404)
     return render_template("paths/person.html", person=person, progress=ops.person_progress(person),
-                           labels=status_labels(), own=current_user.participant_id == person.id)
+                           labels=status_labels(), own=current_user.participant_id == person.id,
+                           meetings=upcoming_meetings_for(person))
 
 
 @bp.route("/team")
@@ -333,3 +335,5 @@ def certificate(assignment_id):
     if not progress.complete:
         abort(404)
     return render_template("paths/certificate.html", progress=progress, assignment=assignment)
+
+from ktc.paths import circle_views  # noqa: E402,F401  (the study circle screens, on the same blueprint)

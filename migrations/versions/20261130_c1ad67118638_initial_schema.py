@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 903960b85dc1
+Revision ID: c1ad67118638
 Revises: 
-Create Date: 2026-11-30 11:14:58.010217
+Create Date: 2026-11-30 11:20:41.885950
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '903960b85dc1'
+revision = 'c1ad67118638'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -361,6 +361,21 @@ def upgrade():
     with op.batch_alter_table('series', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_series_station_id'), ['station_id'], unique=False)
 
+    op.create_table('study_circles',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('path_id', sa.Integer(), nullable=False),
+    sa.Column('facilitator_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['facilitator_id'], ['users.id'], name=op.f('fk_study_circles_facilitator_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['path_id'], ['learning_paths.id'], name=op.f('fk_study_circles_path_id_learning_paths'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_study_circles')),
+    sa.UniqueConstraint('name', name=op.f('uq_study_circles_name'))
+    )
+    with op.batch_alter_table('study_circles', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_study_circles_facilitator_id'), ['facilitator_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_study_circles_path_id'), ['path_id'], unique=False)
+
     op.create_table('unit_managers',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
@@ -368,6 +383,24 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_unit_managers_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'unit_id', name=op.f('pk_unit_managers'))
     )
+    op.create_table('circle_meetings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('circle_id', sa.Integer(), nullable=False),
+    sa.Column('uid', sa.String(length=64), nullable=False),
+    sa.Column('start_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('end_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('location', sa.String(length=300), nullable=False),
+    sa.Column('topic', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['circle_id'], ['study_circles.id'], name=op.f('fk_circle_meetings_circle_id_study_circles'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_circle_meetings')),
+    sa.UniqueConstraint('uid', name=op.f('uq_circle_meetings_uid'))
+    )
+    with op.batch_alter_table('circle_meetings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_circle_meetings_circle_id'), ['circle_id'], unique=False)
+
     op.create_table('path_step_completions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('assignment_id', sa.Integer(), nullable=False),
@@ -422,6 +455,13 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_sessions_station_id'), ['station_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sessions_status'), ['status'], unique=False)
 
+    op.create_table('study_circle_members',
+    sa.Column('circle_id', sa.Integer(), nullable=False),
+    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['circle_id'], ['study_circles.id'], name=op.f('fk_study_circle_members_circle_id_study_circles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_study_circle_members_participant_id_participants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('circle_id', 'participant_id', name=op.f('pk_study_circle_members'))
+    )
     op.create_table('bookings',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('session_id', sa.Integer(), nullable=False),
@@ -453,6 +493,30 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_bookings_session_id'), ['session_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_bookings_status'), ['status'], unique=False)
 
+    op.create_table('circle_attendance',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.Column('attended', sa.Boolean(), nullable=False),
+    sa.Column('recorded_by_id', sa.Integer(), nullable=True),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['meeting_id'], ['circle_meetings.id'], name=op.f('fk_circle_attendance_meeting_id_circle_meetings'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_circle_attendance_participant_id_participants'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_circle_attendance_recorded_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_circle_attendance')),
+    sa.UniqueConstraint('meeting_id', 'participant_id', name=op.f('uq_circle_attendance_meeting_id_participant_id'))
+    )
+    with op.batch_alter_table('circle_attendance', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_circle_attendance_meeting_id'), ['meeting_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_circle_attendance_participant_id'), ['participant_id'], unique=False)
+
+    op.create_table('circle_meeting_steps',
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('step_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['meeting_id'], ['circle_meetings.id'], name=op.f('fk_circle_meeting_steps_meeting_id_circle_meetings'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['step_id'], ['path_steps.id'], name=op.f('fk_circle_meeting_steps_step_id_path_steps'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('meeting_id', 'step_id', name=op.f('pk_circle_meeting_steps'))
+    )
     op.create_table('session_instructors',
     sa.Column('session_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -645,12 +709,19 @@ def downgrade():
     op.drop_table('session_skill_stats')
     op.drop_table('session_reports')
     op.drop_table('session_instructors')
+    op.drop_table('circle_meeting_steps')
+    with op.batch_alter_table('circle_attendance', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_circle_attendance_participant_id'))
+        batch_op.drop_index(batch_op.f('ix_circle_attendance_meeting_id'))
+
+    op.drop_table('circle_attendance')
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_bookings_status'))
         batch_op.drop_index(batch_op.f('ix_bookings_session_id'))
         batch_op.drop_index(batch_op.f('ix_bookings_participant_id'))
 
     op.drop_table('bookings')
+    op.drop_table('study_circle_members')
     with op.batch_alter_table('sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sessions_status'))
         batch_op.drop_index(batch_op.f('ix_sessions_station_id'))
@@ -663,7 +734,16 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_path_step_completions_assignment_id'))
 
     op.drop_table('path_step_completions')
+    with op.batch_alter_table('circle_meetings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_circle_meetings_circle_id'))
+
+    op.drop_table('circle_meetings')
     op.drop_table('unit_managers')
+    with op.batch_alter_table('study_circles', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_study_circles_path_id'))
+        batch_op.drop_index(batch_op.f('ix_study_circles_facilitator_id'))
+
+    op.drop_table('study_circles')
     with op.batch_alter_table('series', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_series_station_id'))
 
