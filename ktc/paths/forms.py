@@ -1,6 +1,7 @@
 """Forms for learning paths, their steps and assignment."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField, TimeField,
 )
@@ -67,3 +68,8 @@ class MeetingForm(FlaskForm):
                                                     Length(max=300)])
     topic = StringField(_l("Topic"), validators=[Length(max=200)])
     step_ids = SelectMultipleField(_l("Modules worked through"), coerce=int, validate_choice=False)
+
+
+class PathFileForm(FlaskForm):
+    file = FileField(_l("Learning path file (JSON)"), validators=[
+        FileRequired(_l("Choose a file.")), FileAllowed(["json"], _l("Choose a JSON file exported from KTC."))])

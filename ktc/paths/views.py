@@ -1,5 +1,7 @@
 """Screens for learning paths: define (admin), assign and follow (managers), own progress (participants)."""
-from flask import abort, flash, redirect, render_template, request, url_for
+import json
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -16,9 +18,10 @@ from ktc.organisations.forms import options
 from ktc.organisations.models import Participant
 from ktc.organisations.operations import StaffFilter, list_participants
 from ktc.paths import bp
+from ktc.paths import exchange
 from ktc.paths import operations as ops
 from ktc.paths.circles import upcoming_meetings_for
-from ktc.paths.forms import STEP_KIND_LABELS, AssignForm, PathForm, StepForm
+from ktc.paths.forms import STEP_KIND_LABELS, AssignForm, PathFileForm, PathForm, StepForm
 from ktc.paths.models import LearningPath, PathStep
 from ktc.skills.models import Profession
 from ktc.web import form_page, get_or_404, require, show_domain_error
@@ -154,6 +157,42 @@ def delete_step(step_id):
     db.session.commit()
     flash(_("The step is removed."), "success")
     return redirect(url_for(".detail", path_id=path_id))
+
+
+@bp.route("/<int:path_id>/export.json")
+@login_required
+def export_json(path_id):
+    require(policy.can_manage_paths(current_user))
+    path = get_or_404(LearningPath, path_id)
+    body = json.dumps(exchange.export_path(path), ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="larvag-{path.id}.json"'})
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required
+def import_path():
+    require(policy.can_manage_paths(current_user))
+    form = PathFileForm()
+    if form.validate_on_submit():
+        try:
+            stored = csvimport.store_upload(current_user, exchange.PATH_IMPORT, form.file.data.filename,
+                                            form.file.data.read())
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+        else:
+            return redirect(url_for(".import_path_preview", upload_id=stored.id))
+    return render_template("paths/import_path.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/import/<upload_id>", methods=["GET", "POST"])
+@login_required
+def import_path_preview(upload_id):
+    require(policy.can_manage_paths(current_user))
+    return csvimport.preview_step(exchange.PATH_IMPORT, upload_id, exchange.preview_path_import, exchange.import_path,
+                                  "paths/import_path_preview.html", "paths.import_path", "paths.index")
 
 
 # --- assignment (managers and admins) ------------------------------------------------------------
