@@ -443,12 +443,21 @@ def progress_for(assignments, today=None):
         )
         for pid, sid, outcome, valid_until, start_at in rows:
             history.setdefault((pid, sid), []).append((outcome, valid_until, start_at))
+    # Per path once (a team is mostly on the same few paths): its steps and their prerequisites' ids.
+    plans = {}
+    for a in assignments:
+        if a.path_id not in plans:
+            plans[a.path_id] = [(step, [p.id for p in step.prerequisites], step.prerequisites)
+                                for step in a.path.steps]
     result = []
     for a in assignments:
         done = {}
-        for step in a.path.steps:
+        plan = plans[a.path_id]
+        for step, _ids, _prereqs in plan:
             if step.kind == "skill":
-                records = history.get((a.participant_id, step.skill_id), [])
+                records = history.get((a.participant_id, step.skill_id))
+                if not records:
+                    continue
                 status, _until = cell_status([(r[0], r[1]) for r in records], today, 0)
                 if is_valid_today(status):
                     demo = next(r for r in records if r[0] == "demonstrated")
@@ -456,9 +465,9 @@ def progress_for(assignments, today=None):
             elif (a.id, step.id) in completions:
                 done[step.id] = completions[(a.id, step.id)]
         steps = []
-        for step in a.path.steps:
+        for step, ids, prereqs in plan:
             due_date = a.start_date + timedelta(days=step.due_days)
-            waiting = [p for p in step.prerequisites if p.id not in done]
+            waiting = [p for p, pid in zip(prereqs, ids) if pid not in done] if ids else []
             steps.append(StepProgress(step, step_status(done.get(step.id), due_date, today), due_date,
                                       done.get(step.id), waiting))
         result.append(PathProgress(a, steps))
