@@ -31,6 +31,7 @@ FEATURES = (
     "meetings",
     "sso",
     "scim",
+    "paths",
 )
 
 

@@ -17,3 +17,7 @@ from ktc.scim.models import ScimToken, ScimUser  # noqa: F401
 from ktc.sso.models import ExternalIdentity, IdentityProvider, identity_provider_organisations  # noqa: F401
 from ktc.skills.models import Profession, Skill, profession_skills  # noqa: F401
 from ktc.stations.models import Centre, ClosedDay, OpeningHours, Station, station_skills  # noqa: F401
+from ktc.paths.models import (  # noqa: F401
+    CircleAttendance, CircleMeeting, LearningPath, PathAssignment, PathStep, StepCompletion, StudyCircle,
+    circle_members, meeting_steps, step_prerequisites,
+)

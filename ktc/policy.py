@@ -204,3 +204,52 @@ def is_contact_of(user, member):
 def can_leave_network(user, member):
     """A member's own contacts take it out of the network; the coordinator may remove any member."""
     return is_network_coordinator(user) or (has_role(user, "network") and is_contact_of(user, member))
+
+# --- learning paths -------------------------------------------------------------------------
+
+def can_manage_paths(user):
+    """Defining paths and their steps: KTC staff (admins)."""
+    return is_admin(user)
+
+
+def can_follow_team_paths(user):
+    """The team's path progress and assigning paths: admins (any unit) and managers (their units)."""
+    return has_role(user, "admin", "manager")
+
+
+def can_view_paths_overview(user):
+    """Path progress per organisation: KTC staff."""
+    return is_admin(user)
+
+
+def can_complete_path_step(user, assignment, step):
+    """Managers and admins mark any step of their people done; a participant only their own modules."""
+    if can_manage_participant(user, assignment.participant):
+        return True
+    return bool(user and user.is_authenticated and user.participant_id == assignment.participant_id
+                and step.kind == "module")
+
+
+def can_plan_circles(user):
+    """Creating study circles and choosing their members: KTC staff (admins)."""
+    return is_admin(user)
+
+
+def can_run_circle(user, circle):
+    """Meetings, attendance and completed steps: the circle's facilitator, and admins for any circle."""
+    return is_admin(user) or (has_role(user, "instructor") and circle.facilitator_id == user.id)
+
+
+def can_view_circle(user, circle):
+    """Those who run it, and managers with people in it."""
+    if can_run_circle(user, circle):
+        return True
+    units = managed_unit_ids(user)
+    return bool(units) and any(m.unit_id in units for m in circle.members)
+
+
+def can_download_meeting_ics(user, meeting):
+    if can_view_circle(user, meeting.circle):
+        return True
+    return bool(user and user.is_authenticated and user.participant_id
+                and any(m.id == user.participant_id for m in meeting.circle.members))

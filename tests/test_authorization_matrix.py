@@ -99,6 +99,31 @@ GET_ALLOWED = {
     "sso.providers": {"admin"},
     "sso.create_provider": {"admin"},
     "sso.edit_provider": {"admin"},
+    "paths.index": {"admin"},
+    "paths.create": {"admin"},
+    "paths.edit": {"admin"},
+    "paths.detail": {"admin"},
+    "paths.create_step": {"admin"},
+    "paths.edit_step": {"admin"},
+    "paths.assign": {"admin", "manager_a", "manager_b"},
+    "paths.import_assignments": {"admin", "manager_a", "manager_b"},
+    "paths.import_assignments_preview": set(),
+    "paths.mine": {"participant_a", "participant_b"},
+    "paths.person": {"admin", "manager_b", "participant_b"},
+    "paths.team": {"admin", "manager_a", "manager_b"},
+    "paths.overview": {"admin"},
+    "paths.certificate": {"admin", "manager_b", "participant_b"},
+    "paths.export_json": {"admin"},
+    "paths.import_path": {"admin"},
+    "paths.import_path_preview": set(),
+    "paths.circles": {"admin", "instructor", "other_instructor", "manager_a", "manager_b"},
+    "paths.create_circle": {"admin"},
+    "paths.edit_circle": {"admin"},
+    "paths.circle": {"admin", "instructor", "manager_b"},
+    "paths.create_meeting": {"admin", "instructor"},
+    "paths.edit_meeting": {"admin", "instructor"},
+    "paths.meeting_roster": {"admin", "instructor"},
+    "paths.meeting_ics": {"admin", "instructor", "manager_b", "participant_b"},
 }
 
 
@@ -138,6 +163,19 @@ def world(make):
     from ktc.stations.models import ClosedDay
 
     profession = make.profession("Undersköterska", skills=[skill])
+    from ktc.paths import operations as path_ops
+
+    learning_path = path_ops.create_path("Lärväg", profession=profession)
+    path_step = path_ops.add_step(learning_path, "module", title="Film", url="https://example.org/f", due_days=30)
+    path_ops.assign(None, learning_path, [p_b], make.future(-10).date())
+    from ktc.paths.models import PathAssignment
+
+    assignment = db.session.query(PathAssignment).one()
+    path_ops.complete_step(None, assignment, path_step)
+    from ktc.paths import circles
+
+    study_circle = circles.create_circle("Cirkel", learning_path, users["instructor"], [p_b])
+    circle_meeting = circles.plan_meeting(users["admin"], study_circle, make.future(3), make.future(3, hour=11), "Här")
     import json
 
     from ktc.network.models import NetworkDigest
@@ -176,6 +214,8 @@ def world(make):
         "series_id": series.id, "user_id": users["participant_b"].id, "profession_id": profession.id,
         "day": session.start_at.date().isoformat(), "digest_id": digest.id, "message_id": message.id, "feedback_id": feedback_b.id, "closed_day_id": closed.id, "token_id": token_row.id, "provider_id": provider.id,
         "member_id": member.id, "meeting_id": meeting.id, "action_id": action.id,
+        "path_id": learning_path.id, "step_id": path_step.id, "assignment_id": assignment.id,
+        "circle_id": study_circle.id, "circle_meeting_id": circle_meeting.id,
     }
     users["_token_b"] = token
     db.session.commit()
@@ -254,6 +294,12 @@ POST_ALLOWED = {
     "meetings.add_action": {"admin"},
     "meetings.minutes": {"admin"},
     "meetings.close_action": {"admin"},
+    "paths.move_step": {"admin"},
+    "paths.delete_step": {"admin"},
+    "paths.remove_assignment": {"admin", "manager_b"},
+    "paths.complete_step": {"admin", "manager_b", "participant_b"},
+    "paths.undo_step": {"admin", "manager_b"},
+    "paths.cancel_meeting": {"admin", "instructor"},
     "privacy.erase": {"admin"},
     "records.complete": {"admin", "instructor"},
     "records.roster_all": {"admin", "instructor"},

@@ -29,6 +29,7 @@ from ktc.extensions import db
 from ktc.feedback.models import Feedback, SessionReport
 from ktc.network.stats import refresh_session_stats
 from ktc.organisations.models import Organisation, Participant, Unit
+from ktc.paths.demo import load_paths_demo
 from ktc.records.models import SkillRecord
 from ktc.sessions.models import Series, Session
 from ktc.sessions.operations import cancel_session, check_slot, create_series, create_session, local_to_utc
@@ -202,6 +203,7 @@ def load_demo(password, now=None):
     _load_cancelled(demo, data.CANCELLED)
     for spec in data.PAST:
         _load_past(demo, spec)
+    load_paths_demo(demo)
     db.session.flush()
     from ktc.meetings.demo import load_meetings
 

@@ -336,3 +336,52 @@ def meeting_withdrawn(invitation):
     """The contact's organisation left the network: a CANCEL that removes only this attendee."""
     key = f"m{invitation.meeting_id}:withdrawn:{invitation.ical_sequence}:u{invitation.user_id}"
     return _to_contact("meeting_withdrawn", invitation, key, "CANCEL")
+
+# --- study circles (ktc/paths) ------------------------------------------------------------------
+
+CIRCLE_SUBJECTS = {
+    "circle_meeting_invited": lambda c: _("Study circle: %(name)s, %(date)s", **c),
+    "circle_meeting_changed": lambda c: _("Changed: %(name)s, now %(date)s", **c),
+    "circle_meeting_cancelled": lambda c: _("Cancelled: %(name)s, %(date)s", **c),
+}
+
+
+def _to_circle_member(kind, meeting, participant, method):
+    """One e-mail with an invitation to a circle member; once per meeting, SEQUENCE and person."""
+    from ktc.paths import circle_ics
+
+    recipient = participant.email
+    key = f"cm{meeting.id}:{meeting.sequence}:p{participant.id}"
+    if not recipient or is_queued(kind, key, recipient):
+        return None
+    tz = circle_ics.meeting_tz()
+    with force_locale(participant_locale(participant)):
+        summary = circle_ics.summary_of(meeting)
+        subject = CIRCLE_SUBJECTS[kind]({"name": summary, "date": fmt_datetime(meeting.start_at, tz, "short")})
+        context = {
+            "subject": subject, "participant": participant, "meeting": meeting, "summary": summary,
+            "when": f"{fmt_date(meeting.start_at, 'full', tz)} {fmt_time(meeting.start_at, tz)}–"
+                    f"{fmt_time(meeting.end_at, tz)}",
+            "kind": kind, "base_url": current_app.config["KTC_BASE_URL"],
+            "ics_url": external_url("paths.meeting_ics", circle_meeting_id=meeting.id),
+            "paths_url": external_url("paths.mine"),
+        }
+        text = render_template("paths/emails/circle_meeting.txt", **context)
+        html = render_template("paths/emails/circle_meeting.html", **context)
+    invitation = circle_ics.invitation(meeting, participant, method, dtstamp=utcnow())
+    return enqueue(kind, key, recipient, subject, text, html, ics=invitation, ics_method=method, checked=True)
+
+
+def circle_meeting_invited(meeting, participant):
+    """A planned circle meeting: an e-mail with a REQUEST invitation."""
+    return _to_circle_member("circle_meeting_invited", meeting, participant, "REQUEST")
+
+
+def circle_meeting_changed(meeting, participant):
+    """A circle meeting moved: an update of the same event (same UID, higher SEQUENCE)."""
+    return _to_circle_member("circle_meeting_changed", meeting, participant, "REQUEST")
+
+
+def circle_meeting_cancelled(meeting, participant):
+    """A circle meeting cancelled: a CANCEL of the event."""
+    return _to_circle_member("circle_meeting_cancelled", meeting, participant, "CANCEL")

@@ -12,6 +12,7 @@ from ktc.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ktc.extensions import db
 from ktc.organisations import csvimport
 from ktc.organisations.models import SIDES, Organisation, Participant, Unit
+from ktc.paths import operations as paths_ops
 
 STAFF_IMPORT = "staff"
 STAFF_COLUMNS = {
@@ -257,6 +258,7 @@ def create_participant(actor, name, email, unit, profession=None, active=True):
     participant = Participant(name=name, email=email, unit=unit, profession=profession, active=bool(active))
     db.session.add(participant)
     flush_unique(_l("Someone on the staff list already has that e-mail address."), "email")
+    paths_ops.assign_automatically(participant)
     return participant
 
 

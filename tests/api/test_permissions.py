@@ -68,6 +68,14 @@ MATRIX = {
     "network members": ("GET", "/api/v1/network/members", None, only({"admin", "network"}, 200)),
     "network meetings": ("GET", "/api/v1/network/meetings", None, only({"admin", "network"}, 200)),
     "network actions": ("GET", "/api/v1/network/actions", None, only({"admin", "network"}, 200)),
+    "list learning paths": ("GET", "/api/v1/paths", None, only({"admin", "manager_a", "manager_b"}, 200)),
+    "import learning path": ("POST", "/api/v1/paths", {"schema": "ktc.learning-path/1", "name": "Väg {role}",
+                                                       "steps": [{"kind": "circle", "title": "Träff", "due_days": 30}]},
+                             only({"admin"}, 201)),
+    "unit A person's paths": ("GET", "/api/v1/participants/{staff_a0}/paths", None,
+                              only({"admin", "manager_a", "participant"}, 200, denied=404)),
+    "unit B person's paths": ("GET", "/api/v1/participants/{staff_b0}/paths", None,
+                              only({"admin", "manager_b"}, 200, denied=404)),
     "openapi": ("GET", "/api/v1/openapi.json", None, {**everyone(200), "none": 200, "revoked": 200}),
 }
 

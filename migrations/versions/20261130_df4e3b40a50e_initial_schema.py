@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 77d1850fbdb6
+Revision ID: df4e3b40a50e
 Revises: 
-Create Date: 2026-11-30 12:07:52.152131
+Create Date: 2026-11-30 12:08:18.703771
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '77d1850fbdb6'
+revision = 'df4e3b40a50e'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -143,6 +143,22 @@ def upgrade():
     sa.ForeignKeyConstraint(['provider_id'], ['identity_providers.id'], name=op.f('fk_identity_provider_organisations_provider_id_identity_providers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('provider_id', 'organisation_id', name=op.f('pk_identity_provider_organisations'))
     )
+    op.create_table('learning_paths',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('profession_id', sa.Integer(), nullable=True),
+    sa.Column('unit_kind', sa.String(length=100), nullable=False),
+    sa.Column('auto_assign', sa.Boolean(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['profession_id'], ['professions.id'], name=op.f('fk_learning_paths_profession_id_professions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_learning_paths')),
+    sa.UniqueConstraint('name', name=op.f('uq_learning_paths_name'))
+    )
+    with op.batch_alter_table('learning_paths', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_learning_paths_profession_id'), ['profession_id'], unique=False)
+
     op.create_table('opening_hours',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('centre_id', sa.Integer(), nullable=False),
@@ -226,12 +242,37 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_participants_profession_id'), ['profession_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_participants_unit_id'), ['unit_id'], unique=False)
 
+    op.create_table('path_steps',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('path_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('skill_id', sa.Integer(), nullable=True),
+    sa.Column('url', sa.String(length=500), nullable=False),
+    sa.Column('material', sa.Text(), nullable=False),
+    sa.Column('due_days', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['path_id'], ['learning_paths.id'], name=op.f('fk_path_steps_path_id_learning_paths'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['skill_id'], ['skills.id'], name=op.f('fk_path_steps_skill_id_skills')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_path_steps'))
+    )
+    with op.batch_alter_table('path_steps', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_path_steps_path_id'), ['path_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_path_steps_skill_id'), ['skill_id'], unique=False)
+
     op.create_table('station_skills',
     sa.Column('station_id', sa.Integer(), nullable=False),
     sa.Column('skill_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['skill_id'], ['skills.id'], name=op.f('fk_station_skills_skill_id_skills'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['station_id'], ['stations.id'], name=op.f('fk_station_skills_station_id_stations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('station_id', 'skill_id', name=op.f('pk_station_skills'))
+    )
+    op.create_table('path_step_prerequisites',
+    sa.Column('step_id', sa.Integer(), nullable=False),
+    sa.Column('required_step_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['required_step_id'], ['path_steps.id'], name=op.f('fk_path_step_prerequisites_required_step_id_path_steps'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['step_id'], ['path_steps.id'], name=op.f('fk_path_step_prerequisites_step_id_path_steps'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('step_id', 'required_step_id', name=op.f('pk_path_step_prerequisites'))
     )
     op.create_table('scim_users',
     sa.Column('participant_id', sa.Integer(), nullable=False),
@@ -394,6 +435,24 @@ def upgrade():
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_network_members_organisation_id_organisations'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_network_members'))
     )
+    op.create_table('path_assignments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('path_id', sa.Integer(), nullable=False),
+    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.Column('start_date', sa.Date(), nullable=False),
+    sa.Column('source', sa.String(length=10), nullable=False),
+    sa.Column('assigned_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['assigned_by_id'], ['users.id'], name=op.f('fk_path_assignments_assigned_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_path_assignments_participant_id_participants'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['path_id'], ['learning_paths.id'], name=op.f('fk_path_assignments_path_id_learning_paths'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_path_assignments')),
+    sa.UniqueConstraint('path_id', 'participant_id', name=op.f('uq_path_assignments_path_id_participant_id'))
+    )
+    with op.batch_alter_table('path_assignments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_path_assignments_participant_id'), ['participant_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_path_assignments_path_id'), ['path_id'], unique=False)
+
     op.create_table('series',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('station_id', sa.Integer(), nullable=False),
@@ -412,6 +471,21 @@ def upgrade():
     with op.batch_alter_table('series', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_series_station_id'), ['station_id'], unique=False)
 
+    op.create_table('study_circles',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('path_id', sa.Integer(), nullable=False),
+    sa.Column('facilitator_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['facilitator_id'], ['users.id'], name=op.f('fk_study_circles_facilitator_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['path_id'], ['learning_paths.id'], name=op.f('fk_study_circles_path_id_learning_paths'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_study_circles')),
+    sa.UniqueConstraint('name', name=op.f('uq_study_circles_name'))
+    )
+    with op.batch_alter_table('study_circles', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_study_circles_facilitator_id'), ['facilitator_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_study_circles_path_id'), ['path_id'], unique=False)
+
     op.create_table('unit_managers',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
@@ -419,6 +493,24 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_unit_managers_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'unit_id', name=op.f('pk_unit_managers'))
     )
+    op.create_table('circle_meetings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('circle_id', sa.Integer(), nullable=False),
+    sa.Column('uid', sa.String(length=64), nullable=False),
+    sa.Column('start_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('end_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('location', sa.String(length=300), nullable=False),
+    sa.Column('topic', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['circle_id'], ['study_circles.id'], name=op.f('fk_circle_meetings_circle_id_study_circles'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_circle_meetings')),
+    sa.UniqueConstraint('uid', name=op.f('uq_circle_meetings_uid'))
+    )
+    with op.batch_alter_table('circle_meetings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_circle_meetings_circle_id'), ['circle_id'], unique=False)
+
     op.create_table('network_meeting_actions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('meeting_id', sa.Integer(), nullable=False),
@@ -473,6 +565,23 @@ def upgrade():
     with op.batch_alter_table('network_member_contacts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_network_member_contacts_member_id'), ['member_id'], unique=False)
 
+    op.create_table('path_step_completions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('assignment_id', sa.Integer(), nullable=False),
+    sa.Column('step_id', sa.Integer(), nullable=False),
+    sa.Column('completed_on', sa.Date(), nullable=False),
+    sa.Column('recorded_by_id', sa.Integer(), nullable=True),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['assignment_id'], ['path_assignments.id'], name=op.f('fk_path_step_completions_assignment_id_path_assignments'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_path_step_completions_recorded_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['step_id'], ['path_steps.id'], name=op.f('fk_path_step_completions_step_id_path_steps'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_path_step_completions')),
+    sa.UniqueConstraint('assignment_id', 'step_id', name=op.f('uq_path_step_completions_assignment_id_step_id'))
+    )
+    with op.batch_alter_table('path_step_completions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_path_step_completions_assignment_id'), ['assignment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_path_step_completions_step_id'), ['step_id'], unique=False)
+
     op.create_table('sessions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('uid', sa.String(length=64), nullable=False),
@@ -511,6 +620,13 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_sessions_station_id'), ['station_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sessions_status'), ['status'], unique=False)
 
+    op.create_table('study_circle_members',
+    sa.Column('circle_id', sa.Integer(), nullable=False),
+    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['circle_id'], ['study_circles.id'], name=op.f('fk_study_circle_members_circle_id_study_circles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_study_circle_members_participant_id_participants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('circle_id', 'participant_id', name=op.f('pk_study_circle_members'))
+    )
     op.create_table('bookings',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('session_id', sa.Integer(), nullable=False),
@@ -544,6 +660,30 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_bookings_session_id'), ['session_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_bookings_status'), ['status'], unique=False)
 
+    op.create_table('circle_attendance',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.Column('attended', sa.Boolean(), nullable=False),
+    sa.Column('recorded_by_id', sa.Integer(), nullable=True),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['meeting_id'], ['circle_meetings.id'], name=op.f('fk_circle_attendance_meeting_id_circle_meetings'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_circle_attendance_participant_id_participants'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_circle_attendance_recorded_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_circle_attendance')),
+    sa.UniqueConstraint('meeting_id', 'participant_id', name=op.f('uq_circle_attendance_meeting_id_participant_id'))
+    )
+    with op.batch_alter_table('circle_attendance', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_circle_attendance_meeting_id'), ['meeting_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_circle_attendance_participant_id'), ['participant_id'], unique=False)
+
+    op.create_table('circle_meeting_steps',
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('step_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['meeting_id'], ['circle_meetings.id'], name=op.f('fk_circle_meeting_steps_meeting_id_circle_meetings'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['step_id'], ['path_steps.id'], name=op.f('fk_circle_meeting_steps_step_id_path_steps'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('meeting_id', 'step_id', name=op.f('pk_circle_meeting_steps'))
+    )
     op.create_table('network_station_changes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('station_id', sa.Integer(), nullable=False),
@@ -759,12 +899,19 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_network_station_changes_meeting_id'))
 
     op.drop_table('network_station_changes')
+    op.drop_table('circle_meeting_steps')
+    with op.batch_alter_table('circle_attendance', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_circle_attendance_participant_id'))
+        batch_op.drop_index(batch_op.f('ix_circle_attendance_meeting_id'))
+
+    op.drop_table('circle_attendance')
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_bookings_status'))
         batch_op.drop_index(batch_op.f('ix_bookings_session_id'))
         batch_op.drop_index(batch_op.f('ix_bookings_participant_id'))
 
     op.drop_table('bookings')
+    op.drop_table('study_circle_members')
     with op.batch_alter_table('sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sessions_status'))
         batch_op.drop_index(batch_op.f('ix_sessions_station_id'))
@@ -772,6 +919,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_sessions_series_id'))
 
     op.drop_table('sessions')
+    with op.batch_alter_table('path_step_completions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_path_step_completions_step_id'))
+        batch_op.drop_index(batch_op.f('ix_path_step_completions_assignment_id'))
+
+    op.drop_table('path_step_completions')
     with op.batch_alter_table('network_member_contacts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_network_member_contacts_member_id'))
 
@@ -785,11 +937,25 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_network_meeting_actions_meeting_id'))
 
     op.drop_table('network_meeting_actions')
+    with op.batch_alter_table('circle_meetings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_circle_meetings_circle_id'))
+
+    op.drop_table('circle_meetings')
     op.drop_table('unit_managers')
+    with op.batch_alter_table('study_circles', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_study_circles_path_id'))
+        batch_op.drop_index(batch_op.f('ix_study_circles_facilitator_id'))
+
+    op.drop_table('study_circles')
     with op.batch_alter_table('series', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_series_station_id'))
 
     op.drop_table('series')
+    with op.batch_alter_table('path_assignments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_path_assignments_path_id'))
+        batch_op.drop_index(batch_op.f('ix_path_assignments_participant_id'))
+
+    op.drop_table('path_assignments')
     op.drop_table('network_members')
     with op.batch_alter_table('network_meetings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_network_meetings_start_at'))
@@ -822,7 +988,13 @@ def downgrade():
     op.drop_table('api_tokens')
     op.drop_table('users')
     op.drop_table('scim_users')
+    op.drop_table('path_step_prerequisites')
     op.drop_table('station_skills')
+    with op.batch_alter_table('path_steps', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_path_steps_skill_id'))
+        batch_op.drop_index(batch_op.f('ix_path_steps_path_id'))
+
+    op.drop_table('path_steps')
     with op.batch_alter_table('participants', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_participants_unit_id'))
         batch_op.drop_index(batch_op.f('ix_participants_profession_id'))
@@ -843,6 +1015,10 @@ def downgrade():
     op.drop_table('scim_tokens')
     op.drop_table('profession_skills')
     op.drop_table('opening_hours')
+    with op.batch_alter_table('learning_paths', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_learning_paths_profession_id'))
+
+    op.drop_table('learning_paths')
     op.drop_table('identity_provider_organisations')
     op.drop_table('closed_days')
     op.drop_table('skills')
