@@ -28,6 +28,7 @@ FEATURES = (
     "privacy",
     "audit",
     "notices",
+    "planning",
 )
 
 

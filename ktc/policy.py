@@ -175,3 +175,15 @@ def participants_visible_to(user):
     if user is not None and user.is_authenticated and user.participant_id:
         return Participant.id == user.participant_id
     return false()
+
+
+# --- needs and planning ---------------------------------------------------------------------
+
+def can_state_needs(user):
+    """Managers state their units' training needs; admins (KTC staff) see and edit every unit's."""
+    return has_role(user, "admin", "manager")
+
+
+def can_view_demand(user):
+    """The demand board and the planner's proposals: KTC staff."""
+    return is_admin(user)

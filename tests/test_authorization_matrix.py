@@ -42,6 +42,11 @@ GET_ALLOWED = {
     "network.export_csv": {"admin", "network"},
     "network.export_json": {"admin", "network"},
     "organisations.index": {"admin"},
+    "planning.index": {"admin", "manager_a", "manager_b"},
+    "planning.new": {"admin", "manager_a", "manager_b"},
+    "planning.edit": {"admin", "manager_b"},
+    "planning.derived": {"admin", "manager_a", "manager_b"},
+    "planning.board": {"admin"},
     "organisations.create": {"admin"},
     "organisations.edit": {"admin"},
     "organisations.create_unit": {"admin"},
@@ -139,6 +144,11 @@ def world(make):
     db.session.add_all([message, closed])
     db.session.flush()
     feedback_b = make.feedback(session, booking_b)
+    from ktc.planning.models import Need
+
+    need_b = Need(unit=unit_b, skill=skill, month=make.future(40).date().replace(day=1), people=2)
+    db.session.add(need_b)
+    db.session.flush()
     token = issue_api_token(users["participant_b"])
     from ktc.accounts.models import ApiToken
 
@@ -147,7 +157,7 @@ def world(make):
         "participant_id": p_b.id, "booking_id": booking_b.id, "session_id": session.id, "unit_id": unit_b.id,
         "organisation_id": kommun.id, "org_id": kommun.id, "centre_id": centre.id, "station_id": station.id, "skill_id": skill.id,
         "series_id": series.id, "user_id": users["participant_b"].id, "profession_id": profession.id,
-        "day": session.start_at.date().isoformat(), "digest_id": digest.id, "message_id": message.id, "feedback_id": feedback_b.id, "closed_day_id": closed.id, "token_id": token_row.id,
+        "day": session.start_at.date().isoformat(), "digest_id": digest.id, "message_id": message.id, "feedback_id": feedback_b.id, "closed_day_id": closed.id, "token_id": token_row.id, "need_id": need_b.id,
     }
     users["_token_b"] = token
     db.session.commit()
@@ -213,6 +223,8 @@ POST_ALLOWED = {
     "mail.retry_failed": {"admin"},
     "mail.retry_message": {"admin"},
     "notices.mark_read": {"manager_a", "manager_b"},
+    "planning.withdraw": {"admin", "manager_b"},
+    "planning.decide": {"admin", "manager_a", "manager_b"},
     "privacy.erase": {"admin"},
     "records.complete": {"admin", "instructor"},
     "records.roster_all": {"admin", "instructor"},
