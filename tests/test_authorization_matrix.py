@@ -47,6 +47,9 @@ GET_ALLOWED = {
     "planning.edit": {"admin", "manager_b"},
     "planning.derived": {"admin", "manager_a", "manager_b"},
     "planning.board": {"admin"},
+    "planning.instructors": {"admin"},
+    "planning.instructor": {"admin"},
+    "planning.plan": {"admin"},
     "organisations.create": {"admin"},
     "organisations.edit": {"admin"},
     "organisations.create_unit": {"admin"},
@@ -157,7 +160,7 @@ def world(make):
         "participant_id": p_b.id, "booking_id": booking_b.id, "session_id": session.id, "unit_id": unit_b.id,
         "organisation_id": kommun.id, "org_id": kommun.id, "centre_id": centre.id, "station_id": station.id, "skill_id": skill.id,
         "series_id": series.id, "user_id": users["participant_b"].id, "profession_id": profession.id,
-        "day": session.start_at.date().isoformat(), "digest_id": digest.id, "message_id": message.id, "feedback_id": feedback_b.id, "closed_day_id": closed.id, "token_id": token_row.id, "need_id": need_b.id,
+        "day": session.start_at.date().isoformat(), "digest_id": digest.id, "message_id": message.id, "feedback_id": feedback_b.id, "closed_day_id": closed.id, "token_id": token_row.id, "need_id": need_b.id, "instructor_id": users["instructor"].id,
     }
     users["_token_b"] = token
     db.session.commit()
@@ -225,6 +228,7 @@ POST_ALLOWED = {
     "notices.mark_read": {"manager_a", "manager_b"},
     "planning.withdraw": {"admin", "manager_b"},
     "planning.decide": {"admin", "manager_a", "manager_b"},
+    "planning.accept": {"admin"},
     "privacy.erase": {"admin"},
     "records.complete": {"admin", "instructor"},
     "records.roster_all": {"admin", "instructor"},

@@ -21,3 +21,24 @@ class NeedForm(FlaskForm):
     )
     participant_ids = SelectMultipleField(_l("Named people"), coerce=int, render_kw=PICKER)
     note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
+
+
+class PlanForm(FlaskForm):
+    centre_id = SelectField(_l("Centre"), coerce=int)
+    weeks = IntegerField(
+        _l("Weeks ahead"), default=8,
+        validators=[DataRequired(_l("Give the number of weeks.")),
+                    NumberRange(1, 52, _l("Plan 1 to 52 weeks (at most one year) ahead."))],
+        invalid_value_message=_l("Enter the number of weeks as a whole number."),
+    )
+
+
+class InstructorForm(FlaskForm):
+    skill_ids = SelectMultipleField(_l("Skills the instructor may lead"), coerce=int, render_kw=PICKER)
+    max_per_day = IntegerField(
+        _l("Most sessions per day"),
+        validators=[Optional(), NumberRange(1, 10, _l("Give 1 to 10 sessions per day, or leave it empty."))],
+        invalid_value_message=_l("Enter the number of sessions as a whole number."),
+    )
+    availability = TextAreaField(_l("Weekly availability"), validators=[Length(max=2000)])
+    absences = TextAreaField(_l("Absences"), validators=[Length(max=5000)])

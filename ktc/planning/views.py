@@ -1,13 +1,15 @@
 """Screens for needs: the manager's list and form, derived needs to confirm or dismiss, and the
 demand board for KTC staff."""
-from datetime import date
+from datetime import date, datetime
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ktc import policy
+from ktc.accounts.models import User
 from ktc.confirm import ask, confirmed
 from ktc.csvutil import Figure, csv_response
 from ktc.errors import DomainError
@@ -16,11 +18,13 @@ from ktc.i18n import fmt_date
 from ktc.organisations.models import Participant, Unit
 from ktc.planning import bp
 from ktc.planning import operations as ops
-from ktc.planning.forms import NeedForm
+from ktc.planning import proposals
+from ktc.planning.forms import InstructorForm, NeedForm, PlanForm
 from ktc.planning.models import Need
 from ktc.records.labels import STATUS_LABELS
 from ktc.records.operations import visible_units
 from ktc.skills.models import Skill
+from ktc.stations.models import Centre, Station
 from ktc.web import get_or_404, require, show_domain_error
 
 
@@ -205,3 +209,120 @@ def board():
               Figure(cell.free), Figure(cell.uncovered)] for skill, month, side, cell in data.rows()],
         )
     return render_template("planning/board.html", board=data, months_ahead=months, month_label=_month_label)
+
+
+# --- planning: inputs, proposal, acceptance ---------------------------------------------------
+
+@bp.route("/instructors")
+@login_required
+def instructors():
+    require(policy.can_view_demand(current_user))
+    people = db.session.execute(select(User).where(User.role == "instructor").order_by(User.name)).scalars().all()
+    return render_template("planning/instructors.html", people=people)
+
+
+@bp.route("/instructors/<int:instructor_id>", methods=["GET", "POST"])
+@login_required
+def instructor(instructor_id):
+    require(policy.can_view_demand(current_user))
+    person = get_or_404(User, instructor_id)
+    if person.role != "instructor":
+        abort(404)
+    form = InstructorForm()
+    skills = db.session.execute(select(Skill).where(Skill.active.is_(True)).order_by(Skill.code)).scalars().all()
+    form.skill_ids.choices = [(s.id, f"{s.code} – {s.name}") for s in skills]
+    if request.method == "GET":
+        form.skill_ids.data, form.max_per_day.data, form.availability.data, form.absences.data = \
+            proposals.instructor_inputs(person)
+    if form.validate_on_submit():
+        try:
+            chosen = [s for s in skills if s.id in set(form.skill_ids.data or ())]
+            proposals.set_instructor_inputs(person, chosen, form.max_per_day.data, form.availability.data,
+                                            form.absences.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+        else:
+            flash(_("%(name)s has been saved.", name=person.name), "success")
+            return redirect(url_for("planning.instructors"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("planning/instructor_form.html", form=form, person=person), status
+
+
+def _plan_form():
+    form = PlanForm()
+    centres = db.session.execute(select(Centre).order_by(Centre.name)).scalars().all()
+    form.centre_id.choices = [(0, _("All centres"))] + [(c.id, c.name) for c in centres]
+    return form
+
+
+@bp.route("/plan", methods=["GET", "POST"])
+@login_required
+def plan():
+    """The proposal is computed on POST and shown, never stored: accepting posts its rows back."""
+    require(policy.can_plan_sessions(current_user))
+    form = _plan_form()
+    if not form.validate_on_submit():
+        return render_template("planning/plan.html", form=form), 422 if request.method == "POST" else 200
+    try:
+        built, result = proposals.propose(form.centre_id.data or None, form.weeks.data,
+                                          time_limit=current_app.config.get("KTC_PLAN_TIME_LIMIT", 20.0))
+    except DomainError as exc:
+        show_domain_error(form, exc)
+        return render_template("planning/plan.html", form=form), 422
+    skills = {s.id: s for s in db.session.execute(select(Skill)).scalars()}
+    users = {u.id: u for u in db.session.execute(select(User).where(User.role == "instructor")).scalars()}
+    rows = [{
+        "value": f"{s.slot.station_id}|{s.slot.start.isoformat()}|{s.slot.end.isoformat()}|{s.skill_id}|"
+                 f"{s.instructor_id}|{s.min_per_side}",
+        "session": s, "station": built.stations[s.slot.station_id], "skill": skills[s.skill_id],
+        "instructor": users[s.instructor_id],
+    } for s in result.sessions]
+    uncovered = [(built.needs[key], reason, result.covered.get(key, 0)) for key, reason in result.reasons.items()]
+    return render_template("planning/proposal.html", form=form, rows=rows, plan=result, uncovered=uncovered,
+                           built=built, reason_labels=REASON_LABELS)
+
+
+REASON_LABELS = {
+    "no_station": _l("No station teaches the skill."),
+    "no_instructor": _l("No qualified instructor is free."),
+    "no_capacity": _l("No room in the horizon: the stations or instructors are taken."),
+    "too_few_people": _l("Too few people need it for a session."),
+}
+
+
+def _proposed_rows():
+    keep = set(request.form.getlist("keep"))
+    rows = []
+    for name, value in request.form.items(multi=True):
+        if not name.startswith("row-") or name[4:] not in keep:
+            continue
+        try:
+            station_id, start, end, skill_id, instructor_id, min_per_side = value.split("|")
+            item = proposals.Proposed(
+                db.session.get(Station, int(station_id)), datetime.fromisoformat(start), datetime.fromisoformat(end),
+                db.session.get(Skill, int(skill_id)), db.session.get(User, int(instructor_id)), int(min_per_side))
+        except ValueError:
+            abort(400)
+        if None in (item.station, item.skill, item.instructor) or item.start.tzinfo is None:
+            abort(400)
+        rows.append(item)
+    return rows
+
+
+@bp.route("/plan/accept", methods=["POST"])
+@login_required
+def accept():
+    require(policy.can_plan_sessions(current_user))
+    rows = _proposed_rows()
+    try:
+        sessions, covered = proposals.accept(current_user, rows)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(_("Nothing was created: %(reason)s", reason=str(exc)), "error")
+        return redirect(url_for("planning.plan"))
+    flash(_("%(sessions)s sessions created; %(needs)s needs covered and offered to their units.",
+            sessions=len(sessions), needs=len(covered)), "success")
+    return redirect(url_for("planning.index"))
