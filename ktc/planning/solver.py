@@ -36,6 +36,9 @@ SIDES = ("municipal", "regional")
 MONTH_BONUS = 12
 URGENCY_BASE = {"expired": 100 * MONTH_BONUS, "expiring": 10 * MONTH_BONUS, "missing": MONTH_BONUS}
 
+# Models with more skill choices than this are solved without presolve (see solve()).
+PRESOLVE_UP_TO = 5000
+
 NO_STATION = "no_station"
 NO_INSTRUCTOR = "no_instructor"
 TOO_FEW = "too_few_people"
@@ -111,19 +114,20 @@ def _overlaps(a, b):
     return a.start < b.end and b.start < a.end
 
 
-def solve(instance, time_limit=10.0, seed=0, workers=1, deterministic_time=None):
+def solve(instance, time_limit=10.0, seed=0, workers=1, deterministic_time=None, hint=True):
     """The plan that covers the most weighted need, as found within the limits."""
     model = cp_model.CpModel()
     slots = instance.slots
     skills_needed = {d.skill_id for d in instance.demands}
     # Skill choice per slot, only for skills somebody needs and someone could lead there.
+    leaders = {}
+    for i, free in instance.free_slots.items():
+        for slot_id in free:
+            leaders.setdefault(slot_id, set()).update(instance.qualified.get(i, ()))
     x = {}
     for slot in slots:
         for skill_id in slot.skills:
-            if skill_id not in skills_needed:
-                continue
-            if not any(skill_id in instance.qualified.get(i, ()) and slot.id in free
-                       for i, free in instance.free_slots.items()):
+            if skill_id not in skills_needed or skill_id not in leaders.get(slot.id, ()):
                 continue
             x[slot.id, skill_id] = model.new_bool_var(f"x{slot.id}_{skill_id}")
     by_slot = {}
@@ -137,6 +141,7 @@ def solve(instance, time_limit=10.0, seed=0, workers=1, deterministic_time=None)
 
     # Instructors: exactly one qualified, free instructor per session.
     y = {}
+    y_by_slot = {}
     for instructor, free in instance.free_slots.items():
         qualified = instance.qualified.get(instructor, set())
         for slot_id in free:
@@ -146,26 +151,28 @@ def solve(instance, time_limit=10.0, seed=0, workers=1, deterministic_time=None)
             var = model.new_bool_var(f"y{slot_id}_{instructor}")
             model.add(var <= sum(choices))
             y[slot_id, instructor] = var
+            y_by_slot.setdefault(slot_id, []).append((instructor, var))
     for slot_id in run:
-        lead = [v for (s, _i), v in y.items() if s == slot_id]
-        model.add(sum(lead) == run[slot_id])
+        lead = y_by_slot.get(slot_id, [])
+        model.add(sum(v for _, v in lead) == run[slot_id])
         # The instructor must be qualified for the skill chosen, not only for one of the station's.
         for skill_id, var in by_slot[slot_id]:
-            fit = [v for (s, i), v in y.items() if s == slot_id and skill_id in instance.qualified.get(i, ())]
+            fit = [v for i, v in lead if skill_id in instance.qualified.get(i, ())]
             model.add(sum(fit) >= var)
     per_instructor = {}
     for (slot_id, instructor), var in y.items():
         per_instructor.setdefault(instructor, []).append((slot_of[slot_id], var))
     for instructor, items in per_instructor.items():
-        # Never two sessions at once: at every slot start, at most one of the slots covering it.
-        starts = sorted({slot.start for slot, _ in items})
-        for moment in starts:
-            covering = [v for slot, v in items if slot.start <= moment < slot.end]
-            if len(covering) > 1:
-                model.add(sum(covering) <= 1)
         days = {}
         for slot, var in items:
-            days.setdefault(slot.day, []).append(var)
+            days.setdefault(slot.day, []).append((slot, var))
+        # Never two sessions at once: at every slot start, at most one of the slots covering it.
+        for day_items in days.values():
+            for moment in sorted({slot.start for slot, _ in day_items}):
+                covering = [v for slot, v in day_items if slot.start <= moment < slot.end]
+                if len(covering) > 1:
+                    model.add_at_most_one(covering)
+        days = {day: [v for _, v in day_items] for day, day_items in days.items()}
         room = instance.day_room.get(instructor, {})
         for day, vars_ in days.items():
             limit = room.get(day, 0)
@@ -207,8 +214,11 @@ def solve(instance, time_limit=10.0, seed=0, workers=1, deterministic_time=None)
     for demand in instance.demands:
         covered[demand.key] = model.new_int_var(0, demand.people, f"c{demand.key}")
         groups.setdefault((demand.skill_id, demand.side), []).append(demand)
+    supplies = {}
+    for (s, k, sd), var in seats.items():
+        supplies.setdefault((k, sd), []).append((slot_of[s].month, var))
     for (skill_id, side), demands in groups.items():
-        supply = [(slot_of[s].month, var) for (s, k, sd), var in seats.items() if k == skill_id and sd == side]
+        supply = supplies.get((skill_id, side), [])
         for month in range(instance.months):
             due = [covered[d.key] for d in demands if d.month <= month]
             if not due:
@@ -221,11 +231,30 @@ def solve(instance, time_limit=10.0, seed=0, workers=1, deterministic_time=None)
             model.add(var == 0)
 
     model.maximize(sum(weight(d) * covered[d.key] for d in instance.demands) - sum(run.values()))
+    if hint:
+        # Start from the first-fit plan: the search begins at the baseline and improves on it.
+        start = first_fit(instance)
+        chosen = {(p.slot.id, p.skill_id): p for p in start.sessions}
+        for (slot_id, skill_id), var in x.items():
+            model.add_hint(var, (slot_id, skill_id) in chosen)
+        for slot_id, var in run.items():
+            model.add_hint(var, any((slot_id, k) in chosen for k, _ in by_slot[slot_id]))
+        leader = {p.slot.id: p.instructor_id for p in start.sessions}
+        for (slot_id, instructor), var in y.items():
+            model.add_hint(var, leader.get(slot_id) == instructor)
+        for (slot_id, skill_id, side), var in seats.items():
+            picked = chosen.get((slot_id, skill_id))
+            model.add_hint(var, picked.seats[side] if picked else 0)
+        for key, var in covered.items():
+            model.add_hint(var, start.covered[key])
 
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
+    # At county scale presolve alone outlasts the time limit on a busy 2-core machine ("stopped after
+    # presolve", no plan at all); without it the search starts from the first-fit hint at once.
+    solver.parameters.cp_model_presolve = len(x) <= PRESOLVE_UP_TO
     if deterministic_time is not None:
         solver.parameters.max_deterministic_time = deterministic_time
     status = solver.solve(model)
@@ -271,3 +300,65 @@ def explain(instance, got):
         else:
             reasons[demand.key] = NO_CAPACITY
     return reasons
+
+
+def first_fit(inst):
+    """First fit by urgency under the same hard constraints: the baseline the solver must beat, and
+    its starting point (a hint)."""
+    slots = sorted(inst.slots, key=lambda s: (s.start, s.station_id))
+    busy = {}  # instructor -> [(start, end)]
+    per_day = {}
+    used = set()
+    sessions = []
+    covered = {d.key: 0 for d in inst.demands}
+    order = sorted(inst.demands, key=lambda d: (-weight(d), d.month))
+
+    def room(session, side):
+        cap = session.slot.capacity
+        other = "regional" if side == "municipal" else "municipal"
+        free = cap - sum(session.seats.values())
+        if session.seats[other] > 0:
+            # Joining makes the session mixed: both sides must then fit capacity minus the seats held.
+            hold = min(session.slot.min_per_side, cap // 2)
+            if session.seats[other] > cap - hold:
+                return 0
+            free = min(free, cap - hold - session.seats[side])
+        return max(0, free)
+
+    def place(demand, amount, session):
+        session.seats[demand.side] += amount
+        covered[demand.key] += amount
+        session.mixed = all(session.seats[s] > 0 for s in SIDES)
+        session.min_per_side = min(session.slot.min_per_side, session.slot.capacity // 2) if session.mixed else 0
+
+    for pass_ in (1, 2):
+        for demand in order:
+            left = demand.people - covered[demand.key]
+            for session in sessions:
+                if left <= 0:
+                    break
+                if session.skill_id == demand.skill_id and session.slot.month <= demand.month:
+                    amount = min(left, room(session, demand.side))
+                    if amount:
+                        place(demand, amount, session)
+                        left -= amount
+            if left < inst.min_fill or pass_ == 2:
+                continue
+            for slot in slots:
+                if slot.id in used or demand.skill_id not in slot.skills or slot.month > demand.month:
+                    continue
+                lead = next((i for i, skills in inst.qualified.items()
+                             if demand.skill_id in skills and slot.id in inst.free_slots.get(i, ())
+                             and per_day.get((i, slot.day), 0) < inst.day_room[i].get(slot.day, 0)
+                             and not any(slot.start < e and s < slot.end for s, e in busy.get(i, ()))), None)
+                if lead is None:
+                    continue
+                session = Session(slot, demand.skill_id, lead, {"municipal": 0, "regional": 0}, False, 0)
+                sessions.append(session)
+                used.add(slot.id)
+                busy.setdefault(lead, []).append((slot.start, slot.end))
+                per_day[lead, slot.day] = per_day.get((lead, slot.day), 0) + 1
+                place(demand, min(left, room(session, demand.side)), session)
+                break
+    objective = sum(weight(d) * covered[d.key] for d in inst.demands)
+    return Plan(sessions, covered, objective, objective, objective, "FIRST_FIT", 0.0)
