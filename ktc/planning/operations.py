@@ -22,6 +22,7 @@ from ktc.extensions import db
 from ktc.i18n import local_today, to_local
 from ktc.organisations.models import Participant, Unit
 from ktc.planning.models import DerivedDecision, Need
+from ktc.records.models import SkillRecord
 from ktc.records.operations import build_matrix
 from ktc.records.status import EXPIRED, EXPIRING, MISSING, PRACTISED, add_months
 from ktc.sessions.models import Session, session_skills
@@ -355,3 +356,26 @@ def active_staff(unit):
         select(Participant).where(Participant.unit_id == unit.id, Participant.active.is_(True),
                                   Participant.anonymised_at.is_(None)).order_by(Participant.name)
     ).scalars().all()
+
+
+def met_need_ids(needs):
+    """Covered needs whose people have the skill signed in the covering session (shown as met)."""
+    covered = [n for n in needs if n.status == "covered" and n.covered_session_id]
+    if not covered:
+        return set()
+    rows = db.session.execute(
+        select(SkillRecord.session_id, SkillRecord.skill_id, SkillRecord.participant_id, Participant.unit_id)
+        .join(Participant, Participant.id == SkillRecord.participant_id)
+        .where(SkillRecord.session_id.in_({n.covered_session_id for n in covered}),
+               SkillRecord.outcome == "demonstrated")
+    ).all()
+    signed = {}
+    for session_id, skill_id, participant_id, unit_id in rows:
+        signed.setdefault((session_id, skill_id, unit_id), set()).add(participant_id)
+    met = set()
+    for need in covered:
+        people = signed.get((need.covered_session_id, need.skill_id, need.unit_id), set())
+        named = {p.id for p in need.named}
+        if (named and named <= people) or (not named and len(people) >= need.people):
+            met.add(need.id)
+    return met

@@ -52,7 +52,7 @@ def index():
     if not policy.is_admin(current_user):
         pending = len(ops.pending_derived([u.id for u in units]))
     return render_template("planning/index.html", needs=needs, units=units, unit_id=unit_id, pending=pending,
-                           month_label=_month_label)
+                           month_label=_month_label, met=ops.met_need_ids(needs))
 
 
 def _fill_choices(form, need):

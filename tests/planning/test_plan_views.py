@@ -71,7 +71,15 @@ def test_need_to_plan_to_offer_to_booking(client, login_as, make, app):
                     data={"session": session.id, "participant_ids": [p.id for p in staff]})
     assert r.status_code == 200
     assert len(db.session.execute(select(Booking).where(Booking.status == "confirmed")).all()) == 3
-    assert "Täckt" in client.get("/needs/").text
+    assert "Täckt" in client.get("/needs/").text and "Uppfyllt" not in client.get("/needs/").text
+    # Once the people have the skill signed in that session, the need shows as met.
+    from ktc.records.models import SkillRecord
+
+    db.session.add_all([SkillRecord(participant=p, skill=skill, session=session, outcome="demonstrated")
+                        for p in staff])
+    db.session.commit()
+    listing = client.get("/needs/").text
+    assert "Uppfyllt" in listing
 
 
 def test_accepting_is_all_or_nothing(client, login_as, make):

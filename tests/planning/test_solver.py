@@ -167,3 +167,12 @@ def test_random_cases_keep_every_hard_constraint(seed):
     plan = sv.solve(inst, time_limit=10, seed=seed, deterministic_time=5)
     assert plan.status in ("OPTIMAL", "FEASIBLE")
     validate(inst, plan)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_first_fit_baseline_keeps_the_rules_and_the_solver_never_does_worse(seed):
+    inst = random_instance(random.Random(seed))
+    base = sv.first_fit(inst)
+    validate(inst, base)
+    plan = sv.solve(inst, time_limit=10, seed=seed, deterministic_time=5)
+    assert plan.objective >= base.objective
