@@ -95,7 +95,10 @@ def build(centre_id=None, weeks=8, start_day=None, now=None):
     if not 1 <= weeks <= MAX_WEEKS:
         raise HorizonTooLong(field="weeks", weeks=MAX_WEEKS)
     now = now or utcnow()
-    start_day = start_day or local_today() + timedelta(days=1)
+    # Sessions start after the priority window: the units that need them get the whole window to
+    # book, and the booking cut-off has not passed when the offer arrives.
+    start_day = start_day or local_today() + timedelta(
+        days=current_app.config.get("KTC_PLAN_OFFER_DAYS", DEFAULT_OFFER_DAYS) + 1)
     end_day = start_day + timedelta(weeks=weeks)
     first_month = first_of_month(start_day)
     months = months_between(first_month, end_day) + 1
