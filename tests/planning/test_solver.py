@@ -95,6 +95,16 @@ def test_one_session_a_day_goes_to_the_expired_first_and_is_mixed_with_seats_hel
     assert plan.objective == 3 * (1200 + 11) + 1 * (12 + 11)
 
 
+def test_seats_held_per_side_in_a_mixed_session_can_make_a_single_sided_one_better():
+    # Four seats, two held per side when mixed: 2 + 2 would cover less weight than 3 expired alone,
+    # and 3 + 1 breaks the rule.
+    inst = instance([slot(1, 1, 9, min_per_side=2)],
+                    [demand("k", 3, "municipal", "expired"), demand("r", 3, "regional", "expiring")])
+    plan = solve(inst)
+    assert [(s.mixed, s.seats) for s in plan.sessions] == [(False, {"municipal": 3, "regional": 0})]
+    assert plan.objective == 3 * (1200 + 11)
+
+
 def test_with_room_for_two_sessions_everyone_is_covered_and_a_one_sided_session_is_marked_so():
     inst = instance([slot(1, 1, 9), slot(2, 1, 12)],
                     [demand("k", 4, "municipal", "expired"), demand("r", 2, "municipal", "missing")], room=2)
