@@ -32,6 +32,7 @@ FEATURES = (
     "sso",
     "scim",
     "paths",
+    "planning",
 )
 
 

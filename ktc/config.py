@@ -59,6 +59,13 @@ class Config:
     KTC_BOOKING_CUTOFF_HOURS = 24
     KTC_REMINDER_HOURS = 48
     KTC_EXPIRY_WINDOW_DAYS = 60
+    # Planning (issue 15): days the seats of an accepted plan are offered first to the units whose
+    # needs they cover; sessions per instructor and day unless set per instructor; the fewest
+    # people a proposed session is held for; the solver's time limit in seconds.
+    KTC_PLAN_OFFER_DAYS = 7
+    KTC_PLAN_MAX_SESSIONS_PER_DAY = 2
+    KTC_PLAN_MIN_PEOPLE = 3
+    KTC_PLAN_TIME_LIMIT = 20
     # Failed logins within the window: at most this many per account from one client address
     # (the owner elsewhere can still log in), and this many per address across all accounts.
     KTC_LOGIN_MAX_FAILURES = 10
@@ -125,6 +132,10 @@ INT_ENV_KEYS = (
     "KTC_BOOKING_CUTOFF_HOURS",
     "KTC_REMINDER_HOURS",
     "KTC_EXPIRY_WINDOW_DAYS",
+    "KTC_PLAN_OFFER_DAYS",
+    "KTC_PLAN_MAX_SESSIONS_PER_DAY",
+    "KTC_PLAN_MIN_PEOPLE",
+    "KTC_PLAN_TIME_LIMIT",
     "KTC_RETENTION_DAYS",
     "KTC_LOGIN_MAX_FAILURES",
     "KTC_LOGIN_MAX_FAILURES_PER_ADDRESS",

@@ -11,6 +11,8 @@ from ktc.meetings.models import (  # noqa: F401
 from ktc.network.models import NetworkDigest, session_skill_stats, session_stats  # noqa: F401
 from ktc.notices.models import TeamEvent  # noqa: F401
 from ktc.organisations.models import CsvUpload, Organisation, Participant, Unit  # noqa: F401
+from ktc.planning.models import (DerivedDecision, InstructorAbsence, InstructorAvailability,  # noqa: F401
+                                   InstructorLimit, Need, instructor_skills, need_participants)
 from ktc.records.models import SkillRecord  # noqa: F401
 from ktc.sessions.models import Series, Session, session_instructors, session_skills  # noqa: F401
 from ktc.scim.models import ScimToken, ScimUser  # noqa: F401

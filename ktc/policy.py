@@ -253,3 +253,14 @@ def can_download_meeting_ics(user, meeting):
         return True
     return bool(user and user.is_authenticated and user.participant_id
                 and any(m.id == user.participant_id for m in meeting.circle.members))
+
+# --- needs and planning ---------------------------------------------------------------------
+
+def can_state_needs(user):
+    """Managers state their units' training needs; admins (KTC staff) see and edit every unit's."""
+    return has_role(user, "admin", "manager")
+
+
+def can_view_demand(user):
+    """The demand board and the planner's proposals: KTC staff."""
+    return is_admin(user)

@@ -53,6 +53,14 @@ GET_ALLOWED = {
     "network.export_csv": {"admin", "network"},
     "network.export_json": {"admin", "network"},
     "organisations.index": {"admin"},
+    "planning.index": {"admin", "manager_a", "manager_b"},
+    "planning.new": {"admin", "manager_a", "manager_b"},
+    "planning.edit": {"admin", "manager_b"},
+    "planning.derived": {"admin", "manager_a", "manager_b"},
+    "planning.board": {"admin"},
+    "planning.instructors": {"admin"},
+    "planning.instructor": {"admin"},
+    "planning.plan": {"admin"},
     "organisations.create": {"admin"},
     "organisations.edit": {"admin"},
     "organisations.create_unit": {"admin"},
@@ -204,6 +212,11 @@ def world(make):
     db.session.add_all([message, closed, provider])
     db.session.flush()
     feedback_b = make.feedback(session, booking_b)
+    from ktc.planning.models import Need
+
+    need_b = Need(unit=unit_b, skill=skill, month=make.future(40).date().replace(day=1), people=2)
+    db.session.add(need_b)
+    db.session.flush()
     token = issue_api_token(users["participant_b"])
     from ktc.accounts.models import ApiToken
 
@@ -216,6 +229,7 @@ def world(make):
         "member_id": member.id, "meeting_id": meeting.id, "action_id": action.id,
         "path_id": learning_path.id, "step_id": path_step.id, "assignment_id": assignment.id,
         "circle_id": study_circle.id, "circle_meeting_id": circle_meeting.id,
+        "need_id": need_b.id, "instructor_id": users["instructor"].id,
     }
     users["_token_b"] = token
     db.session.commit()
@@ -300,6 +314,9 @@ POST_ALLOWED = {
     "paths.complete_step": {"admin", "manager_b", "participant_b"},
     "paths.undo_step": {"admin", "manager_b"},
     "paths.cancel_meeting": {"admin", "instructor"},
+    "planning.withdraw": {"admin", "manager_b"},
+    "planning.decide": {"admin", "manager_a", "manager_b"},
+    "planning.accept": {"admin"},
     "privacy.erase": {"admin"},
     "records.complete": {"admin", "instructor"},
     "records.roster_all": {"admin", "instructor"},

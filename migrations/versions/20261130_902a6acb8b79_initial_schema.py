@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: df4e3b40a50e
+Revision ID: 902a6acb8b79
 Revises: 
-Create Date: 2026-11-30 12:08:18.703771
+Create Date: 2026-11-30 12:12:15.954236
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'df4e3b40a50e'
+revision = '902a6acb8b79'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -388,6 +388,47 @@ def upgrade():
     with op.batch_alter_table('external_identities', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_external_identities_user_id'), ['user_id'], unique=False)
 
+    op.create_table('instructor_absences',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('first_day', sa.Date(), nullable=False),
+    sa.Column('last_day', sa.Date(), nullable=False),
+    sa.Column('reason', sa.String(length=200), nullable=False),
+    sa.CheckConstraint('last_day >= first_day', name=op.f('ck_instructor_absences_absence_order')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_instructor_absences_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_instructor_absences'))
+    )
+    with op.batch_alter_table('instructor_absences', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_instructor_absences_user_id'), ['user_id'], unique=False)
+
+    op.create_table('instructor_availability',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('weekday', sa.Integer(), nullable=False),
+    sa.Column('start_time', sa.Time(), nullable=False),
+    sa.Column('end_time', sa.Time(), nullable=False),
+    sa.CheckConstraint('end_time > start_time', name=op.f('ck_instructor_availability_availability_end_after_start')),
+    sa.CheckConstraint('weekday >= 0 AND weekday <= 6', name=op.f('ck_instructor_availability_availability_weekday')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_instructor_availability_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_instructor_availability'))
+    )
+    with op.batch_alter_table('instructor_availability', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_instructor_availability_user_id'), ['user_id'], unique=False)
+
+    op.create_table('instructor_limits',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('max_sessions_per_day', sa.Integer(), nullable=False),
+    sa.CheckConstraint('max_sessions_per_day >= 1', name=op.f('ck_instructor_limits_limit_positive')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_instructor_limits_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_instructor_limits'))
+    )
+    op.create_table('instructor_skills',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('skill_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['skill_id'], ['skills.id'], name=op.f('fk_instructor_skills_skill_id_skills'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_instructor_skills_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', 'skill_id', name=op.f('pk_instructor_skills'))
+    )
     op.create_table('network_meeting_feeds',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
@@ -684,6 +725,33 @@ def upgrade():
     sa.ForeignKeyConstraint(['step_id'], ['path_steps.id'], name=op.f('fk_circle_meeting_steps_step_id_path_steps'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('meeting_id', 'step_id', name=op.f('pk_circle_meeting_steps'))
     )
+    op.create_table('needs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('skill_id', sa.Integer(), nullable=False),
+    sa.Column('people', sa.Integer(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('source', sa.String(length=10), nullable=False),
+    sa.Column('urgency', sa.String(length=10), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('covered_session_id', sa.Integer(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('people >= 1', name=op.f('ck_needs_need_people_positive')),
+    sa.ForeignKeyConstraint(['covered_session_id'], ['sessions.id'], name=op.f('fk_needs_covered_session_id_sessions'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_needs_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['skill_id'], ['skills.id'], name=op.f('fk_needs_skill_id_skills')),
+    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_needs_unit_id_units'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_needs'))
+    )
+    with op.batch_alter_table('needs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_needs_month'), ['month'], unique=False)
+        batch_op.create_index(batch_op.f('ix_needs_skill_id'), ['skill_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_needs_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_needs_unit_id'), ['unit_id'], unique=False)
+
     op.create_table('network_station_changes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('station_id', sa.Integer(), nullable=False),
@@ -815,6 +883,23 @@ def upgrade():
     with op.batch_alter_table('calendar_replies', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_calendar_replies_booking_id'), ['booking_id'], unique=False)
 
+    op.create_table('derived_decisions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('skill_id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('decision', sa.String(length=10), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('need_id', sa.Integer(), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_derived_decisions_decided_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['need_id'], ['needs.id'], name=op.f('fk_derived_decisions_need_id_needs'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['skill_id'], ['skills.id'], name=op.f('fk_derived_decisions_skill_id_skills'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_derived_decisions_unit_id_units'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_derived_decisions')),
+    sa.UniqueConstraint('unit_id', 'skill_id', 'month', name=op.f('uq_derived_decisions_unit_id_skill_id_month'))
+    )
     op.create_table('feedback',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('booking_id', sa.Integer(), nullable=True),
@@ -840,6 +925,13 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_feedback_responded_at'), ['responded_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_feedback_session_id'), ['session_id'], unique=False)
 
+    op.create_table('need_participants',
+    sa.Column('need_id', sa.Integer(), nullable=False),
+    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['need_id'], ['needs.id'], name=op.f('fk_need_participants_need_id_needs'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_need_participants_participant_id_participants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('need_id', 'participant_id', name=op.f('pk_need_participants'))
+    )
     op.create_table('team_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -873,11 +965,13 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_team_events_participant_id'))
 
     op.drop_table('team_events')
+    op.drop_table('need_participants')
     with op.batch_alter_table('feedback', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_feedback_session_id'))
         batch_op.drop_index(batch_op.f('ix_feedback_responded_at'))
 
     op.drop_table('feedback')
+    op.drop_table('derived_decisions')
     with op.batch_alter_table('calendar_replies', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_calendar_replies_booking_id'))
 
@@ -899,6 +993,13 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_network_station_changes_meeting_id'))
 
     op.drop_table('network_station_changes')
+    with op.batch_alter_table('needs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_needs_unit_id'))
+        batch_op.drop_index(batch_op.f('ix_needs_status'))
+        batch_op.drop_index(batch_op.f('ix_needs_skill_id'))
+        batch_op.drop_index(batch_op.f('ix_needs_month'))
+
+    op.drop_table('needs')
     op.drop_table('circle_meeting_steps')
     with op.batch_alter_table('circle_attendance', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_circle_attendance_participant_id'))
@@ -962,6 +1063,16 @@ def downgrade():
 
     op.drop_table('network_meetings')
     op.drop_table('network_meeting_feeds')
+    op.drop_table('instructor_skills')
+    op.drop_table('instructor_limits')
+    with op.batch_alter_table('instructor_availability', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_instructor_availability_user_id'))
+
+    op.drop_table('instructor_availability')
+    with op.batch_alter_table('instructor_absences', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_instructor_absences_user_id'))
+
+    op.drop_table('instructor_absences')
     with op.batch_alter_table('external_identities', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_external_identities_user_id'))
 
