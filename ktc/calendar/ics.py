@@ -176,6 +176,18 @@ def _alarm(before, summary):
     return alarm
 
 
+def attendee_address(name, email, rsvp):
+    """The ATTENDEE of an invitation (sessions, study circles and network meetings alike)."""
+    address = vCalAddress(f"mailto:{email}")
+    address.params["CN"] = vText(name)
+    address.params["ROLE"] = vText("REQ-PARTICIPANT")
+    if rsvp:
+        # Only a REQUEST asks for an answer; a CANCEL expects none (RFC 5546, 3.2.5).
+        address.params["PARTSTAT"] = vText("NEEDS-ACTION")
+        address.params["RSVP"] = vText("TRUE")
+    return address
+
+
 def session_event(session, *, sequence, dtstamp, status=None, attendee=None, extra_lines=(),
                   summary=None, transparent=False, scheduled=True, rsvp=True, comment=None, url=None, alarm=None):
     """A VEVENT for a session in its centre's time zone.
@@ -213,15 +225,7 @@ def session_event(session, *, sequence, dtstamp, status=None, attendee=None, ext
     if scheduled:
         event.add("organizer", organizer_address())
     if attendee is not None:
-        name, email = attendee
-        address = vCalAddress(f"mailto:{email}")
-        address.params["CN"] = vText(name)
-        address.params["ROLE"] = vText("REQ-PARTICIPANT")
-        if rsvp:
-            # Only a REQUEST asks for an answer; a CANCEL expects none (RFC 5546, 3.2.5).
-            address.params["PARTSTAT"] = vText("NEEDS-ACTION")
-            address.params["RSVP"] = vText("TRUE")
-        event.add("attendee", address)
+        event.add("attendee", attendee_address(*attendee, rsvp=rsvp))
     if alarm:
         event.add_component(_alarm(alarm, summary or summary_of(session)))
     return event

@@ -7,7 +7,7 @@ from datetime import timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from icalendar import Calendar, Event, vCalAddress, vDuration, vText
+from icalendar import Calendar, Event, vDuration
 
 from ktc.calendar import ics
 
@@ -49,14 +49,7 @@ def meeting_event(meeting, *, sequence, dtstamp, status=None, attendee=None, rsv
         event.add("transp", "OPAQUE")
         event.add("organizer", ics.organizer_address())
     if attendee is not None:
-        name, email = attendee
-        address = vCalAddress(f"mailto:{email}")
-        address.params["CN"] = vText(name)
-        address.params["ROLE"] = vText("REQ-PARTICIPANT")
-        if rsvp:
-            address.params["PARTSTAT"] = vText("NEEDS-ACTION")
-            address.params["RSVP"] = vText("TRUE")
-        event.add("attendee", address)
+        event.add("attendee", ics.attendee_address(*attendee, rsvp=rsvp))
     return event
 
 

@@ -7,7 +7,7 @@ from datetime import timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Calendar, Event
 
 from ktc.calendar import ics
 
@@ -45,13 +45,7 @@ def _event(meeting, sequence, dtstamp, status, attendee=None, rsvp=True, schedul
     if scheduled:
         event.add("organizer", ics.organizer_address())
     if attendee is not None:
-        address = vCalAddress(f"mailto:{attendee.email}")
-        address.params["CN"] = vText(attendee.name)
-        address.params["ROLE"] = vText("REQ-PARTICIPANT")
-        if rsvp:
-            address.params["PARTSTAT"] = vText("NEEDS-ACTION")
-            address.params["RSVP"] = vText("TRUE")
-        event.add("attendee", address)
+        event.add("attendee", ics.attendee_address(attendee.name, attendee.email, rsvp=rsvp))
     return event
 
 
