@@ -48,7 +48,7 @@ def test_skills_and_instructors_are_chosen_by_typing(journey):
     # Keyboard only: Tab into the skills picker, type, Enter chooses; the native select follows.
     tab_to_picker(admin, "skill_ids-ts-control")
     admin.keyboard.type("sår")
-    assert control.get_attribute("aria-expanded") == "true"
+    expect(control).to_have_attribute("aria-expanded", "true")  # waits: the dropdown opens as typed
     expect(admin.locator("#skill_ids-ts-dropdown .option")).to_have_count(1)  # filtered as typed
     admin.keyboard.press("Enter")
     chosen = admin.eval_on_selector("#skill_ids", "s => [...s.selectedOptions].map(o => o.textContent)")
