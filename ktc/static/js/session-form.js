@@ -30,8 +30,13 @@ document.addEventListener("DOMContentLoaded", function () {
       fillEnd();
       endTouched = false;
       if (skills && option.dataset.skills !== undefined) {
-        var ids = option.dataset.skills.split(" ");
-        Array.prototype.forEach.call(skills.options, function (o) { o.selected = ids.indexOf(o.value) !== -1; });
+        var ids = option.dataset.skills.split(" ").filter(function (id) { return id !== ""; });
+        if (skills.tomselect) {
+          // The picker keeps its own list of chosen items: tell it, or it shows none of them.
+          skills.tomselect.setValue(ids, true);
+        } else {
+          Array.prototype.forEach.call(skills.options, function (o) { o.selected = ids.indexOf(o.value) !== -1; });
+        }
       }
       if (held && option.dataset.held !== undefined) { held.value = option.dataset.held; }
     });
