@@ -166,6 +166,19 @@ def render_markdown(results, pages, limits, default_limit, statistics):
             "Booking is measured here on the HTML team-booking POST (one person per request, into sessions "
             "with seats and into full ones); the rush below measures it and the JSON booking API under load.",
             "",
+        ]
+        if "booking" in figures:
+            booking = figures["booking"].median
+            lines += [
+                "Booking one person against the floors (medians, same run):",
+                "",
+                f"- Booking one person ÷ KTC answering a route that does nothing: "
+                f"{_ms(booking)} ÷ {_ms(floor, 2)} ms = **{booking / floor:.0f}×**",
+                f"- Booking one person ÷ a bare Flask app's response: "
+                f"{_ms(booking)} ÷ {_ms(bare_flask, 2)} ms = **{booking / bare_flask:.0f}×**",
+                "",
+            ]
+        lines += [
             "### Feeds against the libraries alone (medians, same run)",
             "",
             "Each cold build and each 304 was interleaved with its baseline, so the machine's load weighs "
