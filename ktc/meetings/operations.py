@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ktc.accounts.models import User
@@ -385,13 +386,19 @@ def make_feed(user):
     """Create (or renew: the old link stops working) the user's secret meetings feed link."""
     import secrets
 
-    feed = db.session.get(MeetingFeed, user.id)
     nonce = secrets.token_hex(16)
+    token_hash = _hash(_feed_token(user.id, nonce))
+    feed = db.session.get(MeetingFeed, user.id)
     if feed is None:
-        feed = MeetingFeed(user_id=user.id, nonce=nonce, token_hash="", created_at=utcnow())
-        db.session.add(feed)
-    feed.nonce = nonce
-    feed.token_hash = _hash(_feed_token(user.id, nonce))
+        feed = MeetingFeed(user_id=user.id, nonce=nonce, token_hash=token_hash, created_at=utcnow())
+        try:
+            with db.session.begin_nested():
+                db.session.add(feed)
+            return feed
+        except IntegrityError:
+            # Another request (a double click) made the link first: renew that one.
+            feed = db.session.get(MeetingFeed, user.id)
+    feed.nonce, feed.token_hash = nonce, token_hash
     db.session.flush()
     return feed
 

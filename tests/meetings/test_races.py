@@ -19,7 +19,7 @@ from ktc.database import commit_keeping_loaded
 from ktc.extensions import db
 from ktc.mail.models import OutboxMessage
 from ktc.meetings import operations as ops
-from ktc.meetings.models import Meeting, MeetingAction, NetworkMember, StationChange
+from ktc.meetings.models import Meeting, MeetingAction, MeetingFeed, NetworkMember, StationChange
 
 
 @pytest.fixture(params=[True, False], ids=["guarded", "control"])
@@ -252,3 +252,18 @@ def test_an_approval_while_the_organisation_leaves_is_refused(app, make, network
         assert outcomes == {"first": "done", "second": "done"}
         assert (member.status, invited) == ("member", [1])
 
+
+def test_two_first_calendar_links_at_once_make_one(app, make, network):
+    """A double click on "Make a calendar link": the second insert meets the first's row and renews it."""
+    _needs_postgres()
+    user_id = network["contacts"][0].id
+    db.session.commit()
+    from ktc.accounts.models import User
+
+    def make_feed():
+        ops.make_feed(db.session.get(User, user_id))
+
+    outcomes = _race(app, make_feed, make_feed)
+    assert outcomes == {"first": "done", "second": "done"}
+    db.session.expire_all()
+    assert len(db.session.execute(select(MeetingFeed)).scalars().all()) == 1
