@@ -49,6 +49,11 @@ class InvalidMeeting(ValidationError):
     code = "invalid_meeting"
 
 
+class InvitationWithdrawn(Conflict):
+    code = "invitation_withdrawn"
+    message = _l("You are no longer invited to the meeting.")
+
+
 class ActionClosed(Conflict):
     code = "action_closed"
     message = _l("The action is already closed.")
@@ -320,6 +325,10 @@ def record_answer(invitation, answer, now=None):
     answer = (answer or "").lower()
     if answer not in ANSWERS:
         raise ValidationError(field="answer")
+    if invitation.meeting.status == "cancelled":
+        raise MeetingCancelled()
+    if invitation.cancelled_at is not None:
+        raise InvitationWithdrawn()
     invitation.answer = answer
     invitation.answered_at = now or utcnow()
     db.session.flush()

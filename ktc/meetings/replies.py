@@ -30,6 +30,8 @@ def apply_reply(meeting, sender, attendee, sequence, partstat, now):
         return "rejected", "unsupported_partstat"
     if meeting.status == "cancelled":
         return "unchanged", "meeting_cancelled"
+    if invitation.cancelled_at is not None:
+        return "unchanged", "invitation_withdrawn"
     if invitation.answer == answer:
         return "unchanged", "same_answer"
     record_answer(invitation, answer, now)
