@@ -38,9 +38,16 @@ def _done(message):
     flash(message, "success")
 
 
-def _refused(exc):
-    db.session.rollback()
-    flash(str(exc), "error")
+def _attempt(change, message, back):
+    """Make one change in one transaction and say so, or say the rule that refused it; then go `back`."""
+    try:
+        change()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        _done(message)
+    return redirect(back)
 
 
 @bp.route("/")
@@ -82,13 +89,9 @@ def join():
     if not form.validate_on_submit():
         flash(_("Give the name of your organisation."), "error")
         return redirect(url_for("meetings.members"))
-    try:
-        ops.request_membership(current_user, form.name.data, form.description.data)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        _done(_("Your organisation has asked to join. The network's coordinator will approve it."))
-    return redirect(url_for("meetings.members"))
+    return _attempt(lambda: ops.request_membership(current_user, form.name.data, form.description.data),
+                    _("Your organisation has asked to join. The network's coordinator will approve it."),
+                    url_for("meetings.members"))
 
 
 @bp.route("/members/<int:member_id>/approve", methods=["POST"])
@@ -96,14 +99,13 @@ def join():
 def approve(member_id):
     _require_coordinator()
     member = get_or_404(NetworkMember, member_id)
-    try:
+
+    def approve_and_invite():
         ops.approve_member(current_user, member)
         ops.invite_to_coming(member)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        _done(_("%(name)s is now a member of the network.", name=member.name))
-    return redirect(url_for("meetings.members"))
+
+    return _attempt(approve_and_invite, _("%(name)s is now a member of the network.", name=member.name),
+                    url_for("meetings.members"))
 
 
 @bp.route("/members/<int:member_id>/contacts", methods=["POST"])
@@ -115,15 +117,13 @@ def add_contact(member_id):
     if not form.validate_on_submit():
         flash(_("Enter a valid e-mail address."), "error")
         return redirect(url_for("meetings.members"))
-    try:
+
+    def add_and_invite():
         ops.add_contact(member, form.email.data)
         if member.status == "member":
             ops.invite_to_coming(member)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        _done(_("The contact person has been added."))
-    return redirect(url_for("meetings.members"))
+
+    return _attempt(add_and_invite, _("The contact person has been added."), url_for("meetings.members"))
 
 
 @bp.route("/members/<int:member_id>/leave", methods=["POST"])
@@ -140,13 +140,8 @@ def leave(member_id):
         return confirm.ask(_("Remove the member"), _("%(name)s is removed from the learning network. Its contact "
                                                      "people are no longer invited to the meetings.", name=member.name),
                            _("Yes, remove the member"), url_for("meetings.members"))
-    try:
-        ops.end_membership(member)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        _done(_("%(name)s is no longer a member of the network.", name=member.name))
-    return redirect(url_for("meetings.members"))
+    return _attempt(lambda: ops.end_membership(member),
+                    _("%(name)s is no longer a member of the network.", name=member.name), url_for("meetings.members"))
 
 
 @bp.route("/coordinators/<int:user_id>", methods=["POST"])
@@ -154,13 +149,8 @@ def leave(member_id):
 def set_coordinator(user_id):
     require(policy.can_set_network_coordinator(current_user))
     user = get_or_404(User, user_id)
-    try:
-        ops.set_coordinator(user, request.form.get("coordinator") == "yes")
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        _done(_("Saved."))
-    return redirect(url_for("meetings.members"))
+    return _attempt(lambda: ops.set_coordinator(user, request.form.get("coordinator") == "yes"), _("Saved."),
+                    url_for("meetings.members"))
 
 
 # --- meetings --------------------------------------------------------------------------------
@@ -249,13 +239,8 @@ def cancel(meeting_id):
                            _("%(title)s is cancelled and %(n)s invited contact people get a cancellation in their "
                              "calendars.", title=meeting.title, n=invited),
                            _("Yes, cancel the meeting"), back)
-    try:
-        ops.cancel_meeting(current_user, meeting)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        _done(_("The meeting is cancelled; the invited have been told."))
-    return redirect(back)
+    return _attempt(lambda: ops.cancel_meeting(current_user, meeting),
+                    _("The meeting is cancelled; the invited have been told."), back)
 
 
 @bp.route("/<int:meeting_id>/attendance", methods=["POST"])
@@ -275,13 +260,8 @@ def answer(meeting_id):
     invitation = ops.invitation_of(meeting, current_user)
     if invitation is None:
         abort(404)
-    try:
-        ops.record_answer(invitation, request.form.get("answer"))
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        _done(_("Your answer has been saved."))
-    return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+    return _attempt(lambda: ops.record_answer(invitation, request.form.get("answer")),
+                    _("Your answer has been saved."), url_for("meetings.detail", meeting_id=meeting.id))
 
 
 @bp.route("/<int:meeting_id>.ics")
@@ -355,17 +335,14 @@ def add_action(meeting_id):
     if not form.validate_on_submit():
         flash(_("Say what is to be done and who owns it."), "error")
         return redirect(url_for("meetings.minutes", meeting_id=meeting.id))
-    try:
-        ops.add_action(meeting, text=form.text.data, owner_kind=form.owner_kind.data,
-                       station=db.session.get(Station, form.station.data) if form.station.data else None,
-                       skill=db.session.get(Skill, form.skill.data) if form.skill.data else None,
-                       member=db.session.get(NetworkMember, form.member.data) if form.member.data else None,
-                       owner_name=form.owner_name.data, due_on=form.due_on.data)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        _done(_("The action has been added."))
-    return redirect(url_for("meetings.minutes", meeting_id=meeting.id))
+    return _attempt(
+        lambda: ops.add_action(
+            meeting, text=form.text.data, owner_kind=form.owner_kind.data,
+            station=db.session.get(Station, form.station.data) if form.station.data else None,
+            skill=db.session.get(Skill, form.skill.data) if form.skill.data else None,
+            member=db.session.get(NetworkMember, form.member.data) if form.member.data else None,
+            owner_name=form.owner_name.data, due_on=form.due_on.data),
+        _("The action has been added."), url_for("meetings.minutes", meeting_id=meeting.id))
 
 
 @bp.route("/actions/<int:action_id>/close", methods=["POST"])
@@ -373,13 +350,9 @@ def add_action(meeting_id):
 def close_action(action_id):
     _require_coordinator()
     action = get_or_404(MeetingAction, action_id)
-    try:
-        ops.close_action(action, request.form.get("note", ""), request.form.get("change", ""))
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        _done(_("The action is closed."))
-    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/network/meetings/")
+    back = request.form.get("back") or ""
+    return _attempt(lambda: ops.close_action(action, request.form.get("note", ""), request.form.get("change", "")),
+                    _("The action is closed."), back if back.startswith("/network/meetings/")
                     else url_for("meetings.minutes", meeting_id=action.meeting_id))
 
 
