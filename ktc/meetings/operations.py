@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -339,6 +339,14 @@ def invitation_of(meeting, user):
     return next((i for i in meeting.invitations if i.user_id == user.id), None)
 
 
+def invitation_from(meeting, email):
+    """The invitation of the contact with this e-mail address (one query, not a user per invitation)."""
+    return db.session.execute(
+        select(MeetingInvitation).join(User, User.id == MeetingInvitation.user_id)
+        .where(MeetingInvitation.meeting_id == meeting.id, func.lower(User.email) == (email or "").lower())
+    ).scalars().first()
+
+
 def meeting_for_uid(uid):
     return db.session.execute(select(Meeting).where(Meeting.uid == uid)).scalar_one_or_none()
 
@@ -527,12 +535,14 @@ def close_action(action, note="", station_change=None, now=None):
     return change
 
 
-def station_changes(station_id=None):
+def station_changes(station_id=None, meeting_id=None):
     from ktc.meetings.models import StationChange
 
     stmt = select(StationChange).order_by(StationChange.changed_at.desc())
     if station_id is not None:
         stmt = stmt.where(StationChange.station_id == station_id)
+    if meeting_id is not None:
+        stmt = stmt.where(StationChange.meeting_id == meeting_id)
     return db.session.execute(stmt).scalars().all()
 
 

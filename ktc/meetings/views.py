@@ -6,6 +6,7 @@ from hashlib import sha256
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
 
 from ktc import confirm, policy
 from ktc.accounts.models import User
@@ -16,7 +17,7 @@ from ktc.i18n import to_local
 from ktc.meetings import bp, ics
 from ktc.meetings import operations as ops
 from ktc.meetings.forms import ActionForm, ContactForm, JoinForm, MeetingForm, MinutesForm
-from ktc.meetings.models import Meeting, MeetingAction, NetworkMember
+from ktc.meetings.models import Meeting, MeetingAction, MeetingInvitation, NetworkMember
 from ktc.skills.models import Skill
 from ktc.stations.models import Station
 from ktc.sessions.operations import local_to_utc
@@ -220,7 +221,9 @@ def edit(meeting_id):
 @login_required
 def detail(meeting_id):
     _require_view()
-    meeting = get_or_404(Meeting, meeting_id)
+    # Every invitation is shown with its contact and organisation: load them with it, not one by one.
+    meeting = get_or_404(Meeting, meeting_id, options=[selectinload(Meeting.invitations).options(
+        selectinload(MeetingInvitation.user), selectinload(MeetingInvitation.member))])
     return render_template(
         "meetings/detail.html", meeting=meeting, coordinator=policy.is_network_coordinator(current_user),
         mine=ops.invitation_of(meeting, current_user),
@@ -321,7 +324,7 @@ def minutes(meeting_id):
     return render_template(
         "meetings/minutes.html", meeting=meeting, form=form, action_form=action_form, coordinator=coordinator,
         actions=_minutes_data(meeting), carried=ops.open_actions(before=meeting.start_at),
-        changes=[c for c in ops.station_changes() if c.meeting_id == meeting.id],
+        changes=ops.station_changes(meeting_id=meeting.id),
     ), 422 if request.method == "POST" else 200
 
 
