@@ -292,10 +292,14 @@ def feed(token):
     user = ops.feed_user(token)
     if user is None:
         abort(404)
-    body = ics.feed(_("Learning network meetings"), ops.feed_meetings()).encode("utf-8")
+    meetings = ops.feed_meetings()
+    body = ics.feed(_("Learning network meetings"), meetings).encode("utf-8")
     db.session.rollback()
     response = Response(body, content_type=ICS_TYPE)
     response.set_etag(sha256(body).hexdigest())
+    if meetings:
+        # Each event's DTSTAMP is its last change, so the latest of them is the feed's.
+        response.last_modified = max(m.updated_at for m in meetings)
     response.headers["Cache-Control"] = "private, no-cache"
     return response.make_conditional(request)
 

@@ -198,6 +198,10 @@ def test_the_network_feed_lists_meetings_behind_a_secret_link(client, login_as, 
     assert str(event["SUMMARY"]) == meeting.title and "ATTENDEE" not in event
     again = client.get("/" + path, headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
+    # Clients that keep only the date ask with it: unchanged since then is a 304 too.
+    assert response.last_modified == meeting.updated_at.replace(microsecond=0)
+    since = client.get("/" + path, headers={"If-Modified-Since": response.headers["Last-Modified"]})
+    assert since.status_code == 304
     # Renewing the link: the old one stops working.
     client.post("/network/meetings/feed")
     assert client.get("/" + path).status_code == 404
