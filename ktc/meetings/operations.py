@@ -366,9 +366,6 @@ def previous_meeting(meeting):
     ).scalar_one_or_none()
 
 
-DEFAULT_LOOKBACK = timedelta(days=90)
-
-
 # --- the network's meetings feed ---------------------------------------------------------------
 
 def _feed_token(user_id, nonce):
