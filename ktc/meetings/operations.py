@@ -452,11 +452,19 @@ class InvalidAction(ValidationError):
     code = "invalid_action"
 
 
+def _with_owners(stmt):
+    """Actions are listed with their owner (owner_label): load the owners with them, not one per row."""
+    from ktc.meetings.models import MeetingAction
+
+    return stmt.options(selectinload(MeetingAction.station), selectinload(MeetingAction.skill),
+                        selectinload(MeetingAction.member))
+
+
 def open_actions(before=None):
     """Actions not yet closed (decided before `before`, a datetime, when given), oldest first."""
     from ktc.meetings.models import MeetingAction
 
-    stmt = select(MeetingAction).join(Meeting, Meeting.id == MeetingAction.meeting_id).where(
+    stmt = _with_owners(select(MeetingAction)).join(Meeting, Meeting.id == MeetingAction.meeting_id).where(
         MeetingAction.done_at.is_(None))
     if before is not None:
         stmt = stmt.where(Meeting.start_at < before)
@@ -561,5 +569,5 @@ def meeting_actions(meeting):
     from ktc.meetings.models import MeetingAction
 
     return db.session.execute(
-        select(MeetingAction).where(MeetingAction.meeting_id == meeting.id).order_by(MeetingAction.id)
+        _with_owners(select(MeetingAction)).where(MeetingAction.meeting_id == meeting.id).order_by(MeetingAction.id)
     ).scalars().all()

@@ -317,8 +317,10 @@ def minutes(meeting_id):
     meeting = get_or_404(Meeting, meeting_id)
     coordinator = policy.is_network_coordinator(current_user)
     form = MinutesForm(obj=meeting) if request.method == "GET" else MinutesForm()
-    action_form = ActionForm(prefix="action")
-    action_form.fill_choices()
+    action_form = None
+    if coordinator:  # only the coordinator gets the form (and its three lists of choices)
+        action_form = ActionForm(prefix="action")
+        action_form.fill_choices()
     if request.method == "POST":
         require(coordinator)
         if form.validate_on_submit():
