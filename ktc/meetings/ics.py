@@ -3,11 +3,11 @@
 The same VTIMEZONE with yearly RRULEs, the same ORGANIZER, the same rules for REQUEST and
 CANCEL; a meeting has its own UID (…-meeting@domain), so it never collides with a session's.
 """
-from datetime import timedelta, timezone
+from datetime import timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from icalendar import Calendar, Event, vDuration
+from icalendar import Event, vDuration
 
 from ktc.calendar import ics
 
@@ -54,17 +54,8 @@ def meeting_event(meeting, *, sequence, dtstamp, status=None, attendee=None, rsv
 
 
 def _calendar(tzid, method=None, name=None):
-    cal = Calendar()
-    cal.add("prodid", ics.PRODID)
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    if method:
-        cal.add("method", method)
-    if name:
-        cal.add("name", name)
-        cal.add("x-wr-calname", name)
-    cal.add_component(ics.vtimezone(tzid))
-    return cal
+    # The session calendars' own builder: the same PRODID, VERSION, CALSCALE, names and VTIMEZONE.
+    return ics._calendar(method=method, tzids=[tzid], name=name)
 
 
 def invitation(meeting, user, method, sequence, dtstamp):
@@ -86,8 +77,8 @@ def feed(name, meetings, tzid="Europe/Stockholm"):
     """The network's meetings feed: no METHOD, no attendees; DTSTAMP is each meeting's last change."""
     cal = _calendar(tzid, name=name)
     cal.add("x-wr-timezone", tzid)
-    cal.add("refresh-interval", vDuration(timedelta(hours=1), params={"VALUE": "DURATION"}))
-    cal.add("x-published-ttl", vDuration(timedelta(hours=1)))
+    cal.add("refresh-interval", vDuration(ics.REFRESH, params={"VALUE": "DURATION"}))
+    cal.add("x-published-ttl", vDuration(ics.REFRESH))
     for meeting in meetings:
         cal.add_component(meeting_event(meeting, sequence=meeting.sequence, dtstamp=meeting.updated_at,
                                         scheduled=False))

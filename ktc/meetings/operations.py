@@ -7,8 +7,10 @@ SEQUENCE when the meeting moves or changes place, a CANCEL when it is cancelled.
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ktc.accounts.models import User
@@ -47,6 +49,54 @@ class InvalidMeeting(ValidationError):
     code = "invalid_meeting"
 
 
+class InvitationWithdrawn(Conflict):
+    code = "invitation_withdrawn"
+    message = _l("You are no longer invited to the meeting.")
+
+
+class ActionClosed(Conflict):
+    code = "action_closed"
+    message = _l("The action is already closed.")
+
+
+# --- row locks -------------------------------------------------------------------------------
+
+def _guarded():
+    """KTC_MEETING_GUARD=False only for the race tests' control runs, to show the race they catch."""
+    return current_app.config.get("KTC_MEETING_GUARD", True)
+
+
+def _hold(obj):
+    """Lock the object's row for the rest of the transaction and re-read it.
+
+    Approving and ending a membership, changing or cancelling a meeting and closing an action
+    each check a status they read and then write a new one (and a meeting's SEQUENCE is raised
+    in Python): two requests that both read before either wrote would both pass the check. With
+    the row lock the second waits and then sees what the first wrote. On SQLite FOR UPDATE emits
+    nothing; its writing requests are already serialised by BEGIN IMMEDIATE.
+    """
+    if _guarded():
+        db.session.refresh(obj, with_for_update=True)
+
+
+def _hold_meetings(meeting_ids):
+    """Lock the meetings' rows (in id order, so that two holders never deadlock) and re-read them
+    and their invitations: their SEQUENCEs and who is still invited are what a change sends from."""
+    meeting_ids = sorted(set(meeting_ids))
+    if not meeting_ids or not _guarded():
+        return
+    meetings = db.session.execute(
+        select(Meeting).where(Meeting.id.in_(meeting_ids)).order_by(Meeting.id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalars().all()
+    for meeting in meetings:
+        db.session.expire(meeting, ["invitations"])
+    db.session.execute(
+        select(MeetingInvitation).where(MeetingInvitation.meeting_id.in_(meeting_ids))
+        .execution_options(populate_existing=True)
+    ).scalars().all()
+
+
 # --- members ---------------------------------------------------------------------------------
 
 def contact_of(user):
@@ -80,6 +130,7 @@ def request_membership(user, name, description=""):
 
 
 def approve_member(actor, member, now=None):
+    _hold(member)
     if member.status != "pending":
         raise NotPending()
     member.status = "member"
@@ -116,18 +167,21 @@ def end_membership(member, now=None):
     """
     from ktc.mail import notify
 
+    _hold(member)
     if member.status == "left":
         raise NotAMember()
     now = now or utcnow()
     member.status = "left"
     member.left_at = now
     user_ids = {c.user_id for c in member.contacts}
-    coming = db.session.execute(
+    stmt = (
         select(MeetingInvitation).join(Meeting, Meeting.id == MeetingInvitation.meeting_id)
         .where(Meeting.start_at > now, Meeting.status == "planned", MeetingInvitation.user_id.in_(user_ids or {0}),
                MeetingInvitation.cancelled_at.is_(None), MeetingInvitation.ical_sequence > 0)
-    ).scalars().all()
-    for invitation in coming:
+    )
+    _hold_meetings(i.meeting_id for i in db.session.execute(stmt).scalars())
+    # Read again under the locks: a meeting cancelled meanwhile has told these contacts already.
+    for invitation in db.session.execute(stmt).scalars().all():
         invitation.cancelled_at = now
         notify.meeting_withdrawn(invitation)
     db.session.flush()
@@ -184,12 +238,18 @@ def plan_meeting(actor, *, title, start_at, end_at, place="", online_url="", age
                       created_at=now, updated_at=now, sequence=0)
     db.session.add(meeting)
     db.session.flush()
-    invite_members(meeting)
+    _invite(meeting)
     return meeting
 
 
 def invite_members(meeting):
     """Invite every current member contact not yet invited (new members get the coming meetings too)."""
+    _hold_meetings([meeting.id])
+    return _invite(meeting)
+
+
+def _invite(meeting):
+    """invite_members for a meeting already held (or just planned, so seen by nobody else)."""
     from ktc.mail import notify
 
     if meeting.status == "cancelled":
@@ -214,6 +274,7 @@ def update_meeting(actor, meeting, *, title, start_at, end_at, place="", online_
     """Change a meeting; a change people's calendars show sends an update (same UID, higher SEQUENCE)."""
     from ktc.mail import notify
 
+    _hold_meetings([meeting.id])
     if meeting.status == "cancelled":
         raise MeetingCancelled()
     _check(title, start_at, end_at, online_url)
@@ -236,6 +297,7 @@ def cancel_meeting(actor, meeting, now=None):
     """Cancel the meeting: every invited contact gets a CANCEL of the same event."""
     from ktc.mail import notify
 
+    _hold_meetings([meeting.id])
     if meeting.status == "cancelled":
         raise MeetingCancelled()
     now = now or utcnow()
@@ -263,6 +325,10 @@ def record_answer(invitation, answer, now=None):
     answer = (answer or "").lower()
     if answer not in ANSWERS:
         raise ValidationError(field="answer")
+    if invitation.meeting.status == "cancelled":
+        raise MeetingCancelled()
+    if invitation.cancelled_at is not None:
+        raise InvitationWithdrawn()
     invitation.answer = answer
     invitation.answered_at = now or utcnow()
     db.session.flush()
@@ -271,6 +337,14 @@ def record_answer(invitation, answer, now=None):
 
 def invitation_of(meeting, user):
     return next((i for i in meeting.invitations if i.user_id == user.id), None)
+
+
+def invitation_from(meeting, email):
+    """The invitation of the contact with this e-mail address (one query, not a user per invitation)."""
+    return db.session.execute(
+        select(MeetingInvitation).join(User, User.id == MeetingInvitation.user_id)
+        .where(MeetingInvitation.meeting_id == meeting.id, func.lower(User.email) == (email or "").lower())
+    ).scalars().first()
 
 
 def meeting_for_uid(uid):
@@ -290,9 +364,6 @@ def previous_meeting(meeting):
         select(Meeting).where(Meeting.start_at < meeting.start_at, Meeting.status != "cancelled", Meeting.id != meeting.id)
         .order_by(Meeting.start_at.desc()).limit(1)
     ).scalar_one_or_none()
-
-
-DEFAULT_LOOKBACK = timedelta(days=90)
 
 
 # --- the network's meetings feed ---------------------------------------------------------------
@@ -329,13 +400,19 @@ def make_feed(user):
     """Create (or renew: the old link stops working) the user's secret meetings feed link."""
     import secrets
 
-    feed = db.session.get(MeetingFeed, user.id)
     nonce = secrets.token_hex(16)
+    token_hash = _hash(_feed_token(user.id, nonce))
+    feed = db.session.get(MeetingFeed, user.id)
     if feed is None:
-        feed = MeetingFeed(user_id=user.id, nonce=nonce, token_hash="", created_at=utcnow())
-        db.session.add(feed)
-    feed.nonce = nonce
-    feed.token_hash = _hash(_feed_token(user.id, nonce))
+        feed = MeetingFeed(user_id=user.id, nonce=nonce, token_hash=token_hash, created_at=utcnow())
+        try:
+            with db.session.begin_nested():
+                db.session.add(feed)
+            return feed
+        except IntegrityError:
+            # Another request (a double click) made the link first: renew that one.
+            feed = db.session.get(MeetingFeed, user.id)
+    feed.nonce, feed.token_hash = nonce, token_hash
     db.session.flush()
     return feed
 
@@ -363,11 +440,10 @@ def feed_meetings(now=None):
 def invite_to_coming(member, now=None):
     """A new member (or contact) is invited to the meetings still to come."""
     now = now or utcnow()
-    coming = db.session.execute(
-        select(Meeting).where(Meeting.start_at > now, Meeting.status == "planned")
-    ).scalars().all()
-    for meeting in coming:
-        invite_members(meeting)
+    coming = select(Meeting).where(Meeting.start_at > now, Meeting.status == "planned").order_by(Meeting.id)
+    _hold_meetings(db.session.execute(coming.with_only_columns(Meeting.id)).scalars())
+    for meeting in db.session.execute(coming).scalars().all():
+        _invite(meeting)
 
 
 # --- agenda, minutes, actions and station changes --------------------------------------------
@@ -376,11 +452,19 @@ class InvalidAction(ValidationError):
     code = "invalid_action"
 
 
+def _with_owners(stmt):
+    """Actions are listed with their owner (owner_label): load the owners with them, not one per row."""
+    from ktc.meetings.models import MeetingAction
+
+    return stmt.options(selectinload(MeetingAction.station), selectinload(MeetingAction.skill),
+                        selectinload(MeetingAction.member))
+
+
 def open_actions(before=None):
     """Actions not yet closed (decided before `before`, a datetime, when given), oldest first."""
     from ktc.meetings.models import MeetingAction
 
-    stmt = select(MeetingAction).join(Meeting, Meeting.id == MeetingAction.meeting_id).where(
+    stmt = _with_owners(select(MeetingAction)).join(Meeting, Meeting.id == MeetingAction.meeting_id).where(
         MeetingAction.done_at.is_(None))
     if before is not None:
         stmt = stmt.where(Meeting.start_at < before)
@@ -438,8 +522,9 @@ def close_action(action, note="", station_change=None, now=None):
     """Close an action, optionally recording the station change it led to (marked after its meeting)."""
     from ktc.meetings.models import StationChange
 
+    _hold(action)
     if action.done_at is not None:
-        raise Conflict(_l("The action is already closed."))
+        raise ActionClosed()
     now = now or utcnow()
     action.done_at = now
     action.done_note = (note or "").strip()
@@ -455,12 +540,14 @@ def close_action(action, note="", station_change=None, now=None):
     return change
 
 
-def station_changes(station_id=None):
+def station_changes(station_id=None, meeting_id=None):
     from ktc.meetings.models import StationChange
 
     stmt = select(StationChange).order_by(StationChange.changed_at.desc())
     if station_id is not None:
         stmt = stmt.where(StationChange.station_id == station_id)
+    if meeting_id is not None:
+        stmt = stmt.where(StationChange.meeting_id == meeting_id)
     return db.session.execute(stmt).scalars().all()
 
 
@@ -482,5 +569,5 @@ def meeting_actions(meeting):
     from ktc.meetings.models import MeetingAction
 
     return db.session.execute(
-        select(MeetingAction).where(MeetingAction.meeting_id == meeting.id).order_by(MeetingAction.id)
+        _with_owners(select(MeetingAction)).where(MeetingAction.meeting_id == meeting.id).order_by(MeetingAction.id)
     ).scalars().all()

@@ -5,7 +5,7 @@ mailbox and one reader serve sessions and meetings alike.
 """
 from flask import current_app
 
-from ktc.meetings.operations import meeting_for_uid, record_answer
+from ktc.meetings.operations import invitation_from, meeting_for_uid, record_answer
 
 SUFFIX = "-meeting"
 
@@ -20,7 +20,7 @@ def meeting_for(uid):
 
 def apply_reply(meeting, sender, attendee, sequence, partstat, now):
     """(outcome, reason) of one meeting reply from `sender` (already checked to be the attendee)."""
-    invitation = next((i for i in meeting.invitations if (i.user.email or "").lower() == sender), None)
+    invitation = invitation_from(meeting, sender)
     if invitation is None or invitation.ical_sequence == 0:
         return "rejected", "unknown_attendee"
     if sequence is not None and sequence < invitation.ical_sequence:
@@ -30,6 +30,8 @@ def apply_reply(meeting, sender, attendee, sequence, partstat, now):
         return "rejected", "unsupported_partstat"
     if meeting.status == "cancelled":
         return "unchanged", "meeting_cancelled"
+    if invitation.cancelled_at is not None:
+        return "unchanged", "invitation_withdrawn"
     if invitation.answer == answer:
         return "unchanged", "same_answer"
     record_answer(invitation, answer, now)

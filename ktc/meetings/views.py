@@ -6,6 +6,7 @@ from hashlib import sha256
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
 
 from ktc import confirm, policy
 from ktc.accounts.models import User
@@ -16,7 +17,7 @@ from ktc.i18n import to_local
 from ktc.meetings import bp, ics
 from ktc.meetings import operations as ops
 from ktc.meetings.forms import ActionForm, ContactForm, JoinForm, MeetingForm, MinutesForm
-from ktc.meetings.models import Meeting, MeetingAction, NetworkMember
+from ktc.meetings.models import Meeting, MeetingAction, MeetingInvitation, NetworkMember
 from ktc.skills.models import Skill
 from ktc.stations.models import Station
 from ktc.sessions.operations import local_to_utc
@@ -38,9 +39,16 @@ def _done(message):
     flash(message, "success")
 
 
-def _refused(exc):
-    db.session.rollback()
-    flash(str(exc), "error")
+def _attempt(change, message, back):
+    """Make one change in one transaction and say so, or say the rule that refused it; then go `back`."""
+    try:
+        change()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        _done(message)
+    return redirect(back)
 
 
 @bp.route("/")
@@ -82,13 +90,9 @@ def join():
     if not form.validate_on_submit():
         flash(_("Give the name of your organisation."), "error")
         return redirect(url_for("meetings.members"))
-    try:
-        ops.request_membership(current_user, form.name.data, form.description.data)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        _done(_("Your organisation has asked to join. The network's coordinator will approve it."))
-    return redirect(url_for("meetings.members"))
+    return _attempt(lambda: ops.request_membership(current_user, form.name.data, form.description.data),
+                    _("Your organisation has asked to join. The network's coordinator will approve it."),
+                    url_for("meetings.members"))
 
 
 @bp.route("/members/<int:member_id>/approve", methods=["POST"])
@@ -96,14 +100,13 @@ def join():
 def approve(member_id):
     _require_coordinator()
     member = get_or_404(NetworkMember, member_id)
-    try:
+
+    def approve_and_invite():
         ops.approve_member(current_user, member)
         ops.invite_to_coming(member)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        _done(_("%(name)s is now a member of the network.", name=member.name))
-    return redirect(url_for("meetings.members"))
+
+    return _attempt(approve_and_invite, _("%(name)s is now a member of the network.", name=member.name),
+                    url_for("meetings.members"))
 
 
 @bp.route("/members/<int:member_id>/contacts", methods=["POST"])
@@ -115,15 +118,13 @@ def add_contact(member_id):
     if not form.validate_on_submit():
         flash(_("Enter a valid e-mail address."), "error")
         return redirect(url_for("meetings.members"))
-    try:
+
+    def add_and_invite():
         ops.add_contact(member, form.email.data)
         if member.status == "member":
             ops.invite_to_coming(member)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        _done(_("The contact person has been added."))
-    return redirect(url_for("meetings.members"))
+
+    return _attempt(add_and_invite, _("The contact person has been added."), url_for("meetings.members"))
 
 
 @bp.route("/members/<int:member_id>/leave", methods=["POST"])
@@ -140,13 +141,8 @@ def leave(member_id):
         return confirm.ask(_("Remove the member"), _("%(name)s is removed from the learning network. Its contact "
                                                      "people are no longer invited to the meetings.", name=member.name),
                            _("Yes, remove the member"), url_for("meetings.members"))
-    try:
-        ops.end_membership(member)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        _done(_("%(name)s is no longer a member of the network.", name=member.name))
-    return redirect(url_for("meetings.members"))
+    return _attempt(lambda: ops.end_membership(member),
+                    _("%(name)s is no longer a member of the network.", name=member.name), url_for("meetings.members"))
 
 
 @bp.route("/coordinators/<int:user_id>", methods=["POST"])
@@ -154,13 +150,8 @@ def leave(member_id):
 def set_coordinator(user_id):
     require(policy.can_set_network_coordinator(current_user))
     user = get_or_404(User, user_id)
-    try:
-        ops.set_coordinator(user, request.form.get("coordinator") == "yes")
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        _done(_("Saved."))
-    return redirect(url_for("meetings.members"))
+    return _attempt(lambda: ops.set_coordinator(user, request.form.get("coordinator") == "yes"), _("Saved."),
+                    url_for("meetings.members"))
 
 
 # --- meetings --------------------------------------------------------------------------------
@@ -230,7 +221,9 @@ def edit(meeting_id):
 @login_required
 def detail(meeting_id):
     _require_view()
-    meeting = get_or_404(Meeting, meeting_id)
+    # Every invitation is shown with its contact and organisation: load them with it, not one by one.
+    meeting = get_or_404(Meeting, meeting_id, options=[selectinload(Meeting.invitations).options(
+        selectinload(MeetingInvitation.user), selectinload(MeetingInvitation.member))])
     return render_template(
         "meetings/detail.html", meeting=meeting, coordinator=policy.is_network_coordinator(current_user),
         mine=ops.invitation_of(meeting, current_user),
@@ -249,13 +242,8 @@ def cancel(meeting_id):
                            _("%(title)s is cancelled and %(n)s invited contact people get a cancellation in their "
                              "calendars.", title=meeting.title, n=invited),
                            _("Yes, cancel the meeting"), back)
-    try:
-        ops.cancel_meeting(current_user, meeting)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        _done(_("The meeting is cancelled; the invited have been told."))
-    return redirect(back)
+    return _attempt(lambda: ops.cancel_meeting(current_user, meeting),
+                    _("The meeting is cancelled; the invited have been told."), back)
 
 
 @bp.route("/<int:meeting_id>/attendance", methods=["POST"])
@@ -275,13 +263,8 @@ def answer(meeting_id):
     invitation = ops.invitation_of(meeting, current_user)
     if invitation is None:
         abort(404)
-    try:
-        ops.record_answer(invitation, request.form.get("answer"))
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        _done(_("Your answer has been saved."))
-    return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+    return _attempt(lambda: ops.record_answer(invitation, request.form.get("answer")),
+                    _("Your answer has been saved."), url_for("meetings.detail", meeting_id=meeting.id))
 
 
 @bp.route("/<int:meeting_id>.ics")
@@ -309,10 +292,14 @@ def feed(token):
     user = ops.feed_user(token)
     if user is None:
         abort(404)
-    body = ics.feed(_("Learning network meetings"), ops.feed_meetings()).encode("utf-8")
+    meetings = ops.feed_meetings()
+    body = ics.feed(_("Learning network meetings"), meetings).encode("utf-8")
     db.session.rollback()
     response = Response(body, content_type=ICS_TYPE)
     response.set_etag(sha256(body).hexdigest())
+    if meetings:
+        # Each event's DTSTAMP is its last change, so the latest of them is the feed's.
+        response.last_modified = max(m.updated_at for m in meetings)
     response.headers["Cache-Control"] = "private, no-cache"
     return response.make_conditional(request)
 
@@ -330,8 +317,10 @@ def minutes(meeting_id):
     meeting = get_or_404(Meeting, meeting_id)
     coordinator = policy.is_network_coordinator(current_user)
     form = MinutesForm(obj=meeting) if request.method == "GET" else MinutesForm()
-    action_form = ActionForm(prefix="action")
-    action_form.fill_choices()
+    action_form = None
+    if coordinator:  # only the coordinator gets the form (and its three lists of choices)
+        action_form = ActionForm(prefix="action")
+        action_form.fill_choices()
     if request.method == "POST":
         require(coordinator)
         if form.validate_on_submit():
@@ -341,7 +330,7 @@ def minutes(meeting_id):
     return render_template(
         "meetings/minutes.html", meeting=meeting, form=form, action_form=action_form, coordinator=coordinator,
         actions=_minutes_data(meeting), carried=ops.open_actions(before=meeting.start_at),
-        changes=[c for c in ops.station_changes() if c.meeting_id == meeting.id],
+        changes=ops.station_changes(meeting_id=meeting.id),
     ), 422 if request.method == "POST" else 200
 
 
@@ -355,17 +344,14 @@ def add_action(meeting_id):
     if not form.validate_on_submit():
         flash(_("Say what is to be done and who owns it."), "error")
         return redirect(url_for("meetings.minutes", meeting_id=meeting.id))
-    try:
-        ops.add_action(meeting, text=form.text.data, owner_kind=form.owner_kind.data,
-                       station=db.session.get(Station, form.station.data) if form.station.data else None,
-                       skill=db.session.get(Skill, form.skill.data) if form.skill.data else None,
-                       member=db.session.get(NetworkMember, form.member.data) if form.member.data else None,
-                       owner_name=form.owner_name.data, due_on=form.due_on.data)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        _done(_("The action has been added."))
-    return redirect(url_for("meetings.minutes", meeting_id=meeting.id))
+    return _attempt(
+        lambda: ops.add_action(
+            meeting, text=form.text.data, owner_kind=form.owner_kind.data,
+            station=db.session.get(Station, form.station.data) if form.station.data else None,
+            skill=db.session.get(Skill, form.skill.data) if form.skill.data else None,
+            member=db.session.get(NetworkMember, form.member.data) if form.member.data else None,
+            owner_name=form.owner_name.data, due_on=form.due_on.data),
+        _("The action has been added."), url_for("meetings.minutes", meeting_id=meeting.id))
 
 
 @bp.route("/actions/<int:action_id>/close", methods=["POST"])
@@ -373,13 +359,9 @@ def add_action(meeting_id):
 def close_action(action_id):
     _require_coordinator()
     action = get_or_404(MeetingAction, action_id)
-    try:
-        ops.close_action(action, request.form.get("note", ""), request.form.get("change", ""))
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        _done(_("The action is closed."))
-    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/network/meetings/")
+    back = request.form.get("back") or ""
+    return _attempt(lambda: ops.close_action(action, request.form.get("note", ""), request.form.get("change", "")),
+                    _("The action is closed."), back if back.startswith("/network/meetings/")
                     else url_for("meetings.minutes", meeting_id=action.meeting_id))
 
 

@@ -198,6 +198,10 @@ def test_the_network_feed_lists_meetings_behind_a_secret_link(client, login_as, 
     assert str(event["SUMMARY"]) == meeting.title and "ATTENDEE" not in event
     again = client.get("/" + path, headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
+    # Clients that keep only the date ask with it: unchanged since then is a 304 too.
+    assert response.last_modified == meeting.updated_at.replace(microsecond=0)
+    since = client.get("/" + path, headers={"If-Modified-Since": response.headers["Last-Modified"]})
+    assert since.status_code == 304
     # Renewing the link: the old one stops working.
     client.post("/network/meetings/feed")
     assert client.get("/" + path).status_code == 404
@@ -222,3 +226,19 @@ def test_a_member_that_leaves_is_removed_from_coming_meetings_and_can_come_back(
     latest = [m for m in outbox("meeting_invited") if m.recipient == contact.email][-1]
     assert int(event_of(latest)[1]["SEQUENCE"]) == 3
     assert ops.invitation_of(meeting, contact).cancelled_at is None
+
+
+def test_no_answer_to_a_cancelled_meeting_or_a_withdrawn_invitation(client, login_as, make, network):
+    meeting = plan(make, network)
+    contact, other = network["contacts"]
+    ops.end_membership(ops.contact_of(other).member)
+    db.session.commit()
+    # The organisation left: its contact's invitation is withdrawn, in KTC as in their calendar.
+    login_as(other)
+    client.post(f"/network/meetings/{meeting.id}/answer", data={"answer": "accepted"})
+    ops.cancel_meeting(network["coordinator"], meeting)
+    db.session.commit()
+    login_as(contact)
+    client.post(f"/network/meetings/{meeting.id}/answer", data={"answer": "accepted"})
+    db.session.expire_all()
+    assert {i.user_id: i.answer for i in meeting.invitations} == {contact.id: "needs-action", other.id: "needs-action"}
