@@ -6,6 +6,7 @@ person's skill record is valid (ktc.records.status), a module or circle step whe
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -122,9 +123,24 @@ def _step_values(path, step, kind, title, skill, url, material, due_days, prereq
     return step
 
 
+def _lock_steps(path):
+    """Lock the path's row, then read its steps as they are now (not as this session loaded them).
+
+    Adding, moving and removing steps renumber positions read a moment before: two such requests at
+    once would each write an order computed from the other's stale one (duplicate positions, a move
+    lost). The row lock makes them take turns; SQLite's BEGIN IMMEDIATE already does.
+    """
+    if current_app.config.get("KTC_PATH_STEP_LOCK", True):  # off only in the race test's control
+        db.session.execute(select(LearningPath.id).where(LearningPath.id == path.id).with_for_update())
+    db.session.execute(select(PathStep).where(PathStep.path_id == path.id)
+                       .execution_options(populate_existing=True)).scalars().all()
+    db.session.expire(path, ["steps"])
+    return list(path.steps)
+
+
 def add_step(path, kind, title="", skill=None, url="", material="", due_days=90, prerequisite_ids=()):
     """Append a step to the path."""
-    position = max((s.position for s in path.steps), default=0) + 1
+    position = max((s.position for s in _lock_steps(path)), default=0) + 1
     step = PathStep(position=position)
     _step_values(path, step, kind, title, skill, url, material, due_days, prerequisite_ids)
     path.steps.append(step)
@@ -141,7 +157,7 @@ def update_step(step, kind, title="", skill=None, url="", material="", due_days=
 
 def move_step(step, offset):
     """Move a step one place up (-1) or down (+1) in its path."""
-    steps = list(step.path.steps)
+    steps = _lock_steps(step.path)
     index = steps.index(step)
     target = index + offset
     if 0 <= target < len(steps):
@@ -155,6 +171,7 @@ def move_step(step, offset):
 def delete_step(step):
     """Remove a step; it disappears from every person's progress and from other steps' prerequisites."""
     path = step.path
+    _lock_steps(path)
     path.steps.remove(step)
     db.session.delete(step)
     for position, s in enumerate(path.steps, start=1):
