@@ -4,6 +4,7 @@ Operations flush, never commit. Progress is computed, not stored: a skill step i
 person's skill record is valid (ktc.records.status), a module or circle step when it is marked done.
 """
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, timedelta
 
 from flask import current_app
@@ -13,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from ktc import policy
+from ktc.database import among
 from ktc.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ktc.extensions import db
 from ktc.i18n import local_today, to_local
@@ -388,11 +390,12 @@ class PathProgress:
     def total(self):
         return len(self.steps)
 
-    @property
+    # Worked out once: the team page sorts by them and shows them for hundreds of rows.
+    @cached_property
     def done_count(self):
         return sum(1 for s in self.steps if s.status == DONE)
 
-    @property
+    @cached_property
     def late_count(self):
         return sum(1 for s in self.steps if s.status == LATE)
 
@@ -406,7 +409,7 @@ class PathProgress:
             return None
         return max(s.done_on for s in self.steps)
 
-    @property
+    @cached_property
     def next_step(self):
         """The open step due first (late ones included), preferring steps whose prerequisites are done."""
         open_steps = [s for s in self.steps if s.status != DONE]
@@ -444,22 +447,32 @@ def progress_for(assignments, today=None):
     completions = {
         (aid, sid): on for aid, sid, on in db.session.execute(
             select(StepCompletion.assignment_id, StepCompletion.step_id, StepCompletion.completed_on)
-            .where(StepCompletion.assignment_id.in_(ids))
+            .where(among(StepCompletion.assignment_id, ids))
         )
     }
     skill_ids = {s.skill_id for a in assignments for s in a.path.steps if s.kind == "skill"}
     person_ids = {a.participant_id for a in assignments}
-    history = {}
+    # The latest demonstration decides a skill step (ktc.records.status): the database picks it, one row
+    # per person and skill, instead of sending every record for Python to go through.
+    skill_done = {}
     if skill_ids:
-        rows = db.session.execute(
-            select(SkillRecord.participant_id, SkillRecord.skill_id, SkillRecord.outcome, SkillRecord.valid_until,
-                   Session.start_at)
+        latest = (
+            select(SkillRecord.participant_id, SkillRecord.skill_id, SkillRecord.valid_until, Session.start_at,
+                   func.row_number().over(
+                       partition_by=(SkillRecord.participant_id, SkillRecord.skill_id),
+                       order_by=(Session.start_at.desc(), SkillRecord.signed_at.desc(), SkillRecord.id.desc()),
+                   ).label("newest"))
             .join(Session, SkillRecord.session_id == Session.id)
-            .where(SkillRecord.participant_id.in_(person_ids), SkillRecord.skill_id.in_(skill_ids))
-            .order_by(Session.start_at.desc(), SkillRecord.signed_at.desc(), SkillRecord.id.desc())
+            .where(among(SkillRecord.participant_id, person_ids), SkillRecord.skill_id.in_(skill_ids),
+                   SkillRecord.outcome == "demonstrated")
+            .subquery()
         )
-        for pid, sid, outcome, valid_until, start_at in rows:
-            history.setdefault((pid, sid), []).append((outcome, valid_until, start_at))
+        for pid, sid, valid_until, start_at in db.session.execute(
+            select(latest.c.participant_id, latest.c.skill_id, latest.c.valid_until, latest.c.start_at)
+            .where(latest.c.newest == 1)
+        ):
+            if is_valid_today(cell_status([("demonstrated", valid_until)], today, 0)[0]):
+                skill_done[(pid, sid)] = to_local(start_at).date()
     # Per path once (a team is mostly on the same few paths): its steps and their prerequisites' ids.
     plans = {}
     for a in assignments:
@@ -472,13 +485,8 @@ def progress_for(assignments, today=None):
         plan = plans[a.path_id]
         for step, _ids, _prereqs in plan:
             if step.kind == "skill":
-                records = history.get((a.participant_id, step.skill_id))
-                if not records:
-                    continue
-                status, _until = cell_status([(r[0], r[1]) for r in records], today, 0)
-                if is_valid_today(status):
-                    demo = next(r for r in records if r[0] == "demonstrated")
-                    done[step.id] = to_local(demo[2]).date()
+                if (a.participant_id, step.skill_id) in skill_done:
+                    done[step.id] = skill_done[(a.participant_id, step.skill_id)]
             elif (a.id, step.id) in completions:
                 done[step.id] = completions[(a.id, step.id)]
         steps = []

@@ -107,6 +107,22 @@ def test_a_skill_step_is_done_while_the_skill_is_valid(make, path):
     assert ops.progress_for([a], today=date(2027, 9, 11))[0].steps[0].status == "late"
 
 
+def test_the_latest_demonstration_decides_a_skill_step(make, path):
+    p, skill, _steps = path
+    person, other = make.participant(), make.participant()
+    ops.assign(None, p, [person, other], START)
+    make.skill_record(person, skill, outcome="demonstrated", valid_until=date(2026, 12, 1), start=make.local(2026, 9, 12))
+    make.skill_record(person, skill, outcome="demonstrated", valid_until=date(2027, 12, 1), start=make.local(2026, 12, 1))
+    make.skill_record(person, skill, outcome="practised", start=make.local(2027, 1, 15))
+    make.skill_record(other, skill, outcome="demonstrated", valid_until=date(2026, 12, 1), start=make.local(2026, 9, 12))
+    progress = {r.assignment.participant_id: r.steps[0] for r in ops.progress_for(
+        db.session.query(PathAssignment).all(), today=date(2027, 2, 1))}
+    # Renewed: done on the day of the renewal; practising afterwards changes nothing.
+    assert (progress[person.id].status, progress[person.id].done_on) == ("done", date(2026, 12, 1))
+    # Never renewed: the old demonstration has run out.
+    assert (progress[other.id].status, progress[other.id].done_on) == ("late", None)
+
+
 def test_a_path_is_complete_when_every_step_is_done(make, path):
     p, skill, (s1, s2, s3) = path
     person = make.participant()
