@@ -4,8 +4,8 @@ Operations flush, never commit. Progress is computed, not stored: a skill step i
 person's skill record is valid (ktc.records.status), a module or circle step when it is marked done.
 """
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date, timedelta
+from functools import cached_property
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -314,9 +314,12 @@ def import_assignments(actor, content):
     preview = preview_assignment_import(actor, content)
     preview.raise_unless_ok()
     result = csvimport_result()
+    groups = {}  # one assign() per path and start date, not one per row
     for row in preview.rows:
         r = row.resolved
-        done = assign(actor, r["path"], [r["participant"]], r["start_date"], source="csv")
+        groups.setdefault((r["path"].id, r["start_date"]), (r["path"], r["start_date"], []))[2].append(r["participant"])
+    for path, start_date, people in groups.values():
+        done = assign(actor, path, people, start_date, source="csv")
         result.created += len(done.created)
         result.updated += len(done.already)
     return result

@@ -235,3 +235,23 @@ def test_team_progress_counts_equal_the_rows_in_constant_queries(make, path, siz
     assert sum(r.late_count for r in rows) == size - done_module  # the module was due 2026-10-01
     assert all(r.late_count == 1 for r in rows[: size - done_module])  # who is behind comes first
     assert len(statements) <= 7
+
+
+def test_an_assignment_import_takes_as_many_statements_for_30_rows_as_for_3(make, path):
+    p = path[0]
+    unit = make.unit()
+    people = [make.participant(unit, email=f"person{i}@example.org") for i in range(33)]
+    db.session.commit()
+
+    def statements_for(group):
+        content = "e-post;lärväg;startdatum\n" + "".join(f"{x.email};{p.name};2026-09-01\n" for x in group)
+        statements, stop = _count_queries()
+        try:
+            result = ops.import_assignments(None, content)
+        finally:
+            stop()
+        assert result.created == len(group)
+        return len([s for s in statements if not s.startswith("INSERT")])  # the ORM inserts row by row
+
+    assert statements_for(people[30:]) == statements_for(people[:30])
+    assert db.session.query(PathAssignment).count() == 33
