@@ -9,6 +9,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from ktc import policy
 from ktc.accounts.models import User
@@ -120,7 +121,10 @@ def facilitators():
 
 def circles_for(user):
     """The circles a user may see: all (admin), the ones they lead (instructor), with their people (manager)."""
-    stmt = select(StudyCircle).order_by(StudyCircle.name)
+    # The list shows each circle's path, facilitator, member count and meetings: loaded with the circles.
+    stmt = select(StudyCircle).order_by(StudyCircle.name).options(
+        joinedload(StudyCircle.path), joinedload(StudyCircle.facilitator),
+        selectinload(StudyCircle.members), selectinload(StudyCircle.meetings))
     if policy.is_admin(user):
         pass
     elif policy.has_role(user, "instructor"):
