@@ -5,13 +5,16 @@ person's skill record is valid (ktc.records.status), a module or circle step whe
 """
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from ktc import policy
+from ktc.database import among
 from ktc.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ktc.extensions import db
 from ktc.i18n import local_today, to_local
@@ -122,9 +125,24 @@ def _step_values(path, step, kind, title, skill, url, material, due_days, prereq
     return step
 
 
+def _lock_steps(path):
+    """Lock the path's row, then read its steps as they are now (not as this session loaded them).
+
+    Adding, moving and removing steps renumber positions read a moment before: two such requests at
+    once would each write an order computed from the other's stale one (duplicate positions, a move
+    lost). The row lock makes them take turns; SQLite's BEGIN IMMEDIATE already does.
+    """
+    if current_app.config.get("KTC_PATH_STEP_LOCK", True):  # off only in the race test's control
+        db.session.execute(select(LearningPath.id).where(LearningPath.id == path.id).with_for_update())
+    db.session.execute(select(PathStep).where(PathStep.path_id == path.id)
+                       .execution_options(populate_existing=True)).scalars().all()
+    db.session.expire(path, ["steps"])
+    return list(path.steps)
+
+
 def add_step(path, kind, title="", skill=None, url="", material="", due_days=90, prerequisite_ids=()):
     """Append a step to the path."""
-    position = max((s.position for s in path.steps), default=0) + 1
+    position = max((s.position for s in _lock_steps(path)), default=0) + 1
     step = PathStep(position=position)
     _step_values(path, step, kind, title, skill, url, material, due_days, prerequisite_ids)
     path.steps.append(step)
@@ -141,7 +159,7 @@ def update_step(step, kind, title="", skill=None, url="", material="", due_days=
 
 def move_step(step, offset):
     """Move a step one place up (-1) or down (+1) in its path."""
-    steps = list(step.path.steps)
+    steps = _lock_steps(step.path)
     index = steps.index(step)
     target = index + offset
     if 0 <= target < len(steps):
@@ -155,6 +173,7 @@ def move_step(step, offset):
 def delete_step(step):
     """Remove a step; it disappears from every person's progress and from other steps' prerequisites."""
     path = step.path
+    _lock_steps(path)
     path.steps.remove(step)
     db.session.delete(step)
     for position, s in enumerate(path.steps, start=1):
@@ -295,9 +314,12 @@ def import_assignments(actor, content):
     preview = preview_assignment_import(actor, content)
     preview.raise_unless_ok()
     result = csvimport_result()
+    groups = {}  # one assign() per path and start date, not one per row
     for row in preview.rows:
         r = row.resolved
-        done = assign(actor, r["path"], [r["participant"]], r["start_date"], source="csv")
+        groups.setdefault((r["path"].id, r["start_date"]), (r["path"], r["start_date"], []))[2].append(r["participant"])
+    for path, start_date, people in groups.values():
+        done = assign(actor, path, people, start_date, source="csv")
         result.created += len(done.created)
         result.updated += len(done.already)
     return result
@@ -371,11 +393,12 @@ class PathProgress:
     def total(self):
         return len(self.steps)
 
-    @property
+    # Worked out once: the team page sorts by them and shows them for hundreds of rows.
+    @cached_property
     def done_count(self):
         return sum(1 for s in self.steps if s.status == DONE)
 
-    @property
+    @cached_property
     def late_count(self):
         return sum(1 for s in self.steps if s.status == LATE)
 
@@ -389,7 +412,7 @@ class PathProgress:
             return None
         return max(s.done_on for s in self.steps)
 
-    @property
+    @cached_property
     def next_step(self):
         """The open step due first (late ones included), preferring steps whose prerequisites are done."""
         open_steps = [s for s in self.steps if s.status != DONE]
@@ -427,22 +450,32 @@ def progress_for(assignments, today=None):
     completions = {
         (aid, sid): on for aid, sid, on in db.session.execute(
             select(StepCompletion.assignment_id, StepCompletion.step_id, StepCompletion.completed_on)
-            .where(StepCompletion.assignment_id.in_(ids))
+            .where(among(StepCompletion.assignment_id, ids))
         )
     }
     skill_ids = {s.skill_id for a in assignments for s in a.path.steps if s.kind == "skill"}
     person_ids = {a.participant_id for a in assignments}
-    history = {}
+    # The latest demonstration decides a skill step (ktc.records.status): the database picks it, one row
+    # per person and skill, instead of sending every record for Python to go through.
+    skill_done = {}
     if skill_ids:
-        rows = db.session.execute(
-            select(SkillRecord.participant_id, SkillRecord.skill_id, SkillRecord.outcome, SkillRecord.valid_until,
-                   Session.start_at)
+        latest = (
+            select(SkillRecord.participant_id, SkillRecord.skill_id, SkillRecord.valid_until, Session.start_at,
+                   func.row_number().over(
+                       partition_by=(SkillRecord.participant_id, SkillRecord.skill_id),
+                       order_by=(Session.start_at.desc(), SkillRecord.signed_at.desc(), SkillRecord.id.desc()),
+                   ).label("newest"))
             .join(Session, SkillRecord.session_id == Session.id)
-            .where(SkillRecord.participant_id.in_(person_ids), SkillRecord.skill_id.in_(skill_ids))
-            .order_by(Session.start_at.desc(), SkillRecord.signed_at.desc(), SkillRecord.id.desc())
+            .where(among(SkillRecord.participant_id, person_ids), SkillRecord.skill_id.in_(skill_ids),
+                   SkillRecord.outcome == "demonstrated")
+            .subquery()
         )
-        for pid, sid, outcome, valid_until, start_at in rows:
-            history.setdefault((pid, sid), []).append((outcome, valid_until, start_at))
+        for pid, sid, valid_until, start_at in db.session.execute(
+            select(latest.c.participant_id, latest.c.skill_id, latest.c.valid_until, latest.c.start_at)
+            .where(latest.c.newest == 1)
+        ):
+            if is_valid_today(cell_status([("demonstrated", valid_until)], today, 0)[0]):
+                skill_done[(pid, sid)] = to_local(start_at).date()
     # Per path once (a team is mostly on the same few paths): its steps and their prerequisites' ids.
     plans = {}
     for a in assignments:
@@ -455,13 +488,8 @@ def progress_for(assignments, today=None):
         plan = plans[a.path_id]
         for step, _ids, _prereqs in plan:
             if step.kind == "skill":
-                records = history.get((a.participant_id, step.skill_id))
-                if not records:
-                    continue
-                status, _until = cell_status([(r[0], r[1]) for r in records], today, 0)
-                if is_valid_today(status):
-                    demo = next(r for r in records if r[0] == "demonstrated")
-                    done[step.id] = to_local(demo[2]).date()
+                if (a.participant_id, step.skill_id) in skill_done:
+                    done[step.id] = skill_done[(a.participant_id, step.skill_id)]
             elif (a.id, step.id) in completions:
                 done[step.id] = completions[(a.id, step.id)]
         steps = []

@@ -79,3 +79,28 @@ def test_an_end_before_the_start_is_shown_on_the_form(client, login_as, make):
         "location": "Här"})
     assert response.status_code == 422
     assert db.session.query(CircleMeeting).count() == 0
+
+
+def test_the_circle_list_takes_as_many_statements_for_six_circles_as_for_two(client, login_as, make):
+    from sqlalchemy import event
+
+    path, _film, anna, rolf, _facilitator = _world(make)
+    login_as(make.user("admin"))
+
+    def statements_for_list(count):
+        for i in range(count):
+            circle = circles.create_circle(f"Cirkel {count}-{i}", path, make.user("instructor"), [anna, rolf])
+            circles.plan_meeting(circle.facilitator, circle, make.future(5),
+                                 make.future(5) + timedelta(hours=2), "Här")
+        db.session.commit()
+        seen = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            page = client.get("/paths/circles/")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert page.status_code == 200 and f"Cirkel {count}-{count - 1}" in page.get_data(as_text=True)
+        return len(seen)
+
+    assert statements_for_list(2) == statements_for_list(4)

@@ -107,6 +107,22 @@ def test_a_skill_step_is_done_while_the_skill_is_valid(make, path):
     assert ops.progress_for([a], today=date(2027, 9, 11))[0].steps[0].status == "late"
 
 
+def test_the_latest_demonstration_decides_a_skill_step(make, path):
+    p, skill, _steps = path
+    person, other = make.participant(), make.participant()
+    ops.assign(None, p, [person, other], START)
+    make.skill_record(person, skill, outcome="demonstrated", valid_until=date(2026, 12, 1), start=make.local(2026, 9, 12))
+    make.skill_record(person, skill, outcome="demonstrated", valid_until=date(2027, 12, 1), start=make.local(2026, 12, 1))
+    make.skill_record(person, skill, outcome="practised", start=make.local(2027, 1, 15))
+    make.skill_record(other, skill, outcome="demonstrated", valid_until=date(2026, 12, 1), start=make.local(2026, 9, 12))
+    progress = {r.assignment.participant_id: r.steps[0] for r in ops.progress_for(
+        db.session.query(PathAssignment).all(), today=date(2027, 2, 1))}
+    # Renewed: done on the day of the renewal; practising afterwards changes nothing.
+    assert (progress[person.id].status, progress[person.id].done_on) == ("done", date(2026, 12, 1))
+    # Never renewed: the old demonstration has run out.
+    assert (progress[other.id].status, progress[other.id].done_on) == ("late", None)
+
+
 def test_a_path_is_complete_when_every_step_is_done(make, path):
     p, skill, (s1, s2, s3) = path
     person = make.participant()
@@ -219,3 +235,23 @@ def test_team_progress_counts_equal_the_rows_in_constant_queries(make, path, siz
     assert sum(r.late_count for r in rows) == size - done_module  # the module was due 2026-10-01
     assert all(r.late_count == 1 for r in rows[: size - done_module])  # who is behind comes first
     assert len(statements) <= 7
+
+
+def test_an_assignment_import_takes_as_many_statements_for_30_rows_as_for_3(make, path):
+    p = path[0]
+    unit = make.unit()
+    people = [make.participant(unit, email=f"person{i}@example.org") for i in range(33)]
+    db.session.commit()
+
+    def statements_for(group):
+        content = "e-post;lärväg;startdatum\n" + "".join(f"{x.email};{p.name};2026-09-01\n" for x in group)
+        statements, stop = _count_queries()
+        try:
+            result = ops.import_assignments(None, content)
+        finally:
+            stop()
+        assert result.created == len(group)
+        return len([s for s in statements if not s.startswith("INSERT")])  # the ORM inserts row by row
+
+    assert statements_for(people[30:]) == statements_for(people[:30])
+    assert db.session.query(PathAssignment).count() == 33
