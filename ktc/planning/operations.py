@@ -10,8 +10,10 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from ktc import policy
@@ -245,6 +247,7 @@ def decide_derived(actor, unit, skill_id, month, fingerprint, confirm, today=Non
                     if d.skill.id == skill_id and d.month == month), None)
     if current is None or current.fingerprint != fingerprint:
         raise DerivedNeedChanged()
+    _claim_decision(actor, unit, skill_id, month, fingerprint, "confirmed" if confirm else "dismissed")
     need = None
     if confirm:
         need = Need(unit=unit, skill=current.skill, month=month, people=len(current.people),
@@ -252,19 +255,46 @@ def decide_derived(actor, unit, skill_id, month, fingerprint, confirm, today=Non
                     created_by=actor)
         db.session.add(need)
         db.session.flush()
-    decision = db.session.execute(select(DerivedDecision).where(
-        DerivedDecision.unit_id == unit.id, DerivedDecision.skill_id == skill_id, DerivedDecision.month == month)
-    ).scalar_one_or_none()
-    if decision is None:
-        decision = DerivedDecision(unit_id=unit.id, skill_id=skill_id, month=month)
-        db.session.add(decision)
-    decision.decision = "confirmed" if confirm else "dismissed"
-    decision.fingerprint = fingerprint
-    decision.need_id = need.id if need else None
-    decision.decided_by_id = actor.id
-    decision.decided_at = utcnow()
-    db.session.flush()
+        db.session.execute(update(DerivedDecision).where(
+            DerivedDecision.unit_id == unit.id, DerivedDecision.skill_id == skill_id, DerivedDecision.month == month)
+            .values(need_id=need.id).execution_options(synchronize_session=False))
     return need
+
+
+def _claim_decision(actor, unit, skill_id, month, fingerprint, answer):
+    """Record the answer for these facts once: a second answer to the same facts (another tab, another
+    manager at the same moment) is refused instead of confirming the need twice. The write is
+    conditional on the fingerprint read (or on the unique key when there is no decision yet)."""
+    key = (DerivedDecision.unit_id == unit.id, DerivedDecision.skill_id == skill_id, DerivedDecision.month == month)
+    seen = db.session.execute(select(DerivedDecision.fingerprint).where(*key)).scalar_one_or_none()
+    if seen == fingerprint:
+        raise DerivedNeedChanged()
+    values = dict(decision=answer, fingerprint=fingerprint, need_id=None, decided_by_id=actor.id,
+                  decided_at=utcnow())
+    if not current_app.config.get("KTC_DECISION_GUARD", True):
+        _claim_decision_unguarded(key, seen, unit, skill_id, month, values)
+        return
+    if seen is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(DerivedDecision(unit_id=unit.id, skill_id=skill_id, month=month, **values))
+        except IntegrityError:
+            raise DerivedNeedChanged() from None
+        return
+    result = db.session.execute(update(DerivedDecision).where(*key, DerivedDecision.fingerprint == seen)
+                                .values(**values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise DerivedNeedChanged()
+
+
+def _claim_decision_unguarded(key, seen, unit, skill_id, month, values):
+    """Write back whatever was read: the lost update the guard prevents. Only for the control test."""
+    if seen is None:
+        db.session.add(DerivedDecision(unit_id=unit.id, skill_id=skill_id, month=month, **values))
+        db.session.flush()
+    else:
+        db.session.execute(update(DerivedDecision).where(*key).values(**values)
+                           .execution_options(synchronize_session=False))
 
 
 # --- the demand board -----------------------------------------------------------------------
