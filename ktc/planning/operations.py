@@ -70,6 +70,12 @@ class NeedClosed(Conflict):
     message = _l("The need is already covered and can no longer be changed.")
 
 
+class NeedsChanged(Conflict):
+    code = "needs_changed"
+    message = _l("The needs changed while the plan was being accepted (another plan covered them or a "
+                 "manager edited them); propose the plan again.")
+
+
 class DerivedNeedChanged(Conflict):
     code = "derived_need_changed"
     message = _l("The need has changed since the page was shown; look at it again.")
@@ -123,8 +129,7 @@ def update_need(actor, need, skill, month, people=None, named=(), note="", today
     """Change a need while it is still open."""
     if not policy.can_manage_unit(actor, need.unit):
         raise PermissionDenied()
-    if need.status != "open":
-        raise NeedClosed()
+    _claim_open(need)
     named = list(named)
     people = _check_need(actor, need.unit, skill, month, people, named, today or _today())
     need.skill, need.month, need.people, need.named = skill, first_of_month(month), people, named
@@ -138,10 +143,38 @@ def withdraw_need(actor, need):
     """Remove an open need (the manager no longer needs it)."""
     if not policy.can_manage_unit(actor, need.unit):
         raise PermissionDenied()
-    if need.status != "open":
-        raise NeedClosed()
+    _claim_open(need)
     db.session.delete(need)
     db.session.flush()
+
+
+def _claim_open(need):
+    """Hold the need while it is still open, or refuse: a plan being accepted that covers it either
+    waits for this change (and then sees it changed) or has covered it first (NeedClosed)."""
+    if need.status != "open":
+        raise NeedClosed()
+    if not current_app.config.get("KTC_NEED_GUARD", True):
+        return
+    result = db.session.execute(update(Need).where(Need.id == need.id, Need.status == "open")
+                                .values(updated_at=utcnow()).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise NeedClosed()
+
+
+def cover_need(need, session):
+    """Mark an open need covered by `session`, on the condition that nobody covered, changed or
+    withdrew it since it was read (two plans accepted at once cover a need once)."""
+    if not current_app.config.get("KTC_NEED_GUARD", True):
+        need.status, need.covered_session, need.updated_at = "covered", session, utcnow()
+        db.session.flush()
+        return
+    result = db.session.execute(
+        update(Need).where(Need.id == need.id, Need.status == "open", Need.updated_at == need.updated_at)
+        .values(status="covered", covered_session_id=session.id, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise NeedsChanged()
+    db.session.expire(need, ["status", "covered_session_id", "covered_session", "updated_at"])
 
 
 def visible_needs(user, unit_id=None, status=None):

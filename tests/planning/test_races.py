@@ -1,20 +1,28 @@
 """Planning writes that two people can make at the same moment happen once.
 
-Two managers (or two tabs) answering the same derived need must not confirm it twice. The second
+Two managers (or two tabs) answering the same derived need must not confirm it twice; two plans
+accepted at once must not both cover one need (each creating sessions and offering seats for it);
+a manager editing a need while a plan covers it must not change the need that was covered. The second
 writer has read the same state as the first, so only the conditional write stands between them: the
 races are staged on PostgreSQL (SQLite runs one writing request at a time), each with a control run
 that switches the guard off and shows the race.
 """
 import threading
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
+from ktc.database import commit_keeping_loaded
+from ktc.errors import Conflict
 from ktc.extensions import db
 from ktc.organisations.models import Unit
 from ktc.planning import operations as ops
+from ktc.planning import proposals
 from ktc.planning.models import DerivedDecision, Need
+from ktc.sessions.models import Session
+from ktc.skills.models import Skill
+from ktc.stations.models import Station
 from tests.planning.test_needs import TODAY, staffed, units  # noqa: F401  (fixtures)
 
 MARCH = date(2027, 3, 1)
@@ -55,7 +63,7 @@ def stage(app, first, second):
                     may_commit.wait(timeout=30)
                 db.session.commit()
                 outcomes[name] = "stored"
-            except ops.DerivedNeedChanged:
+            except Conflict:
                 db.session.rollback()
                 outcomes[name] = "refused"
             except Exception as exc:  # reported by the caller's assertions
@@ -126,3 +134,116 @@ def test_control_without_the_decision_guard_the_need_is_confirmed_twice(app, cam
     finally:
         app.config["KTC_DECISION_GUARD"] = True
     assert _needs() == 2
+
+
+# --- a plan accepted while the need changes -----------------------------------------------------
+
+def test_editing_a_need_that_a_plan_covered_meanwhile_is_refused(make, units):  # noqa: F811
+    manager = make.manager(units.a)
+    skill = make.skill()
+    need = ops.create_need(manager, units.a, skill, date(2027, 4, 1), people=2, today=TODAY)
+    commit_keeping_loaded()  # the need as the edit page read it: open
+    # Meanwhile a plan is accepted that covers the need.
+    with db.engine.begin() as other:
+        other.execute(update(Need).where(Need.id == need.id).values(status="covered"))
+    with pytest.raises(ops.NeedClosed):
+        ops.update_need(manager, need, skill, date(2027, 5, 1), people=9, today=TODAY)
+    db.session.rollback()
+    with pytest.raises(ops.NeedClosed):
+        ops.withdraw_need(manager, need)
+    db.session.rollback()
+    assert (need.status, need.people, need.month) == ("covered", 2, date(2027, 4, 1))
+
+
+def test_a_plan_that_read_a_need_before_it_was_edited_does_not_cover_it(make, units):  # noqa: F811
+    manager = make.manager(units.a)
+    need = ops.create_need(manager, units.a, make.skill(), date(2027, 4, 1), people=2, today=TODAY)
+    commit_keeping_loaded()
+    # The plan read 2 people; the manager has since asked for 9.
+    with db.engine.begin() as other:
+        other.execute(update(Need).where(Need.id == need.id).values(people=9, updated_at=need.updated_at
+                                                                    + timedelta(seconds=1)))
+    session = make.session()
+    with pytest.raises(ops.NeedsChanged):
+        ops.cover_need(need, session)
+    db.session.rollback()
+    db.session.expire_all()
+    assert (need.status, need.people) == ("open", 9)
+
+
+@pytest.fixture
+def planned(make, units):  # noqa: F811
+    """One open need for three people and two stations with an instructor each: two plans that
+    each cover the need with a session of their own."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writing transaction at a time; the race is staged on PostgreSQL "
+                    "(the sequential tests above cover the guard on both databases)")
+    skill = make.skill(code="INS")
+    centre = make.centre()
+    stations = [make.station(centre, skills=[skill], default_capacity=6) for _ in range(2)]
+    teachers = [make.user("instructor") for _ in range(2)]
+    manager = make.manager(units.a, email="chef@example.org")
+    admins = [make.user("admin") for _ in range(2)]
+    start = make.future(days=20, hour=9)
+    need = ops.create_need(manager, units.a, skill, ops.first_of_month(start.date()), people=3)
+    db.session.commit()
+    ids = dict(skill=skill.id, stations=[s.id for s in stations], teachers=[t.id for t in teachers],
+               admins=[a.id for a in admins], need=need.id, manager=manager.id, unit=units.a.id)
+
+    def accept(index):
+        def work():
+            from ktc.accounts.models import User
+
+            item = proposals.Proposed(db.session.get(Station, ids["stations"][index]), start,
+                                      start + timedelta(hours=2), db.session.get(Skill, ids["skill"]),
+                                      db.session.get(User, ids["teachers"][index]), 0)
+            sessions, covered = proposals.accept(db.session.get(User, ids["admins"][index]), [item])
+            assert list(covered) == [ids["need"]]
+        return work
+
+    def edit():
+        from ktc.accounts.models import User
+
+        need = db.session.get(Need, ids["need"])
+        ops.update_need(db.session.get(User, ids["manager"]), need, need.skill, need.month, people=9)
+
+    return type("Planned", (), {"accept": accept, "edit": edit, "need": need.id})
+
+
+def _state(need_id):
+    db.session.expire_all()
+    need = db.session.get(Need, need_id)
+    sessions = db.session.execute(select(Session.id)).scalars().all()
+    state = (need.status, need.people, need.covered_session_id, sessions)
+    db.session.commit()
+    return state
+
+
+def test_two_plans_accepted_at_once_cover_a_need_once(app, planned):
+    assert stage(app, planned.accept(0), planned.accept(1)) == {"first": "stored", "second": "refused"}
+    status, people, covered_by, sessions = _state(planned.need)
+    assert (status, people, [covered_by]) == ("covered", 3, sessions)
+
+
+def test_control_without_the_need_guard_both_plans_cover_the_need(app, planned):
+    app.config["KTC_NEED_GUARD"] = False
+    try:
+        assert stage(app, planned.accept(0), planned.accept(1)) == {"first": "stored", "second": "stored"}
+    finally:
+        app.config["KTC_NEED_GUARD"] = True
+    status, _people, covered_by, sessions = _state(planned.need)
+    assert status == "covered" and len(sessions) == 2 and covered_by == max(sessions)
+
+
+def test_a_need_edited_while_a_plan_covers_it_keeps_what_was_covered(app, planned):
+    assert stage(app, planned.accept(0), planned.edit) == {"first": "stored", "second": "refused"}
+    assert _state(planned.need)[:2] == ("covered", 3)
+
+
+def test_control_without_the_need_guard_the_edit_changes_a_covered_need(app, planned):
+    app.config["KTC_NEED_GUARD"] = False
+    try:
+        assert stage(app, planned.accept(0), planned.edit) == {"first": "stored", "second": "stored"}
+    finally:
+        app.config["KTC_NEED_GUARD"] = True
+    assert _state(planned.need)[:2] == ("covered", 9)
