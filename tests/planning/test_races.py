@@ -247,3 +247,11 @@ def test_control_without_the_need_guard_the_edit_changes_a_covered_need(app, pla
     finally:
         app.config["KTC_NEED_GUARD"] = True
     assert _state(planned.need)[:2] == ("covered", 9)
+
+
+def test_the_same_plan_accepted_twice_at_once_creates_its_sessions_once(app, planned):
+    """Two coordinators accept the same proposal: the station's row lock (create_session) makes the
+    second wait, then find the slot taken, and nothing of its plan is kept."""
+    assert stage(app, planned.accept(0), planned.accept(0)) == {"first": "stored", "second": "refused"}
+    status, _people, covered_by, sessions = _state(planned.need)
+    assert (status, [covered_by]) == ("covered", sessions)
