@@ -25,7 +25,7 @@ from ktc.records.labels import STATUS_LABELS
 from ktc.records.operations import visible_units
 from ktc.skills.models import Skill
 from ktc.stations.models import Centre, Station
-from ktc.web import get_or_404, require, show_domain_error
+from ktc.web import form_page, get_or_404, require, show_domain_error
 
 
 def _month_label(month):
@@ -234,20 +234,13 @@ def instructor(instructor_id):
     if request.method == "GET":
         form.skill_ids.data, form.max_per_day.data, form.availability.data, form.absences.data = \
             proposals.instructor_inputs(person)
-    if form.validate_on_submit():
-        try:
-            chosen = [s for s in skills if s.id in set(form.skill_ids.data or ())]
-            proposals.set_instructor_inputs(person, chosen, form.max_per_day.data, form.availability.data,
-                                            form.absences.data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            flash(_("%(name)s has been saved.", name=person.name), "success")
-            return redirect(url_for("planning.instructors"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("planning/instructor_form.html", form=form, person=person), status
+
+    def save():
+        chosen = [s for s in skills if s.id in set(form.skill_ids.data or ())]
+        return proposals.set_instructor_inputs(person, chosen, form.max_per_day.data, form.availability.data,
+                                               form.absences.data)
+
+    return form_page(form, save, "planning.instructors", "planning/instructor_form.html", person=person)
 
 
 def _plan_form():
