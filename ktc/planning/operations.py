@@ -8,7 +8,7 @@ of the facts it was made on, so the same derived need comes back only when those
 """
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -26,8 +26,9 @@ from ktc.organisations.models import Participant, Unit
 from ktc.planning.models import DerivedDecision, Need
 from ktc.records.models import SkillRecord
 from ktc.records.operations import build_matrix
-from ktc.records.status import EXPIRED, EXPIRING, MISSING, PRACTISED, add_months
+from ktc.records.status import EXPIRED, EXPIRING, GAP_STATUSES, MISSING, add_months
 from ktc.sessions.models import Session, session_skills
+from ktc.sessions.operations import local_to_utc
 from ktc.skills.models import Skill
 
 SIDES = ("municipal", "regional")
@@ -244,7 +245,7 @@ def compute_derived(unit_ids, today=None, horizon_months=DERIVED_HORIZON_MONTHS,
     grouped = {}
     for row in matrix.rows:
         for skill_id, cell in row.cells.items():
-            if cell.status not in (EXPIRED, EXPIRING, PRACTISED, MISSING) or cell.booked == "confirmed":
+            if cell.status not in GAP_STATUSES or cell.booked == "confirmed":
                 continue
             if not skills[skill_id].active:
                 continue
@@ -390,23 +391,25 @@ def demand_board(months_ahead=6, today=None, now=None):
             by_org[org_key] = [need.unit.organisation, need.skill, need.month, 0]
         by_org[org_key][3] += need.people
     sessions = db.session.execute(
-        select(Session, session_skills.c.skill_id)
+        select(Session, Skill)
         .join(session_skills, session_skills.c.session_id == Session.id)
-        .where(Session.status == "scheduled", Session.start_at >= now)
+        .join(Skill, Skill.id == session_skills.c.skill_id)
+        .where(Session.status == "scheduled", Session.start_at >= now,
+               Session.start_at < local_to_utc(end, time(0), "Europe/Stockholm") + timedelta(days=1))
     ).all()
     by_skill = {}
-    for session, skill_id in sessions:
+    for session, skill in sessions:
+        skill_id = skill.id
         month = first_of_month(to_local(session.start_at).date())
         if month < first or month >= end:
             continue
         # Both sides together: the seats still free, counted once.
-        by_skill.setdefault((skill_id, month), BoardCell()).free += max(0, session.capacity - session.seats_taken)
+        by_skill.setdefault((skill_id, month), BoardCell()).free += session.seats_free
         for side in SIDES:
             free = free_for_side(session, side, now)
             if free or (skill_id, month, side) in by_side:
                 by_side.setdefault((skill_id, month, side), BoardCell()).free += free
-                if skill_id not in skills:
-                    skills[skill_id] = db.session.get(Skill, skill_id)
+                skills.setdefault(skill_id, skill)
     for (skill_id, month, _side), cell in by_side.items():
         by_skill.setdefault((skill_id, month), BoardCell()).need += cell.need
     ordered = sorted(skills.values(), key=lambda s: s.code)
