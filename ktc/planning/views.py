@@ -32,6 +32,15 @@ def _month_label(month):
     return fmt_date(month, fmt="MMMM y")
 
 
+def _row_id(text):
+    """A posted id as a number the id columns can hold (ValueError otherwise: PostgreSQL refuses
+    to compare an integer column with 2^31 or more)."""
+    value = int(text)
+    if not 0 < value < 2**31:
+        raise ValueError(text)
+    return value
+
+
 def _unit_arg():
     try:
         return int(request.args.get("unit", ""))
@@ -171,8 +180,8 @@ def derived():
 def decide():
     require(policy.can_state_needs(current_user))
     try:
-        unit = db.session.get(Unit, int(request.form.get("unit_id", "")))
-        skill_id = int(request.form.get("skill_id", ""))
+        unit = db.session.get(Unit, _row_id(request.form.get("unit_id", "")))
+        skill_id = _row_id(request.form.get("skill_id", ""))
         month = date.fromisoformat(request.form.get("month", ""))
     except ValueError:
         abort(404)
@@ -294,8 +303,9 @@ def _proposed_rows():
         try:
             station_id, start, end, skill_id, instructor_id, min_per_side = value.split("|")
             item = proposals.Proposed(
-                db.session.get(Station, int(station_id)), datetime.fromisoformat(start), datetime.fromisoformat(end),
-                db.session.get(Skill, int(skill_id)), db.session.get(User, int(instructor_id)), int(min_per_side))
+                db.session.get(Station, _row_id(station_id)), datetime.fromisoformat(start),
+                datetime.fromisoformat(end), db.session.get(Skill, _row_id(skill_id)),
+                db.session.get(User, _row_id(instructor_id)), int(min_per_side))
         except ValueError:
             abort(400)
         if None in (item.station, item.skill, item.instructor) or item.start.tzinfo is None:
