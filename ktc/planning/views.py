@@ -20,7 +20,6 @@ from ktc.planning import bp
 from ktc.planning import operations as ops
 from ktc.planning import proposals
 from ktc.planning.forms import InstructorForm, NeedForm, PlanForm
-from ktc.planning.models import Need
 from ktc.records.labels import STATUS_LABELS
 from ktc.records.operations import visible_units
 from ktc.skills.models import Skill
@@ -118,20 +117,13 @@ def new():
     return _need_form(None)
 
 
-def _own_need(need_id):
-    need = get_or_404(Need, need_id)
-    if not policy.can_manage_unit(current_user, need.unit):
-        abort(404)
-    return need
-
-
 @bp.route("/<int:need_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(need_id):
     require(policy.can_state_needs(current_user))
-    need = _own_need(need_id)
+    need = ops.get_need(current_user, need_id)
     if need.status != "open":
-        flash(_("The need is already covered and can no longer be changed."), "error")
+        flash(str(ops.NeedClosed()), "error")
         return redirect(url_for("planning.index"))
     return _need_form(need)
 
@@ -140,7 +132,7 @@ def edit(need_id):
 @login_required
 def withdraw(need_id):
     require(policy.can_state_needs(current_user))
-    need = _own_need(need_id)
+    need = ops.get_need(current_user, need_id)
     if not confirmed():
         return ask(_("Withdraw the need?"),
                    _("The need for %(skill)s (%(unit)s) is removed and no longer planned for.",
