@@ -8,10 +8,12 @@ of the facts it was made on, so the same derived need comes back only when those
 """
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from ktc import policy
@@ -24,8 +26,9 @@ from ktc.organisations.models import Participant, Unit
 from ktc.planning.models import DerivedDecision, Need
 from ktc.records.models import SkillRecord
 from ktc.records.operations import build_matrix
-from ktc.records.status import EXPIRED, EXPIRING, MISSING, PRACTISED, add_months
+from ktc.records.status import EXPIRED, EXPIRING, GAP_STATUSES, MISSING, add_months
 from ktc.sessions.models import Session, session_skills
+from ktc.sessions.operations import local_to_utc
 from ktc.skills.models import Skill
 
 SIDES = ("municipal", "regional")
@@ -66,6 +69,12 @@ class NotInUnit(ValidationError):
 class NeedClosed(Conflict):
     code = "need_closed"
     message = _l("The need is already covered and can no longer be changed.")
+
+
+class NeedsChanged(Conflict):
+    code = "needs_changed"
+    message = _l("The needs changed while the plan was being accepted (another plan covered them or a "
+                 "manager edited them); propose the plan again.")
 
 
 class DerivedNeedChanged(Conflict):
@@ -121,8 +130,7 @@ def update_need(actor, need, skill, month, people=None, named=(), note="", today
     """Change a need while it is still open."""
     if not policy.can_manage_unit(actor, need.unit):
         raise PermissionDenied()
-    if need.status != "open":
-        raise NeedClosed()
+    _claim_open(need)
     named = list(named)
     people = _check_need(actor, need.unit, skill, month, people, named, today or _today())
     need.skill, need.month, need.people, need.named = skill, first_of_month(month), people, named
@@ -136,10 +144,38 @@ def withdraw_need(actor, need):
     """Remove an open need (the manager no longer needs it)."""
     if not policy.can_manage_unit(actor, need.unit):
         raise PermissionDenied()
-    if need.status != "open":
-        raise NeedClosed()
+    _claim_open(need)
     db.session.delete(need)
     db.session.flush()
+
+
+def _claim_open(need):
+    """Hold the need while it is still open, or refuse: a plan being accepted that covers it either
+    waits for this change (and then sees it changed) or has covered it first (NeedClosed)."""
+    if need.status != "open":
+        raise NeedClosed()
+    if not current_app.config.get("KTC_NEED_GUARD", True):
+        return
+    result = db.session.execute(update(Need).where(Need.id == need.id, Need.status == "open")
+                                .values(updated_at=utcnow()).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise NeedClosed()
+
+
+def cover_need(need, session):
+    """Mark an open need covered by `session`, on the condition that nobody covered, changed or
+    withdrew it since it was read (two plans accepted at once cover a need once)."""
+    if not current_app.config.get("KTC_NEED_GUARD", True):
+        need.status, need.covered_session, need.updated_at = "covered", session, utcnow()
+        db.session.flush()
+        return
+    result = db.session.execute(
+        update(Need).where(Need.id == need.id, Need.status == "open", Need.updated_at == need.updated_at)
+        .values(status="covered", covered_session_id=session.id, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise NeedsChanged()
+    db.session.expire(need, ["status", "covered_session_id", "covered_session", "updated_at"])
 
 
 def visible_needs(user, unit_id=None, status=None):
@@ -209,7 +245,7 @@ def compute_derived(unit_ids, today=None, horizon_months=DERIVED_HORIZON_MONTHS,
     grouped = {}
     for row in matrix.rows:
         for skill_id, cell in row.cells.items():
-            if cell.status not in (EXPIRED, EXPIRING, PRACTISED, MISSING) or cell.booked == "confirmed":
+            if cell.status not in GAP_STATUSES or cell.booked == "confirmed":
                 continue
             if not skills[skill_id].active:
                 continue
@@ -245,6 +281,7 @@ def decide_derived(actor, unit, skill_id, month, fingerprint, confirm, today=Non
                     if d.skill.id == skill_id and d.month == month), None)
     if current is None or current.fingerprint != fingerprint:
         raise DerivedNeedChanged()
+    _claim_decision(actor, unit, skill_id, month, fingerprint, "confirmed" if confirm else "dismissed")
     need = None
     if confirm:
         need = Need(unit=unit, skill=current.skill, month=month, people=len(current.people),
@@ -252,19 +289,46 @@ def decide_derived(actor, unit, skill_id, month, fingerprint, confirm, today=Non
                     created_by=actor)
         db.session.add(need)
         db.session.flush()
-    decision = db.session.execute(select(DerivedDecision).where(
-        DerivedDecision.unit_id == unit.id, DerivedDecision.skill_id == skill_id, DerivedDecision.month == month)
-    ).scalar_one_or_none()
-    if decision is None:
-        decision = DerivedDecision(unit_id=unit.id, skill_id=skill_id, month=month)
-        db.session.add(decision)
-    decision.decision = "confirmed" if confirm else "dismissed"
-    decision.fingerprint = fingerprint
-    decision.need_id = need.id if need else None
-    decision.decided_by_id = actor.id
-    decision.decided_at = utcnow()
-    db.session.flush()
+        db.session.execute(update(DerivedDecision).where(
+            DerivedDecision.unit_id == unit.id, DerivedDecision.skill_id == skill_id, DerivedDecision.month == month)
+            .values(need_id=need.id).execution_options(synchronize_session=False))
     return need
+
+
+def _claim_decision(actor, unit, skill_id, month, fingerprint, answer):
+    """Record the answer for these facts once: a second answer to the same facts (another tab, another
+    manager at the same moment) is refused instead of confirming the need twice. The write is
+    conditional on the fingerprint read (or on the unique key when there is no decision yet)."""
+    key = (DerivedDecision.unit_id == unit.id, DerivedDecision.skill_id == skill_id, DerivedDecision.month == month)
+    seen = db.session.execute(select(DerivedDecision.fingerprint).where(*key)).scalar_one_or_none()
+    if seen == fingerprint:
+        raise DerivedNeedChanged()
+    values = dict(decision=answer, fingerprint=fingerprint, need_id=None, decided_by_id=actor.id,
+                  decided_at=utcnow())
+    if not current_app.config.get("KTC_DECISION_GUARD", True):
+        _claim_decision_unguarded(key, seen, unit, skill_id, month, values)
+        return
+    if seen is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(DerivedDecision(unit_id=unit.id, skill_id=skill_id, month=month, **values))
+        except IntegrityError:
+            raise DerivedNeedChanged() from None
+        return
+    result = db.session.execute(update(DerivedDecision).where(*key, DerivedDecision.fingerprint == seen)
+                                .values(**values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise DerivedNeedChanged()
+
+
+def _claim_decision_unguarded(key, seen, unit, skill_id, month, values):
+    """Write back whatever was read: the lost update the guard prevents. Only for the control test."""
+    if seen is None:
+        db.session.add(DerivedDecision(unit_id=unit.id, skill_id=skill_id, month=month, **values))
+        db.session.flush()
+    else:
+        db.session.execute(update(DerivedDecision).where(*key).values(**values)
+                           .execution_options(synchronize_session=False))
 
 
 # --- the demand board -----------------------------------------------------------------------
@@ -327,23 +391,25 @@ def demand_board(months_ahead=6, today=None, now=None):
             by_org[org_key] = [need.unit.organisation, need.skill, need.month, 0]
         by_org[org_key][3] += need.people
     sessions = db.session.execute(
-        select(Session, session_skills.c.skill_id)
+        select(Session, Skill)
         .join(session_skills, session_skills.c.session_id == Session.id)
-        .where(Session.status == "scheduled", Session.start_at >= now)
+        .join(Skill, Skill.id == session_skills.c.skill_id)
+        .where(Session.status == "scheduled", Session.start_at >= now,
+               Session.start_at < local_to_utc(end, time(0), "Europe/Stockholm") + timedelta(days=1))
     ).all()
     by_skill = {}
-    for session, skill_id in sessions:
+    for session, skill in sessions:
+        skill_id = skill.id
         month = first_of_month(to_local(session.start_at).date())
         if month < first or month >= end:
             continue
         # Both sides together: the seats still free, counted once.
-        by_skill.setdefault((skill_id, month), BoardCell()).free += max(0, session.capacity - session.seats_taken)
+        by_skill.setdefault((skill_id, month), BoardCell()).free += session.seats_free
         for side in SIDES:
             free = free_for_side(session, side, now)
             if free or (skill_id, month, side) in by_side:
                 by_side.setdefault((skill_id, month, side), BoardCell()).free += free
-                if skill_id not in skills:
-                    skills[skill_id] = db.session.get(Skill, skill_id)
+                skills.setdefault(skill_id, skill)
     for (skill_id, month, _side), cell in by_side.items():
         by_skill.setdefault((skill_id, month), BoardCell()).need += cell.need
     ordered = sorted(skills.values(), key=lambda s: s.code)

@@ -21,7 +21,7 @@ from ktc.mail.outbox import enqueue
 from ktc.organisations.models import Unit
 from ktc.planning import solver as sv
 from ktc.planning.models import InstructorAbsence, InstructorAvailability, InstructorLimit, Need, instructor_skills
-from ktc.planning.operations import first_of_month, months_between
+from ktc.planning.operations import cover_need, first_of_month, months_between
 from ktc.sessions.models import Session
 from ktc.sessions.operations import create_session, local_to_utc
 from ktc.skills.models import Skill
@@ -242,10 +242,7 @@ def accept(actor, proposed, offer_days=None):
     covered = allocate(sessions, needs)
     for need in needs:
         if need.id in covered:
-            need.status = "covered"
-            need.covered_session = covered[need.id]
-            need.updated_at = utcnow()
-    db.session.flush()
+            cover_need(need, covered[need.id])
     offer_seats([n for n in needs if n.id in covered], covered,
                 offer_days or current_app.config.get("KTC_PLAN_OFFER_DAYS", DEFAULT_OFFER_DAYS))
     return sessions, covered

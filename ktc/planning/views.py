@@ -20,16 +20,24 @@ from ktc.planning import bp
 from ktc.planning import operations as ops
 from ktc.planning import proposals
 from ktc.planning.forms import InstructorForm, NeedForm, PlanForm
-from ktc.planning.models import Need
 from ktc.records.labels import STATUS_LABELS
 from ktc.records.operations import visible_units
 from ktc.skills.models import Skill
 from ktc.stations.models import Centre, Station
-from ktc.web import get_or_404, require, show_domain_error
+from ktc.web import form_page, get_or_404, require, show_domain_error
 
 
 def _month_label(month):
     return fmt_date(month, fmt="MMMM y")
+
+
+def _row_id(text):
+    """A posted id as a number the id columns can hold (ValueError otherwise: PostgreSQL refuses
+    to compare an integer column with 2^31 or more)."""
+    value = int(text)
+    if not 0 < value < 2**31:
+        raise ValueError(text)
+    return value
 
 
 def _unit_arg():
@@ -109,20 +117,13 @@ def new():
     return _need_form(None)
 
 
-def _own_need(need_id):
-    need = get_or_404(Need, need_id)
-    if not policy.can_manage_unit(current_user, need.unit):
-        abort(404)
-    return need
-
-
 @bp.route("/<int:need_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(need_id):
     require(policy.can_state_needs(current_user))
-    need = _own_need(need_id)
+    need = ops.get_need(current_user, need_id)
     if need.status != "open":
-        flash(_("The need is already covered and can no longer be changed."), "error")
+        flash(str(ops.NeedClosed()), "error")
         return redirect(url_for("planning.index"))
     return _need_form(need)
 
@@ -131,7 +132,7 @@ def edit(need_id):
 @login_required
 def withdraw(need_id):
     require(policy.can_state_needs(current_user))
-    need = _own_need(need_id)
+    need = ops.get_need(current_user, need_id)
     if not confirmed():
         return ask(_("Withdraw the need?"),
                    _("The need for %(skill)s (%(unit)s) is removed and no longer planned for.",
@@ -171,8 +172,8 @@ def derived():
 def decide():
     require(policy.can_state_needs(current_user))
     try:
-        unit = db.session.get(Unit, int(request.form.get("unit_id", "")))
-        skill_id = int(request.form.get("skill_id", ""))
+        unit = db.session.get(Unit, _row_id(request.form.get("unit_id", "")))
+        skill_id = _row_id(request.form.get("skill_id", ""))
         month = date.fromisoformat(request.form.get("month", ""))
     except ValueError:
         abort(404)
@@ -234,20 +235,13 @@ def instructor(instructor_id):
     if request.method == "GET":
         form.skill_ids.data, form.max_per_day.data, form.availability.data, form.absences.data = \
             proposals.instructor_inputs(person)
-    if form.validate_on_submit():
-        try:
-            chosen = [s for s in skills if s.id in set(form.skill_ids.data or ())]
-            proposals.set_instructor_inputs(person, chosen, form.max_per_day.data, form.availability.data,
-                                            form.absences.data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            flash(_("%(name)s has been saved.", name=person.name), "success")
-            return redirect(url_for("planning.instructors"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("planning/instructor_form.html", form=form, person=person), status
+
+    def save():
+        chosen = [s for s in skills if s.id in set(form.skill_ids.data or ())]
+        return proposals.set_instructor_inputs(person, chosen, form.max_per_day.data, form.availability.data,
+                                               form.absences.data)
+
+    return form_page(form, save, "planning.instructors", "planning/instructor_form.html", person=person)
 
 
 def _plan_form():
@@ -301,8 +295,9 @@ def _proposed_rows():
         try:
             station_id, start, end, skill_id, instructor_id, min_per_side = value.split("|")
             item = proposals.Proposed(
-                db.session.get(Station, int(station_id)), datetime.fromisoformat(start), datetime.fromisoformat(end),
-                db.session.get(Skill, int(skill_id)), db.session.get(User, int(instructor_id)), int(min_per_side))
+                db.session.get(Station, _row_id(station_id)), datetime.fromisoformat(start),
+                datetime.fromisoformat(end), db.session.get(Skill, _row_id(skill_id)),
+                db.session.get(User, _row_id(instructor_id)), int(min_per_side))
         except ValueError:
             abort(400)
         if None in (item.station, item.skill, item.instructor) or item.start.tzinfo is None:

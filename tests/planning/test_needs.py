@@ -204,3 +204,29 @@ def test_covered_needs_are_not_demand(make, units):
     need.status = "covered"
     db.session.flush()
     assert ops.demand_board(months_ahead=3).by_side == {}
+
+
+def test_the_board_reads_the_same_number_of_statements_whatever_the_skills(make, units):
+    from sqlalchemy import event
+
+    def statements():
+        db.session.commit()  # nothing loaded stays fresh: every row is read again
+        seen = []
+
+        def count(conn, cursor, statement, parameters, context, executemany):
+            seen.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            board = ops.demand_board(months_ahead=3)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(seen), len(board.skills)
+
+    station = make.station(skills=[make.skill() for _ in range(6)])
+    make.session(station, start=make.future(days=20), skills=station.skills[:1])
+    few = statements()
+    make.session(station, start=make.future(days=21), skills=station.skills)
+    many = statements()
+    assert (few[1], many[1]) == (1, 6)
+    assert many[0] == few[0]

@@ -77,3 +77,17 @@ def test_the_board_shows_uncovered_demand_with_a_data_table_and_a_csv(client, lo
     lines = csv.data.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("Färdighetskod;")
     assert lines[1] == f"PVK;Perifer venkateter;{_month(1).strftime('%Y-%m')};Region;4;0;4"
+
+
+def test_ids_past_what_the_database_holds_are_not_found_not_a_server_error(client, login_as, make):
+    unit = make.unit(make.organisation("municipal"))
+    manager, admin = make.manager(unit), make.user("admin")
+    db.session.commit()
+    login_as(manager)
+    for unit_id in (str(2**31), str(2**63), "-1"):
+        r = client.post("/needs/derived/decide", data={"unit_id": unit_id, "skill_id": "1", "month": "2027-03-01",
+                                                         "fingerprint": "x", "decision": "confirm"})
+        assert r.status_code == 404, unit_id
+    login_as(admin)
+    row = f"{2**31}|2027-03-01T08:00:00+00:00|2027-03-01T10:00:00+00:00|1|1|0"
+    assert client.post("/needs/plan/accept", data={"row-1": row, "keep": ["1"]}).status_code == 400
