@@ -230,14 +230,28 @@ def _unit(scope, department):
     name = (department or "").strip()
     if not name:
         raise invalid(f"{ENTERPRISE}:department is required: it names the person's unit")
+    unit = _unit_named(scope, name)
+    if unit is not None:
+        return unit
+    _flush()  # the person's own changes first, so that only the unit is in the savepoint below
+    try:
+        with db.session.begin_nested():
+            unit = Unit(organisation=scope.organisation, name=name)
+            db.session.add(unit)
+    except IntegrityError:
+        # Another request made the unit meanwhile (two new people of one new department at once).
+        unit = _unit_named(scope, name)
+        if unit is None:
+            raise
+        return unit
+    audit.record(None, "scim_unit_created", object_type="unit", name=name, organisation=scope.organisation.id)
+    return unit
+
+
+def _unit_named(scope, name):
     # Matched in Python: SQLite's lower() leaves Å, Ä and Ö as they are.
     units = db.session.execute(select(Unit).where(Unit.organisation_id == scope.organisation.id)).scalars()
-    unit = next((u for u in units if u.name.casefold() == name.casefold()), None)
-    if unit is None:
-        unit = Unit(organisation=scope.organisation, name=name)
-        db.session.add(unit)
-        audit.record(None, "scim_unit_created", object_type="unit", name=name, organisation=scope.organisation.id)
-    return unit
+    return next((u for u in units if u.name.casefold() == name.casefold()), None)
 
 
 def _check_email(user_name, exclude_id=None):
