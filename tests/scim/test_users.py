@@ -220,3 +220,25 @@ def test_the_command_prints_a_token_that_works(runner, make, client):
     token = result.output.strip()
     assert client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert runner.invoke(args=["ktc", "scim-token", "999999"]).exit_code != 0
+
+
+def test_the_bearer_token_is_checked_in_one_query(client, kommun):
+    """Every SCIM request looks its token up: by its SHA-256, organisation included, one SELECT."""
+    from contextlib import ExitStack
+
+    from sqlalchemy import event
+
+    seen = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
+    db.session.commit()
+    with ExitStack() as stack:
+        event.listen(db.engine, "before_cursor_execute", count)
+        stack.callback(event.remove, db.engine, "before_cursor_execute", count)
+        response = client.get("/scim/v2/ServiceProviderConfig", headers={"Authorization": f"Bearer {kommun[1]}"})
+
+    assert response.status_code == 200
+    assert len(seen) == 1 and "scim_tokens" in seen[0], seen
