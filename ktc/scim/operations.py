@@ -17,6 +17,7 @@ from ktc import audit
 from ktc.accounts.models import User
 from ktc.accounts.operations import deactivate_user, hash_token
 from ktc.database import utcnow
+from ktc.errors import Conflict
 from ktc.extensions import db
 from ktc.organisations.models import Organisation, Participant, Unit
 from ktc.scim.models import ScimToken, ScimUser
@@ -412,10 +413,19 @@ def deactivate(participant, now=None):
         .order_by(Session.start_at)
     ).scalars().all()
     actor = SystemActor()
+    cancelled = []
     for booking in bookings:
-        cancel_booking(actor, booking, reason="deactivated", now=now)
+        try:
+            cancel_booking(actor, booking, reason="deactivated", now=now)
+        except Conflict:
+            # cancel_booking reads the booking again under the session's lock: someone (the
+            # person themselves, a manager) cancelled it meanwhile, so there is nothing to free.
+            if booking.status in ("confirmed", "waitlisted"):
+                raise
+            continue
         tell_managers("deactivated", f"b{booking.id}:deactivated", booking.session, [booking])
-    audit.record(None, "scim_user_deactivated", participant, cancelled=[b.id for b in bookings])
+        cancelled.append(booking.id)
+    audit.record(None, "scim_user_deactivated", participant, cancelled=cancelled)
 
 
 def reactivate(participant):
