@@ -3,6 +3,7 @@ import json
 
 from flask import Response, g, request, url_for
 
+from ktc.errors import DomainError
 from ktc.extensions import db
 from ktc.scim import bp
 from ktc.scim import operations as ops
@@ -33,6 +34,14 @@ def _authenticate():
 def _scim_error(exc):
     db.session.rollback()
     return error_response(exc)
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc):
+    """A rule of KTC's said no (the booking operations that deactivation calls raise these): a SCIM
+    error all the same, not the app's HTML page."""
+    db.session.rollback()
+    return error_response(ops.ScimError(exc.status, str(exc)))
 
 
 @bp.errorhandler(404)

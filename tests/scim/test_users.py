@@ -242,3 +242,22 @@ def test_the_bearer_token_is_checked_in_one_query(client, kommun):
 
     assert response.status_code == 200
     assert len(seen) == 1 and "scim_tokens" in seen[0], seen
+
+
+def test_a_rule_of_ktc_saying_no_is_a_scim_error_too(scim, booked_anna, monkeypatch):
+    """A DomainError from the operations SCIM calls (cancel_booking's Conflict, say) answers with
+    an RFC 7644 error body, not the app's HTML error page."""
+    from ktc.errors import Conflict
+    from ktc.scim import operations as ops
+
+    def refuse(participant, now=None):
+        raise Conflict()
+
+    monkeypatch.setattr(ops, "deactivate", refuse)
+    scim_id = booked_anna[0]
+
+    response, body = scim.call("DELETE", f"/Users/{scim_id}")
+
+    assert response.status_code == 409 and response.mimetype == "application/scim+json"
+    assert body["schemas"] == [ERROR] and body["status"] == "409"
+    assert db.session.get(Participant, int(scim_id)).active is True  # nothing of it was kept
