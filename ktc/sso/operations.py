@@ -21,7 +21,7 @@ from ktc import audit
 from ktc.accounts.models import User
 from ktc.accounts.operations import create_user, normalise_email, user_by_email
 from ktc.database import utcnow
-from ktc.errors import Conflict, DomainError, ValidationError
+from ktc.errors import Conflict, PermissionDenied, ValidationError
 from ktc.extensions import db
 from ktc.organisations.models import Organisation, Participant, Unit
 from ktc.sso.models import CLAIMS, DEFAULT_HSA_CLAIM, ExternalIdentity, IdentityProvider
@@ -37,9 +37,8 @@ LEEWAY_SECONDS = 60
 SECRET_ENV = re.compile(r"^KTC_OIDC_[A-Z0-9_]{1,80}$")
 
 
-class SignInRefused(DomainError):
+class SignInRefused(PermissionDenied):
     code = "sign_in_refused"
-    status = 403
     message = _l("Single sign-on failed. Try again, or ask KTC for help.")
 
 
@@ -63,9 +62,8 @@ class IdTokenRejected(SignInRefused):
     code = "id_token_rejected"
 
 
-class LocalPasswordsOff(DomainError):
+class LocalPasswordsOff(PermissionDenied):
     code = "local_passwords_off"
-    status = 403
     message = _l("Your organisation signs in through its own sign-in service: choose it below.")
 
 
