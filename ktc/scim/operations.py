@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from ktc import audit
 from ktc.accounts.models import User
@@ -99,8 +100,11 @@ class Scope:
         return row
 
     def search(self, filter_text, start_index=1, count=100):
+        """(total, start index, [(participant, its ScimUser or None)]) for one page: the people, their
+        units and what SCIM knows of them in one query."""
         stmt = (
-            select(Participant).join(Unit).outerjoin(ScimUser, ScimUser.participant_id == Participant.id)
+            select(Participant, ScimUser).join(Unit).outerjoin(ScimUser, ScimUser.participant_id == Participant.id)
+            .options(contains_eager(Participant.unit))
             .where(Unit.organisation_id == self.organisation.id, Participant.anonymised_at.is_(None),
                    ScimUser.deleted_at.is_(None))
         )
@@ -116,7 +120,7 @@ class Scope:
                 stmt = stmt.where(ScimUser.external_id == value)
         total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
         start_index, count = max(int(start_index or 1), 1), min(max(int(count if count is not None else 100), 0), 200)
-        rows = db.session.execute(stmt.order_by(Participant.id).offset(start_index - 1).limit(count)).scalars().all()
+        rows = db.session.execute(stmt.order_by(Participant.id).offset(start_index - 1).limit(count)).all()
         return total, start_index, rows
 
 
@@ -124,8 +128,12 @@ def scim_user_of(participant):
     return db.session.get(ScimUser, participant.id)
 
 
-def to_resource(participant, location):
-    scim = scim_user_of(participant)
+_LOOK_UP = object()
+
+
+def to_resource(participant, location, scim=_LOOK_UP):
+    """The SCIM User; `scim` is the participant's ScimUser (or None) when the caller has loaded it."""
+    scim = scim_user_of(participant) if scim is _LOOK_UP else scim
     unit = participant.unit
     name = {"formatted": participant.name}
     if scim is not None and scim.given_name:

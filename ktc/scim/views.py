@@ -164,7 +164,7 @@ def users():
         db.session.commit()
         return _resource(participant, 201)
     total, start, rows = scope.search(request.args.get("filter"), _int_arg("startIndex", 1), _int_arg("count", 100))
-    return scim_response(_list([ops.to_resource(p, _location(p)) for p in rows], total, start))
+    return scim_response(_list([ops.to_resource(p, _location(p), scim) for p, scim in rows], total, start))
 
 
 @bp.route("/Users/<user_id>", methods=["GET", "PUT", "PATCH", "DELETE"])

@@ -261,3 +261,34 @@ def test_a_rule_of_ktc_saying_no_is_a_scim_error_too(scim, booked_anna, monkeypa
     assert response.status_code == 409 and response.mimetype == "application/scim+json"
     assert body["schemas"] == [ERROR] and body["status"] == "409"
     assert db.session.get(Participant, int(scim_id)).active is True  # nothing of it was kept
+
+
+def test_listing_users_takes_the_same_statements_for_few_and_many(scim, kommun, make):
+    """GET /Users reads the page's people with what SCIM knows of them, not one query per person."""
+    from sqlalchemy import event
+
+    def listing():
+        seen = []
+
+        def count(*_args):
+            seen.append(1)
+
+        db.session.commit()
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            response, body = scim.call("GET", "/Users")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert response.status_code == 200
+        return body["totalResults"], len(seen)
+
+    for i in range(2):
+        scim.call("POST", "/Users", entra_user(f"person{i}@jonkoping.example", department=f"Enhet {i}"))
+    few_total, few = listing()
+    for i in range(2, 12):
+        scim.call("POST", "/Users", entra_user(f"person{i}@jonkoping.example", department=f"Enhet {i % 4}"))
+    make.participant(make.unit(kommun[0], name="Enhet 9"), email="not.provisioned@jonkoping.example")
+    many_total, many = listing()
+
+    assert (few_total, many_total) == (2, 13)
+    assert many == few
