@@ -16,6 +16,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ktc import audit
 from ktc.accounts.models import User
@@ -113,8 +114,10 @@ def oauth_client(provider):
 
 
 def active_providers():
+    """The providers in use, in name order, with the organisations each serves (the login page's list)."""
     return db.session.execute(
         select(IdentityProvider).where(IdentityProvider.active.is_(True)).order_by(IdentityProvider.name)
+        .options(selectinload(IdentityProvider.organisations))
     ).scalars().all()
 
 
