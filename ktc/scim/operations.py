@@ -28,6 +28,7 @@ ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+MAX_START_INDEX = 2**31 - 1
 
 
 class ScimError(Exception):
@@ -119,7 +120,9 @@ class Scope:
             else:
                 stmt = stmt.where(ScimUser.external_id == value)
         total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-        start_index, count = max(int(start_index or 1), 1), min(max(int(count if count is not None else 100), 0), 200)
+        # Bounded by what an OFFSET can hold on both databases: past the end is an empty page, not a 500.
+        start_index = min(max(int(start_index or 1), 1), MAX_START_INDEX)
+        count = min(max(int(count if count is not None else 100), 0), 200)
         rows = db.session.execute(stmt.order_by(Participant.id).offset(start_index - 1).limit(count)).all()
         return total, start_index, rows
 

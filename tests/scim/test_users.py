@@ -292,3 +292,14 @@ def test_listing_users_takes_the_same_statements_for_few_and_many(scim, kommun, 
 
     assert (few_total, many_total) == (2, 13)
     assert many == few
+
+
+def test_paging_past_any_end_is_an_empty_page(scim):
+    """startIndex and count beyond what a database offset holds: an empty page, not a 500."""
+    scim.call("POST", "/Users", entra_user())
+
+    response, body = scim.call("GET", "/Users?startIndex=99999999999999999999&count=99999999999999999999")
+
+    assert response.status_code == 200 and body["totalResults"] == 1 and body["Resources"] == []
+    response, body = scim.call("GET", "/Users?count=99999999999999999999")
+    assert response.status_code == 200 and len(body["Resources"]) == 1
