@@ -12,13 +12,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from ktc import audit
 from ktc.accounts.models import User
 from ktc.accounts.operations import deactivate_user, hash_token
 from ktc.database import utcnow
+from ktc.errors import Conflict
 from ktc.extensions import db
-from ktc.organisations.models import Participant, Unit
+from ktc.organisations.models import Organisation, Participant, Unit
 from ktc.scim.models import ScimToken, ScimUser
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -26,6 +28,7 @@ ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+MAX_START_INDEX = 2**31 - 1
 
 
 class ScimError(Exception):
@@ -68,10 +71,12 @@ def issue_token(organisation):
 
 
 def organisation_for_token(token):
-    row = db.session.execute(
-        select(ScimToken).where(ScimToken.token_hash == hash_token(token or ""), ScimToken.revoked_at.is_(None))
+    """The organisation of a live token, in one query. The token is found by its SHA-256 (a unique
+    index), so the database never compares the secret itself and its timing tells nothing of it."""
+    return db.session.execute(
+        select(Organisation).join(ScimToken, ScimToken.organisation_id == Organisation.id)
+        .where(ScimToken.token_hash == hash_token(token or ""), ScimToken.revoked_at.is_(None))
     ).scalar_one_or_none()
-    return row.organisation if row is not None else None
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -96,8 +101,11 @@ class Scope:
         return row
 
     def search(self, filter_text, start_index=1, count=100):
+        """(total, start index, [(participant, its ScimUser or None)]) for one page: the people, their
+        units and what SCIM knows of them in one query."""
         stmt = (
-            select(Participant).join(Unit).outerjoin(ScimUser, ScimUser.participant_id == Participant.id)
+            select(Participant, ScimUser).join(Unit).outerjoin(ScimUser, ScimUser.participant_id == Participant.id)
+            .options(contains_eager(Participant.unit))
             .where(Unit.organisation_id == self.organisation.id, Participant.anonymised_at.is_(None),
                    ScimUser.deleted_at.is_(None))
         )
@@ -112,8 +120,10 @@ class Scope:
             else:
                 stmt = stmt.where(ScimUser.external_id == value)
         total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-        start_index, count = max(int(start_index or 1), 1), min(max(int(count if count is not None else 100), 0), 200)
-        rows = db.session.execute(stmt.order_by(Participant.id).offset(start_index - 1).limit(count)).scalars().all()
+        # Bounded by what an OFFSET can hold on both databases: past the end is an empty page, not a 500.
+        start_index = min(max(int(start_index or 1), 1), MAX_START_INDEX)
+        count = min(max(int(count if count is not None else 100), 0), 200)
+        rows = db.session.execute(stmt.order_by(Participant.id).offset(start_index - 1).limit(count)).all()
         return total, start_index, rows
 
 
@@ -121,8 +131,12 @@ def scim_user_of(participant):
     return db.session.get(ScimUser, participant.id)
 
 
-def to_resource(participant, location):
-    scim = scim_user_of(participant)
+_LOOK_UP = object()
+
+
+def to_resource(participant, location, scim=_LOOK_UP):
+    """The SCIM User; `scim` is the participant's ScimUser (or None) when the caller has loaded it."""
+    scim = scim_user_of(participant) if scim is _LOOK_UP else scim
     unit = participant.unit
     name = {"formatted": participant.name}
     if scim is not None and scim.given_name:
@@ -230,14 +244,28 @@ def _unit(scope, department):
     name = (department or "").strip()
     if not name:
         raise invalid(f"{ENTERPRISE}:department is required: it names the person's unit")
+    unit = _unit_named(scope, name)
+    if unit is not None:
+        return unit
+    _flush()  # the person's own changes first, so that only the unit is in the savepoint below
+    try:
+        with db.session.begin_nested():
+            unit = Unit(organisation=scope.organisation, name=name)
+            db.session.add(unit)
+    except IntegrityError:
+        # Another request made the unit meanwhile (two new people of one new department at once).
+        unit = _unit_named(scope, name)
+        if unit is None:
+            raise
+        return unit
+    audit.record(None, "scim_unit_created", object_type="unit", name=name, organisation=scope.organisation.id)
+    return unit
+
+
+def _unit_named(scope, name):
     # Matched in Python: SQLite's lower() leaves Å, Ä and Ö as they are.
     units = db.session.execute(select(Unit).where(Unit.organisation_id == scope.organisation.id)).scalars()
-    unit = next((u for u in units if u.name.casefold() == name.casefold()), None)
-    if unit is None:
-        unit = Unit(organisation=scope.organisation, name=name)
-        db.session.add(unit)
-        audit.record(None, "scim_unit_created", object_type="unit", name=name, organisation=scope.organisation.id)
-    return unit
+    return next((u for u in units if u.name.casefold() == name.casefold()), None)
 
 
 def _check_email(user_name, exclude_id=None):
@@ -396,10 +424,19 @@ def deactivate(participant, now=None):
         .order_by(Session.start_at)
     ).scalars().all()
     actor = SystemActor()
+    cancelled = []
     for booking in bookings:
-        cancel_booking(actor, booking, reason="deactivated", now=now)
+        try:
+            cancel_booking(actor, booking, reason="deactivated", now=now)
+        except Conflict:
+            # cancel_booking reads the booking again under the session's lock: someone (the
+            # person themselves, a manager) cancelled it meanwhile, so there is nothing to free.
+            if booking.status in ("confirmed", "waitlisted"):
+                raise
+            continue
         tell_managers("deactivated", f"b{booking.id}:deactivated", booking.session, [booking])
-    audit.record(None, "scim_user_deactivated", participant, cancelled=[b.id for b in bookings])
+        cancelled.append(booking.id)
+    audit.record(None, "scim_user_deactivated", participant, cancelled=cancelled)
 
 
 def reactivate(participant):

@@ -3,6 +3,7 @@ import json
 
 from flask import Response, g, request, url_for
 
+from ktc.errors import DomainError
 from ktc.extensions import db
 from ktc.scim import bp
 from ktc.scim import operations as ops
@@ -33,6 +34,14 @@ def _authenticate():
 def _scim_error(exc):
     db.session.rollback()
     return error_response(exc)
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc):
+    """A rule of KTC's said no (the booking operations that deactivation calls raise these): a SCIM
+    error all the same, not the app's HTML page."""
+    db.session.rollback()
+    return error_response(ops.ScimError(exc.status, str(exc)))
 
 
 @bp.errorhandler(404)
@@ -155,7 +164,7 @@ def users():
         db.session.commit()
         return _resource(participant, 201)
     total, start, rows = scope.search(request.args.get("filter"), _int_arg("startIndex", 1), _int_arg("count", 100))
-    return scim_response(_list([ops.to_resource(p, _location(p)) for p in rows], total, start))
+    return scim_response(_list([ops.to_resource(p, _location(p), scim) for p, scim in rows], total, start))
 
 
 @bp.route("/Users/<user_id>", methods=["GET", "PUT", "PATCH", "DELETE"])

@@ -15,12 +15,14 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ktc import audit
 from ktc.accounts.models import User
 from ktc.accounts.operations import create_user, normalise_email, user_by_email
 from ktc.database import utcnow
-from ktc.errors import DomainError, ValidationError
+from ktc.errors import Conflict, PermissionDenied, ValidationError
 from ktc.extensions import db
 from ktc.organisations.models import Organisation, Participant, Unit
 from ktc.sso.models import CLAIMS, DEFAULT_HSA_CLAIM, ExternalIdentity, IdentityProvider
@@ -36,9 +38,8 @@ LEEWAY_SECONDS = 60
 SECRET_ENV = re.compile(r"^KTC_OIDC_[A-Z0-9_]{1,80}$")
 
 
-class SignInRefused(DomainError):
+class SignInRefused(PermissionDenied):
     code = "sign_in_refused"
-    status = 403
     message = _l("Single sign-on failed. Try again, or ask KTC for help.")
 
 
@@ -62,9 +63,8 @@ class IdTokenRejected(SignInRefused):
     code = "id_token_rejected"
 
 
-class LocalPasswordsOff(DomainError):
+class LocalPasswordsOff(PermissionDenied):
     code = "local_passwords_off"
-    status = 403
     message = _l("Your organisation signs in through its own sign-in service: choose it below.")
 
 
@@ -114,8 +114,10 @@ def oauth_client(provider):
 
 
 def active_providers():
+    """The providers in use, in name order, with the organisations each serves (the login page's list)."""
     return db.session.execute(
         select(IdentityProvider).where(IdentityProvider.active.is_(True)).order_by(IdentityProvider.name)
+        .options(selectinload(IdentityProvider.organisations))
     ).scalars().all()
 
 
@@ -141,7 +143,25 @@ def organisation_ids_of(user):
 def sign_in(provider, claims):
     """The KTC user for the provider's validated claims, linking or creating the account on first
     sign-in. Refusals raise a SignInRefused with what the audit entry should say; the caller
-    rolls back and audits it."""
+    rolls back and audits it.
+
+    Two first sign-ins of one person at once (two tabs, a double click on the provider's button)
+    both find no link and both try to write one: the unique link (provider, subject), and the
+    unique e-mail address and staff record of an account, let only one through (create_user turns
+    the latter into a Conflict). The other one's writes are undone to a savepoint and it looks
+    again, finding what the first one wrote.
+    KTC_SSO_LINK_GUARD=False only for the race test's control run.
+    """
+    try:
+        with db.session.begin_nested():
+            return _sign_in(provider, claims)
+    except (IntegrityError, Conflict):
+        if not current_app.config.get("KTC_SSO_LINK_GUARD", True):
+            raise
+        return _sign_in(provider, claims)
+
+
+def _sign_in(provider, claims):
     value = identifier(provider, claims)
     if not value:
         raise SignInRefused(detail=f"missing claim {provider.claim}")

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from requests import RequestException
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ktc import audit, policy
 from ktc.calendar.operations import create_feeds
@@ -34,12 +35,7 @@ def _callback_url():
     return _external_url("sso.callback")
 
 
-def login_choices():
-    """The providers on the login page, in name order, each with the organisations it serves."""
-    return ops.active_providers()
-
-
-bp.add_app_template_global(login_choices, "sso_login_choices")
+bp.add_app_template_global(ops.active_providers, "sso_login_choices")
 
 
 @bp.route("/login/<int:provider_id>")
@@ -142,7 +138,9 @@ def end_session_url(provider_id, id_token):
 @login_required
 def providers(new_token=None, token_organisation=None):
     require(policy.can_manage_organisations(current_user))
-    rows = db.session.execute(select(IdentityProvider).order_by(IdentityProvider.name)).scalars().all()
+    rows = db.session.execute(
+        select(IdentityProvider).order_by(IdentityProvider.name).options(selectinload(IdentityProvider.organisations))
+    ).scalars().all()
     organisations = db.session.execute(select(Organisation).order_by(Organisation.name)).scalars().all()
     return render_template("sso/providers.html", providers=rows, organisations=organisations, toggle=ToggleForm(),
                            new_token=new_token, token_organisation=token_organisation,

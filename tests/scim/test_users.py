@@ -220,3 +220,86 @@ def test_the_command_prints_a_token_that_works(runner, make, client):
     token = result.output.strip()
     assert client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert runner.invoke(args=["ktc", "scim-token", "999999"]).exit_code != 0
+
+
+def test_the_bearer_token_is_checked_in_one_query(client, kommun):
+    """Every SCIM request looks its token up: by its SHA-256, organisation included, one SELECT."""
+    from contextlib import ExitStack
+
+    from sqlalchemy import event
+
+    seen = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
+    db.session.commit()
+    with ExitStack() as stack:
+        event.listen(db.engine, "before_cursor_execute", count)
+        stack.callback(event.remove, db.engine, "before_cursor_execute", count)
+        response = client.get("/scim/v2/ServiceProviderConfig", headers={"Authorization": f"Bearer {kommun[1]}"})
+
+    assert response.status_code == 200
+    assert len(seen) == 1 and "scim_tokens" in seen[0], seen
+
+
+def test_a_rule_of_ktc_saying_no_is_a_scim_error_too(scim, booked_anna, monkeypatch):
+    """A DomainError from the operations SCIM calls (cancel_booking's Conflict, say) answers with
+    an RFC 7644 error body, not the app's HTML error page."""
+    from ktc.errors import Conflict
+    from ktc.scim import operations as ops
+
+    def refuse(participant, now=None):
+        raise Conflict()
+
+    monkeypatch.setattr(ops, "deactivate", refuse)
+    scim_id = booked_anna[0]
+
+    response, body = scim.call("DELETE", f"/Users/{scim_id}")
+
+    assert response.status_code == 409 and response.mimetype == "application/scim+json"
+    assert body["schemas"] == [ERROR] and body["status"] == "409"
+    assert db.session.get(Participant, int(scim_id)).active is True  # nothing of it was kept
+
+
+def test_listing_users_takes_the_same_statements_for_few_and_many(scim, kommun, make):
+    """GET /Users reads the page's people with what SCIM knows of them, not one query per person."""
+    from sqlalchemy import event
+
+    def listing():
+        seen = []
+
+        def count(*_args):
+            seen.append(1)
+
+        db.session.commit()
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            response, body = scim.call("GET", "/Users")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert response.status_code == 200
+        return body["totalResults"], len(seen)
+
+    for i in range(2):
+        scim.call("POST", "/Users", entra_user(f"person{i}@jonkoping.example", department=f"Enhet {i}"))
+    few_total, few = listing()
+    for i in range(2, 12):
+        scim.call("POST", "/Users", entra_user(f"person{i}@jonkoping.example", department=f"Enhet {i % 4}"))
+    make.participant(make.unit(kommun[0], name="Enhet 9"), email="not.provisioned@jonkoping.example")
+    many_total, many = listing()
+
+    assert (few_total, many_total) == (2, 13)
+    assert many == few
+
+
+def test_paging_past_any_end_is_an_empty_page(scim):
+    """startIndex and count beyond what a database offset holds: an empty page, not a 500."""
+    scim.call("POST", "/Users", entra_user())
+
+    response, body = scim.call("GET", "/Users?startIndex=99999999999999999999&count=99999999999999999999")
+
+    assert response.status_code == 200 and body["totalResults"] == 1 and body["Resources"] == []
+    response, body = scim.call("GET", "/Users?count=99999999999999999999")
+    assert response.status_code == 200 and len(body["Resources"]) == 1

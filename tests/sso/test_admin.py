@@ -61,3 +61,36 @@ def test_admin_makes_a_provisioning_token_shown_once(client, login_as, make):
     assert "https://ktc.example.org/scim/v2" in page
     assert client.get("/scim/v2/Users", headers={"Authorization": f"Bearer scim_{token}"}).status_code == 200
     assert db.session.execute(select(ScimToken.organisation_id)).scalar_one() == org.id
+
+
+def test_the_login_page_lists_providers_in_the_same_statements_for_one_and_many(client, make):
+    """Each provider shows the organisations it serves: loaded with the providers, not one by one."""
+    from sqlalchemy import event
+
+    def login_page():
+        seen = []
+
+        def count(*_args):
+            seen.append(1)
+
+        db.session.commit()
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            page = client.get("/login").get_data(as_text=True)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return page, len(seen)
+
+    def provider(i):
+        org = make.organisation("municipal", name=f"Kommun {i}")
+        db.session.add(IdentityProvider(name=f"Kommun {i}", issuer=f"https://idp{i}.example", client_id="ktc",
+                                        secret_env="KTC_OIDC_TEST", claim="email", organisations=[org]))
+
+    provider(0)
+    _, one = login_page()
+    for i in range(1, 5):
+        provider(i)
+    page, many = login_page()
+
+    assert all(f"Kommun {i}" in page for i in range(5))
+    assert many == one
