@@ -9,8 +9,6 @@ request retried) add nothing.
 """
 from dataclasses import dataclass
 
-from flask import render_template
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -122,7 +120,7 @@ def tell_managers(kind, cause, session, bookings, reason=""):
 
     Managers of other units hear nothing. Returns the outbox messages queued.
     """
-    from ktc.mail.outbox import enqueue, is_queued
+    from ktc.mail.notify import queue_email
 
     bookings = [b for b in bookings if b is not None]
     if not bookings:
@@ -132,35 +130,37 @@ def tell_managers(kind, cause, session, bookings, reason=""):
         theirs = sorted((b for b in bookings if b.participant.unit_id in unit_ids),
                         key=lambda b: (b.participant.name.lower(), b.id))
         record_events(manager, kind, cause, [(b.participant, b) for b in theirs], session)
-        key = f"{cause}:m{manager.id}"
-        if not manager.email or is_queued(f"team_{kind}", key, manager.email):
-            continue
-        subject, text, html = _compose(kind, manager, session, theirs, reason)
-        message = enqueue(f"team_{kind}", key, manager.email, subject, text, html, checked=True)
+        message = queue_email(f"team_{kind}", f"{cause}:m{manager.id}", manager.email, known_locale(manager.locale),
+                              "notices/emails/team_notice", _subject_of(kind),
+                              _context(kind, manager, session, theirs, reason))
         if message is not None:
             messages.append(message)
     return messages
 
 
-def _compose(kind, manager, session, bookings, reason):
-    """(subject, text, html) of one manager's e-mail, in the manager's own language."""
+def _subject_of(kind):
+    def subject(context):
+        return _subject(kind, {
+            "name": context["summary"], "date": fmt_datetime(context["session"].start_at, context["tz"], "short"),
+            "people": ", ".join(b.participant.name for b in context["bookings"]),
+        })
+
+    return subject
+
+
+def _context(kind, manager, session, bookings, reason):
+    """What one manager's e-mail shows (rendered in the manager's own language)."""
     # The session block (when, where, skills) is the one the participants' e-mails show.
     from ktc.mail.notify import _session_context, external_url
 
-    with force_locale(known_locale(manager.locale)):
-        context = _session_context(session)
-        people = ", ".join(b.participant.name for b in bookings)
-        subject = _subject(kind, {
-            "name": context["summary"], "date": fmt_datetime(session.start_at, context["tz"], "short"),
-            "people": people,
-        })
-        context.update(
-            subject=subject, kind=kind, manager=manager, intro=_intro(kind), bookings=bookings, reason=reason,
-            team_url=external_url("bookings.team_bookings_page"), home_url=external_url("main.index"),
-        )
-        text = render_template("notices/emails/team_notice.txt", **context)
-        html = render_template("notices/emails/team_notice.html", **context)
-    return subject, text, html
+    def context():
+        return {
+            **_session_context(session), "kind": kind, "manager": manager, "intro": _intro(kind),
+            "bookings": bookings, "reason": reason,
+            "team_url": external_url("bookings.team_bookings_page"), "home_url": external_url("main.index"),
+        }
+
+    return context
 
 
 # --- the home page's list ---------------------------------------------------------------------
