@@ -192,17 +192,19 @@ def _visible(user):
 
 
 def latest_events(user, limit=HOME_LIMIT):
-    """(the latest `limit` events for this manager, newest first; how many events are unread)."""
+    """(the latest `limit` events for this manager, newest first; how many events are unread;
+    the highest row id they could see, which "mark all as read" marks up to)."""
     newest = func.max(TeamEvent.created_at)
     causes = db.session.execute(
         select(TeamEvent.cause).where(*_visible(user)).group_by(TeamEvent.cause)
         .order_by(newest.desc(), TeamEvent.cause).limit(limit)
     ).scalars().all()
-    unread = db.session.execute(
-        select(func.count(func.distinct(TeamEvent.cause))).where(*_visible(user), TeamEvent.read_at.is_(None))
-    ).scalar_one()
+    unread, up_to = db.session.execute(
+        select(func.count(func.distinct(TeamEvent.cause)), func.max(TeamEvent.id))
+        .where(*_visible(user), TeamEvent.read_at.is_(None))
+    ).one()
     if not causes:
-        return [], unread
+        return [], unread, up_to
     rows = db.session.execute(
         select(TeamEvent).where(*_visible(user), TeamEvent.cause.in_(causes))
         .options(selectinload(TeamEvent.participant).selectinload(Participant.unit),
@@ -220,14 +222,20 @@ def latest_events(user, limit=HOME_LIMIT):
     for group in groups.values():
         group.people.sort(key=lambda p: (p.name.lower(), p.id))
     ordered = sorted(groups.values(), key=lambda g: (g.created_at, g.first_id), reverse=True)
-    return ordered, unread
+    return ordered, unread, up_to
 
 
-def mark_all_read(user, now=None):
-    """Mark every unread event of this user as read; returns how many rows changed."""
+def mark_all_read(user, now=None, up_to=None):
+    """Mark this user's unread events as read, up to row id `up_to` (the last one their page showed:
+    an event that arrived after it stays unread); returns how many rows changed.
+
+    A conditional UPDATE (read_at IS NULL): two clicks at once mark each row once.
+    """
     now = now or utcnow()
+    conditions = [TeamEvent.user_id == user.id, TeamEvent.read_at.is_(None)]
+    if up_to is not None:
+        conditions.append(TeamEvent.id <= up_to)
     result = db.session.execute(
-        update(TeamEvent).where(TeamEvent.user_id == user.id, TeamEvent.read_at.is_(None)).values(read_at=now)
-        .execution_options(synchronize_session=False)
+        update(TeamEvent).where(*conditions).values(read_at=now).execution_options(synchronize_session=False)
     )
     return result.rowcount
