@@ -7,7 +7,6 @@ misread as a fixed offset and Outlook ignores; RRULE-based rules are read the sa
 import calendar as pycalendar
 from datetime import date, datetime, timedelta, timezone
 from email.utils import parseaddr
-from urllib.parse import urlsplit
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -146,9 +145,9 @@ def _description(session, extra_lines=()):
 
 def session_url(session):
     """The session's page in KTC (the event's URL), built without a request: jobs have none."""
-    base = urlsplit(current_app.config["KTC_BASE_URL"])
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
-    return adapter.build("sessions.detail", {"session_id": session.id}, force_external=True)
+    from ktc.mail.notify import external_url
+
+    return external_url("sessions.detail", session_id=session.id)
 
 
 _URL_MARKER = "918273645"
@@ -156,9 +155,9 @@ _URL_MARKER = "918273645"
 
 def _session_url_pattern():
     """The session page URL with a marker for the id: built once per feed, not once per event."""
-    base = urlsplit(current_app.config["KTC_BASE_URL"])
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
-    return adapter.build("sessions.detail", {"session_id": int(_URL_MARKER)}, force_external=True)
+    from ktc.mail.notify import external_url
+
+    return external_url("sessions.detail", session_id=int(_URL_MARKER))
 
 
 def reminder_of(participant):
@@ -188,6 +187,47 @@ def attendee_address(name, email, rsvp):
     return address
 
 
+def event(uid, start_at, end_at, tzid, *, sequence, dtstamp, summary, location=None, description=None, url=None,
+          comment=None, status=None, created=None, modified=None, transp=None, scheduled=True, attendee=None,
+          rsvp=True, alarm=None):
+    """A VEVENT in time zone `tzid`: the builder behind every KTC event (sessions, study circles, meetings).
+
+    `scheduled` events (invitations, downloads) carry ORGANIZER; `attendee` is (name, e-mail);
+    `status=None` leaves STATUS out; `alarm` (a timedelta) adds a VALARM before the start.
+    """
+    zone = ZoneInfo(tzid)
+    component = Event()
+    component.add("uid", uid)
+    component.add("dtstamp", _utc(dtstamp))
+    component.add("dtstart", start_at.astimezone(zone))
+    component.add("dtend", end_at.astimezone(zone))
+    component.add("sequence", sequence)
+    component.add("summary", summary)
+    if location:
+        component.add("location", location)
+    if description:
+        component.add("description", description)
+    if created is not None:
+        component.add("created", _utc(created))
+    if modified is not None:
+        component.add("last-modified", _utc(modified))
+    if url:
+        component.add("url", url)
+    if comment:
+        component.add("comment", comment)
+    if status:
+        component.add("status", status)
+    if transp:
+        component.add("transp", transp)
+    if scheduled:
+        component.add("organizer", organizer_address())
+    if attendee is not None:
+        component.add("attendee", attendee_address(*attendee, rsvp=rsvp))
+    if alarm:
+        component.add_component(_alarm(alarm, summary))
+    return component
+
+
 def session_event(session, *, sequence, dtstamp, status=None, attendee=None, extra_lines=(),
                   summary=None, transparent=False, scheduled=True, rsvp=True, comment=None, url=None, alarm=None):
     """A VEVENT for a session in its centre's time zone.
@@ -197,41 +237,22 @@ def session_event(session, *, sequence, dtstamp, status=None, attendee=None, ext
     revision (3.8.7.2), so LAST-MODIFIED and CREATED add nothing; and TRANSP is written only when
     it is not the default OPAQUE. A unit feed has thousands of events: each property costs.
     """
-    zone = ZoneInfo(session.station.centre.timezone)
-    event = Event()
-    event.add("uid", uid_for(session))
-    event.add("dtstamp", _utc(dtstamp))
-    event.add("dtstart", session.start_at.astimezone(zone))
-    event.add("dtend", session.end_at.astimezone(zone))
-    event.add("sequence", sequence)
-    event.add("summary", summary or summary_of(session))
-    event.add("location", location_of(session))
-    description = _description(session, extra_lines)
-    if description:
-        event.add("description", description)
-    if scheduled:
-        event.add("created", _utc(session.created_at))
-        event.add("last-modified", _utc(session.updated_at))
-    if url:
-        event.add("url", url)
-    if comment:
-        event.add("comment", comment)
     # status="" leaves STATUS out: a CANCEL that removes one attendee from an event that goes on
     # must not carry STATUS:CANCELLED, which cancels the whole event (RFC 5546, 3.2.5).
-    if status != "":
-        event.add("status", status or ("CANCELLED" if session.status == "cancelled" else "CONFIRMED"))
-    if scheduled or transparent:
-        event.add("transp", "TRANSPARENT" if transparent else "OPAQUE")
-    if scheduled:
-        event.add("organizer", organizer_address())
-    if attendee is not None:
-        event.add("attendee", attendee_address(*attendee, rsvp=rsvp))
-    if alarm:
-        event.add_component(_alarm(alarm, summary or summary_of(session)))
-    return event
+    if status is None:
+        status = "CANCELLED" if session.status == "cancelled" else "CONFIRMED"
+    return event(
+        uid_for(session), session.start_at, session.end_at, session.station.centre.timezone,
+        sequence=sequence, dtstamp=dtstamp, summary=summary or summary_of(session), location=location_of(session),
+        description=_description(session, extra_lines), url=url, comment=comment, status=status,
+        created=session.created_at if scheduled else None, modified=session.updated_at if scheduled else None,
+        transp=("TRANSPARENT" if transparent else "OPAQUE") if scheduled or transparent else None,
+        scheduled=scheduled, attendee=attendee, rsvp=rsvp, alarm=alarm,
+    )
 
 
-def _calendar(method=None, tzids=(), name=None):
+def calendar(method=None, tzids=(), name=None):
+    """A VCALENDAR with KTC's PRODID, an optional METHOD and NAME, and a VTIMEZONE per zone used."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -253,7 +274,7 @@ def invitation(session, participant, method, sequence, dtstamp, comment=None, re
     person's booking removes just that attendee. `comment` (the cancellation reason) goes in COMMENT;
     `reminder` (a timedelta) adds a VALARM to a REQUEST.
     """
-    cal = _calendar(method=method, tzids=[session.station.centre.timezone])
+    cal = calendar(method=method, tzids=[session.station.centre.timezone])
     if method == "CANCEL":
         status = "CANCELLED" if session.status == "cancelled" else ""
     else:
@@ -274,9 +295,18 @@ def invitation(session, participant, method, sequence, dtstamp, comment=None, re
 
 def single_event(session, sequence, status=None):
     """A downloadable .ics for one session or booking (METHOD:PUBLISH, no attendees)."""
-    cal = _calendar(method="PUBLISH", tzids=[session.station.centre.timezone])
+    cal = calendar(method="PUBLISH", tzids=[session.station.centre.timezone])
     cal.add_component(session_event(session, sequence=sequence, dtstamp=session.updated_at, status=status))
     return cal.to_ical().decode("utf-8")
+
+
+def feed_calendar(name, tzids, default_tzid):
+    """The head of a subscription feed: no METHOD; its name, default zone and refresh interval."""
+    cal = calendar(tzids=tzids, name=name)
+    cal.add("x-wr-timezone", default_tzid)
+    cal.add("refresh-interval", vDuration(REFRESH, params={"VALUE": "DURATION"}))
+    cal.add("x-published-ttl", vDuration(REFRESH))
+    return cal
 
 
 def feed(name, entries, default_tzid):
@@ -286,10 +316,7 @@ def feed(name, entries, default_tzid):
     so an unchanged feed is byte-identical.
     """
     tzids = {session.station.centre.timezone for session, _ in entries} or {default_tzid}
-    cal = _calendar(tzids=tzids, name=name)
-    cal.add("x-wr-timezone", default_tzid)
-    cal.add("refresh-interval", vDuration(REFRESH, params={"VALUE": "DURATION"}))
-    cal.add("x-published-ttl", vDuration(REFRESH))
+    cal = feed_calendar(name, tzids, default_tzid)
     # The events (serialised and cached one by one) go before icalendar's closing line.
     head = cal.to_ical()
     end = b"END:VCALENDAR\r\n"

@@ -40,7 +40,11 @@ def read_calendar_replies(now=None):
         with Mailbox() as mailbox:
             mailbox.claim_new()
             for uid, raw in list(mailbox.processing_messages()):
-                rejected = _handle(raw, now, holder)
+                try:
+                    rejected = _handle(raw, now, holder)
+                except LeaseLost:
+                    log.warning("the calendar mailbox lease ran out and another process took it; stopping")
+                    break
                 if rejected is None:
                     continue  # recorded by a process whose lease ran out meanwhile; it files it
                 mailbox.file(uid, rejected)
@@ -76,11 +80,24 @@ def _take_lease(holder):
     return taken
 
 
+class LeaseLost(Exception):
+    """Another process holds the mailbox now (ours ran out): this one must stop reading it."""
+
+
 def _renew_lease(holder):
-    db.session.execute(
+    """Renew the lease in the message's transaction; LeaseLost if another process took it meanwhile.
+
+    The renewal is a conditional UPDATE on the holder, committed with the message's changes: a
+    process whose lease ran out commits nothing more (the new holder handles the message).
+    """
+    if not current_app.config.get("KTC_LEASE_GUARD", True):
+        return  # only for the race test's negative control: renew blindly, as before the guard
+    renewed = db.session.execute(
         update(MailboxLease).where(MailboxLease.name == LEASE, MailboxLease.holder == holder)
         .values(expires_at=_lease_until()).execution_options(synchronize_session=False)
-    )
+    ).rowcount
+    if renewed != 1:
+        raise LeaseLost()
 
 
 def _give_back_lease(holder):
@@ -99,6 +116,9 @@ def _handle(raw, now, holder):
         _renew_lease(holder)
         db.session.commit()
         return result.rejected
+    except LeaseLost:
+        db.session.rollback()
+        raise
     except IntegrityError:
         db.session.rollback()
     except Exception:

@@ -51,12 +51,17 @@ SUBJECTS = {
 }
 
 
+def _when(start_at, end_at, tz):
+    """A day and a time span in the reader's language and the place's time zone."""
+    return f"{fmt_date(start_at, 'full', tz)} {fmt_time(start_at, tz)}–{fmt_time(end_at, tz)}"
+
+
 def _session_context(session):
     tz = session.station.centre.timezone
     return {
         "session": session,
         "summary": ics.summary_of(session),
-        "when": f"{fmt_date(session.start_at, 'full', tz)} {fmt_time(session.start_at, tz)}–{fmt_time(session.end_at, tz)}",
+        "when": _when(session.start_at, session.end_at, tz),
         "location": ics.location_of(session),
         "skills": ", ".join(skill.name for skill in session.skills),
         "tz": tz,
@@ -66,18 +71,41 @@ def _session_context(session):
     }
 
 
-def _compose(kind, locale, **context):
-    """(subject, text, html) of one e-mail, rendered in the recipient's language."""
-    with force_locale(locale):
-        session = context["session"]
-        context.update(_session_context(session))
-        subject = SUBJECTS[kind]({
+def queue_email(kind, key, recipient, locale, template, subject, context, invitation=None, ics_method=None):
+    """Queue one e-mail, once per (kind, key, recipient), written in the recipient's language.
+
+    The one way notify and ktc.notices queue their e-mails. Nothing is rendered when the message
+    was queued before: `locale` and `context` may be callables, called only then. `subject(context)`
+    gives the subject (in the recipient's language); `template` is the path without .txt/.html.
+    `invitation`, when given, is called last and returns the calendar object's text (or None), so a
+    SEQUENCE is only spent on a message that is really queued.
+    """
+    if not recipient or is_queued(kind, key, recipient):
+        return None
+    with force_locale(locale() if callable(locale) else locale):
+        context = dict(context() if callable(context) else context)
+        context["subject"] = subject(context)
+        text = render_template(f"{template}.txt", **context)
+        html = render_template(f"{template}.html", **context)
+    body = invitation() if invitation is not None else None
+    return enqueue(kind, key, recipient, context["subject"], text, html, ics=body, ics_method=ics_method,
+                   checked=True)
+
+
+def _session_subject(kind):
+    def subject(context):
+        return SUBJECTS[kind]({
             "name": context["summary"],
-            "date": fmt_datetime(session.start_at, context["tz"], "short"),
+            "date": fmt_datetime(context["session"].start_at, context["tz"], "short"),
         })
-        text = render_template(f"emails/{kind}.txt", subject=subject, **context)
-        html = render_template(f"emails/{kind}.html", subject=subject, **context)
-    return subject, text, html
+
+    return subject
+
+
+def _session_email(kind, key, to, locale, session, invitation=None, ics_method=None, **context):
+    """Queue one e-mail about a session (templates/emails/<kind>) to `to`, with the session block they all show."""
+    return queue_email(kind, key, to, locale, f"emails/{kind}", _session_subject(kind),
+                       lambda: {**context, **_session_context(session)}, invitation, ics_method)
 
 
 def _next_sequence(booking):
@@ -88,25 +116,25 @@ def _next_sequence(booking):
 def _to_participant(kind, booking, key, method=None, comment=None, **context):
     """Queue one message to a booking's participant, with an invitation when `method` is given."""
     participant = booking.participant
-    recipient = participant.email
-    if not recipient or is_queued(kind, key, recipient):
-        return None
     session = booking.session
-    locale = participant_locale(participant)
     # With a subscription only, the feed is their calendar: an invitation would put every session
     # there twice, so the e-mail tells it in words alone.
     invitations = participant.calendar_delivery != "subscription"
-    subject, text, html = _compose(
-        kind, locale, session=session, booking=booking, participant=participant, calendar_invitations=invitations,
+
+    def invitation():
+        if method is None or not invitations:
+            return None
+        sequence = _next_sequence(booking)
+        body = ics.invitation(session, participant, method, sequence, dtstamp=utcnow(), comment=comment,
+                              reminder=ics.reminder_of(participant))
+        booking.ical_sequence = sequence
+        return body
+
+    return _session_email(
+        kind, key, participant.email, lambda: participant_locale(participant), session, invitation, method,
+        booking=booking, participant=participant, calendar_invitations=invitations,
         ics_url=external_url("calendar.booking_download", booking_id=booking.id), **context,
     )
-    invitation = None
-    if method is not None and invitations:
-        sequence = _next_sequence(booking)
-        invitation = ics.invitation(session, participant, method, sequence, dtstamp=utcnow(), comment=comment,
-                                    reminder=ics.reminder_of(participant))
-        booking.ical_sequence = sequence
-    return enqueue(kind, key, recipient, subject, text, html, ics=invitation, ics_method=method, checked=True)
 
 
 def _moment(value):
@@ -209,13 +237,9 @@ def seats_released(session, managers):
         if not manager.email or not manager.active:
             continue
         key = f"s{session.id}:{int(release)}:u{manager.id}"
-        if is_queued("seats_released", key, manager.email):
-            continue
-        subject, text, html = _compose(
-            "seats_released", known_locale(manager.locale), session=session, manager=manager,
-            book_url=external_url("bookings.team"), seats_free=session.seats_free,
-        )
-        message = enqueue("seats_released", key, manager.email, subject, text, html)
+        message = _session_email("seats_released", key, manager.email, known_locale(manager.locale), session,
+                                 manager=manager, book_url=external_url("bookings.team"),
+                                 seats_free=session.seats_free)
         if message is not None:
             messages.append(message)
     return messages
@@ -249,14 +273,9 @@ def _to_staff(kind, booking, key, users):
     """Queue one message about a booking to each of these users (managers, admins) in their language."""
     messages = []
     for user in users:
-        if not user.email or is_queued(kind, key, user.email):
-            continue
-        subject, text, html = _compose(
-            kind, known_locale(user.locale), session=booking.session, booking=booking,
-            participant=booking.participant, recipient=user,
-            bookings_url=external_url("bookings.team_bookings_page"),
-        )
-        message = enqueue(kind, key, user.email, subject, text, html, checked=True)
+        message = _session_email(kind, key, user.email, known_locale(user.locale), booking.session,
+                                 booking=booking, participant=booking.participant, recipient=user,
+                                 bookings_url=external_url("bookings.team_bookings_page"))
         if message is not None:
             messages.append(message)
     return messages
@@ -296,22 +315,26 @@ def _to_contact(kind, invitation, key, method):
     from ktc.meetings import ics as meeting_ics
 
     user, meeting = invitation.user, invitation.meeting
-    if not user.email or is_queued(kind, key, user.email):
-        return None
     tz = meeting.timezone
-    with force_locale(known_locale(user.locale)):
-        subject = SUBJECTS[kind]({"name": meeting.title, "date": fmt_datetime(meeting.start_at, tz, "short")})
-        context = {
-            "subject": subject, "meeting": meeting, "user": user, "base_url": current_app.config["KTC_BASE_URL"],
+
+    def context():
+        return {
+            "meeting": meeting, "user": user, "base_url": current_app.config["KTC_BASE_URL"],
             "url": meeting_ics.meeting_url(meeting),
-            "when": f"{fmt_date(meeting.start_at, 'full', tz)} {fmt_time(meeting.start_at, tz)}–{fmt_time(meeting.end_at, tz)}",
+            "when": _when(meeting.start_at, meeting.end_at, tz),
         }
-        text = render_template(f"meetings/emails/{kind}.txt", **context)
-        html = render_template(f"meetings/emails/{kind}.html", **context)
-    sequence = max(meeting.sequence, invitation.ical_sequence + 1)
-    body = meeting_ics.invitation(meeting, user, method, sequence, dtstamp=utcnow())
-    invitation.ical_sequence = sequence
-    return enqueue(kind, key, user.email, subject, text, html, ics=body, ics_method=method, checked=True)
+
+    def subject(_context):
+        return SUBJECTS[kind]({"name": meeting.title, "date": fmt_datetime(meeting.start_at, tz, "short")})
+
+    def calendar():
+        sequence = max(meeting.sequence, invitation.ical_sequence + 1)
+        body = meeting_ics.invitation(meeting, user, method, sequence, dtstamp=utcnow())
+        invitation.ical_sequence = sequence
+        return body
+
+    return queue_email(kind, key, user.email, known_locale(user.locale), f"meetings/emails/{kind}", subject, context,
+                       calendar, method)
 
 
 def meeting_invited(invitation):
@@ -350,26 +373,24 @@ def _to_circle_member(kind, meeting, participant, method):
     """One e-mail with an invitation to a circle member; once per meeting, SEQUENCE and person."""
     from ktc.paths import circle_ics
 
-    recipient = participant.email
     key = f"cm{meeting.id}:{meeting.sequence}:p{participant.id}"
-    if not recipient or is_queued(kind, key, recipient):
-        return None
     tz = circle_ics.meeting_tz()
-    with force_locale(participant_locale(participant)):
-        summary = circle_ics.summary_of(meeting)
-        subject = CIRCLE_SUBJECTS[kind]({"name": summary, "date": fmt_datetime(meeting.start_at, tz, "short")})
-        context = {
-            "subject": subject, "participant": participant, "meeting": meeting, "summary": summary,
-            "when": f"{fmt_date(meeting.start_at, 'full', tz)} {fmt_time(meeting.start_at, tz)}–"
-                    f"{fmt_time(meeting.end_at, tz)}",
+
+    def context():
+        return {
+            "participant": participant, "meeting": meeting, "summary": circle_ics.summary_of(meeting),
+            "when": _when(meeting.start_at, meeting.end_at, tz),
             "kind": kind, "base_url": current_app.config["KTC_BASE_URL"],
             "ics_url": external_url("paths.meeting_ics", circle_meeting_id=meeting.id),
             "paths_url": external_url("paths.mine"),
         }
-        text = render_template("paths/emails/circle_meeting.txt", **context)
-        html = render_template("paths/emails/circle_meeting.html", **context)
-    invitation = circle_ics.invitation(meeting, participant, method, dtstamp=utcnow())
-    return enqueue(kind, key, recipient, subject, text, html, ics=invitation, ics_method=method, checked=True)
+
+    def subject(context):
+        return CIRCLE_SUBJECTS[kind]({"name": context["summary"], "date": fmt_datetime(meeting.start_at, tz, "short")})
+
+    return queue_email(kind, key, participant.email, lambda: participant_locale(participant),
+                       "paths/emails/circle_meeting", subject, context,
+                       lambda: circle_ics.invitation(meeting, participant, method, dtstamp=utcnow()), method)
 
 
 def circle_meeting_invited(meeting, participant):

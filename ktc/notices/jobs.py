@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ktc.bookings.models import Booking
-from ktc.database import utcnow
+from ktc.database import among, utcnow
 from ktc.extensions import db
 from ktc.notices.operations import tell_managers
 from ktc.sessions.models import Session
@@ -32,15 +32,20 @@ def tell_managers_still_waiting(now=None):
             .options(selectinload(Session.station).selectinload(Station.centre), selectinload(Session.skills))
             .order_by(Session.start_at, Session.id)
         ).scalars().all()
-        queued = 0
-        for session in sessions:
-            waiting = db.session.execute(
-                select(Booking).where(Booking.session_id == session.id, Booking.status == "waitlisted")
+        waiting = {}
+        if sessions:
+            # Every waiting booking of these sessions in one query, not one query per session.
+            for booking in db.session.execute(
+                select(Booking)
+                .where(among(Booking.session_id, [s.id for s in sessions]), Booking.status == "waitlisted")
                 .options(selectinload(Booking.participant))
                 .order_by(Booking.queued_at, Booking.id)
-            ).scalars().all()
+            ).scalars():
+                waiting.setdefault(booking.session_id, []).append(booking)
+        queued = 0
+        for session in sessions:
             cause = f"s{session.id}:waiting:{session.start_at.isoformat()}"
-            queued += len(tell_managers("left_waiting", cause, session, waiting))
+            queued += len(tell_managers("left_waiting", cause, session, waiting.get(session.id, [])))
         db.session.commit()
     except Exception:
         db.session.rollback()

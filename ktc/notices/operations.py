@@ -9,8 +9,6 @@ request retried) add nothing.
 """
 from dataclasses import dataclass
 
-from flask import render_template
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -122,7 +120,7 @@ def tell_managers(kind, cause, session, bookings, reason=""):
 
     Managers of other units hear nothing. Returns the outbox messages queued.
     """
-    from ktc.mail.outbox import enqueue, is_queued
+    from ktc.mail.notify import queue_email
 
     bookings = [b for b in bookings if b is not None]
     if not bookings:
@@ -132,35 +130,37 @@ def tell_managers(kind, cause, session, bookings, reason=""):
         theirs = sorted((b for b in bookings if b.participant.unit_id in unit_ids),
                         key=lambda b: (b.participant.name.lower(), b.id))
         record_events(manager, kind, cause, [(b.participant, b) for b in theirs], session)
-        key = f"{cause}:m{manager.id}"
-        if not manager.email or is_queued(f"team_{kind}", key, manager.email):
-            continue
-        subject, text, html = _compose(kind, manager, session, theirs, reason)
-        message = enqueue(f"team_{kind}", key, manager.email, subject, text, html, checked=True)
+        message = queue_email(f"team_{kind}", f"{cause}:m{manager.id}", manager.email, known_locale(manager.locale),
+                              "notices/emails/team_notice", _subject_of(kind),
+                              _context(kind, manager, session, theirs, reason))
         if message is not None:
             messages.append(message)
     return messages
 
 
-def _compose(kind, manager, session, bookings, reason):
-    """(subject, text, html) of one manager's e-mail, in the manager's own language."""
+def _subject_of(kind):
+    def subject(context):
+        return _subject(kind, {
+            "name": context["summary"], "date": fmt_datetime(context["session"].start_at, context["tz"], "short"),
+            "people": ", ".join(b.participant.name for b in context["bookings"]),
+        })
+
+    return subject
+
+
+def _context(kind, manager, session, bookings, reason):
+    """What one manager's e-mail shows (rendered in the manager's own language)."""
     # The session block (when, where, skills) is the one the participants' e-mails show.
     from ktc.mail.notify import _session_context, external_url
 
-    with force_locale(known_locale(manager.locale)):
-        context = _session_context(session)
-        people = ", ".join(b.participant.name for b in bookings)
-        subject = _subject(kind, {
-            "name": context["summary"], "date": fmt_datetime(session.start_at, context["tz"], "short"),
-            "people": people,
-        })
-        context.update(
-            subject=subject, kind=kind, manager=manager, intro=_intro(kind), bookings=bookings, reason=reason,
-            team_url=external_url("bookings.team_bookings_page"), home_url=external_url("main.index"),
-        )
-        text = render_template("notices/emails/team_notice.txt", **context)
-        html = render_template("notices/emails/team_notice.html", **context)
-    return subject, text, html
+    def context():
+        return {
+            **_session_context(session), "kind": kind, "manager": manager, "intro": _intro(kind),
+            "bookings": bookings, "reason": reason,
+            "team_url": external_url("bookings.team_bookings_page"), "home_url": external_url("main.index"),
+        }
+
+    return context
 
 
 # --- the home page's list ---------------------------------------------------------------------
@@ -192,17 +192,19 @@ def _visible(user):
 
 
 def latest_events(user, limit=HOME_LIMIT):
-    """(the latest `limit` events for this manager, newest first; how many events are unread)."""
+    """(the latest `limit` events for this manager, newest first; how many events are unread;
+    the highest row id they could see, which "mark all as read" marks up to)."""
     newest = func.max(TeamEvent.created_at)
     causes = db.session.execute(
         select(TeamEvent.cause).where(*_visible(user)).group_by(TeamEvent.cause)
         .order_by(newest.desc(), TeamEvent.cause).limit(limit)
     ).scalars().all()
-    unread = db.session.execute(
-        select(func.count(func.distinct(TeamEvent.cause))).where(*_visible(user), TeamEvent.read_at.is_(None))
-    ).scalar_one()
+    unread, up_to = db.session.execute(
+        select(func.count(func.distinct(TeamEvent.cause)), func.max(TeamEvent.id))
+        .where(*_visible(user), TeamEvent.read_at.is_(None))
+    ).one()
     if not causes:
-        return [], unread
+        return [], unread, up_to
     rows = db.session.execute(
         select(TeamEvent).where(*_visible(user), TeamEvent.cause.in_(causes))
         .options(selectinload(TeamEvent.participant).selectinload(Participant.unit),
@@ -220,14 +222,20 @@ def latest_events(user, limit=HOME_LIMIT):
     for group in groups.values():
         group.people.sort(key=lambda p: (p.name.lower(), p.id))
     ordered = sorted(groups.values(), key=lambda g: (g.created_at, g.first_id), reverse=True)
-    return ordered, unread
+    return ordered, unread, up_to
 
 
-def mark_all_read(user, now=None):
-    """Mark every unread event of this user as read; returns how many rows changed."""
+def mark_all_read(user, now=None, up_to=None):
+    """Mark this user's unread events as read, up to row id `up_to` (the last one their page showed:
+    an event that arrived after it stays unread); returns how many rows changed.
+
+    A conditional UPDATE (read_at IS NULL): two clicks at once mark each row once.
+    """
     now = now or utcnow()
+    conditions = [TeamEvent.user_id == user.id, TeamEvent.read_at.is_(None)]
+    if up_to is not None:
+        conditions.append(TeamEvent.id <= up_to)
     result = db.session.execute(
-        update(TeamEvent).where(TeamEvent.user_id == user.id, TeamEvent.read_at.is_(None)).values(read_at=now)
-        .execution_options(synchronize_session=False)
+        update(TeamEvent).where(*conditions).values(read_at=now).execution_options(synchronize_session=False)
     )
     return result.rowcount

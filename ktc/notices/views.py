@@ -1,4 +1,4 @@
-from flask import flash, redirect, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -11,9 +11,9 @@ from ktc.web import require
 
 @bp.app_template_global()
 def team_events_for(user):
-    """(events, unread count) for the home page's list; nothing for anyone but a manager."""
+    """(events, unread count, last unread id) for the home page's list; nothing for anyone but a manager."""
     if not policy.can_follow_team(user):
-        return [], 0
+        return [], 0, None
     return latest_events(user)
 
 
@@ -21,7 +21,9 @@ def team_events_for(user):
 @login_required
 def mark_read():
     require(policy.can_follow_team(current_user))
-    mark_all_read(current_user)
+    # Only what the page showed: an event that arrived since stays unread (no field: everything).
+    up_to = request.form.get("up_to", type=int)
+    mark_all_read(current_user, up_to=up_to if up_to is not None and 0 < up_to < 2**31 else None)
     db.session.commit()
     flash(_("All events about your staff are marked as read."), "success")
     return redirect(url_for("main.index"))

@@ -250,3 +250,34 @@ def test_erasing_a_participant_forgets_the_address_their_answers_came_from(booke
     erase_participant(booked["admin"], booked["anna"].participant)
     (record,) = _records()
     assert record.sender == "" and record.outcome == "applied"
+
+
+@pytest.mark.parametrize("guard", [True, False], ids=["guarded", "control"])
+def test_a_reader_whose_lease_ran_out_commits_nothing_and_leaves_the_message_to_the_new_holder(
+        imap, booked, app, monkeypatch, guard):
+    """The lease runs out while a reader is handling a message and another process takes it: the
+    old reader must stop, not commit the message beside the new holder. The control renews blindly."""
+    from sqlalchemy import update
+
+    from ktc.calendar import replies
+    from ktc.calendar.models import MailboxLease
+
+    app.config["KTC_LEASE_GUARD"] = guard
+    imap.deliver(shape.outlook(booked["uid"], booked["email"]))
+    handle = replies.handle_message
+
+    def taken_meanwhile(raw, now=None):
+        # What another process does when our lease has expired: it takes the mailbox for itself.
+        db.session.execute(update(MailboxLease).values(holder="other:1", expires_at=utcnow() + timedelta(minutes=10)))
+        db.session.commit()
+        return handle(raw, now)
+
+    monkeypatch.setattr(replies, "handle_message", taken_meanwhile)
+    filed = _run()
+    if not guard:  # the blind renewal commits beside the new holder
+        assert filed == 1 and _reload(booked["anna"]).status == "cancelled"
+        return
+    assert filed == 0
+    assert _reload(booked["anna"]).status == "confirmed" and _records() == []
+    assert len(imap.folder(PROCESSING)) == 1 and imap.folder(PROCESSED) == []
+    assert db.session.get(MailboxLease, jobs.LEASE).holder == "other:1"  # the new holder keeps its lease

@@ -235,3 +235,22 @@ def test_team_events_past_the_retention_period_are_purged(team, app):
     assert len(_events(team["maja"])) == 3
     purge_expired(now=created + retention + timedelta(days=1))
     assert _events(team["maja"]) == []
+
+
+def test_mark_all_as_read_leaves_an_event_that_arrived_after_the_page_unread(team, client, login_as):
+    """The manager marks what their page showed; a promotion that came in meanwhile stays new."""
+    import re
+
+    move_session(team["admin"], team["session"], team["session"].start_at + timedelta(hours=1),
+                 team["session"].end_at + timedelta(hours=1))
+    db.session.commit()
+    page = _home(client, login_as, team["maja"])
+    up_to = re.search(r'name="up_to" value="(\d+)"', page).group(1)
+    cancel_booking(team["admin"], team["bookings"]["anna"], "Sjuk")  # Eva gets the seat: a new event
+    db.session.commit()
+    assert client.post("/team-events/read", data={"up_to": up_to}).status_code == 302
+    db.session.expire_all()
+    assert {(e.kind, e.read_at is None) for e in _events(team["maja"])} == {("session_moved", False),
+                                                                            ("promoted", True)}
+    page = _home(client, login_as, team["maja"])
+    assert "1 ny händelse" in page and "Markera alla som lästa" in page
