@@ -101,7 +101,8 @@ def _seat_bookings(session):
 def session_records(session):
     """Existing records of a session, keyed by participant and then skill."""
     result = {}
-    stmt = select(SkillRecord).where(SkillRecord.session_id == session.id).options(joinedload(SkillRecord.signed_by))
+    stmt = (select(SkillRecord).where(SkillRecord.session_id == session.id).options(joinedload(SkillRecord.signed_by))
+            .execution_options(populate_existing=True))
     for rec in db.session.execute(stmt).scalars():
         result.setdefault(rec.participant_id, {})[rec.skill_id] = rec
     return result
@@ -232,6 +233,13 @@ def roster(session):
     bookings = sorted(_seat_bookings(session).values(), key=lambda b: (b.participant.name.lower(), b.id))
     records = session_records(session)
     return [(b, records.get(b.participant_id, {})) for b in bookings]
+
+
+def roster_now(session):
+    """The roster as saved now, read under the session's row lock: a save that compares the rows it
+    changes against it cannot be overtaken by another save before it commits."""
+    hold_session(session)
+    return roster(session)
 
 
 def check_completable(actor, session, now):
