@@ -192,8 +192,8 @@ def record_attendance(actor, session, entries, now=None):
     the order given.
     """
     now = now or utcnow()
+    hold_session(session)  # the session's status, as checked next, cannot change before the commit
     check_recordable(actor, session, now)
-    hold_session(session)
     bookings = _seat_bookings(session)
     records = session_records(session)
     signed_day = session_local_date(session)
@@ -252,6 +252,7 @@ def check_completable(actor, session, now):
 def complete_session(actor, session, now=None):
     """Mark a session completed (the feedback feature then sends its links). Idempotent."""
     now = now or utcnow()
+    hold_session(session)  # a session cancelled meanwhile is not marked completed over it
     check_completable(actor, session, now)
     if session.status == "completed":
         return session
