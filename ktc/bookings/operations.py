@@ -185,10 +185,19 @@ def check_bookable(actor, session, now):
 
 
 def _lock_participants(participants):
-    # In id order, so that two team bookings sharing people cannot deadlock.
-    ids = sorted(p.id for p in participants)
+    lock_participant_ids(p.id for p in participants)
+
+
+def lock_participant_ids(ids):
+    """Lock these people's rows (in id order, so that two writers sharing people cannot deadlock)
+    and re-read them: whether they are active, and what they are booked on, is decided under the
+    lock. Taken before the session's row (hold_session): people, then the session, then its bookings."""
+    ids = sorted(set(ids))
     if ids:
-        db.session.execute(select(Participant.id).where(Participant.id.in_(ids)).order_by(Participant.id).with_for_update())
+        db.session.execute(
+            select(Participant).where(Participant.id.in_(ids)).order_by(Participant.id).with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalars().all()
 
 
 def _overlapping_booking(participant, session):
@@ -320,7 +329,9 @@ def restore_bookings(actor, session, bookings, now=None):
 
     Those who held a seat come first, then the waiting list, each in their old order; a seat is
     claimed as for any booking, so the quota per side holds. Someone no longer active, or booked
-    elsewhere at that time meanwhile, stays cancelled. Returns the bookings restored.
+    elsewhere at that time meanwhile, stays cancelled. The caller has locked the people
+    (lock_participant_ids, before the session), as book_team does, so that a booking made for one
+    of them elsewhere at the same time cannot overlap. Returns the bookings restored.
     """
     from ktc.mail import notify
 

@@ -30,12 +30,12 @@ from ktc.bookings.team import (
     may_cancel,
     team_bookings,
 )
-from ktc.confirm import confirmed
+from ktc.confirm import ask, confirmed
 from ktc.csvutil import csv_response
 from ktc.database import commit_keeping_loaded, utcnow
 from ktc.errors import DomainError
 from ktc.extensions import db
-from ktc.i18n import to_local
+from ktc.i18n import fmt_date, fmt_time, to_local
 from ktc.organisations.operations import manageable_units, search_staff
 from ktc.records.operations import visible_units
 from ktc.security import is_safe_next
@@ -185,10 +185,22 @@ def cancel(booking_id):
         abort(403)
     target = request.form.get("next")
     if not confirmed():
-        return render_template(
-            "bookings/cancel_confirm.html", booking=booking, session=booking.session,
-            tz=booking.session.station.centre.timezone, reason=request.form.get("reason", "")[:500],
-            next=target if is_safe_next(target) else None,
+        session = booking.session
+        tz = session.station.centre.timezone
+        return ask(
+            _("Cancel the booking?"),
+            _("The seat goes to the first person on the waiting list who fits. This cannot be undone: booking again "
+              "puts the person last in the queue if the session is full.") if booking.status == "confirmed" else "",
+            _("Yes, cancel the booking"),
+            target if is_safe_next(target) else url_for("sessions.detail", session_id=session.id),
+            details=[f"{label}: {value}" for label, value in (
+                (_("Name"), booking.participant.name),
+                (_("Session"), session.title or session.station.name),
+                (_("When"), f"{fmt_date(session.start_at, 'full', tz)} {fmt_time(session.start_at, tz)}"
+                            f"–{fmt_time(session.end_at, tz)}"),
+                (_("Status"), STATUS_LABELS[booking.status]),
+            )],
+            editable=[("reason", _("Reason (optional)"), 500)],
         )
     try:
         cancel_booking(current_user, booking, request.form.get("reason", "")[:500])

@@ -80,15 +80,28 @@ def roster_form(session, rows, formdata=None):
 
     data = {}
     for booking, records in rows:
-        values = {"attendance": booking.status if booking.status in ("attended", "no_show") else ""}
-        for skill_id in skill_ids:
-            record = records.get(skill_id)
-            values[f"outcome_{skill_id}"] = record.outcome if record else ""
-            values[f"comment_{skill_id}"] = record.comment if record else ""
-        values["seen"] = row_class(formdata=None, data=values, meta={"csrf": False}).state()
+        values = _row_values(row_class, skill_ids, booking, records)
         setattr(RosterForm, f"b{booking.id}", FormField(row_class, separator="-"))
         data[f"b{booking.id}"] = values
     return RosterForm(formdata=formdata, data=data)
+
+
+def _row_values(row_class, skill_ids, booking, records):
+    """One row's fields as saved, and `seen`: their state, which a save compares against."""
+    values = {"attendance": booking.status if booking.status in ("attended", "no_show") else ""}
+    for skill_id in skill_ids:
+        record = records.get(skill_id)
+        values[f"outcome_{skill_id}"] = record.outcome if record else ""
+        values[f"comment_{skill_id}"] = record.comment if record else ""
+    values["seen"] = row_class(formdata=None, data=values, meta={"csrf": False}).state()
+    return values
+
+
+def saved_states(session, rows):
+    """{booking id: the row's state as saved} for the roster's rows (compared with a posted row's `seen`)."""
+    skill_ids = [s.id for s in session.skills]
+    row_class = _row_form_class(skill_ids)
+    return {booking.id: _row_values(row_class, skill_ids, booking, records)["seen"] for booking, records in rows}
 
 
 class MatrixFilterForm(FlaskForm):

@@ -101,7 +101,8 @@ def _seat_bookings(session):
 def session_records(session):
     """Existing records of a session, keyed by participant and then skill."""
     result = {}
-    stmt = select(SkillRecord).where(SkillRecord.session_id == session.id).options(joinedload(SkillRecord.signed_by))
+    stmt = (select(SkillRecord).where(SkillRecord.session_id == session.id).options(joinedload(SkillRecord.signed_by))
+            .execution_options(populate_existing=True))
     for rec in db.session.execute(stmt).scalars():
         result.setdefault(rec.participant_id, {})[rec.skill_id] = rec
     return result
@@ -191,8 +192,8 @@ def record_attendance(actor, session, entries, now=None):
     the order given.
     """
     now = now or utcnow()
+    hold_session(session)  # the session's status, as checked next, cannot change before the commit
     check_recordable(actor, session, now)
-    hold_session(session)
     bookings = _seat_bookings(session)
     records = session_records(session)
     signed_day = session_local_date(session)
@@ -234,6 +235,13 @@ def roster(session):
     return [(b, records.get(b.participant_id, {})) for b in bookings]
 
 
+def roster_now(session):
+    """The roster as saved now, read under the session's row lock: a save that compares the rows it
+    changes against it cannot be overtaken by another save before it commits."""
+    hold_session(session)
+    return roster(session)
+
+
 def check_completable(actor, session, now):
     """Raise why this user cannot mark the session completed now (before asking them to confirm)."""
     check_recordable(actor, session, now)
@@ -244,6 +252,7 @@ def check_completable(actor, session, now):
 def complete_session(actor, session, now=None):
     """Mark a session completed (the feedback feature then sends its links). Idempotent."""
     now = now or utcnow()
+    hold_session(session)  # a session cancelled meanwhile is not marked completed over it
     check_completable(actor, session, now)
     if session.status == "completed":
         return session

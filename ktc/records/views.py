@@ -21,7 +21,7 @@ from ktc.i18n import fmt_date, local_today
 from ktc.organisations.models import Participant, Unit
 from ktc.records import bp
 from ktc.records import operations as ops
-from ktc.records.forms import MatrixFilterForm, roster_form
+from ktc.records.forms import MatrixFilterForm, roster_form, saved_states
 from ktc.records.labels import STATUS_LABELS, template_labels
 from ktc.records.status import is_valid_today
 from ktc.sessions.models import Session
@@ -66,6 +66,8 @@ def roster(session_id):
         problems = _rows_gone(session, rows) + _row_problems(rows, form)
         if not problems:
             changed = form.changed_rows()
+            problems = _saved_meanwhile(session, changed)
+        if not problems:
             try:
                 ops.record_attendance(current_user, session,
                                       [row.entry(booking.participant_id) for booking, row in changed])
@@ -92,6 +94,18 @@ def _rows_gone(session, rows):
     ).scalars().all()
     return [("", _("%(name)s: no longer has a seat in the session (the booking was cancelled meanwhile), so the "
                    "row is gone. Save again to keep the other rows.", name=b.participant.name)) for b in bookings]
+
+
+def _saved_meanwhile(session, changed):
+    """Rows this page changed that someone else saved after the page was drawn: saving them would
+    overwrite that save unseen. Compared under the session's lock, so two saves at once cannot both pass."""
+    if not changed:
+        return []
+    saved = saved_states(session, ops.roster_now(session))
+    return [(row.attendance.id, _("%(name)s: someone else saved this row after you opened the roster. Reload the "
+                                  "page to see their entries, then make your changes again.",
+                                  name=booking.participant.name))
+            for booking, row in changed if saved.get(booking.id) != row.seen.data]
 
 
 def _row_problems(rows, form):

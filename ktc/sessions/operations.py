@@ -322,9 +322,14 @@ def reinstate_session(actor, session, now=None):
     higher SEQUENCE, and the bookings cancelled with it are given back (seats first, then the
     waiting list) with new invitations. Returns the bookings restored."""
     from ktc.bookings.models import Booking
-    from ktc.bookings.operations import hold_session, restore_bookings
+    from ktc.bookings.operations import hold_session, lock_participant_ids, restore_bookings
 
     now = now or utcnow()
+    # The people first (the lock order book_team keeps), then the session: a booking made for one of
+    # them at the same time waits, and whichever comes second sees the other's booking as an overlap.
+    lock_participant_ids(db.session.execute(
+        select(Booking.participant_id).where(Booking.session_id == session.id, Booking.status == "cancelled")
+    ).scalars())
     hold_session(session)
     if session.status != "cancelled":
         raise Conflict(_l("Only a cancelled session can be reinstated."))
@@ -334,6 +339,7 @@ def reinstate_session(actor, session, now=None):
     cancelled_with_it = db.session.execute(
         select(Booking).where(Booking.session_id == session.id, Booking.status == "cancelled",
                               Booking.cancelled_at == session.cancelled_at)
+        .execution_options(populate_existing=True)
     ).scalars().all()
     session.status = "scheduled"
     session.cancelled_at = None

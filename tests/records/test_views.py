@@ -355,3 +355,31 @@ def test_my_skills_is_a_compact_list_valid_first_expiring_marked_with_coming_boo
     assert f'href="/sessions/{coming.id}"' in hygiene and "Bokad " in hygiene
     insulin = text.split("Insulin <")[1].split("</li>")[0]
     assert f'href="/sessions/{full.id}"' in insulin and "På reservlistan " in insulin
+
+
+def test_roster_grid_does_not_overwrite_a_row_someone_else_saved_after_the_page_was_drawn(client, login_as,
+                                                                                          roster_setup):
+    instructor, cpr, session, (anna, bo), (b_anna, b_bo) = roster_setup
+    login_as(instructor)
+    mine = _grid(client, session)  # this instructor's page
+    old_page = dict(mine)
+    theirs = _grid(client, session)  # a co-instructor's page, drawn at the same time
+    theirs.update({f"b{b_anna.id}-attendance": "attended", f"b{b_anna.id}-outcome_{cpr.id}": "demonstrated"})
+    assert _post(client, f"/records/sessions/{session.id}/roster", data=theirs).status_code == 302
+
+    # The first page still shows Anna unrecorded: saving it changes her row and Bo's.
+    mine.update({f"b{b_anna.id}-attendance": "no_show", f"b{b_bo.id}-attendance": "attended"})
+    response = _post(client, f"/records/sessions/{session.id}/roster", data=mine)
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "Anna Ek: någon annan sparade raden" in text and "Bo Lind:" not in text
+    db.session.expire_all()
+    assert (b_anna.status, b_bo.status) == ("attended", "confirmed")
+    assert db.session.execute(select(SkillRecord.outcome).where(SkillRecord.participant_id == anna.id)).scalar_one() \
+        == "demonstrated"
+
+    # From the same old page, a row the other save did not touch still saves.
+    old_page[f"b{b_bo.id}-attendance"] = "attended"
+    assert _post(client, f"/records/sessions/{session.id}/roster", data=old_page).status_code == 302
+    db.session.expire_all()
+    assert (b_anna.status, b_bo.status) == ("attended", "attended")
