@@ -45,6 +45,17 @@ def iso(value):
     return value.isoformat() if value is not None else None
 
 
+def ids_in_range(endpoint, values):
+    """An id in the URL past the id column's range names nothing: 404, before any query.
+
+    (PostgreSQL would refuse a number past 2**31 - 1, SQLite one past 2**63 - 1, as a server error.)
+    Registered for every API route (ktc/api/__init__.py), so views need not check their ids.
+    """
+    for value in (values or {}).values():
+        if isinstance(value, int) and not 0 <= value <= MAX_INT:
+            raise NotFound()
+
+
 def get_or_404(model, object_id, options=()):
     """The object, loaded with the given loader options, or a 404 error body."""
     obj = db.session.get(model, object_id, options=options)

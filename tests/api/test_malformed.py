@@ -108,3 +108,16 @@ def test_wrong_types_are_422_naming_the_field(api, world):
         assert r.status_code == 422, (url, body, r.json)
         assert r.json["error"]["field"] == field, (url, body, r.json)
         assert field in r.json["error"]["message"]
+
+
+def test_ids_past_the_column_range_in_the_url_are_404(app, api, world):
+    """2**31 is past PostgreSQL's integer column, 2**63 past SQLite's: no such object, not a server error."""
+    routes = sorted(api_routes(app))
+    with_ids = [(p, m) for p, m in routes if "{" in p]
+    assert len(with_ids) > 15
+    for path, method in with_ids:
+        for big in (2**31, 2**63):
+            url = re.sub(r"\{[^}]+\}", str(big), path)
+            r = api.as_(world.tokens["admin"])(method.upper(), url, json={})
+            assert r.status_code == 404, (method, url, r.status_code, r.get_data(as_text=True)[:200])
+            assert r.json["error"]["code"] == "not_found"
