@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from ktc import policy
 from ktc.api import bp
+from ktc.api.schema import DATETIME, INT, STR, array_of, obj, operation, path_id, ref
 from ktc.api.util import get_or_404, iso, ok, require
 from ktc.meetings import operations as ops
 from ktc.meetings.models import Meeting
@@ -64,18 +65,45 @@ def network_actions():
     return ok({"items": [_action_json(a) for a in ops.open_actions()]})
 
 
-_ERRORS = {"401": {"description": "No valid token"}, "403": {"description": "Not a network user or admin"}}
-_ID = [{"name": "meeting_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+_DT = {"type": ["string", "null"], "format": "date-time"}
+_NULL_INT = {"type": ["integer", "null"]}
+_CONTACT = obj({"name": STR, "email": STR}, required=("name", "email"))
+_INVITATION = obj({"name": STR, "organisation": {"type": ["string", "null"]}, "answer": STR,
+                   "attended": {"type": ["boolean", "null"]}}, required=("name", "organisation", "answer", "attended"))
+_MEETING = {"id": INT, "title": STR, "start": DATETIME, "end": DATETIME, "place": STR, "online_url": STR,
+            "status": STR, "sequence": INT}
+SCHEMAS = {
+    "NetworkMember": obj({"id": INT, "name": STR, "description": STR, "status": STR, "requested_at": DATETIME,
+                          "approved_at": _DT, "left_at": _DT, "contacts": {"type": "array", "items": _CONTACT}},
+                         required=("id", "name", "status", "contacts")),
+    "NetworkAction": obj({"id": INT, "meeting_id": INT, "text": STR, "owner_kind": STR, "owner": STR,
+                          "station_id": _NULL_INT, "skill_id": _NULL_INT, "member_id": _NULL_INT,
+                          "due_on": {"type": ["string", "null"], "format": "date"}, "done_at": _DT,
+                          "done_note": STR},
+                         required=("id", "meeting_id", "text", "owner_kind", "owner")),
+    "NetworkMeeting": obj(_MEETING, required=tuple(_MEETING)),
+    "NetworkMeetingFull": obj({**_MEETING, "agenda": STR, "minutes": STR,
+                               "invitations": {"type": "array", "items": _INVITATION},
+                               "actions": array_of("NetworkAction")},
+                              required=(*_MEETING, "agenda", "minutes", "invitations", "actions")),
+}
 
+
+def _items(name):
+    return obj({"items": array_of(name)}, required=("items",))
+
+
+_TAG = "Learning network"
 PATHS = {
-    "/network/members": {"get": {"summary": "The network's member organisations and their contact people",
-                                 "responses": {"200": {"description": "Members"}, **_ERRORS}}},
-    "/network/meetings": {"get": {"summary": "The network's meetings, newest first",
-                                  "responses": {"200": {"description": "Meetings"}, **_ERRORS}}},
-    "/network/meetings/{meeting_id}": {"get": {
-        "summary": "One meeting with its agenda, invitations (answers, attendance), minutes and actions",
-        "parameters": _ID,
-        "responses": {"200": {"description": "The meeting"}, "404": {"description": "No such meeting"}, **_ERRORS}}},
-    "/network/actions": {"get": {"summary": "Open actions of the network's meetings, carried over until closed",
-                                 "responses": {"200": {"description": "Open actions"}, **_ERRORS}}},
+    "/network/members": {"get": operation(
+        "The network's member organisations and their contact people", _TAG,
+        response=_items("NetworkMember"), errors=("403",))},
+    "/network/meetings": {"get": operation(
+        "The network's meetings, newest first", _TAG, response=_items("NetworkMeeting"), errors=("403",))},
+    "/network/meetings/{meeting_id}": {"get": operation(
+        "One meeting with its agenda, invitations (answers, attendance), minutes and actions", _TAG,
+        response=ref("NetworkMeetingFull"), params=[path_id("meeting_id")], errors=("403", "404"))},
+    "/network/actions": {"get": operation(
+        "Open actions of the network's meetings, carried over until closed", _TAG,
+        response=_items("NetworkAction"), errors=("403",))},
 }

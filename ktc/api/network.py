@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ktc import policy
 from ktc.api import bp
-from ktc.api.util import BadJSON, get_or_404, iso, ok, require
+from ktc.api.util import MAX_INT, BadJSON, get_or_404, iso, ok, require, within_years
 from ktc.network.models import NetworkDigest
 from ktc.network.operations import digest_content, list_digests, make_filters, summary
 
@@ -17,9 +17,10 @@ def _date_arg(name):
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError as exc:
         raise BadJSON(_("%(name)s must be a date (YYYY-MM-DD).", name=name)) from exc
+    return within_years(name, parsed)
 
 
 def _int_arg(name):
@@ -27,9 +28,12 @@ def _int_arg(name):
     if not value:
         return None
     try:
-        return int(value)
+        number = int(value)
     except ValueError as exc:
         raise BadJSON(_("%(name)s must be a whole number.", name=name)) from exc
+    if not 0 <= number <= MAX_INT:  # past the id column's range: a server error from PostgreSQL
+        raise BadJSON(_("%(name)s must be a whole number.", name=name))
+    return number
 
 
 @bp.get("/network/summary")

@@ -3,17 +3,18 @@
 The same rules as the pages: admins define paths; admins and managers read them and put their
 people on them; a person's progress is seen by those who may see the person.
 """
-from flask import abort
+import json
+
 from flask_login import current_user
-from sqlalchemy import select
 
 from ktc import policy
 from ktc.api import bp
 from ktc.api.errors import error_body
 from ktc.api.schema import BOOL, INT, NULLABLE_STR, STR, array_of, obj, operation, path_id, ref
 from ktc.api.util import Fields, commit, get_or_404, json_body, ok, require
-from ktc.errors import ImportFailed
+from ktc.errors import ImportFailed, NotFound
 from ktc.extensions import db
+from ktc.i18n import local_today
 from ktc.organisations.models import Participant
 from ktc.paths import exchange
 from ktc.paths import operations as ops
@@ -53,8 +54,6 @@ def get_path(path_id):
 @bp.post("/paths")
 def create_path():
     require(policy.can_manage_paths(current_user))
-    import json
-
     try:
         result = exchange.import_path(json.dumps(json_body()))
     except ImportFailed as exc:
@@ -66,9 +65,9 @@ def create_path():
 
 
 def _visible_participant(participant_id, check):
-    person = db.session.get(Participant, participant_id) if 0 < participant_id < 2**31 else None
+    person = db.session.get(Participant, participant_id)
     if person is None or not check(current_user, person):
-        abort(404)
+        raise NotFound()
     return person
 
 
@@ -83,13 +82,8 @@ def assign_path(participant_id):
     person = _visible_participant(participant_id, policy.can_view_participant)
     require(policy.can_manage_participant(current_user, person))
     fields = Fields(json_body())
-    path_id_ = fields.integer("path_id", required=True, minimum=1, maximum=2**31 - 1)
+    path = fields.obj("path_id", LearningPath, required=True)
     start = fields.date("start_date")
-    path = db.session.execute(select(LearningPath).where(LearningPath.id == path_id_)).scalar_one_or_none()
-    if path is None:
-        abort(404)
-    from ktc.i18n import local_today
-
     ops.assign(current_user, path, [person], start or local_today())
     commit()
     return ok([_progress_json(p) for p in ops.person_progress(person)], 201)

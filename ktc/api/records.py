@@ -132,7 +132,7 @@ def _entries_from_body():
             if item.get(key) is not None and not isinstance(item[key], dict):
                 raise BadJSON(_("Entry %(n)s: %(key)s must be an object.", n=index + 1, key=key))
         comments = item.get("comments") or {}
-        if any(not isinstance(v, str) for v in comments.values()):
+        if any(not isinstance(v, str) or "\x00" in v for v in comments.values()):
             raise BadJSON(_("Entry %(n)s: comments must be text.", n=index + 1))
         try:
             comments = {int(k): v for k, v in comments.items()}

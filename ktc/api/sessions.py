@@ -16,6 +16,7 @@ from ktc.api.schema import (
 )
 from ktc.api.util import (
     FieldError, Fields, commit, json_body, ok, optional_json_body, parse_datetime, query_fields, require,
+    within_years,
 )
 from ktc.bookings.operations import seat_summary, waitlist_counts
 from ktc.database import utcnow
@@ -78,6 +79,7 @@ def _window_bound(name, value, end=False):
         except ValueError:
             raise FieldError(_("%(name)s must be a date or a date and time with an offset."), field=name,
                              name=name) from None
+        within_years(name, day)
         if end:
             day += timedelta(days=1)
         return datetime.combine(day, time(0), tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))

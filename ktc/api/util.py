@@ -12,6 +12,10 @@ from ktc.extensions import db
 
 # Ids and counts must fit a 32-bit integer column on PostgreSQL; larger numbers are bad input.
 MAX_INT = 2**31 - 1
+# Dates and times far out (years 1 or 9999) overflow as soon as they are moved to another time zone or a
+# day is added; nothing in KTC is planned or recorded outside these years.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2999, 12, 31)
 
 
 class BadJSON(ValidationError):
@@ -43,6 +47,17 @@ def optional_json_body():
 def iso(value):
     """ISO 8601 with offset (UTC) for datetimes, plain ISO for dates."""
     return value.isoformat() if value is not None else None
+
+
+def ids_in_range(endpoint, values):
+    """An id in the URL past the id column's range names nothing: 404, before any query.
+
+    (PostgreSQL would refuse a number past 2**31 - 1, SQLite one past 2**63 - 1, as a server error.)
+    Registered for every API route (ktc/api/__init__.py), so views need not check their ids.
+    """
+    for value in (values or {}).values():
+        if isinstance(value, int) and not 0 <= value <= MAX_INT:
+            raise NotFound()
 
 
 def get_or_404(model, object_id, options=()):
@@ -103,6 +118,8 @@ class Fields:
             return default
         if not isinstance(value, str):
             raise _error(name, _("%(name)s must be a text."))
+        if "\x00" in value:  # PostgreSQL cannot store it in a text column (a server error there)
+            raise _error(name, _("%(name)s must be a text."))
         value = value.strip()
         if required and not value and not allow_empty:
             raise _error(name, _("%(name)s is required."))
@@ -149,7 +166,7 @@ class Fields:
         if not isinstance(value, str):
             raise _error(name, _("%(name)s must be a date (YYYY-MM-DD)."))
         try:
-            return date.fromisoformat(value)
+            return within_years(name, date.fromisoformat(value))
         except ValueError:
             raise _error(name, _("%(name)s must be a date (YYYY-MM-DD).")) from None
 
@@ -223,7 +240,16 @@ def parse_datetime(name, value):
         raise _error(name, _("%(name)s must be a date and time in ISO 8601 with an offset.")) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise _error(name, _("%(name)s needs an offset (for example +01:00 or Z)."))
-    return parsed
+    return within_years(name, parsed)
+
+
+def within_years(name, value):
+    """The date or datetime when it lies between EARLIEST and LATEST, else a 422 naming the field."""
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST <= day <= LATEST:
+        raise _error(name, _("%(name)s must be between %(min)s and %(max)s."),
+                     min=EARLIEST.isoformat(), max=LATEST.isoformat())
+    return value
 
 
 def query_fields():

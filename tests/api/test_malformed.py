@@ -108,3 +108,41 @@ def test_wrong_types_are_422_naming_the_field(api, world):
         assert r.status_code == 422, (url, body, r.json)
         assert r.json["error"]["field"] == field, (url, body, r.json)
         assert field in r.json["error"]["message"]
+
+
+def test_ids_past_the_column_range_in_the_url_are_404(app, api, world):
+    """2**31 is past PostgreSQL's integer column, 2**63 past SQLite's: no such object, not a server error."""
+    routes = sorted(api_routes(app))
+    with_ids = [(p, m) for p, m in routes if "{" in p]
+    assert len(with_ids) > 15
+    for path, method in with_ids:
+        for big in (2**31, 2**63):
+            url = re.sub(r"\{[^}]+\}", str(big), path)
+            r = api.as_(world.tokens["admin"])(method.upper(), url, json={})
+            assert r.status_code == 404, (method, url, r.status_code, r.get_data(as_text=True)[:200])
+            assert r.json["error"]["code"] == "not_found"
+
+
+def test_years_1_and_9999_are_refused_not_a_server_error(api, world):
+    """Far dates overflow once moved to another time zone or a day later: 422 naming the field."""
+    admin = api.as_(world.tokens["admin"])
+    for query in ("from=0001-01-01", "to=9999-12-31"):
+        r = admin.get(f"/api/v1/network/summary?{query}")
+        assert r.status_code == 422, (query, r.status_code)
+        assert r.json["error"]["field"] == query.split("=")[0]
+    for start in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-01:00"):
+        r = admin.patch(f"/api/v1/sessions/{world.other_session.id}", json={"start": start})
+        assert r.status_code == 422, (start, r.status_code)
+        assert r.json["error"]["field"] == "start"
+
+
+def test_a_nul_byte_in_a_text_is_refused(api, world):
+    """PostgreSQL cannot store NUL in a text column: 422 naming the field on both databases, not a 500."""
+    r = api.as_(world.tokens["admin"]).patch(f"/api/v1/sessions/{world.other_session.id}", json={"title": "a\x00b"})
+    assert r.status_code == 422, r.status_code
+    assert r.json["error"]["field"] == "title"
+
+
+def test_a_session_window_to_the_last_day_of_9999_is_refused(api, world):
+    r = api.as_(world.tokens["admin"]).get("/api/v1/sessions?to=9999-12-31")
+    assert r.status_code == 422 and r.json["error"]["field"] == "to"
