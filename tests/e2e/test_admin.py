@@ -111,3 +111,16 @@ def test_the_page_when_the_database_cannot_be_reached(journey):
         outage.end()
     # The browser logs the 503 of the page itself; that answer is the point here.
     journey.problems[:] = [p for p in journey.problems if "status of 503" not in p]
+
+
+def test_a_series_form_with_mistakes_says_what_to_mend(journey):
+    world = scenario.build()
+    karin = journey.person(world.admin.email)
+    karin.goto(f"/sessions/series/new?station_id={world.station.id}")
+    karin.fill("#start_time", "11:00")
+    karin.fill("#end_time", "09:00")
+    karin.click("main form button[type=submit]")
+    karin.wait_for_load_state()
+    assert karin.locator("main .error-summary").is_visible()
+    assert karin.locator("main [aria-invalid=true]").count() >= 1
+    journey.check(karin, "01-series-form-refused")
