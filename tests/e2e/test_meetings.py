@@ -20,6 +20,7 @@ def test_coordinator_meeting_invitation_agenda_minutes_and_a_station_change(jour
     coordinator = make.user("network", name="Cecilia Samordnare", email="cecilia@natverket.example.se",
                             password=PASSWORD, network_coordinator=True)
     contact = make.user("network", name="Mona Kontakt", email="mona@varnamo.example.se", password=PASSWORD)
+    admin = make.user("admin", name="Karin Ek", email="karin.ek@ktc.example.se", password=PASSWORD)
     member = NetworkMember(name="Värnamo kommun", status="member")
     member.contacts.append(MemberContact(user=contact))
     db.session.add(member)
@@ -68,11 +69,25 @@ def test_coordinator_meeting_invitation_agenda_minutes_and_a_station_change(jour
     cecilia.get_by_role("button", name="Avsluta åtgärden").first.click()
     cecilia.wait_for_load_state()
     assert "Åtgärden är avslutad." in cecilia.inner_text("main")
+    cecilia.goto(f"/network/meetings/{earlier.id}/minutes/print")
+    assert "Korta teorin till tio minuter" in cecilia.inner_text("main")
+    assert cecilia.locator("nav").count() == 0
+    journey.check(cecilia, "04b-minutes-print")
 
     mona.goto("/network/?from=2024-01-01")
     assert "Ändrad efter nätverksträffen 1 februari 2024" in mona.inner_text("main")
+    journey.check(mona, "04c-network-view-with-the-change")
     mona.get_by_role("link", name="Siffror före och efter ändringarna").click()
     mona.wait_for_load_state()
     text = mona.inner_text("main")
     assert "Teorin kortad till tio minuter" in text and "Före" in text and "Efter" in text and "färre än 5 svar" in text
     journey.check(mona, "05-changes-before-and-after")
+
+    cecilia.goto("/network/meetings/members")
+    assert "Värnamo kommun" in cecilia.inner_text("main")
+    journey.check(cecilia, "06-members")
+
+    karin = journey.person(admin.email)
+    karin.goto(f"/stations/{data['stations'][0].id}/edit")
+    assert "Teorin kortad till tio minuter" in karin.inner_text("main")
+    journey.check(karin, "07-station-form-with-the-change")

@@ -3,6 +3,7 @@ module and a study circle meeting, forms a mixed circle; the manager puts staff 
 facilitator plans and records a meeting; the participant follows her progress on a phone and prints
 the certificate. Every page on the way is checked with axe-core and kept as a screenshot.
 """
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -37,6 +38,7 @@ def test_a_path_from_definition_to_certificate(journey):
     karin.goto("/paths/new")
     karin.fill("#name", "Undersköterska, hemtjänst – första året")
     karin.fill("#unit_kind", "hemtjänst")
+    journey.check(karin, "00-path-form")
     karin.click("main button[type=submit]")
     assert "Undersköterska, hemtjänst – första året" in karin.inner_text("h1")
     journey.check(karin, "01-path-created")
@@ -79,6 +81,7 @@ def test_a_path_from_definition_to_certificate(journey):
     karin.select_option("#path_id", label="Undersköterska, hemtjänst – första året")
     karin.select_option("#facilitator_id", label=world.instructor.name)
     karin.fill("#add_emails", f"{alva.email}\n{peter.email}")
+    journey.check(karin, "04b-circle-form")
     karin.click("main button[type=submit]")
     assert "1 från kommuner, 1 från regionen" in karin.inner_text("main")
     journey.check(karin, "05-mixed-circle")
@@ -123,3 +126,38 @@ def test_a_path_from_definition_to_certificate(journey):
     phone.click("text=Intyg")
     assert "har genomfört lärvägen" in phone.inner_text("main")
     journey.check(phone, "11-certificate")
+
+    # KTC staff: the list of paths and circles, the overview, and a path moved between regions as a file.
+    karin.goto("/paths/")
+    assert "Undersköterska, hemtjänst – första året" in karin.inner_text("main")
+    journey.check(karin, "12-paths")
+    karin.goto("/paths/circles/")
+    assert "Psyk E-bas Sundsvall" in karin.inner_text("main")
+    journey.check(karin, "13-circles")
+    karin.goto("/paths/overview")
+    assert "Sundsvalls kommun" in karin.inner_text("main")
+    journey.check(karin, "14-overview")
+    karin.goto("/paths/")
+    karin.click("main a:has-text('Undersköterska, hemtjänst – första året')")
+    with karin.expect_download() as download:
+        karin.click("main a[href$='export.json']")
+    exported = json.loads(download.value.path().read_text(encoding="utf-8"))
+    exported["name"] = "Undersköterska, hemtjänst – Härnösand"
+    karin.goto("/paths/import")
+    journey.check(karin, "15-import-a-path")
+    karin.set_input_files("#file", files=[{"name": "larvag.json", "mimeType": "application/json",
+                                           "buffer": json.dumps(exported, ensure_ascii=False).encode()}])
+    karin.click("main button[type=submit]")
+    karin.wait_for_load_state()
+    assert "Föreläsning 1: Psykisk ohälsa" in karin.inner_text("main")
+    journey.check(karin, "16-import-a-path-preview")
+
+    # The manager puts staff on a path from a CSV file.
+    maria.goto("/paths/assign/import")
+    journey.check(maria, "17-import-assignments")
+    rows = f"e-post;lärväg\n{world.municipal[2].email};Undersköterska, hemtjänst – första året\n"
+    maria.set_input_files("#file", files=[{"name": "lista.csv", "mimeType": "text/csv", "buffer": rows.encode()}])
+    maria.click("main button[type=submit]")
+    maria.wait_for_load_state()
+    assert world.municipal[2].email in maria.inner_text("main")
+    journey.check(maria, "18-import-assignments-preview")

@@ -13,6 +13,7 @@ from ktc.mail.models import OutboxMessage
 from ktc.planning.models import Need
 from ktc.planning.operations import add_months
 
+from tests import factories as make
 from tests.e2e import scenario
 
 pytestmark = pytest.mark.e2e
@@ -31,6 +32,9 @@ def test_a_need_becomes_a_planned_session_and_a_booking(journey, app):
     today = date.today()
     month = add_months(date(today.year, today.month, 1), 1).strftime("%Y-%m")
     named = world.municipal[:3]
+    # Lina's profession requires wound care, which she lacks: a need found in the skill records.
+    world.municipal[4].profession = make.profession("Undersköterska", skills=[world.skills[1]])
+    db.session.commit()
 
     maria = journey.person(world.municipal_manager.email)
     maria.goto("/needs/new")
@@ -43,6 +47,9 @@ def test_a_need_becomes_a_planned_session_and_a_booking(journey, app):
     maria.wait_for_url(re.compile(r"/needs/$"))
     assert "KAD-skötsel" in maria.inner_text("main")
     journey.check(maria, "02-needs-list")
+    maria.goto("/needs/derived")
+    assert "SAR01" in maria.inner_text("main tbody") and "Lina Ek" in maria.inner_text("main tbody")
+    journey.check(maria, "02b-derived-needs")
 
     rikard = journey.person(world.regional_manager.email)
     rikard.goto("/needs/new")
@@ -62,7 +69,10 @@ def test_a_need_becomes_a_planned_session_and_a_booking(journey, app):
     journey.check(karin, "04-instructor-inputs")
     karin.click("main form button[type=submit]")
     karin.wait_for_url(re.compile(r"/needs/instructors$"))
+    assert world.instructor.name in karin.inner_text("main")
+    journey.check(karin, "04b-instructors")
     karin.goto("/needs/plan")
+    journey.check(karin, "04c-plan-form")
     karin.fill("#weeks", "6")
     karin.click("main form button[type=submit]")
     karin.wait_for_load_state()

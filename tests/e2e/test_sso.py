@@ -1,6 +1,8 @@
 """Signing in through the municipality's identity provider in a real browser: the login page offers
 it, the provider (Node oidc-provider on loopback) asks who you are, KTC lets in the person on the
 staff list, refuses the one who is not, and logging out ends the provider's session too."""
+import re
+
 import pytest
 
 from ktc.extensions import db
@@ -62,6 +64,27 @@ def test_a_staff_member_signs_in_with_the_municipalitys_identity(journey, provid
     assert lina.url.startswith(journey.base + "/login")
     lina.goto("/bookings/mine")
     assert "/login" in lina.url
+
+    # The logged-out page itself: it sends the browser on at once, so it is served here without that
+    # refresh (and its button, which goes the same way, stays) to be checked.
+    refresh = []
+
+    def without_refresh(route):
+        response = route.fetch()
+        body = re.sub(r'<meta http-equiv="refresh"[^>]*>', lambda m: refresh.append(m.group()) or "", response.text())
+        route.fulfill(response=response, body=body)
+
+    again = journey.person()
+    again.goto("/login")
+    again.get_by_role("link", name="Gislaveds kommun – Entra ID").click()
+    sign_in_at_provider(again, "lina")
+    again.route(journey.base + "/logout", without_refresh)
+    again.locator("form[action$='/logout'] button").first.click()
+    again.wait_for_url(journey.base + "/logout")
+    assert "Du är utloggad" in again.inner_text("main h1") and provider_for + "/session/end" in refresh[0]
+    assert again.get_by_role("link", name="Logga ut från inloggningstjänsten").get_attribute("href").startswith(
+        provider_for + "/session/end")
+    journey.check(again, "02b-logged-out-of-ktc")
 
     stranger = journey.person()
     stranger.goto("/login")
