@@ -7,33 +7,10 @@ from flask import Flask
 
 from ktc.config import load_config
 from ktc.extensions import babel, csrf, db, login_manager, migrate
+from ktc.features import FEATURES
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Feature packages with a blueprint `bp`, registered in this order.
-FEATURES = (
-    "main",
-    "accounts",
-    "organisations",
-    "skills",
-    "stations",
-    "sessions",
-    "bookings",
-    "records",
-    "feedback",
-    "network",
-    "calendar",
-    "mail",
-    "api",
-    "privacy",
-    "audit",
-    "notices",
-    "meetings",
-    "sso",
-    "scim",
-    "paths",
-    "planning",
-)
 
 
 def create_app(overrides=None):
@@ -73,7 +50,7 @@ def create_app(overrides=None):
         module = import_module(f"ktc.{name}")
         # Views are imported here, not by the package, so that importing a feature's models
         # never drags in every other feature's views (and import cycles with them).
-        for views in ("views", "admin_views"):
+        for views in ("views", "admin_views", "circle_views"):
             if find_spec(f"ktc.{name}.{views}") is not None:
                 import_module(f"ktc.{name}.{views}")
         bp = getattr(module, "bp", None)

@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from ktc.extensions import db
+from ktc.features import FEATURES
 
 ktc_cli = AppGroup("ktc", help="KTC commands.")
 
@@ -22,8 +23,6 @@ def transaction():
 
 
 def init_app(app):
-    from ktc import FEATURES
-
     for name in FEATURES + ("demo",):
         try:
             module = import_module(f"ktc.{name}.cli")

@@ -10,14 +10,13 @@ from importlib import import_module
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from ktc.extensions import db
+from ktc.features import FEATURES
 
 log = logging.getLogger(__name__)
 
 
 def collect_jobs():
     """Every feature's `JOBS` list (from `ktc/<feature>/jobs.py`), in feature order."""
-    from ktc import FEATURES
-
     jobs = []
     for name in FEATURES:
         try:

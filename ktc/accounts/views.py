@@ -19,8 +19,7 @@ from ktc import audit
 from ktc.calendar.operations import create_feeds
 from ktc.extensions import db
 from ktc.security import is_safe_next
-from ktc.sso.operations import LocalPasswordsOff, local_password_allowed
-from ktc.sso.views import end_session_url
+from ktc.sso.operations import LocalPasswordsOff, end_session_url, local_password_allowed
 
 
 @bp.route("/login", methods=["GET", "POST"])

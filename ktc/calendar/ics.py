@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress, vDuration, vRecur, vText
 
+from ktc.urls import external_url
+
 PRODID = "-//KTC//Kliniskt traningscentrum//SV"
 REFRESH = timedelta(hours=1)
 # The VTIMEZONE rules are read from the zone database for this year onwards.
@@ -145,8 +147,6 @@ def _description(session, extra_lines=()):
 
 def session_url(session):
     """The session's page in KTC (the event's URL), built without a request: jobs have none."""
-    from ktc.mail.notify import external_url
-
     return external_url("sessions.detail", session_id=session.id)
 
 
@@ -155,8 +155,6 @@ _URL_MARKER = "918273645"
 
 def _session_url_pattern():
     """The session page URL with a marker for the id: built once per feed, not once per event."""
-    from ktc.mail.notify import external_url
-
     return external_url("sessions.detail", session_id=int(_URL_MARKER))
 
 

@@ -17,13 +17,13 @@ from ktc.errors import Conflict, NotFound, PermissionDenied
 from ktc.extensions import db
 from ktc.feedback.anonymise import scrub
 from ktc.feedback.models import Feedback, SessionReport
-from ktc.mail.notify import external_url
 from ktc.mail.outbox import enqueue
 from ktc.network.stats import refresh_session_stats
 from ktc.organisations.models import Participant
 from ktc.policy import can_write_session_report
 from ktc.sessions.models import Session, session_instructors
 from ktc.stations.models import Station
+from ktc.urls import external_url
 
 SCALE_FIELDS = ("overall", "relevance", "confidence_before", "confidence_after", "learned_other_side")
 TEXT_FIELDS = ("take_back", "improve")

@@ -8,8 +8,6 @@ Invitations (iMIP, RFC 6047) always use the session's UID, so an attendee's cale
 event per session. `Booking.ical_sequence` is the last SEQUENCE sent to that attendee; every
 new REQUEST or CANCEL carries a higher one, so the calendar always applies the latest message.
 """
-from urllib.parse import urlsplit
-
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -22,13 +20,7 @@ from ktc.database import utcnow
 from ktc.extensions import db
 from ktc.i18n import fmt_date, fmt_datetime, fmt_time, known_locale
 from ktc.mail.outbox import enqueue, is_queued
-
-
-def external_url(endpoint, **values):
-    """An absolute URL under KTC_BASE_URL, without needing a request (jobs have none)."""
-    base = urlsplit(current_app.config["KTC_BASE_URL"])
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
-    return adapter.build(endpoint, values, force_external=True)
+from ktc.urls import external_url
 
 
 def participant_locale(participant):

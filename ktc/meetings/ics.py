@@ -10,6 +10,7 @@ from flask import current_app
 from icalendar import Event, vDuration
 
 from ktc.calendar import ics
+from ktc.urls import external_url
 
 
 def uid_for(meeting):
@@ -21,8 +22,6 @@ def location_of(meeting):
 
 
 def meeting_url(meeting):
-    from ktc.mail.notify import external_url
-
     return external_url("meetings.detail", meeting_id=meeting.id)
 
 

@@ -18,6 +18,7 @@ from ktc.database import utcnow
 from ktc.errors import Conflict, NotFound, ValidationError
 from ktc.extensions import db
 from ktc.meetings.models import ANSWERS, Meeting, MeetingFeed, MeetingInvitation, MemberContact, NetworkMember
+from ktc.urls import external_url
 
 
 class AlreadyInNetwork(Conflict):
@@ -388,8 +389,6 @@ def _hash(token):
 
 def feed_link(user):
     """The user's meetings feed URL, or None before they made one."""
-    from ktc.mail.notify import external_url
-
     feed = db.session.get(MeetingFeed, user.id)
     if feed is None:
         return None

@@ -7,9 +7,9 @@ from sqlalchemy import select
 from ktc.accounts.models import User
 from ktc.extensions import db
 from ktc.i18n import fmt_date, known_locale
-from ktc.mail.notify import external_url
 from ktc.mail.outbox import enqueue
 from ktc.network.operations import digest_content
+from ktc.urls import external_url
 
 
 def send_digest(digest):

@@ -22,6 +22,7 @@ from ktc.notices.models import TeamEvent
 from ktc.organisations.models import Participant
 from ktc.sessions.models import Session
 from ktc.stations.models import Station
+from ktc.urls import external_url
 
 # How many events the home page lists.
 HOME_LIMIT = 8
@@ -151,7 +152,7 @@ def _subject_of(kind):
 def _context(kind, manager, session, bookings, reason):
     """What one manager's e-mail shows (rendered in the manager's own language)."""
     # The session block (when, where, skills) is the one the participants' e-mails show.
-    from ktc.mail.notify import _session_context, external_url
+    from ktc.mail.notify import _session_context
 
     def context():
         return {

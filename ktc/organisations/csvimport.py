@@ -36,6 +36,13 @@ class ImportRow:
 
 
 @dataclass
+class ImportResult:
+    """What a confirmed import did."""
+    created: int = 0
+    updated: int = 0
+
+
+@dataclass
 class ImportPreview:
     columns: list
     rows: list = field(default_factory=list)

@@ -11,8 +11,10 @@ from ktc.accounts.models import User
 from ktc.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ktc.extensions import db
 from ktc.organisations import csvimport
+from ktc.organisations.csvimport import ImportResult
 from ktc.organisations.models import SIDES, Organisation, Participant, Unit
 from ktc.paths import operations as paths_ops
+from ktc.skills.models import Profession
 
 STAFF_IMPORT = "staff"
 STAFF_COLUMNS = {
@@ -169,8 +171,6 @@ def search_staff(actor, q="", unit_id=None, limit=SEARCH_LIMIT):
         raise PermissionDenied()
     from sqlalchemy.orm import contains_eager
 
-    from ktc.skills.models import Profession
-
     stmt = (
         select(Participant)
         .join(Unit, Unit.id == Participant.unit_id)
@@ -278,8 +278,6 @@ def update_participant(actor, participant, name, email, unit, profession=None, a
 
 def preview_staff_import(actor, content):
     """Check every row of a staff CSV against the database; nothing is written."""
-    from ktc.skills.models import Profession  # here, not at the top: skills imports from this module
-
     preview = csvimport.parse_rows(content, STAFF_COLUMNS, STAFF_REQUIRED)
     if preview.file_errors:
         return preview
@@ -353,12 +351,6 @@ def _resolve_unit(row, v, by_org_unit, by_unit, org_names):
                              unit=v["unit"]))
         return None
     return candidates[0]
-
-
-@dataclass
-class ImportResult:
-    created: int = 0
-    updated: int = 0
 
 
 def import_staff(actor, content):

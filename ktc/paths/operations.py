@@ -326,9 +326,7 @@ def import_assignments(actor, content):
 
 
 def csvimport_result():
-    from ktc.organisations.operations import ImportResult  # here: organisations calls into this module
-
-    return ImportResult()
+    return csvimport.ImportResult()
 
 
 # --- completion of module and circle steps ---------------------------------------------------

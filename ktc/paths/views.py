@@ -374,5 +374,3 @@ def certificate(assignment_id):
     if not progress.complete:
         abort(404)
     return render_template("paths/certificate.html", progress=progress, assignment=assignment)
-
-from ktc.paths import circle_views  # noqa: E402,F401  (the study circle screens, on the same blueprint)

@@ -16,7 +16,6 @@ from ktc.database import utcnow
 from ktc.errors import ValidationError
 from ktc.extensions import db
 from ktc.i18n import known_locale, local_today, to_local
-from ktc.mail.notify import external_url
 from ktc.mail.outbox import enqueue
 from ktc.organisations.models import Unit
 from ktc.planning import solver as sv
@@ -26,6 +25,7 @@ from ktc.sessions.models import Session
 from ktc.sessions.operations import create_session, local_to_utc
 from ktc.skills.models import Skill
 from ktc.stations.models import Centre, Station
+from ktc.urls import external_url
 
 MAX_WEEKS = 52
 DEFAULT_MAX_PER_DAY = 2

@@ -10,11 +10,11 @@ from ktc.accounts.models import User
 from ktc.database import utcnow
 from ktc.extensions import db
 from ktc.i18n import known_locale, to_local
-from ktc.mail.notify import external_url
 from ktc.mail.outbox import enqueue, is_queued
 from ktc.notices.operations import record_events
 from ktc.records import operations as ops
 from ktc.records.labels import template_labels
+from ktc.urls import external_url
 
 DIGEST_KIND = "expiry_digest"
 

@@ -15,7 +15,7 @@ from ktc.database import utcnow
 from ktc.errors import Conflict, DomainError, PermissionDenied, ValidationError
 from ktc.extensions import db
 from ktc.i18n import local_today, to_local
-from ktc.mail.notify import booking_no_show, external_url
+from ktc.mail.notify import booking_no_show
 from ktc.network.stats import refresh_session_stats
 from ktc.organisations.models import Participant, Unit
 from ktc.records.models import OUTCOMES, SkillRecord
@@ -24,6 +24,7 @@ from ktc.sessions.models import Session, session_skills
 from ktc.sessions.operations import centre_tz
 from ktc.skills.models import Skill, profession_skills
 from ktc.stations.models import Station
+from ktc.urls import external_url
 
 # How many upcoming sessions are offered for each gap (per skill and side).
 UPCOMING_PER_SKILL = 3

@@ -6,7 +6,8 @@ from sqlalchemy.orm import selectinload
 from ktc.errors import Conflict, ValidationError
 from ktc.extensions import db
 from ktc.organisations import csvimport
-from ktc.organisations.operations import ImportResult, clean, flush_unique
+from ktc.organisations.csvimport import ImportResult
+from ktc.organisations.operations import clean, flush_unique
 from ktc.skills.models import Profession, Skill
 
 SKILLS_IMPORT = "skills"

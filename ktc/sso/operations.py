@@ -9,11 +9,12 @@ import re
 
 from authlib.integrations.flask_client import OAuth
 from authlib.oidc.core import CodeIDToken
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
+from requests import RequestException
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -111,6 +112,30 @@ def oauth_client(provider):
         server_metadata_url=provider.metadata_url,
         client_kwargs={"scope": SCOPES, "code_challenge_method": "S256"},
     )
+
+
+def return_url(endpoint):
+    """An address the provider sends the browser back to: under KTC_BASE_URL, as registered there."""
+    base = current_app.config.get("KTC_BASE_URL")
+    return base.rstrip("/") + url_for(endpoint) if base else url_for(endpoint, _external=True)
+
+
+def end_session_url(provider_id, id_token):
+    """Where to send the browser to end the provider's session too (RP-initiated logout), or None."""
+    provider = db.session.get(IdentityProvider, provider_id) if provider_id else None
+    if provider is None:
+        return None
+    try:
+        client = oauth_client(provider)
+        if not client.load_server_metadata().get("end_session_endpoint"):
+            return None
+        return client.create_logout_url(
+            post_logout_redirect_uri=return_url("accounts.login"),
+            id_token_hint=id_token, client_id=provider.client_id,
+        )["url"]
+    except (RequestException, ValueError, RuntimeError) as exc:
+        current_app.logger.warning("identity provider %s logout failed: %s", provider.id, exc)
+        return None
 
 
 def active_providers():

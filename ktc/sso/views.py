@@ -25,14 +25,8 @@ from ktc.web import get_or_404, require, show_domain_error
 FLOW = "sso_flow"
 
 
-def _external_url(endpoint):
-    """An address the provider sends the browser back to: under KTC_BASE_URL, as registered there."""
-    base = current_app.config.get("KTC_BASE_URL")
-    return base.rstrip("/") + url_for(endpoint) if base else url_for(endpoint, _external=True)
-
-
 def _callback_url():
-    return _external_url("sso.callback")
+    return ops.return_url("sso.callback")
 
 
 bp.add_app_template_global(ops.active_providers, "sso_login_choices")
@@ -114,24 +108,6 @@ def callback():
     return redirect(url_for("main.index"))
 
 
-def end_session_url(provider_id, id_token):
-    """Where to send the browser to end the provider's session too (RP-initiated logout), or None."""
-    provider = db.session.get(IdentityProvider, provider_id) if provider_id else None
-    if provider is None:
-        return None
-    try:
-        client = ops.oauth_client(provider)
-        if not client.load_server_metadata().get("end_session_endpoint"):
-            return None
-        return client.create_logout_url(
-            post_logout_redirect_uri=_external_url("accounts.login"),
-            id_token_hint=id_token, client_id=provider.client_id,
-        )["url"]
-    except (RequestException, ValueError, RuntimeError) as exc:
-        current_app.logger.warning("identity provider %s logout failed: %s", provider.id, exc)
-        return None
-
-
 # --- admin -----------------------------------------------------------------------------------
 
 @bp.route("/providers")
@@ -144,7 +120,7 @@ def providers(new_token=None, token_organisation=None):
     organisations = db.session.execute(select(Organisation).order_by(Organisation.name)).scalars().all()
     return render_template("sso/providers.html", providers=rows, organisations=organisations, toggle=ToggleForm(),
                            new_token=new_token, token_organisation=token_organisation,
-                           scim_url=_external_url("scim.users").rsplit("/", 1)[0])
+                           scim_url=ops.return_url("scim.users").rsplit("/", 1)[0])
 
 
 @bp.route("/organisations/<int:org_id>/scim-token", methods=["POST"])
