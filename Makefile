@@ -62,6 +62,7 @@ scheduler: install-run
 
 lint: install-test
 	$(BIN)/bandit -q -r ktc -lll
+	$(BIN)/lint-imports --no-cache --no-logo
 
 bench: install-test
 	$(COMPILE_TRANSLATIONS)

@@ -21,6 +21,9 @@ fi
 echo "== bandit (no high-severity findings in ktc/)"
 bandit -q -r ktc -lll
 
+echo "== import contracts (the layering in pyproject.toml, [tool.importlinter])"
+lint-imports --no-cache --no-logo
+
 echo "== migrations (SQLite)"
 env -u DATABASE_URL bash scripts/check_migrations.sh "$BIN"
 echo "== migrations (PostgreSQL)"
