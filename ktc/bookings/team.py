@@ -124,10 +124,13 @@ def may_cancel(actor, booking, now=None):
     )
 
 
-def filter_people(actor):
-    """The people offered in the person filter: everyone whose bookings this user may see."""
-    stmt = select(Participant).where(policy.participants_visible_to(actor), Participant.anonymised_at.is_(None))
-    return db.session.execute(stmt.order_by(Participant.name, Participant.id)).scalars().all()
+def filter_person(actor, person_id):
+    """The person of the person filter, if this user may see their bookings (the picker searches the rest)."""
+    if not person_id or not 0 < person_id < 2**31:
+        return None
+    stmt = select(Participant).where(Participant.id == person_id, policy.participants_visible_to(actor),
+                                     Participant.anonymised_at.is_(None))
+    return db.session.execute(stmt).scalar_one_or_none()
 
 
 def filter_session(actor, session_id):
