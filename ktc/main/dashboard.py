@@ -142,18 +142,23 @@ def expiring_skills(today, window_days):
     later = aliased(SkillRecord)
     # Counted per skill straight from the records (a person with two such records counts once),
     # without a distinct (person, skill) list built first: that step cost a third of the query.
-    people = func.count(SkillRecord.participant_id.distinct()).label("people")
-    rows = db.session.execute(
-        select(Skill, people)
-        .join(SkillRecord, SkillRecord.skill_id == Skill.id)
+    # Counted before the skills are joined: PostgreSQL, misjudging the anti-join as one row, otherwise
+    # looped over every skill for each record.
+    counts = (
+        select(SkillRecord.skill_id, func.count(SkillRecord.participant_id.distinct()).label("people"))
         .join(Participant, Participant.id == SkillRecord.participant_id)
         .where(SkillRecord.valid_until >= today, SkillRecord.valid_until <= end,
                SkillRecord.outcome == "demonstrated", Participant.active.is_(True),
                ~select(later.id).where(later.participant_id == SkillRecord.participant_id,
                                        later.skill_id == SkillRecord.skill_id, later.outcome == "demonstrated",
                                        later.valid_until > end).exists())
-        .group_by(Skill.id)
-        .order_by(people.desc(), Skill.code)
+        .group_by(SkillRecord.skill_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Skill, counts.c.people)
+        .join(counts, counts.c.skill_id == Skill.id)
+        .order_by(counts.c.people.desc(), Skill.code)
     ).all()
     return [(skill, n) for skill, n in rows]
 
