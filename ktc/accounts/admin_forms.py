@@ -27,7 +27,7 @@ class UserForm(FlaskForm):
     role = SelectField(_l("Role"), choices=options(ROLE_LABELS.items()),
                        validators=[DataRequired(_l("Choose a role."))])
     unit_ids = SelectMultipleField(_l("Units managed"), coerce=int, render_kw=PICKER)
-    participant_id = SelectField(_l("Staff record"), coerce=int, render_kw=PICKER)
+    participant_id = SelectField(_l("Staff record"), coerce=int)
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)

@@ -43,20 +43,21 @@ def _fill_choices(form, user):
         .order_by(Organisation.name, Unit.name)
     ).scalars().all()
     form.unit_ids.choices = options([(u.id, f"{u.organisation.name} – {u.name}") for u in units])
-    linked = select(User.participant_id).where(User.participant_id.is_not(None))
-    if user is not None:
-        linked = linked.where(User.id != user.id)
-    people = db.session.execute(
-        select(Participant).options(selectinload(Participant.unit))
-        .where(Participant.id.not_in(linked), Participant.anonymised_at.is_(None))
-        .order_by(Participant.name)
-    ).scalars().all()
+    if request.method == "GET" and user is not None:
+        form.participant_id.data = user.participant_id or 0
+    # Only the chosen staff record is sent with the page (the picker searches the county on the
+    # server; without JavaScript the current choice stays): 20,000 options would make it megabytes.
+    wanted = form.participant_id.data
+    chosen = db.session.get(Participant, wanted) if wanted and 0 < wanted < 2**31 else None
+    if chosen is not None and chosen.anonymised_at is not None:
+        chosen = None
     form.participant_id.choices = options(
-        [(0, _("– No staff record –"))] + [(p.id, f"{p.name} ({p.email or '–'}), {p.unit.name}") for p in people]
+        [(0, _("– No staff record –"))]
+        + ([(chosen.id, f"{chosen.name} ({chosen.email or '–'}), {chosen.unit.name}")] if chosen else [])
     )
+    form.participant_id.render_kw = {"data-picker": "staff", "data-search-url": url_for("organisations.staff_search")}
     if request.method == "GET" and user is not None:
         form.unit_ids.data = [u.id for u in user.units]
-        form.participant_id.data = user.participant_id or 0
 
 
 def _user_form(form, user):

@@ -1,5 +1,5 @@
 """Bookings: a participant in a session, with who did what and when."""
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ktc.database import UTCDateTime, utcnow
@@ -14,14 +14,20 @@ ACTIVE_STATUSES = ("confirmed", "waitlisted", "attended", "no_show")
 class Booking(db.Model):
     __tablename__ = "bookings"
     # One row per person and session: a person is never booked twice into one session.
-    __table_args__ = (UniqueConstraint("session_id", "participant_id"),)
+    # The two indexes below hold every column their lists need, so the table's wide rows are not read:
+    # a unit's bookings (team bookings, the skill matrix) by person, and the waiting lists by status.
+    __table_args__ = (
+        UniqueConstraint("session_id", "participant_id"),
+        Index("ix_bookings_participant_session_status", "participant_id", "session_id", "status"),
+        Index("ix_bookings_status_session", "status", "session_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"), index=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
     # The participant's side when booked; the seat counters are kept per this side.
     side: Mapped[str] = mapped_column(String(10))
-    status: Mapped[str] = mapped_column(String(12), index=True)
+    status: Mapped[str] = mapped_column(String(12))
     booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     booked_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     # Orders the waitlist: first come, first promoted (renewed if the person is re-added).

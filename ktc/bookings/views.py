@@ -25,7 +25,7 @@ from ktc.bookings.team import (
     PAGE_SIZE,
     TeamFilters,
     count_team_bookings,
-    filter_people,
+    filter_person,
     filter_session,
     may_cancel,
     team_bookings,
@@ -254,10 +254,12 @@ def team_bookings_page():
     """Every booking of the manager's people (all for admins), filtered, with cancel and CSV."""
     require(policy.can_book(current_user))
     units = visible_units(current_user)
-    people = filter_people(current_user)
+    # Only the chosen person is sent with the page; the picker searches the server for the others.
+    person = filter_person(current_user, request.args.get("person", type=int))
     skills = db.session.execute(select(Skill).order_by(Skill.code)).scalars().all()
     form = TeamBookingsFilterForm(formdata=request.args)
-    form.fill_choices(units, people, skills)
+    form.fill_choices(units, [person] if person else [], skills)
+    form.person.render_kw = {"data-picker": "staff", "data-search-url": url_for("organisations.staff_search")}
     form.validate()
     # Another manager's unit or person (or one that does not exist): not something this user may see.
     if any(request.args.get(name) and form[name].errors for name in ("unit", "person")):

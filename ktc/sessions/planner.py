@@ -127,15 +127,17 @@ def build_column(column, sessions, tz, first, last, now, new_url=None):
     if new_url is None:
         return column
     busy = [(b.start, b.end) for b in column.blocks if not b.cancelled]
+    query = {"day": column.day.isoformat()}
+    if column.station is not None:
+        query = {"station_id": column.station.id, **query}
+    # The column's part of the query once; each slot adds its start ("08%3A30", as urlencode writes it).
+    prefix = f"{new_url}?{urlencode(query)}&start="
     minute = max(opens, first)
     while minute + FREE_SLOT_MINUTES <= closes:
         start = datetime.combine(column.day, time(minute // 60, minute % 60), tzinfo=zone)
         end = start + timedelta(minutes=FREE_SLOT_MINUTES)
         if start > now and not any(s < end and e > start for s, e in busy):
-            query = {"day": column.day.isoformat(), "start": f"{minute // 60:02d}:{minute % 60:02d}"}
-            if column.station is not None:
-                query = {"station_id": column.station.id, **query}
             column.free.append(FreeSlot(start.time(), _row(minute, first), FREE_SLOT_MINUTES // SLOT_MINUTES,
-                                        f"{new_url}?{urlencode(query)}"))
+                                        f"{prefix}{minute // 60:02d}%3A{minute % 60:02d}"))
         minute += FREE_SLOT_MINUTES
     return column

@@ -12,7 +12,7 @@ from ktc import policy
 from ktc.accounts.models import User
 from ktc.confirm import ask, confirmed
 from ktc.bookings.models import Booking
-from ktc.bookings.operations import free_for_side, is_released, release_at, seat_summary, waitlist_counts
+from ktc.bookings.operations import booking_sides, free_for_side, is_released, release_at, seat_summary, waitlist_counts
 from ktc.csvutil import csv_response
 from ktc.database import utcnow
 from ktc.errors import DomainError
@@ -215,8 +215,8 @@ def _detail_page(session, cancel_form, status=200):
         balance=side_balance(session),
         released=is_released(session, now),
         release_time=release_at(session),
-        free_municipal=free_for_side(session, "municipal", now),
-        free_regional=free_for_side(session, "regional", now),
+        # The seats the viewer's side can book now (both sides for admins), as on the booking pages.
+        free_by_side={side: free_for_side(session, side, now) for side in booking_sides(current_user)},
         cancel_form=cancel_form,
         can_plan=policy.can_plan_sessions(current_user),
         can_record=policy.can_record_session(current_user, session),

@@ -164,3 +164,22 @@ def test_english_pages_use_24_hour_times_and_unambiguous_dates(client, login_as,
     assert "PM" not in body and f"11/3/{year % 100}" not in body
     detail = client.get(f"/sessions/{autumn.id}").get_data(as_text=True)
     assert "14:30" in detail and "2:30" not in detail
+
+
+def _person_options(body):
+    import re
+
+    select = body.split('id="person"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r"<option([^>]*)>([^<]*)</option>", select)
+
+
+def test_the_person_filter_sends_the_chosen_person_only(client, login_as, team, make):
+    for i in range(20):
+        make.participant(team.unit, name=f"Person {i:02d}")
+    db.session.commit()
+    login_as(team.manager)
+    body = client.get(PAGE).get_data(as_text=True)
+    assert [label for _attrs, label in _person_options(body)] == ["Alla"]
+    assert 'data-picker="staff"' in body and 'data-search-url="/organisations/staff/search"' in body
+    chosen = _person_options(client.get(PAGE, query_string={"person": team.bo.id}).get_data(as_text=True))
+    assert [label for _attrs, label in chosen] == ["Alla", "Bo Berg"] and "selected" in chosen[1][0]

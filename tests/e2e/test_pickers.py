@@ -187,3 +187,43 @@ def test_printable_lists_for_the_instructor(journey):
     johan.goto(f"/sessions/day/{day}/print?centre={world.centre.id}")
     assert "Kateter och sårvård" in johan.inner_text("main")
     journey.check(johan, "08-day-lists")
+
+
+def test_the_staff_record_and_person_filter_pickers_search_the_server(journey):
+    world = scenario.build()
+    elin, sara = world.municipal[1], world.municipal[2]
+    session = make.session(world.station, start=make.future(9), capacity=6)
+    for person in (elin, sara):
+        make.booking(session, person)
+    db.session.commit()
+
+    # The user form: no list of the county, a search; a refused form keeps the chosen record.
+    karin = journey.person(world.admin.email)
+    karin.goto("/users/new")
+    assert karin.locator("#participant_id option").count() == 1
+    karin.fill("#email", "inte en adress")
+    karin.fill("#name", "Elin Berg")
+    karin.select_option("#role", "participant")
+    tab_to_picker(karin, "participant_id-ts-control")
+    karin.keyboard.type("elin")
+    karin.locator(f"#participant_id-ts-dropdown [data-value='{elin.id}']").wait_for()
+    karin.keyboard.press("Enter")
+    with karin.expect_navigation():
+        karin.click("main form button[type=submit]")
+    assert karin.eval_on_selector("#participant_id", "s => s.value") == str(elin.id)
+    assert "Elin Berg" in karin.inner_text(".ts-wrapper:has(#participant_id-ts-control) .item")
+    journey.check(karin, "01-user-form-staff-record-search")
+
+    # The team bookings page: the manager finds one of her people and sees only their bookings.
+    maria = journey.person(world.municipal_manager.email)
+    maria.goto("/bookings/team/bookings")
+    assert maria.locator("#person option").count() == 1
+    tab_to_picker(maria, "person-ts-control")
+    maria.keyboard.type("sara")
+    maria.locator(f"#person-ts-dropdown [data-value='{sara.id}']").wait_for()
+    maria.keyboard.press("Enter")
+    with maria.expect_navigation():
+        maria.click("main form[method=get] button[type=submit]")
+    assert f"person={sara.id}" in maria.url
+    assert maria.locator("main tbody tr").count() == 1 and "Sara Nilsson" in maria.inner_text("main tbody")
+    journey.check(maria, "02-team-bookings-person-search")

@@ -51,14 +51,27 @@
     settings.searchField = [];
     settings.loadThrottle = 200;
     // The server has already matched names and e-mails; keep its order and everything it found.
-    settings.score = function () { return function () { return 1; }; };
+    // While a search is typed only its results are offered: not the select's own options (such as
+    // "no staff record") nor someone already chosen, so Enter takes the first person found.
+    settings.score = function (search) {
+      var ts = this;
+      return function (item) {
+        if (!search) { return 1; }
+        return item.remote && ts.items.indexOf(String(item.id)) < 0 ? 1 : 0;
+      };
+    };
     settings.shouldLoad = function (query) { return query.trim().length >= 1; };
     settings.load = function (query, callback) {
+      var ts = this;
       var params = new URLSearchParams({ q: query });
       if (unitField && unitField.value) { params.set("unit", unitField.value); }
       fetch(url + "?" + params.toString(), { headers: { Accept: "application/json" }, credentials: "same-origin" })
         .then(function (response) { return response.ok ? response.json() : { results: [] }; })
-        .then(function (data) { callback(data.results); })
+        .then(function (data) {
+          // An earlier search's results go (a chosen person stays), so this search's come first.
+          ts.clearOptions(function (option, value) { return !option.remote || ts.items.indexOf(value) >= 0; });
+          callback(data.results.map(function (person) { person.remote = true; return person; }));
+        })
         .catch(function () { callback(); });
     };
     settings.render.option = function (person, escape) {

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 902a6acb8b79
+Revision ID: 1c05701ecdfe
 Revises: 
-Create Date: 2026-11-30 12:12:15.954236
+Create Date: 2026-11-30 13:45:58.485487
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '902a6acb8b79'
+revision = '1c05701ecdfe'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -697,9 +697,9 @@ def upgrade():
     sa.UniqueConstraint('session_id', 'participant_id', name=op.f('uq_bookings_session_id_participant_id'))
     )
     with op.batch_alter_table('bookings', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_bookings_participant_id'), ['participant_id'], unique=False)
+        batch_op.create_index('ix_bookings_participant_session_status', ['participant_id', 'session_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_bookings_session_id'), ['session_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_bookings_status'), ['status'], unique=False)
+        batch_op.create_index('ix_bookings_status_session', ['status', 'session_id'], unique=False)
 
     op.create_table('circle_attendance',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -860,7 +860,7 @@ def upgrade():
     sa.UniqueConstraint('participant_id', 'skill_id', 'session_id', name=op.f('uq_skill_records_participant_id_skill_id_session_id'))
     )
     with op.batch_alter_table('skill_records', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_skill_records_participant_id'), ['participant_id'], unique=False)
+        batch_op.create_index('ix_skill_records_person_skill_outcome_valid', ['participant_id', 'skill_id', 'outcome', 'valid_until'], unique=False)
         batch_op.create_index(batch_op.f('ix_skill_records_session_id'), ['session_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_skill_records_skill_id'), ['skill_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_skill_records_valid_until'), ['valid_until'], unique=False)
@@ -980,7 +980,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_skill_records_valid_until'))
         batch_op.drop_index(batch_op.f('ix_skill_records_skill_id'))
         batch_op.drop_index(batch_op.f('ix_skill_records_session_id'))
-        batch_op.drop_index(batch_op.f('ix_skill_records_participant_id'))
+        batch_op.drop_index('ix_skill_records_person_skill_outcome_valid')
 
     op.drop_table('skill_records')
     op.drop_table('session_stats')
@@ -1007,9 +1007,9 @@ def downgrade():
 
     op.drop_table('circle_attendance')
     with op.batch_alter_table('bookings', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_bookings_status'))
+        batch_op.drop_index('ix_bookings_status_session')
         batch_op.drop_index(batch_op.f('ix_bookings_session_id'))
-        batch_op.drop_index(batch_op.f('ix_bookings_participant_id'))
+        batch_op.drop_index('ix_bookings_participant_session_status')
 
     op.drop_table('bookings')
     op.drop_table('study_circle_members')
