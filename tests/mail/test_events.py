@@ -7,16 +7,17 @@ from datetime import timedelta
 
 import icalendar
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, insert, select, update
 
 from ktc.bookings.operations import book_team, cancel_booking
 from ktc.database import utcnow
 from ktc.extensions import db
 from ktc.mail import sender
 from ktc.mail.models import OutboxMessage
-from ktc.mail.outbox import enqueue_event
+from ktc.mail.outbox import dedupe_key, enqueue_event
 
 from tests.calendar.helpers import session as session_
+from tests.paths.staged import skip_unless_postgres, staged
 
 
 def _calendar(received):
@@ -162,3 +163,49 @@ def test_the_same_event_queued_twice_is_one_row_and_spends_one_sequence(make):
     db.session.commit()
     assert booking.ical_sequence == 1
     assert db.session.execute(select(OutboxMessage.ics_sequence)).scalars().all() == [1]
+
+
+@pytest.mark.parametrize("queue", ["guarded", "control"])
+def test_two_transactions_queueing_the_same_event_at_once_keep_one_row_and_both_commit(app, queue):
+    """The second INSERT waits for the first to commit, then does nothing: no error, no savepoint needed.
+
+    The control inserts without ON CONFLICT: the second transaction then fails on the unique key.
+    """
+    skip_unless_postgres()
+
+    def add(key):
+        if queue == "guarded":
+            return enqueue_event("booking_confirmed", key, "anna@example.org", 1, "REQUEST", 1)
+        db.session.execute(insert(OutboxMessage).values(
+            dedupe_key=dedupe_key("booking_confirmed", key, "anna@example.org"), kind="booking_confirmed",
+            recipient="anna@example.org", booking_id=1))
+
+    def writer(own):
+        def act(_loaded):
+            add("b1:same")
+            add(own)  # the transaction goes on after the shared row
+        return (lambda: None, act)
+
+    outcomes = staged(app, writer("b1:first"), writer("b1:second"))
+    keys = sorted(db.session.execute(select(OutboxMessage.dedupe_key)).scalars())
+    if queue == "guarded":
+        assert outcomes == {"first": "done", "second": "done"}
+        assert keys == sorted(dedupe_key("booking_confirmed", k, "anna@example.org")
+                              for k in ("b1:same", "b1:first", "b1:second"))
+    else:
+        assert outcomes["first"] == "done" and "IntegrityError" in outcomes["second"]
+
+
+def test_admins_see_an_event_not_yet_sent_by_its_kind_and_are_told_when_its_text_is_written(client, login_as, make):
+    session = session_(make, start=make.future(20))
+    admin, person = make.user("admin"), make.participant()
+    db.session.commit()
+    book_team(admin, session, [person])
+    db.session.commit()
+    message_id = db.session.execute(select(OutboxMessage.id)).scalar_one()
+    login_as(make.user("admin", locale="en"))
+    db.session.commit()
+    listing = client.get("/mail/outbox").get_data(as_text=True)
+    assert "booking_confirmed" in listing and "None" not in listing
+    page = client.get(f"/mail/outbox/{message_id}").get_data(as_text=True)
+    assert "The text is written when the message is sent" in page and "None" not in page
