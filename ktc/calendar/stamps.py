@@ -159,6 +159,10 @@ def _revise(session, _flush_context, _instances):
 
 def _write(session):
     """Before the commit: raise the version of every scope the transaction changed, in a fixed order."""
+    if session.in_nested_transaction():
+        # Releasing a savepoint fires before_commit too: the versions wait for the real commit,
+        # so that they are the transaction's last statements (and cover what follows the savepoint).
+        return
     session.flush()
     scopes = session.info.pop(_PENDING, None)
     if not scopes:
@@ -182,8 +186,16 @@ def _upsert(dialect):
     return insert
 
 
-def _forget(session, *_args):
-    session.info.pop(_PENDING, None)
+def _forget(session, transaction):
+    """When the whole transaction ends, nothing of it is left pending (committed: already written).
+
+    Only the outermost transaction counts: a savepoint rolled back (notices, paths and sessions
+    use them) leaves the transaction's other changes to commit, and their feeds must still change.
+    A scope collected inside that savepoint stays too: one needless new ETag costs a download,
+    a missing one would show a stale feed.
+    """
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def install():
@@ -192,4 +204,4 @@ def install():
         event.listen(OrmSession, "before_flush", _revise)
         event.listen(OrmSession, "after_flush", _collect)
         event.listen(OrmSession, "before_commit", _write)
-        event.listen(OrmSession, "after_rollback", _forget)
+        event.listen(OrmSession, "after_transaction_end", _forget)

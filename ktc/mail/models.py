@@ -9,6 +9,14 @@ OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
 
 
 class OutboxMessage(db.Model):
+    """One message to one recipient: either rendered when queued, or an event the sender renders.
+
+    An event (a booking, cancellation or change told to a participant) is a small row: its kind,
+    recipient, booking, the invitation's METHOD and SEQUENCE decided at the moment of the change,
+    and the reason given. The sender renders it at each attempt (ktc/mail/render.py) and keeps the
+    text it sent in `subject`, `body_text`, `body_html` and `ics`.
+    """
+
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -16,8 +24,14 @@ class OutboxMessage(db.Model):
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(40), index=True)
     recipient: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
+    # Set for an event: the booking it is about (no foreign key: mail does not hold bookings back).
+    booking_id: Mapped[int | None] = mapped_column()
+    # The SEQUENCE the invitation carries, spent on the booking when the event was queued.
+    ics_sequence: Mapped[int | None] = mapped_column()
+    # The reason given for a cancellation, as it was at the moment of the event.
+    detail: Mapped[str | None] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body_text: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
     ics: Mapped[str | None] = mapped_column(Text)
     ics_method: Mapped[str | None] = mapped_column(String(10))
@@ -28,3 +42,7 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     sent_at = mapped_column(UTCDateTime)
+
+    @property
+    def is_event(self):
+        return self.booking_id is not None

@@ -4,9 +4,16 @@ Every function is called inside the caller's transaction, so a message exists ex
 change that caused it was committed. Each message has a key made of its cause (kind, object,
 moment or sequence): calling a function twice for the same change queues nothing new.
 
+What a participant is told about their booking (booked, waiting, promoted, cancelled, moved,
+reminded) is queued as an event: one small outbox row, and the sender renders the e-mail and
+its invitation when it sends (ktc/mail/render.py), showing the session as it is then. Other
+messages are rendered here, when they are queued.
+
 Invitations (iMIP, RFC 6047) always use the session's UID, so an attendee's calendar keeps one
-event per session. `Booking.ical_sequence` is the last SEQUENCE sent to that attendee; every
-new REQUEST or CANCEL carries a higher one, so the calendar always applies the latest message.
+event per session. `Booking.ical_sequence` is the last SEQUENCE given to that attendee; every
+new REQUEST or CANCEL gets a higher one, in the transaction of the change that causes it, and
+carries it in its outbox row, so the calendar always applies the latest message whenever each
+one is sent.
 """
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -19,7 +26,7 @@ from ktc.calendar import ics
 from ktc.database import utcnow
 from ktc.extensions import db
 from ktc.i18n import fmt_date, fmt_datetime, fmt_time, known_locale
-from ktc.mail.outbox import enqueue, is_queued
+from ktc.mail.outbox import enqueue, enqueue_event, is_queued
 from ktc.urls import external_url
 
 
@@ -80,8 +87,7 @@ def queue_email(kind, key, recipient, locale, template, subject, context, invita
         text = render_template(f"{template}.txt", **context)
         html = render_template(f"{template}.html", **context)
     body = invitation() if invitation is not None else None
-    return enqueue(kind, key, recipient, context["subject"], text, html, ics=body, ics_method=ics_method,
-                   checked=True)
+    return enqueue(kind, key, recipient, context["subject"], text, html, ics=body, ics_method=ics_method)
 
 
 def _session_subject(kind):
@@ -105,28 +111,22 @@ def _next_sequence(booking):
     return max(booking.session.sequence, booking.ical_sequence + 1)
 
 
-def _to_participant(kind, booking, key, method=None, comment=None, **context):
-    """Queue one message to a booking's participant, with an invitation when `method` is given."""
+def _to_participant(kind, booking, key, method=None, detail=None):
+    """Queue one event for a booking's participant, with an invitation when `method` is given.
+
+    One INSERT: the sender renders it (ktc/mail/render.py). The SEQUENCE is spent on the booking
+    only when the row is really queued, so a second call for the same change spends nothing.
+    """
     participant = booking.participant
-    session = booking.session
     # With a subscription only, the feed is their calendar: an invitation would put every session
     # there twice, so the e-mail tells it in words alone.
-    invitations = participant.calendar_delivery != "subscription"
-
-    def invitation():
-        if method is None or not invitations:
-            return None
-        sequence = _next_sequence(booking)
-        body = ics.invitation(session, participant, method, sequence, dtstamp=utcnow(), comment=comment,
-                              reminder=ics.reminder_of(participant))
+    if participant.calendar_delivery == "subscription":
+        method = None
+    sequence = _next_sequence(booking) if method is not None else None
+    message = enqueue_event(kind, key, participant.email, booking.id, method, sequence, detail or None)
+    if message is not None and sequence is not None:
         booking.ical_sequence = sequence
-        return body
-
-    return _session_email(
-        kind, key, participant.email, lambda: participant_locale(participant), session, invitation, method,
-        booking=booking, participant=participant, calendar_invitations=invitations,
-        ics_url=external_url("calendar.booking_download", booking_id=booking.id), **context,
-    )
+    return message
 
 
 def _moment(value):
@@ -161,8 +161,7 @@ def booking_cancelled(booking):
     """Booking cancelled: an e-mail, with a CANCEL if the attendee had an invitation."""
     key = f"b{booking.id}:{_moment(booking.cancelled_at or booking.booked_at)}"
     method = "CANCEL" if _invited(booking) else None
-    return _to_participant("booking_cancelled", booking, key, method=method, comment=booking.cancel_reason,
-                           reason=booking.cancel_reason or "")
+    return _to_participant("booking_cancelled", booking, key, method=method, detail=booking.cancel_reason)
 
 
 def session_changed(session, bookings):
@@ -191,7 +190,7 @@ def session_cancelled(session, bookings):
         key = f"s{session.id}:cancelled:{session.sequence}:b{booking.id}"
         method = "CANCEL" if _invited(booking) else None
         messages.append(_to_participant("session_cancelled", booking, key, method=method,
-                                        comment=session.cancel_reason, reason=session.cancel_reason or ""))
+                                        detail=session.cancel_reason))
     return [m for m in messages if m is not None]
 
 

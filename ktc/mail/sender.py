@@ -8,6 +8,9 @@ Delivery is at least once. Each message is marked sent in a commit of its own th
 server has accepted it, so only a crash (or a lost connection) between the server's acceptance
 and that commit sends it again: the row stays 'sending' and is queued again after STALE_AFTER.
 The copy carries the same Message-ID, so receiving systems that de-duplicate show it once.
+
+An event row (a booking, cancellation or change, see ktc/mail/render.py) is rendered here, at
+each attempt, in the transaction that claims it; the text sent is kept on the row.
 """
 import logging
 import smtplib
@@ -21,7 +24,7 @@ from sqlalchemy import select, update
 
 from ktc.database import utcnow
 from ktc.extensions import db
-from ktc.mail import mime
+from ktc.mail import mime, render
 from ktc.mail.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -164,9 +167,17 @@ def _send_one(connection, message_id, now):
         db.session.rollback()
         return TAKEN
     message = db.session.get(OutboxMessage, message_id)
+    if message.is_event:
+        try:
+            render.render_event(message)
+        except Exception as exc:  # one message that cannot be rendered must not hold up the rest of the queue
+            log.exception("outbox message %s could not be rendered", message_id)
+            db.session.rollback()
+            _record_failure(message_id, now, f"{type(exc).__name__}: {exc}")
+            return FAILED
     email_message = mime.build(message, current_app.config["KTC_MAIL_FROM"], current_app.config["KTC_MAIL_DOMAIN"])
     recipient = message.recipient
-    db.session.commit()  # the claim is visible to every other sender before we talk SMTP
+    db.session.commit()  # the claim (and the text rendered) is visible to every other sender before we talk SMTP
     try:
         connection.send(email_message, recipient)
     except MailUnavailable as exc:

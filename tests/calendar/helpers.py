@@ -7,6 +7,7 @@ import vobject
 
 from ktc.extensions import db
 from ktc.mail.models import OutboxMessage
+from ktc.mail.render import render_event
 from sqlalchemy import select
 
 
@@ -50,10 +51,18 @@ def make_dst_sessions(make, station_=None):
 
 
 def outbox(kind=None):
+    """The outbox's rows, each as the sender would send it now (events rendered)."""
     query = select(OutboxMessage).order_by(OutboxMessage.id)
     if kind:
         query = query.where(OutboxMessage.kind == kind)
-    return db.session.execute(query).scalars().all()
+    return [rendered(message) for message in db.session.execute(query).scalars().all()]
+
+
+def rendered(message):
+    """An outbox row with its text: an event not yet rendered is rendered as the sender does it."""
+    if message.is_event and message.body_text is None:
+        render_event(message)
+    return message
 
 
 def parse_icalendar(text):

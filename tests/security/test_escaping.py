@@ -16,6 +16,8 @@ from ktc.network.jobs import send_network_digest
 from ktc.network.stats import rebuild_session_stats
 from ktc.sessions.operations import cancel_session
 
+from tests.calendar.helpers import rendered
+
 
 def payload(label):
     """Markup that would run script if it were not escaped; `label` says where it was typed."""
@@ -126,6 +128,6 @@ def test_names_and_cancel_reasons_are_escaped_for_everyone_who_sees_them(client,
     assert_escaped(response.get_data(as_text=True), "participant_name", where="the booking result")
 
     # The e-mails that carry what others typed: the cancelled session's reason, the person's name.
-    html = {m.kind: m.body_html for m in db.session.execute(select(OutboxMessage)).scalars()}
+    html = {m.kind: rendered(m).body_html for m in db.session.execute(select(OutboxMessage)).scalars()}
     assert_escaped(html["session_cancelled"], "session_reason", where="the cancellation e-mail")
     assert_escaped(html["booking_confirmed"], "participant_name", where="the confirmation e-mail")

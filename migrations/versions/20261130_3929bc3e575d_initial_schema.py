@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 1c05701ecdfe
+Revision ID: 3929bc3e575d
 Revises: 
-Create Date: 2026-11-30 13:45:58.485487
+Create Date: 2026-11-30 14:57:14.414091
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '1c05701ecdfe'
+revision = '3929bc3e575d'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -89,8 +89,11 @@ def upgrade():
     sa.Column('dedupe_key', sa.String(length=200), nullable=False),
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('recipient', sa.String(length=254), nullable=False),
-    sa.Column('subject', sa.String(length=300), nullable=False),
-    sa.Column('body_text', sa.Text(), nullable=False),
+    sa.Column('booking_id', sa.Integer(), nullable=True),
+    sa.Column('ics_sequence', sa.Integer(), nullable=True),
+    sa.Column('detail', sa.Text(), nullable=True),
+    sa.Column('subject', sa.String(length=300), nullable=True),
+    sa.Column('body_text', sa.Text(), nullable=True),
     sa.Column('body_html', sa.Text(), nullable=True),
     sa.Column('ics', sa.Text(), nullable=True),
     sa.Column('ics_method', sa.String(length=10), nullable=True),
