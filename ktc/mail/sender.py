@@ -8,6 +8,8 @@ Delivery is at least once. Each message is marked sent in a commit of its own th
 server has accepted it, so only a crash (or a lost connection) between the server's acceptance
 and that commit sends it again: the row stays 'sending' and is queued again after STALE_AFTER.
 The copy carries the same Message-ID, so receiving systems that de-duplicate show it once.
+These are the deliberate commits inside a job (`ktc.database.commit_step`); the job's unit of
+work commits whatever is left at its end.
 """
 import logging
 import smtplib
@@ -19,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 from flask import current_app
 from sqlalchemy import select, update
 
-from ktc.database import utcnow
+from ktc.database import commit_step, utcnow
 from ktc.extensions import db
 from ktc.mail import mime
 from ktc.mail.models import OutboxMessage
@@ -51,7 +53,7 @@ def requeue_stale(now):
         .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - STALE_AFTER)
         .values(status="pending", claimed_at=None)
     )
-    db.session.commit()
+    commit_step()
     return result.rowcount
 
 
@@ -63,7 +65,7 @@ def _due_ids(now):
         .limit(BATCH)
     )
     ids = list(db.session.execute(query).scalars())
-    db.session.commit()
+    commit_step()
     return ids
 
 
@@ -166,7 +168,7 @@ def _send_one(connection, message_id, now):
     message = db.session.get(OutboxMessage, message_id)
     email_message = mime.build(message, current_app.config["KTC_MAIL_FROM"], current_app.config["KTC_MAIL_DOMAIN"])
     recipient = message.recipient
-    db.session.commit()  # the claim is visible to every other sender before we talk SMTP
+    commit_step()  # the claim is visible to every other sender before we talk SMTP
     try:
         connection.send(email_message, recipient)
     except MailUnavailable as exc:
@@ -187,7 +189,7 @@ def _mark_sent(message_id):
         .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending")
         .values(status="sent", sent_at=utcnow(), claimed_at=None, last_error=None)
     )
-    db.session.commit()
+    commit_step()
 
 
 def _record_failure(message_id, now, error):
@@ -201,7 +203,7 @@ def _record_failure(message_id, now, error):
     else:
         message.status = "pending"
         message.next_attempt_at = now + backoff(message.attempts)
-    db.session.commit()
+    commit_step()
 
 
 def retry(message):
