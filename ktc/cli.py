@@ -31,6 +31,8 @@ class UnitOfWorkGroup(AppGroup):
 
     def command(self, *args, **kwargs):
         wrap = super().command
+        if len(args) == 1 and callable(args[0]):  # used bare, as `@group.command`
+            return wrap(**kwargs)(in_unit_of_work(args[0]))
 
         def decorator(f):
             return wrap(*args, **kwargs)(in_unit_of_work(f))

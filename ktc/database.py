@@ -40,7 +40,7 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
-_READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
+READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def configure_sqlite(engine, busy_timeout_ms, immediate_outside_requests=True):
@@ -70,7 +70,7 @@ def configure_sqlite(engine, busy_timeout_ms, immediate_outside_requests=True):
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         if has_request_context():
-            immediate = request.method not in _READ_ONLY_METHODS
+            immediate = request.method not in READ_ONLY_METHODS
         else:
             immediate = immediate_outside_requests
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQL
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ktc import policy
-from ktc.database import commits_always, end_unit_of_work
+from ktc.database import READ_ONLY_METHODS, commits_always, end_unit_of_work
 from ktc.errors import Conflict, DomainError
 from ktc.extensions import db, login_manager
 from ktc.i18n import remember_user_locale
@@ -22,9 +22,6 @@ log = logging.getLogger(__name__)
 # SQLite's "database is locked" after the busy timeout is an OperationalError too: also "try again".
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 RETRY_AFTER_SECONDS = 30
-
-
-_READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 class App(Flask):
@@ -47,7 +44,7 @@ class App(Flask):
         except BaseException:
             db.session.rollback()
             raise
-        if commits_always() or (request.method not in _READ_ONLY_METHODS and response.status_code < 400):
+        if commits_always() or (request.method not in READ_ONLY_METHODS and response.status_code < 400):
             try:
                 end_unit_of_work(commit=True)
             except IntegrityError as exc:
@@ -56,7 +53,7 @@ class App(Flask):
             except BaseException:
                 _restore_cookie_session(cookie)
                 raise
-        elif request.method not in _READ_ONLY_METHODS:
+        elif request.method not in READ_ONLY_METHODS:
             end_unit_of_work(commit=False)
         return response
 
