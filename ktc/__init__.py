@@ -3,8 +3,6 @@ from importlib import import_module
 from importlib.util import find_spec
 from pathlib import Path
 
-from flask import Flask
-
 from ktc.config import load_config
 from ktc.extensions import babel, csrf, db, login_manager, migrate
 from ktc.features import FEATURES
@@ -15,7 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(overrides=None):
     """Build the Flask app: bind extensions, blueprints, error handlers and CLI; nothing else."""
-    app = Flask(
+    from ktc.web import App
+
+    app = App(
         __name__,
         template_folder=str(ROOT / "templates"),
         instance_path=str(ROOT / "instance"),

@@ -1,25 +1,51 @@
-"""`flask --app wsgi ktc …` commands: thin wrappers that call operations and commit once."""
-from contextlib import contextmanager
+"""`flask --app wsgi ktc …` commands: thin wrappers that call operations; each command is one unit of work."""
+from functools import wraps
 from importlib import import_module
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy.exc import IntegrityError
 
-from ktc.extensions import db
+from ktc.database import unit_of_work
 from ktc.features import FEATURES
 
-ktc_cli = AppGroup("ktc", help="KTC commands.")
+
+def in_unit_of_work(command):
+    """Run a command as one transaction (ktc.database.unit_of_work): committed once when it ends.
+
+    What the command printed before a failed commit did not happen: say so.
+    """
+
+    @wraps(command)
+    def run(*args, **kwargs):
+        try:
+            with unit_of_work():
+                return command(*args, **kwargs)
+        except IntegrityError as exc:
+            raise click.ClickException(f"That conflicts with existing data; nothing was saved. ({exc.orig})") from exc
+
+    return run
 
 
-@contextmanager
-def transaction():
-    """One transaction for a command: commit on success, roll back on any error."""
-    try:
-        yield
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+class UnitOfWorkGroup(AppGroup):
+    """A command group whose every command (and subgroup's command) runs as one unit of work."""
+
+    def command(self, *args, **kwargs):
+        wrap = super().command
+        if len(args) == 1 and callable(args[0]):  # used bare, as `@group.command`
+            return wrap(**kwargs)(in_unit_of_work(args[0]))
+
+        def decorator(f):
+            return wrap(*args, **kwargs)(in_unit_of_work(f))
+
+        return decorator
+
+    def group(self, *args, **kwargs):
+        kwargs.setdefault("cls", UnitOfWorkGroup)
+        return super().group(*args, **kwargs)
+
+
+ktc_cli = UnitOfWorkGroup("ktc", help="KTC commands.")
 
 
 def init_app(app):
@@ -46,8 +72,7 @@ def create_user_command(email, role, password, name, units):
     from ktc.errors import DomainError
 
     try:
-        with transaction():
-            user = create_user(email, role, name=name, password=password, unit_ids=units)
+        user = create_user(email, role, name=name, password=password, unit_ids=units)
     except DomainError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Created {user.role} {user.email} (id {user.id})")
@@ -63,6 +88,5 @@ def token_command(email, name):
     user = user_by_email(email)
     if user is None:
         raise click.ClickException(f"No user with e-mail {email}")
-    with transaction():
-        token = issue_api_token(user, name)
+    token = issue_api_token(user, name)
     click.echo(token)

@@ -1,7 +1,8 @@
-"""Database helpers shared by every feature: UTC datetimes, SQLite setup, row locks."""
+"""Database helpers shared by every feature: UTC datetimes, SQLite setup, the unit of work, row locks."""
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy import DateTime, Integer, any_, event, literal
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import TypeDecorator
@@ -39,7 +40,7 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
-_READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
+READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def configure_sqlite(engine, busy_timeout_ms, immediate_outside_requests=True):
@@ -69,26 +70,72 @@ def configure_sqlite(engine, busy_timeout_ms, immediate_outside_requests=True):
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         if has_request_context():
-            immediate = request.method not in _READ_ONLY_METHODS
+            immediate = request.method not in READ_ONLY_METHODS
         else:
             immediate = immediate_outside_requests
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def commit_keeping_loaded():
-    """Commit without expiring what the session has loaded, for a request that answers right after.
+# The unit of work. KTC commits in exactly one place, `_commit` below, as Indico commits only in its
+# request handler: a request (ktc.web.App.dispatch_request), a CLI command (ktc.cli) and a scheduler
+# job (ktc.scheduler.run_job) each run as one transaction that is committed once when they end
+# normally and rolled back on any exception. Operations, views and jobs add and flush; they never
+# commit. A check in the tests (tests/test_unit_of_work.py) refuses a `.commit(` anywhere else.
 
-    By default a commit expires every loaded object, so the answer reloads the user, the session,
-    its station and centre and each person one query at a time. What was loaded is what this
-    transaction read or wrote; a request that shows it right after its own commit may keep it.
-    Columns an UPDATE changed in the database (seat counters) are expired where they are written.
-    """
-    session = db.session()
-    session.expire_on_commit = False
+_ALWAYS_COMMIT = "ktc_always_commit"
+
+
+@contextmanager
+def unit_of_work():
+    """One transaction around a CLI command or a job: commit when the block ends, roll back on any exception."""
     try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
+        yield
+    except BaseException:
+        db.session.rollback()
+        raise
+    end_unit_of_work(commit=True)
+
+
+def end_unit_of_work(commit):
+    """Commit (or roll back) the transaction at the end of a unit of work; a failed commit is rolled back."""
+    if not commit:
+        db.session.rollback()
+        return
+    try:
+        _commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def always_commit():
+    """Commit this request's changes whatever its method and answer (never after an exception).
+
+    For the few requests whose writes must stay when the answer is a refusal (a failed login is
+    counted and audited, a refused sign-in audited) or that write on a GET (the sign-in callback).
+    """
+    g.setdefault(_ALWAYS_COMMIT, True)
+
+
+def commits_always():
+    """Whether the current request asked for `always_commit`."""
+    return bool(g.get(_ALWAYS_COMMIT))
+
+
+def commit_step():
+    """Commit the work done so far inside a job that deliberately commits item by item.
+
+    Only for batches whose items must stand on their own: the sender marks each message sent as
+    soon as the SMTP server accepted it, and claims a message before talking SMTP; the calendar
+    replies reader commits each message before filing it away in the mailbox; the mailbox lease
+    is taken and given back in transactions of their own. Everything else waits for the end of
+    its unit of work.
+    """
+    _commit()
+
+
+def _commit():
+    db.session.commit()
 
 
 def among(column, ids):

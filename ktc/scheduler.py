@@ -9,6 +9,7 @@ from importlib import import_module
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from ktc.database import unit_of_work
 from ktc.extensions import db
 from ktc.features import FEATURES
 
@@ -39,15 +40,14 @@ def enabled_jobs(app):
 
 
 def run_job(app, job_id, func):
-    """Run one job inside a fresh app context; a failure is logged and rolled back, never fatal."""
+    """Run one job inside a fresh app context as one unit of work; a failure is logged and rolled back, never fatal."""
     with app.app_context():
         try:
-            result = func()
-            db.session.commit()
+            with unit_of_work():
+                result = func()
             log.info("job %s done: %s", job_id, result)
             return result
         except Exception:
-            db.session.rollback()
             log.exception("job %s failed", job_id)
             return None
         finally:

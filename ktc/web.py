@@ -1,15 +1,17 @@
 """Request-wide wiring: login loading, error pages, security headers, template globals."""
 import logging
 
-from flask import abort, flash, g, jsonify, make_response, redirect, render_template, request, url_for
+from flask import (Flask, abort, flash, g, jsonify, make_response, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ktc import policy
-from ktc.errors import DomainError
+from ktc.database import READ_ONLY_METHODS, commits_always, end_unit_of_work
+from ktc.errors import Conflict, DomainError
 from ktc.extensions import db, login_manager
 from ktc.i18n import remember_user_locale
 from ktc.security import apply_security_headers
@@ -20,6 +22,55 @@ log = logging.getLogger(__name__)
 # SQLite's "database is locked" after the busy timeout is an OperationalError too: also "try again".
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 RETRY_AFTER_SECONDS = 30
+
+
+class App(Flask):
+    """KTC's Flask app: every request is one unit of work (see ktc.database)."""
+
+    def dispatch_request(self):
+        """Run the view, then commit once, before the answer is final (as Indico's `RH.process` does).
+
+        A writing request (POST, PUT, PATCH, DELETE) whose answer is not an error is committed;
+        any other answer, and any exception, is rolled back (a read-only request's transaction
+        ends with the session at teardown). The commit comes after the view but before the
+        after-request hooks, so a failed commit still reaches the error handlers: a unique key
+        that a concurrent request took first is a 409 (HTML page or JSON error), and the flash
+        messages and login the view put in the cookie session are taken back, so no page claims
+        a change that was not saved.
+        """
+        cookie = _snapshot_cookie_session()
+        try:
+            response = self.make_response(super().dispatch_request())
+        except BaseException:
+            db.session.rollback()
+            raise
+        if commits_always() or (request.method not in READ_ONLY_METHODS and response.status_code < 400):
+            try:
+                end_unit_of_work(commit=True)
+            except IntegrityError as exc:
+                _restore_cookie_session(cookie)
+                raise Conflict() from exc
+            except BaseException:
+                _restore_cookie_session(cookie)
+                raise
+        elif request.method not in READ_ONLY_METHODS:
+            end_unit_of_work(commit=False)
+        return response
+
+
+def _snapshot_cookie_session():
+    """A copy of the cookie session (flash messages, login) to put back if the commit fails."""
+    cookie = session._get_current_object()
+    accessed = cookie.accessed
+    copy = {key: list(value) if isinstance(value, list) else value for key, value in cookie.items()}
+    cookie.accessed = accessed  # reading it for this copy must not add `Vary: Cookie`
+    return copy
+
+
+def _restore_cookie_session(copy):
+    cookie = session._get_current_object()
+    cookie.clear()
+    cookie.update(copy)
 
 
 def init_app(app):
@@ -172,13 +223,13 @@ def get_or_404(model, object_id, options=()):
 
 
 def form_page(form, save, done_endpoint, template, done_args=None, **context):
-    """The usual form page: a valid POST runs `save` (one transaction), says so and goes on to
+    """The usual form page: a valid POST runs `save` (committed with the request), says so and goes on to
     `done_endpoint` (with the URL values `done_args(saved)` when given); a domain error goes back on
     the form, which keeps what was typed (422)."""
     if form.validate_on_submit():
         try:
             saved = save()
-            db.session.commit()
+            db.session.flush()
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)

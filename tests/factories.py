@@ -253,3 +253,13 @@ def set_login(client, cookie_id):
         if cookie_id is not None:
             sess["_user_id"] = cookie_id
             sess["_fresh"] = True
+
+
+def commit_keeping_loaded():
+    """Commit the test's work without expiring what it loaded: the stale read a race test stages."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True

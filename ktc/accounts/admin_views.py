@@ -106,7 +106,7 @@ def set_user_password(user_id):
     if password_form.validate_on_submit():
         try:
             ops.set_password(user, password_form.password.data)
-            db.session.commit()
+            db.session.flush()
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(password_form, exc)
@@ -125,7 +125,6 @@ def deactivate_user(user_id):
     require(policy.can_manage_users(current_user))
     user = get_or_404(User, user_id)
     ops.deactivate_user_as(current_user, user)
-    db.session.commit()
     flash(_("%(name)s has been deactivated and logged out.", name=user.name), "success")
     return redirect(url_for("accounts.users"))
 
@@ -136,6 +135,5 @@ def activate_user(user_id):
     require(policy.can_manage_users(current_user))
     user = get_or_404(User, user_id)
     ops.activate_user(user)
-    db.session.commit()
     flash(_("%(name)s can log in again.", name=user.name), "success")
     return redirect(url_for("accounts.users"))

@@ -17,6 +17,7 @@ from ktc.accounts.operations import (
 )
 from ktc import audit
 from ktc.calendar.operations import create_feeds
+from ktc.database import always_commit
 from ktc.extensions import db
 from ktc.security import is_safe_next
 from ktc.sso.operations import LocalPasswordsOff, end_session_url, local_password_allowed
@@ -30,18 +31,18 @@ def login():
         try:
             user = authenticate(form.email.data, form.password.data, request.remote_addr)
         except TooManyAttempts as exc:
-            db.session.commit()
+            always_commit()
             form.password.errors = [str(exc)]
             status = 429
         except InvalidCredentials as exc:
             # The failure is counted even though the login is refused.
-            db.session.commit()
+            always_commit()
             form.password.errors = [str(exc)]
             status = 401
         else:
             if not local_password_allowed(user):
                 audit.record(user, "sso_refused", object_type="user", object_id=user.id, reason="local_passwords_off")
-                db.session.commit()
+                always_commit()
                 form.password.errors = [str(LocalPasswordsOff())]
                 return render_template("accounts/login.html", form=form), 403
             lang = session.get("lang")
@@ -52,7 +53,6 @@ def login():
             # The calendar links exist from the first visit on: made here, on the login POST, because
             # no GET writes (the calendar page's own "create" button stays for sessions from before).
             create_feeds(user)
-            db.session.commit()
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else url_for("main.index"))
     return render_template("accounts/login.html", form=form), status
@@ -62,7 +62,6 @@ def login():
 @login_required
 def logout():
     current_user.rotate_login_nonce()  # every other cookie of this user stops working too
-    db.session.commit()
     provider_id, id_token = session.get("sso_provider_id"), session.get("sso_id_token")
     logout_user()
     session.clear()
@@ -91,7 +90,6 @@ def account():
             else:
                 user = current_user._get_current_object()
                 set_password(user, password_form.password.data)
-                db.session.commit()
                 # The new nonce ends every other session; this one logs in again with it. (Passing
                 # the current_user proxy itself here made it refer to itself: endless recursion.)
                 login_user(user)
@@ -99,11 +97,9 @@ def account():
                 return redirect(url_for("accounts.account"))
         elif action == "token" and token_form.validate_on_submit():
             new_token = issue_api_token(current_user, token_form.name.data or "")
-            db.session.commit()
             flash(_("Copy the token now: it will not be shown again."), "success")
         elif action == "language" and language_form.validate_on_submit():
             current_user.locale = language_form.lang.data
-            db.session.commit()
             return redirect(url_for("accounts.account"))
     tokens = db.session.execute(
         select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
@@ -122,6 +118,5 @@ def account():
 @login_required
 def revoke_token(token_id):
     revoke_api_token(current_user, token_id)
-    db.session.commit()
     flash(_("The token has been revoked."), "success")
     return redirect(url_for("accounts.account"))

@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ktc.database import commit_keeping_loaded
 from ktc.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ktc.extensions import db
 
@@ -80,15 +79,18 @@ def ok(payload, status=200):
 
 
 def commit(keep_loaded=False):
-    """The one commit of a write request; a unique constraint hit by a concurrent request is a 409.
+    """Write the request's changes now (the request commits them once it has answered, see ktc.web.App).
 
-    With keep_loaded, what the request loaded stays loaded (see `commit_keeping_loaded`).
+    A unique constraint hit by a concurrent request is a 409 here already. Without keep_loaded,
+    what the request loaded is read again for the answer, as after a commit.
     """
     try:
-        commit_keeping_loaded() if keep_loaded else db.session.commit()
+        db.session.flush()
     except IntegrityError as exc:
         db.session.rollback()
         raise Conflict() from exc
+    if not keep_loaded:
+        db.session.expire_all()
 
 
 def _error(field, message, **params):

@@ -1,16 +1,10 @@
 """Scheduled jobs for bookings."""
 from ktc.bookings.operations import promote_released_sessions
-from ktc.extensions import db
 
 
 def release_held_seats(now=None):
     """When a session's held seats are released, promote the people waiting for them."""
-    try:
-        promoted = promote_released_sessions(now)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    promoted = promote_released_sessions(now)
     return len(promoted)
 
 

@@ -32,7 +32,7 @@ from ktc.bookings.team import (
 )
 from ktc.confirm import ask, confirmed
 from ktc.csvutil import csv_response
-from ktc.database import commit_keeping_loaded, utcnow
+from ktc.database import utcnow
 from ktc.errors import DomainError
 from ktc.extensions import db
 from ktc.i18n import fmt_date, fmt_time, to_local
@@ -74,7 +74,7 @@ def team():
         else:
             try:
                 results = book_team(current_user, session, chosen, request.form.get("all_or_nothing") == "1")
-                commit_keeping_loaded()
+                db.session.flush()
             except TeamRefused as exc:
                 db.session.rollback()
                 results, refused_all, status = exc.results, True, 409
@@ -83,7 +83,7 @@ def team():
                 flash(str(exc), "error")
                 status = exc.status
             if results is not None:
-                # The seat counters as committed (the claim expired them): one query, not a reload of everything.
+                # The seat counters as written (the claim expired them): one query, not a reload of everything.
                 db.session.refresh(session, ["seats_municipal", "seats_regional"])
                 return render_template(
                     "bookings/results.html", session=session, results=results, refused_all=refused_all,
@@ -204,7 +204,7 @@ def cancel(booking_id):
         )
     try:
         cancel_booking(current_user, booking, request.form.get("reason", "")[:500])
-        db.session.commit()
+        db.session.flush()
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc), "error")

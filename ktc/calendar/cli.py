@@ -2,7 +2,6 @@
 import click
 
 from ktc.calendar import stamps
-from ktc.extensions import db
 
 
 def register(group):
@@ -10,7 +9,6 @@ def register(group):
     def calendar_changed_command():
         """Tell every calendar client to fetch its feed again (after a bulk SQL update or a restore)."""
         stamps.everything_changed()
-        db.session.commit()
         click.echo("Every calendar feed will be sent in full on its next request.")
 
     @group.command("calendar-replies")

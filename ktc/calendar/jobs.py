@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from ktc.calendar import replies
 from ktc.calendar.imap import Mailbox
 from ktc.calendar.models import MailboxLease
-from ktc.database import utcnow
+from ktc.database import commit_step, utcnow
 from ktc.extensions import db
 
 log = logging.getLogger(__name__)
@@ -21,9 +21,9 @@ log = logging.getLogger(__name__)
 def read_calendar_replies(now=None):
     """Claim new messages in the organizer's mailbox, handle each once, file it away.
 
-    Each message is its own transaction: its record (unique by Message-ID) and the booking change
-    it causes are committed together, and only then is the message moved to the processed or
-    rejected folder. A message found in the processing folder (left by a stopped run, or being
+    Each message is its own transaction (`commit_step`, a deliberate commit inside the job): its
+    record (unique by Message-ID) and the booking change it causes are committed together, and
+    only then is the message moved to the processed or rejected folder. A message found in the processing folder (left by a stopped run, or being
     handled by a second process) is handled again: if it is recorded already, the unique key
     refuses the second record, nothing changes, and the message is just filed as recorded.
     Only one process reads the mailbox at a time (see `MailboxLease`); another one finds it busy
@@ -76,7 +76,7 @@ def _take_lease(holder):
         .values(holder=holder, expires_at=_lease_until())
         .execution_options(synchronize_session=False)
     ).rowcount == 1
-    db.session.commit()
+    commit_step()
     return taken
 
 
@@ -106,7 +106,7 @@ def _give_back_lease(holder):
         update(MailboxLease).where(MailboxLease.name == LEASE, MailboxLease.holder == holder)
         .values(holder=None, expires_at=None).execution_options(synchronize_session=False)
     )
-    db.session.commit()
+    commit_step()
 
 
 def _handle(raw, now, holder):
@@ -114,7 +114,7 @@ def _handle(raw, now, holder):
     try:
         result = replies.handle_message(raw, now)
         _renew_lease(holder)
-        db.session.commit()
+        commit_step()
         return result.rejected
     except LeaseLost:
         db.session.rollback()
@@ -127,7 +127,7 @@ def _handle(raw, now, holder):
         log.exception("calendar reply could not be handled; it is set aside")
         try:
             replies.reject_unreadable(raw, "error", now)
-            db.session.commit()
+            commit_step()
             return True
         except IntegrityError:
             db.session.rollback()

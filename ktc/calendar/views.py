@@ -62,7 +62,6 @@ def settings():
     except ValidationError as exc:
         form.delivery.errors.append(str(exc))
         return _feeds_page(form, 400)
-    db.session.commit()
     flash(_("Your calendar settings are saved."), "success")
     if form.delivery.data == "both":
         flash(_("With both, every session shows twice in your calendar: once from the invitation and once from "
@@ -75,7 +74,6 @@ def settings():
 def create():
     """Create the user's calendar links (a GET never writes, so this is its own POST)."""
     create_feeds(current_user)
-    db.session.commit()
     flash(_("Your calendar links are ready."), "success")
     return redirect(url_for("calendar.feeds"))
 
@@ -87,7 +85,6 @@ def renew(feed_id):
     if feed is None or feed.owner_user_id != current_user.id:
         abort(404)
     renew_feed(current_user, feed)
-    db.session.commit()
     flash(_("The calendar link has been renewed. Subscriptions with the old link no longer work; "
             "add the new link to your calendar."), "success")
     return redirect(url_for("calendar.feeds"))

@@ -14,7 +14,6 @@ def register(group):
         Every demo user gets the same password: KTC_DEMO_PASSWORD if set, otherwise one
         derived from this installation's SECRET_KEY. Users that already exist keep theirs.
         """
-        from ktc.cli import transaction
         from ktc.demo.operations import demo_password, load_demo
         from ktc.errors import DomainError
 
@@ -27,8 +26,7 @@ def register(group):
         if len(password) < 10:
             raise click.ClickException("KTC_DEMO_PASSWORD must be at least 10 characters long.")
         try:
-            with transaction():
-                result = load_demo(password)
+            result = load_demo(password)
         except DomainError as exc:
             raise click.ClickException(str(exc)) from exc
 

@@ -1,7 +1,6 @@
 """Scheduled job: feedback requests after completed sessions."""
 import logging
 
-from ktc.extensions import db
 from ktc.feedback.operations import request_feedback
 
 log = logging.getLogger(__name__)
@@ -9,12 +8,7 @@ log = logging.getLogger(__name__)
 
 def send_feedback_requests(now=None):
     """Create the missing feedback requests and queue their e-mails, in one transaction."""
-    try:
-        created = request_feedback(now=now)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    created = request_feedback(now=now)
     if created:
         log.info("queued %d feedback requests", len(created))
     return len(created)

@@ -59,7 +59,6 @@ def _answer(feedback):
         except AlreadyAnswered:
             db.session.rollback()
             return _private("feedback/answered.html", 409, feedback=feedback)
-        db.session.commit()
         return _private("feedback/thanks.html", feedback=feedback)
     status = 422 if form.errors else 200
     return _private("feedback/form.html", status, form=form, feedback=feedback)
@@ -97,7 +96,6 @@ def report(session_id):
             db.session.rollback()
             show_domain_error(form, exc)
         else:
-            db.session.commit()
             flash(_("The session report has been saved."), "success")
             return redirect(url_for("feedback.report", session_id=session.id))
     # A POST that gets here was refused (invalid form or a domain error).

@@ -1,6 +1,6 @@
 """Scheduled mail jobs: deliver the outbox, remind participants, announce released seats.
 
-Each job commits itself. Reminders and release notices are queued with a key per cause, so a
+Each job is one transaction, committed by the scheduler (the sender commits per message). Reminders and release notices are queued with a key per cause, so a
 second run (or a second process) finds them queued and adds nothing.
 """
 from datetime import timedelta
@@ -55,7 +55,6 @@ def send_reminders(now=None):
             continue
         if notify.reminder(booking) is not None:
             queued += 1
-    db.session.commit()
     return queued
 
 
@@ -74,7 +73,6 @@ def notify_seats_released(now=None):
         if not (release <= now < release + RELEASE_NOTICE_WINDOW) or session.seats_free <= 0:
             continue
         queued += len(notify.seats_released(session, interested_managers(session)))
-    db.session.commit()
     return queued
 
 

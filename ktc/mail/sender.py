@@ -11,6 +11,9 @@ The copy carries the same Message-ID, so receiving systems that de-duplicate sho
 
 An event row (a booking, cancellation or change, see ktc/mail/render.py) is rendered here, at
 each attempt, in the transaction that claims it; the text sent is kept on the row.
+
+These are the deliberate commits inside a job (`ktc.database.commit_step`); the job's unit of
+work commits whatever is left at its end.
 """
 import logging
 import smtplib
@@ -22,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 from flask import current_app
 from sqlalchemy import select, update
 
-from ktc.database import utcnow
+from ktc.database import commit_step, utcnow
 from ktc.extensions import db
 from ktc.mail import mime, render
 from ktc.mail.models import OutboxMessage
@@ -54,7 +57,7 @@ def requeue_stale(now):
         .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - STALE_AFTER)
         .values(status="pending", claimed_at=None)
     )
-    db.session.commit()
+    commit_step()
     return result.rowcount
 
 
@@ -66,7 +69,7 @@ def _due_ids(now):
         .limit(BATCH)
     )
     ids = list(db.session.execute(query).scalars())
-    db.session.commit()
+    commit_step()
     return ids
 
 
@@ -177,7 +180,7 @@ def _send_one(connection, message_id, now):
             return FAILED
     email_message = mime.build(message, current_app.config["KTC_MAIL_FROM"], current_app.config["KTC_MAIL_DOMAIN"])
     recipient = message.recipient
-    db.session.commit()  # the claim (and the text rendered) is visible to every other sender before we talk SMTP
+    commit_step()  # the claim (and the text rendered) is visible to every other sender before we talk SMTP
     try:
         connection.send(email_message, recipient)
     except MailUnavailable as exc:
@@ -198,7 +201,7 @@ def _mark_sent(message_id):
         .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending")
         .values(status="sent", sent_at=utcnow(), claimed_at=None, last_error=None)
     )
-    db.session.commit()
+    commit_step()
 
 
 def _record_failure(message_id, now, error):
@@ -212,7 +215,7 @@ def _record_failure(message_id, now, error):
     else:
         message.status = "pending"
         message.next_attempt_at = now + backoff(message.attempts)
-    db.session.commit()
+    commit_step()
 
 
 def retry(message):

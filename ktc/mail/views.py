@@ -65,7 +65,6 @@ def retry_message(message_id):
     _require_admin()
     found = get_or_404(OutboxMessage, message_id)
     if retry(found):
-        db.session.commit()
         flash(_("The message will be sent again at the next delivery run."), "success")
     else:
         flash(_("Only failed or waiting messages can be sent again."), "error")
@@ -77,7 +76,6 @@ def retry_message(message_id):
 def retry_failed():
     _require_admin()
     count = retry_all_failed()
-    db.session.commit()
     flash(_("%(count)s failed messages will be sent again.", count=count), "success")
     return redirect(url_for("mail.outbox"))
 

@@ -28,7 +28,6 @@ def set_language():
         session["lang"] = lang
         if current_user.is_authenticated:
             current_user.locale = lang
-            db.session.commit()
     target = request.form.get("next")
     return redirect(target if is_safe_next(target) else url_for("main.index"))
 

@@ -35,7 +35,6 @@ def _require_coordinator():
 
 
 def _done(message):
-    db.session.commit()
     flash(message, "success")
 
 
@@ -176,7 +175,7 @@ def new():
     if form.validate_on_submit():
         try:
             meeting = ops.plan_meeting(current_user, **_fields(form))
-            db.session.commit()
+            db.session.flush()
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
@@ -206,7 +205,7 @@ def edit(meeting_id):
     elif form.validate_on_submit():
         try:
             ops.update_meeting(current_user, meeting, **_fields(form))
-            db.session.commit()
+            db.session.flush()
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)

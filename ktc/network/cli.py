@@ -17,9 +17,7 @@ def register(group):
     @group.command("network-rebuild-stats")
     def network_rebuild_stats_command():
         """Recompute the network's per-session figures from the bookings, records and feedback."""
-        from ktc.cli import transaction
         from ktc.network.stats import rebuild_session_stats
 
-        with transaction():
-            count = rebuild_session_stats()
+        count = rebuild_session_stats()
         click.echo(f"Figures recomputed for {count} sessions")

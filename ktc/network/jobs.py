@@ -1,7 +1,6 @@
 """Scheduled job: the learning network's digest (monthly by default)."""
 import logging
 
-from ktc.extensions import db
 from ktc.network.notify import send_digest
 from ktc.network.operations import create_digest
 
@@ -10,13 +9,8 @@ log = logging.getLogger(__name__)
 
 def send_network_digest(now=None):
     """Make the digest for the period since the last one and queue it, in one transaction."""
-    try:
-        digest = create_digest(now=now)
-        messages = send_digest(digest) if digest is not None else []
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    digest = create_digest(now=now)
+    messages = send_digest(digest) if digest is not None else []
     if digest is not None:
         log.info("network digest %s queued for %d members", digest.id, len(messages))
     return digest

@@ -23,33 +23,28 @@ def tell_managers_still_waiting(now=None):
     nothing; a session moved to a later start is announced again when it starts.
     """
     now = now or utcnow()
-    try:
-        sessions = db.session.execute(
-            select(Session)
-            .where(Session.status != "cancelled", Session.start_at <= now,
-                   Session.start_at > now - STILL_WAITING_WINDOW,
-                   Session.id.in_(select(Booking.session_id).where(Booking.status == "waitlisted")))
-            .options(selectinload(Session.station).selectinload(Station.centre), selectinload(Session.skills))
-            .order_by(Session.start_at, Session.id)
-        ).scalars().all()
-        waiting = {}
-        if sessions:
-            # Every waiting booking of these sessions in one query, not one query per session.
-            for booking in db.session.execute(
-                select(Booking)
-                .where(among(Booking.session_id, [s.id for s in sessions]), Booking.status == "waitlisted")
-                .options(selectinload(Booking.participant))
-                .order_by(Booking.queued_at, Booking.id)
-            ).scalars():
-                waiting.setdefault(booking.session_id, []).append(booking)
-        queued = 0
-        for session in sessions:
-            cause = f"s{session.id}:waiting:{session.start_at.isoformat()}"
-            queued += len(tell_managers("left_waiting", cause, session, waiting.get(session.id, [])))
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    sessions = db.session.execute(
+        select(Session)
+        .where(Session.status != "cancelled", Session.start_at <= now,
+               Session.start_at > now - STILL_WAITING_WINDOW,
+               Session.id.in_(select(Booking.session_id).where(Booking.status == "waitlisted")))
+        .options(selectinload(Session.station).selectinload(Station.centre), selectinload(Session.skills))
+        .order_by(Session.start_at, Session.id)
+    ).scalars().all()
+    waiting = {}
+    if sessions:
+        # Every waiting booking of these sessions in one query, not one query per session.
+        for booking in db.session.execute(
+            select(Booking)
+            .where(among(Booking.session_id, [s.id for s in sessions]), Booking.status == "waitlisted")
+            .options(selectinload(Booking.participant))
+            .order_by(Booking.queued_at, Booking.id)
+        ).scalars():
+            waiting.setdefault(booking.session_id, []).append(booking)
+    queued = 0
+    for session in sessions:
+        cause = f"s{session.id}:waiting:{session.start_at.isoformat()}"
+        queued += len(tell_managers("left_waiting", cause, session, waiting.get(session.id, [])))
     return queued
 
 

@@ -3,7 +3,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ktc import policy
-from ktc.extensions import db
 from ktc.notices import bp
 from ktc.notices.operations import latest_events, mark_all_read
 from ktc.web import require
@@ -24,6 +23,5 @@ def mark_read():
     # Only what the page showed: an event that arrived since stays unread (no field: everything).
     up_to = request.form.get("up_to", type=int)
     mark_all_read(current_user, up_to=up_to if up_to is not None and 0 < up_to < 2**31 else None)
-    db.session.commit()
     flash(_("All events about your staff are marked as read."), "success")
     return redirect(url_for("main.index"))

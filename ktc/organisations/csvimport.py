@@ -197,7 +197,7 @@ def upload_step(kind, template, preview_endpoint):
         upload = form.file.data
         try:
             stored = store_upload(current_user, kind, upload.filename, upload.read())
-            db.session.commit()
+            db.session.flush()
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
@@ -222,7 +222,7 @@ def preview_step(kind, upload_id, preview, run_import, template, upload_endpoint
         try:
             result = run_import(upload.content)
             discard_upload(upload)
-            db.session.commit()
+            db.session.flush()
         except DomainError as exc:  # ImportFailed, or a Conflict from a concurrent import
             db.session.rollback()
             flash(str(exc), "error")

@@ -54,7 +54,7 @@ def _circle_form(circle):
                 circle = ops.create_circle(form.name.data, path, facilitator, members)
             else:
                 ops.update_circle(circle, form.name.data, facilitator, members)
-            db.session.commit()
+            db.session.flush()
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
@@ -113,7 +113,7 @@ def _meeting_form(circle, meeting):
                 meeting = ops.plan_meeting(current_user, circle, **values)
             else:
                 ops.update_meeting(current_user, meeting, **values)
-            db.session.commit()
+            db.session.flush()
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc, fields={"day": "day", "end": "end"})
@@ -150,7 +150,6 @@ def cancel_meeting(circle_meeting_id):
                    _("Every member of %(name)s is told, and the meeting is removed from their calendars.",
                      name=circle.name), _("Yes, cancel the meeting"), back)
     ops.cancel_meeting(current_user, meeting)
-    db.session.commit()
     flash(_("The meeting is cancelled and the members are told."), "success")
     return redirect(back)
 
@@ -170,7 +169,7 @@ def meeting_roster(circle_meeting_id):
                 done.add((int(pid), int(sid)))
         try:
             ops.record_meeting(current_user, meeting, attended, done)
-            db.session.commit()
+            db.session.flush()
         except DomainError as exc:
             db.session.rollback()
             flash(str(exc), "error")

@@ -139,7 +139,6 @@ def move_step(step_id):
     require(policy.can_manage_paths(current_user))
     step = get_or_404(PathStep, step_id)
     ops.move_step(step, -1 if request.form.get("direction") == "up" else 1)
-    db.session.commit()
     return redirect(url_for(".detail", path_id=step.path_id))
 
 
@@ -154,7 +153,6 @@ def delete_step(step_id):
                    _("“%(title)s” is removed from the path and from the progress of everyone on it.", title=step.title),
                    _("Yes, remove the step"), url_for(".detail", path_id=path_id))
     ops.delete_step(step)
-    db.session.commit()
     flash(_("The step is removed."), "success")
     return redirect(url_for(".detail", path_id=path_id))
 
@@ -178,7 +176,7 @@ def import_path():
         try:
             stored = csvimport.store_upload(current_user, exchange.PATH_IMPORT, form.file.data.filename,
                                             form.file.data.read())
-            db.session.commit()
+            db.session.flush()
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
@@ -223,7 +221,7 @@ def assign():
             if not chosen:
                 raise ops.ValidationError(_("Tick at least one person."), field="participant_ids")
             result = ops.assign(current_user, path, chosen, form.start_date.data)
-            db.session.commit()
+            db.session.flush()
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
@@ -268,7 +266,6 @@ def remove_assignment(assignment_id):
                      name=assignment.participant.name, path=assignment.path.name),
                    _("Yes, take them off"), back)
     ops.unassign(current_user, assignment)
-    db.session.commit()
     flash(_("The person is taken off the path."), "success")
     return redirect(back)
 
@@ -291,7 +288,7 @@ def complete_step(assignment_id, step_id):
     require(policy.can_complete_path_step(current_user, assignment, step))
     try:
         ops.complete_step(current_user, assignment, step)
-        db.session.commit()
+        db.session.flush()
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -309,7 +306,6 @@ def undo_step(assignment_id, step_id):
         abort(404)
     require(policy.can_manage_participant(current_user, assignment.participant))
     ops.undo_completion(current_user, assignment, step)
-    db.session.commit()
     flash(_("“%(title)s” is no longer marked done.", title=step.title), "success")
     return redirect(_back_to(assignment))
 

@@ -99,7 +99,7 @@ def _need_form(need):
             else:
                 saved = ops.update_need(current_user, need, skill, form.month.data, form.people.data, named,
                                         form.note.data)
-            db.session.commit()
+            db.session.flush()
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc, fields={"participant_ids": "participant_ids"})
@@ -140,7 +140,7 @@ def withdraw(need_id):
                    _("Withdraw the need"), url_for("planning.index"))
     try:
         ops.withdraw_need(current_user, need)
-        db.session.commit()
+        db.session.flush()
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -182,7 +182,7 @@ def decide():
     accept = request.form.get("decision") == "confirm"
     try:
         ops.decide_derived(current_user, unit, skill_id, month, request.form.get("fingerprint", ""), accept)
-        db.session.commit()
+        db.session.flush()
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -313,7 +313,7 @@ def accept():
     rows = _proposed_rows()
     try:
         sessions, covered = proposals.accept(current_user, rows)
-        db.session.commit()
+        db.session.flush()
     except DomainError as exc:
         db.session.rollback()
         flash(_("Nothing was created: %(reason)s", reason=str(exc)), "error")

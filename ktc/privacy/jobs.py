@@ -1,15 +1,9 @@
 """The nightly retention purge."""
-from ktc.extensions import db
 from ktc.privacy.operations import purge_expired
 
 
 def purge_personal_data(now=None):
-    try:
-        count = purge_expired(now)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    count = purge_expired(now)
     return count
 
 

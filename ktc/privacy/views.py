@@ -49,7 +49,6 @@ def erase(participant_id):
     if not policy.is_admin(current_user):
         abort(403)
     erase_participant(current_user, participant)
-    db.session.commit()
     flash(_("The person's personal data has been erased; anonymous statistics are kept."), "success")
     target = request.form.get("next")
     return redirect(target if is_safe_next(target) else url_for("main.index"))

@@ -1,28 +1,17 @@
 """Scheduled jobs of the records feature (collected by ktc/scheduler.py)."""
-from ktc.extensions import db
 from ktc.records.digest import send_expiry_digests
 from ktc.records.operations import complete_finished_sessions
 
 
 def expiry_digest(now=None):
     """Queue managers' expiry digests; the period in the outbox key makes it once per period."""
-    try:
-        queued = send_expiry_digests(now=now)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    queued = send_expiry_digests(now=now)
     return len(queued)
 
 
 def auto_complete_sessions(now=None):
     """Complete sessions the instructor forgot to complete, some hours after their end."""
-    try:
-        done = complete_finished_sessions(now=now)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    done = complete_finished_sessions(now=now)
     return len(done)
 
 

@@ -75,7 +75,6 @@ def roster(session_id):
                 db.session.rollback()
                 problems.append(_problem(exc, rows, form))
             else:
-                db.session.commit()
                 _flash_saved(rows, changed)
                 return redirect(url_for(".roster", session_id=session.id))
     return _render("records/roster.html", 422 if problems else 200, session=session, rows=rows,
@@ -162,7 +161,6 @@ def roster_all(session_id):
         db.session.rollback()
         flash(str(exc), "error")
     else:
-        db.session.commit()
         flash(_("%(count)s people are marked attended with every skill demonstrated. Change single rows below.",
                 count=len(touched)), "success")
     return redirect(url_for(".roster", session_id=session.id))
@@ -190,7 +188,6 @@ def complete(session_id):
         db.session.rollback()
         flash(str(exc), "error")
     else:
-        db.session.commit()
         flash(_("The session is marked completed."), "success")
     return redirect(url_for(".roster", session_id=session.id))
 

@@ -1,7 +1,6 @@
 """`flask ktc scim-token ORGANISATION_ID`: a provisioning token for an organisation's SCIM client."""
 import click
 
-from ktc.cli import transaction
 from ktc.extensions import db
 
 
@@ -16,6 +15,5 @@ def register(group):
         organisation = db.session.get(Organisation, organisation_id)
         if organisation is None:
             raise click.ClickException(f"No organisation with id {organisation_id}.")
-        with transaction():
-            token = issue_token(organisation)
+        token = issue_token(organisation)
         click.echo(token)

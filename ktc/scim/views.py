@@ -161,7 +161,6 @@ def users():
     scope = g.scim_scope
     if request.method == "POST":
         participant = ops.create_user(scope, _body())
-        db.session.commit()
         return _resource(participant, 201)
     total, start, rows = scope.search(request.args.get("filter"), _int_arg("startIndex", 1), _int_arg("count", 100))
     return scim_response(_list([ops.to_resource(p, _location(p), scim) for p, scim in rows], total, start))
@@ -175,11 +174,9 @@ def user(user_id):
         return _resource(participant)
     if request.method == "DELETE":
         ops.delete_user(scope, participant)
-        db.session.commit()
         return Response(status=204)
     if request.method == "PUT":
         ops.replace_user(scope, participant, _body())
     else:
         ops.patch_user(scope, participant, _body())
-    db.session.commit()
     return _resource(participant)

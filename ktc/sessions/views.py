@@ -255,7 +255,7 @@ def _apply(form, operation):
     """Run one planning operation in one transaction; a refusal goes back on the form."""
     try:
         result = operation()
-        db.session.commit()
+        db.session.flush()
     except DomainError as exc:
         db.session.rollback()
         show_domain_error(form, exc, FORM_FIELDS)
@@ -377,7 +377,7 @@ def reinstate(session_id):
         )
     try:
         restored = reinstate_session(current_user, session)
-        db.session.commit()
+        db.session.flush()
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc), "error")

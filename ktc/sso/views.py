@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from ktc import audit, policy
 from ktc.calendar.operations import create_feeds
-from ktc.database import utcnow
+from ktc.database import always_commit, utcnow
 from ktc.errors import DomainError
 from ktc.extensions import db
 from ktc.organisations.models import Organisation
@@ -52,8 +52,8 @@ def login(provider_id):
 
 
 def _refused(provider, exc, reason, status=403, **details):
-    """The refusal page. Whatever the attempt wrote is rolled back; the audit entry is its own
-    transaction."""
+    """The refusal page. Whatever the attempt wrote is rolled back; the audit entry is committed
+    with the refusal."""
     db.session.rollback()
     if provider is None:
         # No sign-in under way in this browser: anyone can send these at will, so one entry per
@@ -61,7 +61,7 @@ def _refused(provider, exc, reason, status=403, **details):
         audit.record_once(utcnow() - timedelta(minutes=15), "sso_refused", "identityprovider", reason=reason, **details)
     else:
         audit.record(None, "sso_refused", provider, object_type="identityprovider", reason=reason, **details)
-    db.session.commit()
+    always_commit()
     return render_template("sso/refused.html", message=str(exc)), status
 
 
@@ -104,7 +104,7 @@ def callback():
     session["sso_id_token"] = token["id_token"]
     login_user(user)
     create_feeds(user)
-    db.session.commit()
+    always_commit()  # a GET that writes: the provider sends the browser back here with a GET
     return redirect(url_for("main.index"))
 
 
@@ -134,7 +134,6 @@ def scim_token(org_id):
     if not ToggleForm().validate_on_submit():
         abort(400)
     token = issue_token(organisation)
-    db.session.commit()
     return providers(new_token=token, token_organisation=organisation)
 
 
@@ -150,7 +149,7 @@ def _provider_form(provider):
                 provider, form.name.data, form.issuer.data, form.client_id.data, form.secret_env.data,
                 form.claim.data, form.hsa_claim.data, form.organisation_ids.data, form.active.data,
             )
-            db.session.commit()
+            db.session.flush()
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
@@ -184,6 +183,5 @@ def local_passwords(org_id):
     if not ToggleForm().validate_on_submit():
         abort(400)
     ops.set_local_passwords(current_user, organisation, request.form.get("allowed") == "1")
-    db.session.commit()
     flash(_("%(name)s has been saved.", name=organisation.name), "success")
     return redirect(url_for("sso.providers"))

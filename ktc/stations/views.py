@@ -111,7 +111,7 @@ def add_closed_day(centre_id):
     if form.validate_on_submit():
         try:
             closed = ops.add_closed_day(item, form.day.data, form.reason.data)
-            db.session.commit()
+            db.session.flush()
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
@@ -128,7 +128,6 @@ def remove_closed_day(centre_id, closed_day_id):
     require(policy.can_manage_centres(current_user))
     item = get_or_404(Centre, centre_id)
     closed = ops.remove_closed_day(item, closed_day_id)
-    db.session.commit()
     flash(_("%(day)s is no longer a closed day.", day=closed.day.isoformat()), "success")
     return redirect(url_for("stations.centre", centre_id=item.id))
 

@@ -15,11 +15,12 @@ import icalendar
 import pytest
 from sqlalchemy import select, text
 
-from ktc.database import commit_keeping_loaded
 from ktc.extensions import db
 from ktc.mail.models import OutboxMessage
 from ktc.meetings import operations as ops
 from ktc.meetings.models import Meeting, MeetingAction, MeetingFeed, NetworkMember, StationChange
+
+from tests.factories import commit_keeping_loaded
 
 
 @pytest.fixture(params=[True, False], ids=["guarded", "control"])

@@ -13,7 +13,6 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select, text, update
 
-from ktc.database import commit_keeping_loaded
 from ktc.errors import Conflict
 from ktc.extensions import db
 from ktc.organisations.models import Unit
@@ -23,6 +22,7 @@ from ktc.planning.models import DerivedDecision, Need
 from ktc.sessions.models import Session
 from ktc.skills.models import Skill
 from ktc.stations.models import Station
+from tests.factories import commit_keeping_loaded
 from tests.planning.test_needs import TODAY, staffed, units  # noqa: F401  (fixtures)
 
 MARCH = date(2027, 3, 1)
