@@ -228,6 +228,22 @@ class Fields:
         return [found[i] for i in ids]
 
 
+def find(model, object_id, field):
+    """The object a `…_id` field of the input refers to (422 naming the field when there is none)."""
+    found = db.session.get(model, object_id)
+    if found is None:
+        raise _error(field, _("%(name)s refers to nothing that exists."))
+    return found
+
+
+def find_all(model, ids, field):
+    """The objects a list of ids refers to, in the order given (422 naming the field if one is unknown)."""
+    found = {o.id: o for o in db.session.execute(select(model).where(model.id.in_(ids))).scalars()}
+    if len(found) != len(ids):
+        raise _error(field, _("%(name)s refers to nothing that exists."))
+    return [found[i] for i in ids]
+
+
 def parse_datetime(name, value):
     if not isinstance(value, str) or len(value) > 64:
         raise _error(name, _("%(name)s must be a date and time in ISO 8601 with an offset."))
