@@ -204,13 +204,15 @@ class IdList(ma.fields.List):
 
     default_error_messages = {"invalid": "ids", "required": "required", "null": "required"}
 
-    def __init__(self, *, max_items=500, **kwargs):
-        self.max_items = max_items
-        super().__init__(Id(), validate=ma.validate.Length(max=max_items, error="ids"), **kwargs)
+    def __init__(self, *, min_items=0, max_items=500, **kwargs):
+        self.min_items, self.max_items = min_items, max_items
+        super().__init__(Id(), validate=ma.validate.Length(min=min_items, max=max_items, error="ids"), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, list) or len(value) > self.max_items:
             raise self.make_error("invalid")
+        if len(value) < self.min_items:
+            raise self.make_error("required")
         ids = []
         for item in value:
             if isinstance(item, bool) or not isinstance(item, int) or not 1 <= item <= MAX_INT:
@@ -246,9 +248,8 @@ class ErrorSchema(Schema):
     """Every error: {"error": {"code", "message"[, "field"]}}."""
 
     error = ma.fields.Nested(ErrorDetail, required=True)
-    results = ma.fields.List(ma.fields.Dict(), metadata={
-        "description": "Per-person results when an all-or-nothing team booking was refused (409).",
-        "items": {"$ref": "#/components/schemas/BookingResult"}})
+    results = ma.fields.List(ma.fields.Nested("BookingResult"), metadata={  # ktc/api/bookings.py
+        "description": "Per-person results when an all-or-nothing team booking was refused (409)."})
 
 
 # --- Reading a request ------------------------------------------------------------------------------------
@@ -302,12 +303,18 @@ class Parser(FlaskParser):
     DEFAULT_UNKNOWN_BY_LOCATION = {location: None for location in LOCATIONS}
 
     def _raw_load_json(self, req):
+        if req.method == "DELETE" and not req.get_data(cache=True):
+            return {}  # a DELETE's body (a reason, say) is optional
         data = req.get_json(silent=True)
         if not isinstance(data, dict):
             raise BadJSON(_l("The request body must be a JSON object."))
         return data
 
     def load_json(self, req, schema):
+        data = req.get_json(silent=True)
+        key = getattr(schema, "bare_list_key", None)
+        if key and isinstance(data, list):  # a schema may take its one list bare
+            return {key: data}
         return self._raw_load_json(req)
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
@@ -315,4 +322,7 @@ class Parser(FlaskParser):
         # webargs files the messages under the location (json, query): the field's name is enough.
         if len(messages) == 1 and next(iter(messages)) in LOCATIONS:
             messages = next(iter(messages.values()))
-        raise field_error(messages, schema)
+        problem = field_error(messages, schema)
+        if error_status_code == 400:  # an endpoint that answers a malformed body as one (ktc/api/records.py)
+            raise BadJSON(problem.message, field=problem.field, **problem.params)
+        raise problem

@@ -1,5 +1,5 @@
 """Helpers shared by the API modules: reading and checking input, errors, one commit per write."""
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from flask import jsonify, request
 from flask_babel import gettext as _
@@ -256,6 +256,8 @@ def parse_datetime(name, value):
         raise _error(name, _("%(name)s must be a date and time in ISO 8601 with an offset.")) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise _error(name, _("%(name)s needs an offset (for example +01:00 or Z)."))
+    if abs(parsed.utcoffset()) > timedelta(hours=14):
+        raise _error(name, _("%(name)s must have an offset between -14:00 and +14:00."))
     return within_years(name, parsed)
 
 
