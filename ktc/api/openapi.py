@@ -3,24 +3,17 @@ the schemas the endpoints read and answer with.
 
 What no endpoint's schema says is added here once for all: every token-protected operation can
 answer 401 and 503, path ids lie within the id column's range, and /healthz (outside the API)
-is described. Modules not yet on schemas may still declare `PATHS` (path → {method: operation}) and
-`SCHEMAS` (name → JSON Schema); their fragments replace what was generated for those paths.
+is described.
 """
 import copy
-import pkgutil
-import re
-import sys
-from importlib import import_module
 
 import marshmallow as ma
 from flask import current_app, jsonify
 
-import ktc.api as api_package
 from ktc.api import VERSION, bp
 from ktc.api.schemas import Schema
 from ktc.api.util import MAX_INT
 
-PREFIX = "/api/v1"
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 DESCRIPTION = (
     "The JSON API of KTC, the clinical skills training centre. Authenticate with a personal "
@@ -39,17 +32,6 @@ UNAVAILABLE = {
 UNAUTHORIZED = {"description": "No valid API token", "content": {"application/json": {"schema": ERROR_REF}}}
 
 
-def _api_modules():
-    for info in pkgutil.iter_modules(api_package.__path__):
-        name = f"{api_package.__name__}.{info.name}"
-        yield sys.modules.get(name) or import_module(name)
-
-
-def _full_path(path):
-    path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", path)  # tolerate Flask-style rules
-    return path if path.startswith(PREFIX + "/") or path == PREFIX else PREFIX + path
-
-
 def build_document(app=None):
     """The whole document for the app (the current one by default); a fresh dict on each call."""
     app = app or current_app
@@ -57,10 +39,6 @@ def build_document(app=None):
     paths = generated.get("paths", {})
     components = generated.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
-    for module in _api_modules():
-        for path, operations in (getattr(module, "PATHS", None) or {}).items():
-            paths.setdefault(_full_path(path), {}).update(copy.deepcopy(operations))
-        schemas.update(copy.deepcopy(getattr(module, "SCHEMAS", None) or {}))
     for operations in paths.values():
         shared = operations.pop("parameters", [])  # the path's own parameters go to each operation
         for operation in operations.values():

@@ -24,6 +24,7 @@ MESSAGES = {
     "offset": _l("%(name)s needs an offset (for example +01:00 or Z)."),
     "offset_range": _l("%(name)s must have an offset between -14:00 and +14:00."),
     "date": _l("%(name)s must be a date (YYYY-MM-DD)."),
+    "month": _l("%(name)s must be a month (YYYY-MM)."),
     "time": _l("%(name)s must be a time (HH:MM)."),
     "choice": _l("%(name)s must be one of: %(choices)s."),
     "ids": _l("%(name)s must be a list of ids."),

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from ktc import policy
 from ktc.accounts.models import User
 from ktc.api import bp
-from ktc.api.schemas import Boolean, Choice, DateTime, Id, IdList, Integer, Schema, Text
+from ktc.api.schemas import Choice, DateTime, Id, IdList, Integer, Schema, Text
 from ktc.api.util import FieldError, commit, find, find_all, parse_datetime, require, within_years
 from ktc.bookings.operations import seat_summary, waitlist_counts
 from ktc.database import utcnow
