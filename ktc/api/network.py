@@ -34,7 +34,7 @@ FeedbackRow = Schema.from_dict({
 
 class Period(Schema):
     inline = True
-    from_ = ma.fields.String(data_key="from", required=True, metadata={"format": "date-time"})
+    from_ = ma.fields.String(data_key="from", attribute="from", required=True, metadata={"format": "date-time"})
     to = ma.fields.String(required=True, metadata={"format": "date-time"})
 
 
