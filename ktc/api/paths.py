@@ -107,8 +107,9 @@ class StepErrors(Schema):
     code = ma.fields.String(required=True)
     message = ma.fields.String(required=True)
     field = ma.fields.String()
-    steps = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()), required=True,
-                           metadata={"description": "Step number (from 1; 0 = the definition) → its problems"})
+    steps = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()), metadata={
+        "description": "When the importer refused the definition: step number (from 1; 0 = the definition as a "
+                       "whole) → its problems"})
 
 
 class PathImportRefused(Schema):
