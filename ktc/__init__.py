@@ -54,7 +54,9 @@ def create_app(overrides=None):
             if find_spec(f"ktc.{name}.{views}") is not None:
                 import_module(f"ktc.{name}.{views}")
         bp = getattr(module, "bp", None)
-        if bp is not None:
+        if hasattr(module, "init_app"):  # a feature that registers its blueprint itself (ktc.api)
+            module.init_app(app)
+        elif bp is not None:
             app.register_blueprint(bp)
 
     from ktc import cli, web

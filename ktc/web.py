@@ -188,8 +188,12 @@ def _http_error(exc):
     if request.path.startswith("/api/"):
         names = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                  413: "too_large", 429: "too_many_requests", 500: "server_error"}
-        return api_error(names.get(code, "error"), message, code)
-    return render_template("errors/error.html", code=code, message=message), code
+        response = api_error(names.get(code, "error"), message, code)
+    else:
+        response = make_response(render_template("errors/error.html", code=code, message=message), code)
+    if code == 405 and getattr(exc, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))  # RFC 9110: a 405 says what is allowed
+    return response
 
 
 def api_error(code, message, status):

@@ -1,25 +1,65 @@
 """GET/POST /api/v1/me/calendars: the current user's calendar feed URLs (POST creates missing ones)."""
+import marshmallow as ma
 from flask_login import current_user
 
 from ktc.api import bp
-from ktc.api.util import json_body, ok
+from ktc.api.schemas import Schema
+from ktc.api.util import commit
 from ktc.calendar.operations import create_feeds, user_feeds
-from ktc.extensions import db
+
+KINDS = ["participant", "unit", "station", "instructor"]
+
+
+class CalendarFeed(Schema):
+    inline = True
+    id = ma.fields.Integer(required=True)
+    kind = ma.fields.String(required=True, metadata={"enum": KINDS})
+    name = ma.fields.String(required=True)
+    url = ma.fields.String(required=True, metadata={"format": "uri"})
+    webcal_url = ma.fields.String(required=True)
+    participant_id = ma.fields.Integer(allow_none=True)
+    unit_id = ma.fields.Integer(allow_none=True)
+    station_id = ma.fields.Integer(allow_none=True)
+    instructor_id = ma.fields.Integer(allow_none=True)
+
+
+class CalendarFeeds(Schema):
+    calendars = ma.fields.List(ma.fields.Nested(CalendarFeed), required=True)
+
+
+class NoFields(Schema):
+    """No fields: send an empty JSON object, {}."""
+
+
+FEEDS = (
+    "One feed per kind the user is entitled to: `participant` (own bookings), `unit` (for managers, one per "
+    "managed unit), `station` and `instructor` (admins and instructors). URLs carry a secret token; renewing "
+    "it on the calendar page makes the old URL answer 404. Feeds are text/calendar and answer If-None-Match / "
+    "If-Modified-Since with 304."
+)
 
 
 @bp.get("/me/calendars")
+@bp.response(200, CalendarFeeds, description="The feeds")
+@bp.doc(summary="The current user's calendar subscription feeds", tags=["Calendar"],
+        description="Read-only: the feeds the user has created (POST creates the missing ones). " + FEEDS)
 def my_calendars():
     """The feeds the user has; read-only (POST creates the missing ones)."""
-    return ok({"calendars": [_item(link) for link in user_feeds(current_user)]})
+    return {"calendars": [_item(link) for link in user_feeds(current_user)]}
 
 
 @bp.post("/me/calendars")
-def create_my_calendars():
+@bp.arguments(NoFields, description="No fields: send an empty JSON object, {}.")
+@bp.response(200, CalendarFeeds, description="All of the user's feeds")
+@bp.errors(400)
+@bp.doc(summary="Create the current user's missing calendar feeds", tags=["Calendar"],
+        description="Creates every feed the user is entitled to and does not have yet (repeating it creates "
+                    "nothing new) and answers with all of the user's feeds, as GET does. " + FEEDS)
+def create_my_calendars(_data):
     """Create every feed the user is entitled to and lacks; answers with all of them."""
-    json_body()  # no fields, but like every write it takes a JSON object (send {})
     links = create_feeds(current_user)
-    db.session.commit()
-    return ok({"calendars": [_item(link) for link in links]})
+    commit()
+    return {"calendars": [_item(link) for link in links]}
 
 
 def _item(link):
@@ -34,62 +74,3 @@ def _item(link):
         "station_id": link.feed.station_id,
         "instructor_id": link.feed.instructor_id,
     }
-
-
-PATHS = {
-    "/me/calendars": {
-        "get": {
-            "summary": "The current user's calendar subscription feeds",
-            "description": (
-                "Read-only: the feeds the user has created (POST creates the missing ones). "
-                "One feed per kind the user is entitled to: `participant` (own bookings), `unit` (for "
-                "managers, one per managed unit), `station` and `instructor` (admins and instructors). "
-                "URLs carry a secret token; renewing it on the calendar page makes the old URL answer 404. "
-                "Feeds are text/calendar and answer If-None-Match / If-Modified-Since with 304."
-            ),
-            "tags": ["calendar"],
-            "responses": {
-                "200": {
-                    "description": "The feeds",
-                    "content": {"application/json": {"schema": {
-                        "type": "object",
-                        "properties": {"calendars": {"type": "array", "items": {
-                            "type": "object",
-                            "required": ["id", "kind", "name", "url", "webcal_url"],
-                            "properties": {
-                                "id": {"type": "integer"},
-                                "kind": {"type": "string", "enum": ["participant", "unit", "station", "instructor"]},
-                                "name": {"type": "string"},
-                                "url": {"type": "string", "format": "uri"},
-                                "webcal_url": {"type": "string"},
-                                "participant_id": {"type": "integer", "nullable": True},
-                                "unit_id": {"type": "integer", "nullable": True},
-                                "station_id": {"type": "integer", "nullable": True},
-                                "instructor_id": {"type": "integer", "nullable": True},
-                            },
-                        }}},
-                    }}},
-                },
-                "401": {"description": "No valid API token"},
-            },
-        },
-    },
-}
-PATHS["/me/calendars"]["post"] = {
-    "summary": "Create the current user's missing calendar feeds",
-    "description": (
-        "Creates every feed the user is entitled to and does not have yet (repeating it creates "
-        "nothing new) and answers with all of the user's feeds, as GET does."
-    ),
-    "tags": ["calendar"],
-    "requestBody": {
-        "required": True,
-        "description": "No fields: send an empty JSON object, {}.",
-        "content": {"application/json": {"schema": {"type": "object", "additionalProperties": False}}},
-    },
-    "responses": {
-        **PATHS["/me/calendars"]["get"]["responses"],
-        "400": {"description": "A body that is not a JSON object",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-    },
-}

@@ -40,33 +40,3 @@ def _integrity_error(exc):
     response = jsonify({"error": error_body(conflict)})
     response.status_code = conflict.status
     return response
-
-
-ERROR_SCHEMA = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {
-                    "type": "string",
-                    "description": "Stable machine-readable code, e.g. not_found, forbidden, "
-                    "invalid_field, end_before_start, station_overlap, booking_closed, "
-                    "database_unavailable (503).",
-                },
-                "message": {"type": "string", "description": "Translated, human-readable message."},
-                "field": {"type": "string", "description": "The input field at fault (422)."},
-            },
-        },
-        "results": {
-            "type": "array",
-            "description": "Per-person results when an all-or-nothing team booking was refused (409).",
-            "items": {"$ref": "#/components/schemas/BookingResult"},
-        },
-    },
-}
-
-SCHEMAS = {"Error": ERROR_SCHEMA}
-PATHS = {}

@@ -3,14 +3,87 @@
 Readable by the network role and admins; what a meeting shows is the network's own business
 (organisations, contact people, decisions), never a participant's data.
 """
+import marshmallow as ma
 from flask_login import current_user
 
 from ktc import policy
 from ktc.api import bp
-from ktc.api.schema import DATETIME, INT, STR, array_of, obj, operation, path_id, ref
-from ktc.api.util import get_or_404, iso, ok, require
+from ktc.api.schemas import Schema
+from ktc.api.util import get_or_404, iso, require
 from ktc.meetings import operations as ops
 from ktc.meetings.models import Meeting
+
+DT = {"format": "date-time"}
+TAG = "Learning network"
+
+
+class Contact(Schema):
+    inline = True
+    name = ma.fields.String(required=True)
+    email = ma.fields.String(required=True)
+
+
+class NetworkMember(Schema):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+    status = ma.fields.String(required=True)
+    requested_at = ma.fields.String(required=True, allow_none=True, metadata=DT)
+    approved_at = ma.fields.String(required=True, allow_none=True, metadata=DT)
+    left_at = ma.fields.String(required=True, allow_none=True, metadata=DT)
+    contacts = ma.fields.List(ma.fields.Nested(Contact), required=True)
+
+
+class NetworkAction(Schema):
+    id = ma.fields.Integer(required=True)
+    meeting_id = ma.fields.Integer(required=True)
+    text = ma.fields.String(required=True)
+    owner_kind = ma.fields.String(required=True)
+    owner = ma.fields.String(required=True)
+    station_id = ma.fields.Integer(required=True, allow_none=True)
+    skill_id = ma.fields.Integer(required=True, allow_none=True)
+    member_id = ma.fields.Integer(required=True, allow_none=True)
+    due_on = ma.fields.String(required=True, allow_none=True, metadata={"format": "date"})
+    done_at = ma.fields.String(required=True, allow_none=True, metadata=DT)
+    done_note = ma.fields.String(required=True, allow_none=True)
+
+
+class NetworkMeeting(Schema):
+    id = ma.fields.Integer(required=True)
+    title = ma.fields.String(required=True)
+    start = ma.fields.String(required=True, metadata=DT)
+    end = ma.fields.String(required=True, metadata=DT)
+    place = ma.fields.String(required=True, allow_none=True)
+    online_url = ma.fields.String(required=True, allow_none=True)
+    status = ma.fields.String(required=True)
+    sequence = ma.fields.Integer(required=True)
+
+
+class Invitation(Schema):
+    inline = True
+    name = ma.fields.String(required=True)
+    organisation = ma.fields.String(required=True, allow_none=True)
+    answer = ma.fields.String(required=True)
+    attended = ma.fields.Boolean(required=True, allow_none=True)
+
+
+class NetworkMeetingFull(NetworkMeeting):
+    agenda = ma.fields.String(required=True)
+    minutes = ma.fields.String(required=True)
+    invitations = ma.fields.List(ma.fields.Nested(Invitation), required=True)
+    actions = ma.fields.List(ma.fields.Nested(NetworkAction), required=True)
+
+
+class NetworkMembers(Schema):
+    items = ma.fields.List(ma.fields.Nested(NetworkMember), required=True)
+
+
+class NetworkMeetings(Schema):
+    items = ma.fields.List(ma.fields.Nested(NetworkMeeting), required=True)
+
+
+class NetworkActions(Schema):
+    items = ma.fields.List(ma.fields.Nested(NetworkAction), required=True)
 
 
 def _member_json(member):
@@ -41,69 +114,37 @@ def _meeting_json(meeting, full=False):
 
 
 @bp.get("/network/members")
+@bp.response(200, NetworkMembers)
+@bp.errors(403)
+@bp.doc(summary="The network's member organisations and their contact people", tags=[TAG])
 def network_members():
     require(policy.can_view_meetings(current_user))
-    return ok({"items": [_member_json(m) for m in ops.list_members()]})
+    return {"items": [_member_json(m) for m in ops.list_members()]}
 
 
 @bp.get("/network/meetings")
+@bp.response(200, NetworkMeetings)
+@bp.errors(403)
+@bp.doc(summary="The network's meetings, newest first", tags=[TAG])
 def network_meetings():
     require(policy.can_view_meetings(current_user))
-    return ok({"items": [_meeting_json(m) for m in ops.list_meetings()]})
+    return {"items": [_meeting_json(m) for m in ops.list_meetings()]}
 
 
 @bp.get("/network/meetings/<int:meeting_id>")
+@bp.response(200, NetworkMeetingFull)
+@bp.errors(403, 404)
+@bp.doc(summary="One meeting with its agenda, invitations (answers, attendance), minutes and actions", tags=[TAG])
 def network_meeting(meeting_id):
     require(policy.can_view_meetings(current_user))
-    return ok(_meeting_json(get_or_404(Meeting, meeting_id), full=True))
+    return _meeting_json(get_or_404(Meeting, meeting_id), full=True)
 
 
 @bp.get("/network/actions")
+@bp.response(200, NetworkActions)
+@bp.errors(403)
+@bp.doc(summary="Open actions of the network's meetings, carried over until closed", tags=[TAG])
 def network_actions():
     """Open actions, oldest meeting first (they are carried over until closed)."""
     require(policy.can_view_meetings(current_user))
-    return ok({"items": [_action_json(a) for a in ops.open_actions()]})
-
-
-_DT = {"type": ["string", "null"], "format": "date-time"}
-_NULL_INT = {"type": ["integer", "null"]}
-_CONTACT = obj({"name": STR, "email": STR}, required=("name", "email"))
-_INVITATION = obj({"name": STR, "organisation": {"type": ["string", "null"]}, "answer": STR,
-                   "attended": {"type": ["boolean", "null"]}}, required=("name", "organisation", "answer", "attended"))
-_MEETING = {"id": INT, "title": STR, "start": DATETIME, "end": DATETIME, "place": STR, "online_url": STR,
-            "status": STR, "sequence": INT}
-SCHEMAS = {
-    "NetworkMember": obj({"id": INT, "name": STR, "description": STR, "status": STR, "requested_at": DATETIME,
-                          "approved_at": _DT, "left_at": _DT, "contacts": {"type": "array", "items": _CONTACT}},
-                         required=("id", "name", "status", "contacts")),
-    "NetworkAction": obj({"id": INT, "meeting_id": INT, "text": STR, "owner_kind": STR, "owner": STR,
-                          "station_id": _NULL_INT, "skill_id": _NULL_INT, "member_id": _NULL_INT,
-                          "due_on": {"type": ["string", "null"], "format": "date"}, "done_at": _DT,
-                          "done_note": STR},
-                         required=("id", "meeting_id", "text", "owner_kind", "owner")),
-    "NetworkMeeting": obj(_MEETING, required=tuple(_MEETING)),
-    "NetworkMeetingFull": obj({**_MEETING, "agenda": STR, "minutes": STR,
-                               "invitations": {"type": "array", "items": _INVITATION},
-                               "actions": array_of("NetworkAction")},
-                              required=(*_MEETING, "agenda", "minutes", "invitations", "actions")),
-}
-
-
-def _items(name):
-    return obj({"items": array_of(name)}, required=("items",))
-
-
-_TAG = "Learning network"
-PATHS = {
-    "/network/members": {"get": operation(
-        "The network's member organisations and their contact people", _TAG,
-        response=_items("NetworkMember"), errors=("403",))},
-    "/network/meetings": {"get": operation(
-        "The network's meetings, newest first", _TAG, response=_items("NetworkMeeting"), errors=("403",))},
-    "/network/meetings/{meeting_id}": {"get": operation(
-        "One meeting with its agenda, invitations (answers, attendance), minutes and actions", _TAG,
-        response=ref("NetworkMeetingFull"), params=[path_id("meeting_id")], errors=("403", "404"))},
-    "/network/actions": {"get": operation(
-        "Open actions of the network's meetings, carried over until closed", _TAG,
-        response=_items("NetworkAction"), errors=("403",))},
-}
+    return {"items": [_action_json(a) for a in ops.open_actions()]}

@@ -1,110 +1,96 @@
 """Organisations (kommun/region) and their units. Everyone signed in reads; admins write."""
+import marshmallow as ma
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ktc import policy
 from ktc.api import bp
-from ktc.api.schema import INT, NULLABLE_STR, STR, array_of, obj, operation, ref
-from ktc.api.util import Fields, commit, json_body, ok, query_fields, require
+from ktc.api.schemas import Choice, Id, Schema, Text
+from ktc.api.util import commit, find, require
 from ktc.extensions import db
 from ktc.organisations import operations as ops
-from ktc.organisations.models import SIDES, Organisation, Unit
+from ktc.organisations.models import SIDES
+from ktc.organisations.models import Organisation as OrganisationModel
+from ktc.organisations.models import Unit as UnitModel
 
 
-def organisation_json(org):
-    return {
-        "id": org.id,
-        "name": org.name,
-        "side": org.side,
-        "org_number": org.org_number,
-        "units": [{"id": u.id, "name": u.name} for u in org.units],
-    }
+class UnitRef(Schema):
+    inline = True
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
 
 
-def unit_json(unit):
-    return {
-        "id": unit.id,
-        "name": unit.name,
-        "organisation_id": unit.organisation_id,
-        "organisation": unit.organisation.name,
-        "side": unit.organisation.side,
-    }
+class Organisation(Schema):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    side = ma.fields.String(required=True, metadata={"enum": list(SIDES)})
+    org_number = ma.fields.String(required=True, allow_none=True)
+    units = ma.fields.List(ma.fields.Nested(UnitRef), required=True)
+
+
+class OrganisationInput(Schema):
+    name = Text(required=True)
+    side = Choice(SIDES, required=True)
+    org_number = Text(max_length=20, allow_none=True, load_default="")
+
+
+class Unit(Schema):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    organisation_id = ma.fields.Integer(required=True)
+    organisation = ma.fields.Function(lambda unit: unit.organisation.name, required=True,
+                                      metadata={"type": "string"})
+    side = ma.fields.Function(lambda unit: unit.organisation.side, required=True,
+                              metadata={"type": "string", "enum": list(SIDES)})
+
+
+class UnitInput(Schema):
+    organisation_id = Id(required=True)
+    name = Text(required=True)
+
+
+class UnitQuery(Schema):
+    organisation = Id(query=True, metadata={"description": "Only the units of this organisation"})
 
 
 @bp.get("/organisations")
+@bp.response(200, Organisation(many=True))
+@bp.doc(summary="List organisations with their units", tags=["Organisations"])
 def list_organisations():
-    return ok([organisation_json(o) for o in ops.list_organisations()])
+    return ops.list_organisations()
 
 
 @bp.post("/organisations")
-def create_organisation():
+@bp.arguments(OrganisationInput)
+@bp.response(201, Organisation)
+@bp.errors(400, 403, 409)
+@bp.doc(summary="Create an organisation (admin)", tags=["Organisations"])
+def create_organisation(data):
     require(policy.can_manage_organisations(current_user))
-    fields = Fields(json_body())
-    org = ops.create_organisation(
-        fields.string("name", required=True),
-        fields.choice("side", SIDES, required=True),
-        fields.string("org_number", max_length=20, default=""),
-    )
+    org = ops.create_organisation(data["name"], data["side"], data["org_number"] or "")
     commit()
-    return ok(organisation_json(org), 201)
+    return org
 
 
 @bp.get("/units")
-def list_units():
-    stmt = select(Unit).join(Unit.organisation).options(selectinload(Unit.organisation))
-    organisation_id = query_fields().integer("organisation", minimum=1)
-    if organisation_id:
-        stmt = stmt.where(Unit.organisation_id == organisation_id)
-    units = db.session.execute(stmt.order_by(Organisation.name, Unit.name)).scalars().all()
-    return ok([unit_json(u) for u in units])
+@bp.arguments(UnitQuery, location="query")
+@bp.response(200, Unit(many=True))
+@bp.doc(summary="List units", tags=["Organisations"])
+def list_units(query):
+    stmt = select(UnitModel).join(UnitModel.organisation).options(selectinload(UnitModel.organisation))
+    if query.get("organisation"):
+        stmt = stmt.where(UnitModel.organisation_id == query["organisation"])
+    return db.session.execute(stmt.order_by(OrganisationModel.name, UnitModel.name)).scalars().all()
 
 
 @bp.post("/units")
-def create_unit():
+@bp.arguments(UnitInput)
+@bp.response(201, Unit)
+@bp.errors(400, 403, 409)
+@bp.doc(summary="Create a unit (admin)", tags=["Organisations"])
+def create_unit(data):
     require(policy.can_manage_organisations(current_user))
-    fields = Fields(json_body())
-    org = fields.obj("organisation_id", Organisation, required=True)
-    unit = ops.create_unit(org, fields.string("name", required=True))
+    unit = ops.create_unit(find(OrganisationModel, data["organisation_id"], "organisation_id"), data["name"])
     commit()
-    return ok(unit_json(unit), 201)
-
-
-ORGANISATION = obj(
-    {"id": INT, "name": STR, "side": {"type": "string", "enum": list(SIDES)}, "org_number": NULLABLE_STR,
-     "units": {"type": "array", "items": obj({"id": INT, "name": STR})}},
-    required=("id", "name", "side"),
-)
-UNIT = obj(
-    {"id": INT, "name": STR, "organisation_id": INT, "organisation": STR,
-     "side": {"type": "string", "enum": list(SIDES)}},
-    required=("id", "name", "organisation_id", "side"),
-)
-SCHEMAS = {
-    "Organisation": ORGANISATION,
-    "OrganisationInput": obj(
-        {"name": {"type": "string", "maxLength": 200}, "side": {"type": "string", "enum": list(SIDES)},
-         "org_number": {"type": ["string", "null"], "maxLength": 20}},
-        required=("name", "side"),
-    ),
-    "Unit": UNIT,
-    "UnitInput": obj({"organisation_id": INT, "name": {"type": "string", "maxLength": 200}},
-                     required=("organisation_id", "name")),
-}
-PATHS = {
-    "/api/v1/organisations": {
-        "get": operation("List organisations with their units", "Organisations",
-                         response=array_of("Organisation")),
-        "post": operation("Create an organisation (admin)", "Organisations", status="201",
-                          response=ref("Organisation"), request=ref("OrganisationInput"),
-                          errors=("400", "403", "409", "422")),
-    },
-    "/api/v1/units": {
-        "get": operation("List units", "Organisations", response=array_of("Unit"),
-                         params=[{"name": "organisation", "in": "query", "required": False,
-                                  "description": "Only the units of this organisation", "schema": INT}],
-                         errors=("422",)),
-        "post": operation("Create a unit (admin)", "Organisations", status="201", response=ref("Unit"),
-                          request=ref("UnitInput"), errors=("400", "403", "409", "422")),
-    },
-}
+    return unit

@@ -2,7 +2,8 @@
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app, request
+import marshmallow as ma
+from flask import current_app
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -11,23 +12,119 @@ from sqlalchemy.orm import selectinload
 from ktc import policy
 from ktc.accounts.models import User
 from ktc.api import bp
-from ktc.api.schema import (
-    DATETIME, INT, STR, array_of, obj, operation, path_id, query, ref,
-)
-from ktc.api.util import (
-    FieldError, Fields, commit, json_body, ok, optional_json_body, parse_datetime, query_fields, require,
-    within_years,
-)
+from ktc.api.schemas import Choice, DateTime, Id, IdList, Integer, Schema, Text
+from ktc.api.util import FieldError, commit, find, find_all, parse_datetime, require, within_years
 from ktc.bookings.operations import seat_summary, waitlist_counts
 from ktc.database import utcnow
 from ktc.errors import NotFound
 from ktc.extensions import db
-from ktc.sessions.models import Session
+from ktc.sessions.models import Session as SessionModel
 from ktc.sessions.operations import (
     cancel_session, create_session, side_balance, update_session, upcoming_sessions,
 )
 from ktc.skills.models import Skill
 from ktc.stations.models import Station
+
+OFFSET = {"format": "date-time", "description": "ISO 8601 with an offset"}
+
+
+class Seats(Schema):
+    inline = True
+    municipal = ma.fields.Integer(required=True)
+    regional = ma.fields.Integer(required=True)
+    free = ma.fields.Integer(required=True)
+    waitlisted = ma.fields.Integer(required=True)
+
+
+class Policy(Schema):
+    inline = True
+    min_per_side = ma.fields.Integer(required=True, metadata={"minimum": 0})
+    release_before_hours = ma.fields.Integer(required=True, metadata={"minimum": 0})
+
+
+class Named(Schema):
+    inline = True
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+
+
+class SessionCentre(Schema):
+    inline = True
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    timezone = ma.fields.String(required=True)
+
+
+class SessionSkill(Schema):
+    inline = True
+    id = ma.fields.Integer(required=True)
+    code = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+
+
+class Session(Schema):
+    id = ma.fields.Integer(required=True)
+    title = ma.fields.String(required=True)
+    station = ma.fields.Nested(Named, required=True)
+    centre = ma.fields.Nested(SessionCentre, required=True)
+    start = ma.fields.String(required=True, metadata=OFFSET)
+    end = ma.fields.String(required=True, metadata=OFFSET)
+    status = ma.fields.String(required=True, metadata={"enum": ["scheduled", "cancelled", "completed"]})
+    capacity = ma.fields.Integer(required=True)
+    skills = ma.fields.List(ma.fields.Nested(SessionSkill), required=True)
+    instructors = ma.fields.List(ma.fields.Nested(Named), required=True)
+    policy = ma.fields.Nested(Policy, required=True)
+    seats = ma.fields.Nested(Seats, required=True)
+    balance = ma.fields.String(required=True, metadata={
+        "enum": ["empty", "single", "risk", "mixed"],
+        "description": "Whether the session is, or risks being, single-sided"})
+    series_id = ma.fields.Integer(required=True, allow_none=True)
+    notes = ma.fields.String(required=True)
+
+
+class SessionPatch(Schema):
+    """What an edit may change; only the fields given change."""
+
+    station_id = Id()
+    start = DateTime()
+    end = DateTime()
+    capacity = Integer(minimum=1, maximum=500, metadata={"description": "Default: the station's capacity"})
+    min_per_side = Integer(minimum=0, maximum=250, metadata={
+        "description": "Seats held for each side (municipal, regional) until the release"})
+    release_before_hours = Integer(minimum=0, maximum=24 * 365)
+    instructor_ids = IdList()
+    skill_ids = IdList(metadata={"description": "Default: every skill of the station"})
+    title = Text(allow_empty=True)
+    notes = Text(max_length=5000, allow_empty=True)
+
+
+class SessionInput(SessionPatch):
+    station_id = Id(required=True)
+    start = DateTime(required=True)
+    end = DateTime(required=True)
+
+
+class SessionQuery(Schema):
+    from_ = Text(data_key="from", max_length=64, metadata={
+        "description": "Start of the window: date-time with offset, or a date"})
+    to = Text(max_length=64, metadata={"description": "End of the window: date-time with offset, or a date (inclusive)"})
+    station = Id(query=True, metadata={"description": "Station id"})
+    skill = Id(query=True, metadata={"description": "Skill id"})
+    centre = Id(query=True, metadata={"description": "Centre id"})
+    include_cancelled = Choice(("true", "false"), metadata={"description": "true to list cancelled sessions too"})
+
+
+class CancelInput(Schema):
+    reason = Text(max_length=2000, allow_empty=True, metadata={"description": "Why"})
+
+
+class CancelQuery(Schema):
+    reason = Text(max_length=2000, allow_empty=True, metadata={"description": "Why (also accepted in a JSON body)"})
+
+
+def cancel_reason(body, query):
+    """The reason from the JSON body, else from the query string, else none."""
+    return body.get("reason", query.get("reason", ""))
 
 
 def session_json(session, waitlisted=None):
@@ -36,16 +133,15 @@ def session_json(session, waitlisted=None):
     return {
         "id": session.id,
         "title": session.title,
-        "station": {"id": session.station.id, "name": session.station.name},
-        "centre": {"id": session.station.centre.id, "name": session.station.centre.name,
-                   "timezone": session.station.centre.timezone},
+        "station": session.station,
+        "centre": session.station.centre,
         "start": session.start_at.astimezone(tz).isoformat(),
         "end": session.end_at.astimezone(tz).isoformat(),
         "status": session.status,
         "capacity": session.capacity,
-        "skills": [{"id": s.id, "code": s.code, "name": s.name} for s in session.skills],
-        "instructors": [{"id": i.id, "name": i.name} for i in session.instructors],
-        "policy": {"min_per_side": session.min_per_side, "release_before_hours": session.release_before_hours},
+        "skills": session.skills,
+        "instructors": session.instructors,
+        "policy": session,
         "seats": seat_summary(session, waitlisted),
         "balance": side_balance(session),
         "series_id": session.series_id,
@@ -55,10 +151,10 @@ def session_json(session, waitlisted=None):
 
 def _load_session(session_id):
     session = db.session.execute(
-        select(Session)
-        .where(Session.id == session_id)
-        .options(selectinload(Session.station).selectinload(Station.centre),
-                 selectinload(Session.instructors), selectinload(Session.skills))
+        select(SessionModel)
+        .where(SessionModel.id == session_id)
+        .options(selectinload(SessionModel.station).selectinload(Station.centre),
+                 selectinload(SessionModel.instructors), selectinload(SessionModel.skills))
     ).scalar_one_or_none()
     if session is None:
         raise NotFound()
@@ -87,154 +183,83 @@ def _window_bound(name, value, end=False):
 
 
 @bp.get("/sessions")
-def list_sessions():
-    q = query_fields()
-    start = _window_bound("from", request.args.get("from"))
-    end = _window_bound("to", request.args.get("to"), end=True)
-    station_id = q.integer("station", minimum=1)
-    skill_id = q.integer("skill", minimum=1)
-    centre_id = q.integer("centre", minimum=1)
-    include_cancelled = q.choice("include_cancelled", ("true", "false"), default="false") == "true"
+@bp.arguments(SessionQuery, location="query")
+@bp.response(200, Session(many=True))
+@bp.doc(summary="Sessions in a time window (default: from now on)", tags=["Sessions"])
+def list_sessions(query):
+    start = _window_bound("from", query.get("from_"))
+    end = _window_bound("to", query.get("to"), end=True)
     if start is None and end is None:
         start = utcnow()
-    sessions = upcoming_sessions(start, end, centre_id=centre_id, station_id=station_id, skill_id=skill_id,
-                                 include_cancelled=include_cancelled)
+    sessions = upcoming_sessions(start, end, centre_id=query.get("centre"), station_id=query.get("station"),
+                                 skill_id=query.get("skill"),
+                                 include_cancelled=query.get("include_cancelled") == "true")
     counts = waitlist_counts([s.id for s in sessions])
-    return ok([session_json(s, counts.get(s.id, 0)) for s in sessions])
+    return [session_json(s, counts.get(s.id, 0)) for s in sessions]
 
 
 @bp.get("/sessions/<int:session_id>")
+@bp.response(200, Session)
+@bp.errors(404)
+@bp.doc(summary="One session", tags=["Sessions"])
 def get_session(session_id):
-    return ok(session_json(_load_session(session_id)))
+    return session_json(_load_session(session_id))
 
 
-def _session_fields(fields, creating):
-    """The fields of a create or update, only those present (PATCH), converted to domain objects."""
+def _session_changes(data):
+    """The fields of a create or update, only those present (PATCH), as domain objects."""
     changes = {}
-    if creating or fields.has("station_id"):
-        changes["station"] = fields.obj("station_id", Station, required=True)
+    if "station_id" in data:
+        changes["station"] = find(Station, data["station_id"], "station_id")
     for name, key in (("start", "start_at"), ("end", "end_at")):
-        if creating or fields.has(name):
-            changes[key] = fields.datetime(name, required=True)
-    for name, low, high in (("capacity", 1, 500), ("min_per_side", 0, 250), ("release_before_hours", 0, 24 * 365)):
-        if fields.has(name):
-            changes[name] = fields.integer(name, required=True, minimum=low, maximum=high)
-    if fields.has("instructor_ids"):
-        changes["instructors"] = fields.objects("instructor_ids", User, required=True)
-    if fields.has("skill_ids"):
-        changes["skills"] = fields.objects("skill_ids", Skill, required=True)
-    if fields.has("title"):
-        changes["title"] = fields.string("title", required=True, allow_empty=True)
-    if fields.has("notes"):
-        changes["notes"] = fields.string("notes", required=True, max_length=5000, allow_empty=True)
+        if name in data:
+            changes[key] = data[name]
+    for name in ("capacity", "min_per_side", "release_before_hours", "title", "notes"):
+        if name in data:
+            changes[name] = data[name]
+    if "instructor_ids" in data:
+        changes["instructors"] = find_all(User, data["instructor_ids"], "instructor_ids")
+    if "skill_ids" in data:
+        changes["skills"] = find_all(Skill, data["skill_ids"], "skill_ids")
     return changes
 
 
 @bp.post("/sessions")
-def create_session_endpoint():
+@bp.arguments(SessionInput)
+@bp.response(201, Session)
+@bp.errors(400, 403, 409)
+@bp.doc(summary="Plan a session (admin)", tags=["Sessions"])
+def create_session_endpoint(data):
     require(policy.can_plan_sessions(current_user))
-    changes = _session_fields(Fields(json_body()), creating=True)
+    changes = _session_changes(data)
     station = changes.pop("station")
     session = create_session(current_user, station, changes.pop("start_at"), changes.pop("end_at"), **changes)
     commit()
-    return ok(session_json(session), 201)
+    return session_json(session)
 
 
 @bp.patch("/sessions/<int:session_id>")
-def update_session_endpoint(session_id):
+@bp.arguments(SessionPatch)
+@bp.response(200, Session)
+@bp.errors(400, 403, 404, 409)
+@bp.doc(summary="Edit or move a session (admin); a move updates attendees' calendars", tags=["Sessions"])
+def update_session_endpoint(data, session_id):
     require(policy.can_plan_sessions(current_user))
     session = _load_session(session_id)
-    changes = _session_fields(Fields(json_body()), creating=False)
-    update_session(current_user, session, **changes)
+    update_session(current_user, session, **_session_changes(data))
     commit()
-    return ok(session_json(session))
+    return session_json(session)
 
 
 @bp.delete("/sessions/<int:session_id>")
-def cancel_session_endpoint(session_id):
+@bp.arguments(CancelQuery, location="query")
+@bp.arguments(CancelInput, required=False)
+@bp.response(200, Session)
+@bp.errors(400, 403, 404, 409)
+@bp.doc(summary="Cancel a session and its bookings (admin); everyone affected is told", tags=["Sessions"])
+def cancel_session_endpoint(query, body, session_id):
     require(policy.can_plan_sessions(current_user))
     session = _load_session(session_id)
-    reason = Fields(optional_json_body()).string("reason", max_length=2000)
-    if reason is None:
-        reason = query_fields().string("reason", max_length=2000, default="")
-    cancel_session(current_user, session, reason)
+    cancel_session(current_user, session, cancel_reason(body, query))
     commit()
-    return ok(session_json(session))
-
-
-SEATS = obj({"municipal": INT, "regional": INT, "free": INT, "waitlisted": INT},
-            required=("municipal", "regional", "free", "waitlisted"))
-POLICY = obj({"min_per_side": {"type": "integer", "minimum": 0},
-              "release_before_hours": {"type": "integer", "minimum": 0}},
-             required=("min_per_side", "release_before_hours"))
-REF = obj({"id": INT, "name": STR})
-SESSION = obj(
-    {
-        "id": INT, "title": STR, "station": REF,
-        "centre": obj({"id": INT, "name": STR, "timezone": STR}),
-        "start": DATETIME, "end": DATETIME,
-        "status": {"type": "string", "enum": ["scheduled", "cancelled", "completed"]},
-        "capacity": INT,
-        "skills": {"type": "array", "items": obj({"id": INT, "code": STR, "name": STR})},
-        "instructors": {"type": "array", "items": REF},
-        "policy": POLICY, "seats": SEATS,
-        "balance": {"type": "string", "enum": ["empty", "single", "risk", "mixed"],
-                    "description": "Whether the session is, or risks being, single-sided"},
-        "series_id": {"type": ["integer", "null"]}, "notes": STR,
-    },
-    required=("id", "station", "centre", "start", "end", "status", "capacity", "skills", "instructors",
-              "policy", "seats"),
-)
-INPUT_PROPS = {
-    "station_id": INT,
-    "start": DATETIME,
-    "end": DATETIME,
-    "capacity": {"type": "integer", "minimum": 1, "description": "Default: the station's capacity"},
-    "min_per_side": {"type": "integer", "minimum": 0, "default": 0,
-                     "description": "Seats held for each side (municipal, regional) until the release"},
-    "release_before_hours": {"type": "integer", "minimum": 0, "default": 72},
-    "instructor_ids": {"type": "array", "items": INT},
-    "skill_ids": {"type": "array", "items": INT, "description": "Default: every skill of the station"},
-    "title": STR,
-    "notes": STR,
-}
-SCHEMAS = {
-    "Session": SESSION,
-    "Seats": SEATS,
-    "SessionInput": obj(INPUT_PROPS, required=("station_id", "start", "end")),
-    "SessionPatch": obj(INPUT_PROPS),
-    "CancelInput": obj({"reason": STR}),
-}
-SESSION_ID = path_id("session_id")
-_cancel = operation(
-    "Cancel a session and its bookings (admin); everyone affected is told", "Sessions",
-    response=ref("Session"), params=[SESSION_ID, query("reason", "Why (also accepted in a JSON body)")],
-    errors=("400", "403", "404", "409", "422"),
-)
-_cancel["requestBody"] = {"required": False, "content": {"application/json": {"schema": ref("CancelInput")}}}
-PATHS = {
-    "/api/v1/sessions": {
-        "get": operation(
-            "Sessions in a time window (default: from now on)", "Sessions", response=array_of("Session"),
-            params=[query("from", "Start of the window: date-time with offset, or a date", {"type": "string"}),
-                    query("to", "End of the window: date-time with offset, or a date (inclusive)",
-                          {"type": "string"}),
-                    query("station", "Station id", INT), query("skill", "Skill id", INT),
-                    query("centre", "Centre id", INT),
-                    query("include_cancelled", "true to list cancelled sessions too",
-                          {"type": "string", "enum": ["true", "false"]})],
-            errors=("422",),
-        ),
-        "post": operation("Plan a session (admin)", "Sessions", status="201", response=ref("Session"),
-                          request=ref("SessionInput"), errors=("400", "403", "409", "422")),
-    },
-    "/api/v1/sessions/{session_id}": {
-        "get": operation("One session", "Sessions", response=ref("Session"), params=[SESSION_ID], errors=("404",)),
-        "patch": operation(
-            "Edit or move a session (admin); a move updates attendees' calendars", "Sessions",
-            response=ref("Session"), request=ref("SessionPatch"), params=[SESSION_ID],
-            errors=("400", "403", "404", "409", "422"),
-        ),
-        "delete": _cancel,
-    },
-}
+    return session_json(session)

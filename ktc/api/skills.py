@@ -1,67 +1,57 @@
 """The skills catalogue. Everyone signed in reads; admins write."""
+import marshmallow as ma
 from flask_login import current_user
 
 from ktc import policy
 from ktc.api import bp
-from ktc.api.schema import BOOL, INT, NULLABLE_INT, STR, array_of, obj, operation, query, ref
-from ktc.api.util import Fields, commit, json_body, ok, query_fields, require
+from ktc.api.schemas import Boolean, Choice, Integer, Schema, Text
+from ktc.api.util import commit, require
 from ktc.skills import operations as ops
 
+REFRESH = "Months a demonstrated skill stays valid; null = never expires"
 
-def skill_json(skill):
-    return {
-        "id": skill.id,
-        "code": skill.code,
-        "name": skill.name,
-        "category": skill.category,
-        "description": skill.description,
-        "refresh_months": skill.refresh_months,
-        "active": skill.active,
-    }
+
+class Skill(Schema):
+    id = ma.fields.Integer(required=True)
+    code = ma.fields.String(required=True, metadata={"description": "Unique regardless of case; stored in upper case"})
+    name = ma.fields.String(required=True)
+    category = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+    refresh_months = ma.fields.Integer(required=True, allow_none=True, metadata={"description": REFRESH})
+    active = ma.fields.Boolean(required=True)
+
+
+class SkillInput(Schema):
+    code = Text(required=True, max_length=40, metadata={
+        "description": "Unique regardless of case; stored in upper case"})
+    name = Text(required=True)
+    category = Text(max_length=100, load_default="")
+    description = Text(max_length=5000, load_default="")
+    refresh_months = Integer(minimum=1, maximum=ops.MAX_REFRESH_MONTHS, allow_none=True, load_default=None,
+                             metadata={"description": REFRESH})
+    active = Boolean(load_default=True)
+
+
+class SkillQuery(Schema):
+    active = Choice(("true", "false"), metadata={"description": "Only active (true) or inactive (false) skills"})
 
 
 @bp.get("/skills")
-def list_skills():
-    active = query_fields().choice("active", ("true", "false"))
-    skills = ops.list_skills(active=None if active is None else active == "true", by_code=True)
-    return ok([skill_json(s) for s in skills])
+@bp.arguments(SkillQuery, location="query")
+@bp.response(200, Skill(many=True))
+@bp.doc(summary="The skills catalogue", tags=["Skills"])
+def list_skills(query):
+    active = query.get("active")
+    return ops.list_skills(active=None if active is None else active == "true", by_code=True)
 
 
 @bp.post("/skills")
-def create_skill():
+@bp.arguments(SkillInput)
+@bp.response(201, Skill)
+@bp.errors(400, 403, 409)
+@bp.doc(summary="Add a skill (admin)", tags=["Skills"])
+def create_skill(data):
     require(policy.can_manage_catalogue(current_user))
-    fields = Fields(json_body())
-    skill = ops.create_skill(
-        fields.string("code", required=True, max_length=40),
-        fields.string("name", required=True),
-        category=fields.string("category", max_length=100, default=""),
-        description=fields.string("description", max_length=5000, default=""),
-        refresh_months=fields.integer("refresh_months", minimum=1, maximum=ops.MAX_REFRESH_MONTHS),
-        active=fields.boolean("active", default=True),
-    )
+    skill = ops.create_skill(data.pop("code"), data.pop("name"), **data)
     commit()
-    return ok(skill_json(skill), 201)
-
-
-SKILL_PROPS = {
-    "code": {"type": "string", "maxLength": 40, "description": "Unique regardless of case; stored in upper case"},
-    "name": {"type": "string", "maxLength": 200},
-    "category": {"type": "string", "maxLength": 100},
-    "description": STR,
-    "refresh_months": {**NULLABLE_INT, "minimum": 1, "maximum": ops.MAX_REFRESH_MONTHS,
-                       "description": "Months a demonstrated skill stays valid; null = never expires"},
-    "active": BOOL,
-}
-SCHEMAS = {
-    "Skill": obj({"id": INT, **SKILL_PROPS}, required=("id", "code", "name", "refresh_months", "active")),
-    "SkillInput": obj(SKILL_PROPS, required=("code", "name")),
-}
-PATHS = {
-    "/api/v1/skills": {
-        "get": operation("The skills catalogue", "Skills", response=array_of("Skill"),
-                         params=[query("active", "true or false", {"type": "string", "enum": ["true", "false"]})],
-                         errors=("422",)),
-        "post": operation("Add a skill (admin)", "Skills", status="201", response=ref("Skill"),
-                          request=ref("SkillInput"), errors=("400", "403", "409", "422")),
-    },
-}
+    return skill

@@ -1,7 +1,7 @@
 """Helpers shared by the API modules: reading and checking input, errors, one commit per write."""
-from datetime import date, datetime, time
+from datetime import date, datetime, timedelta
 
-from flask import jsonify, request
+from flask import jsonify
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -26,21 +26,6 @@ class FieldError(ValidationError):
     """A field of the request is missing, of the wrong type or out of range (422, names the field)."""
 
     code = "invalid_field"
-
-
-def json_body():
-    """The request's JSON object, or a 400 with the error body."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadJSON(_("The request body must be a JSON object."))
-    return data
-
-
-def optional_json_body():
-    """A JSON object when the request has a body, else {} (for DELETE with an optional reason)."""
-    if not request.get_data(cache=True):
-        return {}
-    return json_body()
 
 
 def iso(value):
@@ -97,137 +82,20 @@ def _error(field, message, **params):
     return FieldError(message, field=field, name=field, **params)
 
 
-class Fields:
-    """Typed access to a JSON object's fields; every problem is a 422 that names the field."""
+def find(model, object_id, field):
+    """The object a `…_id` field of the input refers to (422 naming the field when there is none)."""
+    found = db.session.get(model, object_id)
+    if found is None:
+        raise _error(field, _("%(name)s refers to nothing that exists."))
+    return found
 
-    def __init__(self, data, source="body"):
-        self.data = data
-        self.source = source
 
-    def has(self, name):
-        return name in self.data
-
-    def _get(self, name, required):
-        if name not in self.data or self.data[name] is None:
-            if required:
-                raise _error(name, _("%(name)s is required."))
-            return None
-        return self.data[name]
-
-    def string(self, name, required=False, max_length=200, default=None, allow_empty=None):
-        value = self._get(name, required)
-        if value is None:
-            return default
-        if not isinstance(value, str):
-            raise _error(name, _("%(name)s must be a text."))
-        if "\x00" in value:  # PostgreSQL cannot store it in a text column (a server error there)
-            raise _error(name, _("%(name)s must be a text."))
-        value = value.strip()
-        if required and not value and not allow_empty:
-            raise _error(name, _("%(name)s is required."))
-        if len(value) > max_length:
-            raise _error(name, _("%(name)s can be at most %(max)s characters long."), max=max_length)
-        return value
-
-    def integer(self, name, required=False, default=None, minimum=0, maximum=MAX_INT):
-        value = self._get(name, required)
-        if value is None:
-            return default
-        if isinstance(value, str) and self.source == "query":
-            try:
-                value = int(value)
-            except ValueError:
-                raise _error(name, _("%(name)s must be a whole number.")) from None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _error(name, _("%(name)s must be a whole number."))
-        if value < minimum or value > maximum:
-            raise _error(
-                name, _("%(name)s must be between %(min)s and %(max)s."), min=minimum, max=maximum
-            )
-        return value
-
-    def boolean(self, name, required=False, default=None):
-        value = self._get(name, required)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise _error(name, _("%(name)s must be true or false."))
-        return value
-
-    def datetime(self, name, required=False):
-        """An ISO 8601 date and time with an offset; naive times are refused (whose clock?)."""
-        value = self._get(name, required)
-        if value is None:
-            return None
-        return parse_datetime(name, value)
-
-    def date(self, name, required=False):
-        value = self._get(name, required)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise _error(name, _("%(name)s must be a date (YYYY-MM-DD)."))
-        try:
-            return within_years(name, date.fromisoformat(value))
-        except ValueError:
-            raise _error(name, _("%(name)s must be a date (YYYY-MM-DD).")) from None
-
-    def time(self, name, required=False):
-        value = self._get(name, required)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise _error(name, _("%(name)s must be a time (HH:MM)."))
-        try:
-            parsed = time.fromisoformat(value)
-        except ValueError:
-            raise _error(name, _("%(name)s must be a time (HH:MM).")) from None
-        if parsed.tzinfo is not None:
-            raise _error(name, _("%(name)s must be a time (HH:MM)."))
-        return parsed
-
-    def choice(self, name, choices, required=False, default=None):
-        value = self._get(name, required)
-        if value is None:
-            return default
-        if value not in choices:
-            raise _error(name, _("%(name)s must be one of: %(choices)s."), choices=", ".join(choices))
-        return value
-
-    def id_list(self, name, required=False, max_items=500):
-        """A list of distinct ids, in the order given."""
-        value = self._get(name, required)
-        if value is None:
-            return None
-        if not isinstance(value, list) or len(value) > max_items:
-            raise _error(name, _("%(name)s must be a list of ids."))
-        ids = []
-        for item in value:
-            if isinstance(item, bool) or not isinstance(item, int) or not 1 <= item <= MAX_INT:
-                raise _error(name, _("%(name)s must be a list of ids."))
-            if item not in ids:
-                ids.append(item)
-        return ids
-
-    def obj(self, name, model, required=False):
-        """The object a `…_id` field refers to (422 when there is none)."""
-        object_id = self.integer(name, required=required, minimum=1)
-        if object_id is None:
-            return None
-        found = db.session.get(model, object_id)
-        if found is None:
-            raise _error(name, _("%(name)s refers to nothing that exists."))
-        return found
-
-    def objects(self, name, model, required=False):
-        """The objects a list of ids refers to, in the order given (422 naming the field if one is unknown)."""
-        ids = self.id_list(name, required=required)
-        if ids is None:
-            return None
-        found = {o.id: o for o in db.session.execute(select(model).where(model.id.in_(ids))).scalars()}
-        if len(found) != len(ids):
-            raise _error(name, _("%(name)s refers to nothing that exists."))
-        return [found[i] for i in ids]
+def find_all(model, ids, field):
+    """The objects a list of ids refers to, in the order given (422 naming the field if one is unknown)."""
+    found = {o.id: o for o in db.session.execute(select(model).where(model.id.in_(ids))).scalars()}
+    if len(found) != len(ids):
+        raise _error(field, _("%(name)s refers to nothing that exists."))
+    return [found[i] for i in ids]
 
 
 def parse_datetime(name, value):
@@ -242,6 +110,8 @@ def parse_datetime(name, value):
         raise _error(name, _("%(name)s must be a date and time in ISO 8601 with an offset.")) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise _error(name, _("%(name)s needs an offset (for example +01:00 or Z)."))
+    if abs(parsed.utcoffset()) > timedelta(hours=14):
+        raise _error(name, _("%(name)s must have an offset between -14:00 and +14:00."))
     return within_years(name, parsed)
 
 
@@ -252,7 +122,3 @@ def within_years(name, value):
         raise _error(name, _("%(name)s must be between %(min)s and %(max)s."),
                      min=EARLIEST.isoformat(), max=LATEST.isoformat())
     return value
-
-
-def query_fields():
-    return Fields(request.args.to_dict(), source="query")

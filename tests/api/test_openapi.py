@@ -62,11 +62,3 @@ def test_every_write_documents_its_body_and_errors(client):
                 assert "requestBody" in op, (path, method)
             if path != "/api/v1/openapi.json" and path.startswith("/api/v1"):
                 assert "401" in op["responses"], (path, method)
-
-
-def test_modules_may_give_relative_paths(app):
-    from ktc.api.openapi import _full_path
-
-    assert _full_path("/sessions/{id}/attendance") == "/api/v1/sessions/{id}/attendance"
-    assert _full_path("/api/v1/me/calendars") == "/api/v1/me/calendars"
-    assert _full_path("/participants/<int:participant_id>/skills") == "/api/v1/participants/{participant_id}/skills"

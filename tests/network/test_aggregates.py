@@ -159,7 +159,8 @@ def test_json_export_and_api_have_the_same_suppression(client, db, make, login_a
         assert _by(data["by_station"], "Sårvård")["overall"] is None
         assert "1.75" not in json.dumps(data)
     bad = client.get("/api/v1/network/summary?from=2024-13-01", headers={"Authorization": f"Bearer {token}"})
-    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_request"
+    assert bad.status_code == 422 and bad.get_json()["error"]["code"] == "invalid_field"
+    assert bad.get_json()["error"]["field"] == "from"
 
 
 def test_only_network_members_and_admins_see_the_network(client, db, make, login_as):

@@ -173,9 +173,8 @@ def test_participant_skills(client, make):
     assert client.get("/api/v1/participants/999999/skills", headers=_headers(manager)).status_code == 404
 
 
-def test_openapi_fragments():
-    from ktc.api import records
-
-    assert set(records.PATHS) == {"/sessions/{session_id}/attendance", "/participants/{participant_id}/skills"}
-    assert "post" in records.PATHS["/sessions/{session_id}/attendance"]
-    assert "get" in records.PATHS["/participants/{participant_id}/skills"]
+def test_openapi_describes_attendance_and_skill_records(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    attendance = paths["/api/v1/sessions/{session_id}/attendance"]["post"]
+    assert "requestBody" in attendance and {"200", "400", "403", "404", "422"} <= set(attendance["responses"])
+    assert "200" in paths["/api/v1/participants/{participant_id}/skills"]["get"]["responses"]

@@ -1,0 +1,47 @@
+"""What the schemas refuse, the same way on every endpoint: unknown properties and query parameters,
+offsets past ±14:00, and a method the route does not have (405 with Allow)."""
+import pytest
+
+
+@pytest.mark.parametrize("method,url,body", [
+    ("POST", "/api/v1/skills", {"code": "HLR", "name": "HLR", "colour": "red"}),
+    ("POST", "/api/v1/organisations", {"name": "Vetlanda kommun", "side": "municipal", "colour": "red"}),
+    ("POST", "/api/v1/centres", {"name": "KTC Värnamo", "opening_hours": [
+        {"weekday": 0, "opens": "08:00", "closes": "16:00", "colour": "red"}]}),
+])
+def test_unknown_properties_are_refused_naming_them(api, world, method, url, body):
+    r = api.as_(world.tokens["admin"])(method, url, json=body)
+    assert r.status_code == 422, r.json
+    assert r.json["error"]["code"] == "invalid_field"
+    assert r.json["error"]["field"].endswith("colour")
+    assert "colour" in r.json["error"]["message"]
+
+
+def test_an_unknown_query_parameter_is_refused(api, world):
+    r = api.as_(world.tokens["admin"]).get("/api/v1/skills?activ=true")
+    assert r.status_code == 422 and r.json["error"]["field"] == "activ"
+
+
+@pytest.mark.parametrize("offset", ["+14:30", "-15:00", "+23:59"])
+def test_an_offset_past_14_hours_is_refused(api, world, offset):
+    r = api.as_(world.tokens["admin"]).patch(f"/api/v1/sessions/{world.other_session.id}",
+                                             json={"start": f"2030-03-10T09:00:00{offset}"})
+    assert r.status_code == 422 and r.json["error"]["field"] == "start"
+
+
+def test_an_offset_of_14_hours_is_a_time(api, world):
+    r = api.as_(world.tokens["admin"]).get("/api/v1/sessions?from=2030-03-10T09:00:00%2B14:00")
+    assert r.status_code == 200
+
+
+def test_messages_are_translated(api, world):
+    r = api.as_(world.tokens["admin"]).post("/api/v1/skills", json={"code": "HLR", "name": "HLR", "active": "ja"},
+                                            headers={"Accept-Language": "sv"})
+    assert r.status_code == 422 and r.json["error"]["field"] == "active"
+    assert r.json["error"]["message"] == "active måste vara true eller false."
+
+
+def test_a_method_the_route_lacks_is_405_with_allow(api, world):
+    r = api.as_(world.tokens["admin"]).delete("/api/v1/skills")
+    assert r.status_code == 405 and r.json["error"]["code"] == "method_not_allowed"
+    assert set(r.headers["Allow"].split(", ")) >= {"GET", "POST"}
