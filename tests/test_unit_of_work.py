@@ -30,8 +30,6 @@ from tests.conftest import TEST_CONFIG, FreshContextClient
 ROOT = Path(__file__).resolve().parent.parent
 # The one module that commits: the unit of work and its named per-item step for batch jobs.
 COMMITS_HERE = {"ktc/database.py"}
-# JSON API modules that still commit by hand; the API's rewrite (issue 13, its own branch) removes them.
-API_NOT_YET_MOVED = {"ktc/api/records.py", "ktc/api/calendars.py"}
 
 
 @contextmanager
@@ -66,10 +64,7 @@ def test_nothing_outside_the_unit_of_work_commits():
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr in ("commit", "begin") and name not in COMMITS_HERE):
                 found.add(f"{name}:{node.lineno} .{node.func.attr}()")
-    left = {line for line in found if line.split(":")[0] not in API_NOT_YET_MOVED}
-    assert left == set()
-    # The allowance for the API shrinks as it is moved; it never grows.
-    assert {line.split(":")[0] for line in found} <= API_NOT_YET_MOVED
+    assert found == set()
 
 
 # --- HTML ----------------------------------------------------------------------------------------

@@ -6,8 +6,7 @@ from flask_login import current_user
 from ktc import policy
 from ktc.api import bp
 from ktc.api.schemas import Boolean, Id, Schema, Text
-from ktc.api.util import BadJSON, get_or_404, iso, require
-from ktc.extensions import db
+from ktc.api.util import BadJSON, commit, get_or_404, iso, require
 from ktc.i18n import local_today
 from ktc.organisations.models import Participant
 from ktc.records import operations as ops
@@ -121,7 +120,7 @@ def record_attendance(data, session_id):
     require(policy.can_record_session(current_user, session))
     entries = _entries(data)
     bookings = ops.record_attendance(current_user, session, entries)
-    db.session.commit()
+    commit()
     records = ops.session_records(session)
     return {
         "session_id": session.id,
