@@ -138,10 +138,11 @@ def test_an_api_write_commits_once(client, make):
 def test_an_api_write_that_fails_after_writing_leaves_nothing(client, make, monkeypatch):
     api = _admin_api(client, make)
 
-    def broken_json(_skill):
-        raise RuntimeError("after the write")
+    def written_then_broken(**_kwargs):
+        db.session.flush()  # the skill's row is written ...
+        raise RuntimeError("after the write")  # ... and the request fails before it answers
 
-    monkeypatch.setattr("ktc.api.skills.skill_json", broken_json)
+    monkeypatch.setattr("ktc.api.skills.commit", written_then_broken)
     with pytest.raises(RuntimeError):
         api.post("/api/v1/skills", json={"code": "hlr-01", "name": "HLR vuxen"})
     assert _skill_codes() == set()
