@@ -1,5 +1,5 @@
 """Scheduled jobs for bookings."""
-from ktc.bookings.operations import promote_released_sessions
+from ktc.bookings.seats import promote_released_sessions
 from ktc.extensions import db
 
 

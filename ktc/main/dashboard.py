@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from ktc.bookings.models import Booking
-from ktc.bookings.operations import release_at
+from ktc.bookings.seats import release_at
 from ktc.extensions import db
 from ktc.i18n import local_today
 from ktc.mail.models import OutboxMessage
