@@ -9,6 +9,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ktc import policy
+from ktc.database import retry_after_lost_connection
 from ktc.errors import DomainError
 from ktc.extensions import db, login_manager
 from ktc.i18n import remember_user_locale
@@ -91,7 +92,7 @@ def init_app(app):
         app.register_error_handler(error, database_unavailable)
 
 
-def database_unavailable(exc):
+def database_unavailable(exc, retry=True):
     """503 when the database cannot be reached: JSON with Retry-After for the API, a plain page otherwise.
 
     Nothing here may need the database: the transaction is rolled back (its connection is gone),
@@ -99,6 +100,9 @@ def database_unavailable(exc):
     template or hook loads it again), the page is a template of its own that reads nothing from
     the user, and the locale comes from what the request already knows (see select_locale).
     """
+    retried = retry_after_lost_connection(exc) if retry else None
+    if retried is not None:
+        return retried
     log.warning("database unavailable for %s %s: %s", request.method, request.path, exc)
     try:
         db.session.rollback()
@@ -121,7 +125,7 @@ def _http_error(exc):
     # An exception outside a view (in an after-request hook, say) reaches here wrapped in a 500.
     original = getattr(exc, "original_exception", None)
     if isinstance(original, DATABASE_UNAVAILABLE):
-        return database_unavailable(original)
+        return database_unavailable(original, retry=False)
     messages = {
         400: _("The request could not be understood."),
         403: _("You do not have permission to see this page."),

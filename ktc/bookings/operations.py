@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from ktc import audit, policy
 from ktc.bookings.models import ACTIVE_STATUSES, Booking
@@ -93,10 +93,18 @@ def lock_participant_ids(ids):
     """Lock these people's rows (in id order, so that two writers sharing people cannot deadlock)
     and re-read them: whether they are active, and what they are booked on, is decided under the
     lock. Taken before the session's row (hold_session): people, then the session, then its bookings."""
+    from sqlalchemy.orm import joinedload
+
+    from ktc.organisations.models import Unit
+
     ids = sorted(set(ids))
     if ids:
+        # Unit and organisation (the side) re-read in the same statement: objects re-read with
+        # populate_existing would otherwise load them again one query each, bypassing the identity map.
         db.session.execute(
-            select(Participant).where(Participant.id.in_(ids)).order_by(Participant.id).with_for_update()
+            select(Participant).where(Participant.id.in_(ids)).order_by(Participant.id)
+            .options(joinedload(Participant.unit, innerjoin=True).joinedload(Unit.organisation, innerjoin=True))
+            .with_for_update(of=Participant)
             .execution_options(populate_existing=True)
         ).scalars().all()
 
@@ -164,16 +172,31 @@ def book_team(actor, session, participants, all_or_nothing=False, now=None):
     return results
 
 
+def _own_and_overlapping(participant, session):
+    """The person's booking row for this session (or None), and whether another active booking of
+    theirs overlaps it: one query for both."""
+    rows = db.session.execute(
+        select(Booking)
+        .join(Session, Session.id == Booking.session_id)
+        .where(
+            Booking.participant_id == participant.id,
+            or_(Booking.session_id == session.id,
+                and_(Booking.status.in_(ACTIVE_STATUSES), Session.status != "cancelled",
+                     Session.start_at < session.end_at, Session.end_at > session.start_at)),
+        )
+    ).scalars().all()
+    own = next((b for b in rows if b.session_id == session.id), None)
+    return own, any(b.session_id != session.id for b in rows)
+
+
 def _book_one(actor, session, participant, now):
     refused = None
-    existing = db.session.execute(
-        select(Booking).where(Booking.session_id == session.id, Booking.participant_id == participant.id)
-    ).scalar_one_or_none()
+    existing, overlapping = _own_and_overlapping(participant, session)
     if not participant.active or participant.anonymised_at is not None:
         refused = ParticipantInactive()
     elif existing is not None and existing.status in ACTIVE_STATUSES:
         refused = AlreadyBooked()
-    elif _overlapping_booking(participant, session) is not None:
+    elif overlapping:
         refused = Overlap()
     if refused is not None:
         return BookingResult(participant, None, "refused", refused.code, str(refused))
