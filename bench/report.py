@@ -19,6 +19,7 @@ LABELS = {
     "rush_p99": "Rush p99 latency",
     "rush_p99_html": "Rush p99 latency, HTML form",
     "rush_p99_api": "Rush p99 latency, JSON API",
+    "floor_ratio": "Booking against the floor",
 }
 
 # Why a figure can miss its target on this kind of machine, and what would fix it. Shown only
@@ -72,12 +73,71 @@ WHY = {
 }
 
 
+FLOOR_WHY = (
+    "Beyond the floor's work a KTC booking still checks the cut-off, the person's other bookings "
+    "(overlap), reads the session with its station and centre, writes the audit entry and the feed "
+    "stamps, renders the e-mail and the invitation into the outbox, and goes through Flask-Login, "
+    "Flask-Babel, the ORM and (for the form) the session cookie, CSRF and a result page. "
+    "`bench/booking_profile.py --top 40` shows where the time goes."
+)
+
+
 RUSH_KINDS = {
     "html": ("HTML team-booking form", "a real browser POST to `/bookings/team` with session cookie and CSRF "
              "token, answered with the result page"),
     "api": ("JSON booking API", "`POST /api/v1/sessions/<id>/bookings` with a personal API token, as an "
             "integration calls it, answered with the per-person results and the seats"),
+    "floor": ("the floor (`bench/floor.py`)", "the same API request against a minimal Flask app with SQLAlchemy "
+              "Core doing only the essential work of a booking in one transaction (the token and its user, "
+              "the person's side under the manager's units, one conditional seat `UPDATE … RETURNING`, the "
+              "booking `INSERT`, an outbox row, commit), under its own gunicorn with the same settings"),
 }
+# KTC's two ways of booking, against the floor: the names on the ratio lines.
+FLOOR_KINDS = (("api", "API"), ("html", "HTML form"))
+# The issue's target for every ratio (issue 13): at most this many times the floor.
+FLOOR_TARGET = 2.5
+
+
+def cpu_per_request(rush):
+    """Server CPU per request in ms: the gunicorn workers and the PostgreSQL backends."""
+    return rush["app_cpu_ms"] + rush["db_cpu_ms"]
+
+
+def floor_ratios(rushes):
+    """[(label, value)] for the four ratio lines, from one run's rushes (empty without a floor)."""
+    floor = rushes.get("floor")
+    if not floor:
+        return []
+    ratios = []
+    for kind, name in FLOOR_KINDS:
+        if kind in rushes:
+            ratios.append((f"booking CPU ÷ floor, {name}", cpu_per_request(rushes[kind]) / cpu_per_request(floor)))
+    for kind, name in FLOOR_KINDS:
+        if kind in rushes:
+            ratios.append((f"rush p99 ÷ floor p99, {name}", rushes[kind]["p99_ms"] / floor["p99_ms"]))
+    return ratios
+
+
+def floor_lines(rushes):
+    """The section that states the ratios, each on a line of its own (`label: N.N`)."""
+    ratios = floor_ratios(rushes)
+    if not ratios:
+        return []
+    floor = rushes["floor"]
+    lines = [
+        "### Booking against the floor (same run)",
+        "",
+        f"The floor books the same way in {_ms(cpu_per_request(floor), 2)} ms of server CPU per request "
+        f"({_ms(floor['app_cpu_ms'], 2)} ms worker + {_ms(floor['db_cpu_ms'], 2)} ms PostgreSQL) with a rush "
+        f"p99 of {_ms(floor['p99_ms'])} ms. KTC: "
+        + "; ".join(f"{name} {_ms(cpu_per_request(rushes[kind]), 2)} ms CPU, p99 {_ms(rushes[kind]['p99_ms'])} ms"
+                    for kind, name in FLOOR_KINDS if kind in rushes)
+        + f". Target: each ratio ≤ {FLOOR_TARGET}.",
+        "",
+    ]
+    for label, value in ratios:
+        lines += [f"{label}: {value:.1f}", ""]
+    return lines
 
 
 def rush_why(rush):
@@ -113,6 +173,67 @@ def _ms(value, digits=1):
     return f"{value:,.{digits}f}".replace(",", " ")
 
 
+def _rush_sections(lines, entry, missed):
+    """The rushes of one database, and KTC against the floor."""
+    rushes = entry.get("rush") or {}
+    if "requests" in rushes:  # a run saved before the rush had two kinds
+        rushes = {"html": {**rushes, "kind": "html"}}
+    for kind, rush in rushes.items():
+        title, how = RUSH_KINDS.get(kind, (kind, kind))
+        per_session = rush["requests"] // max(1, rush["sessions"])
+        server = (f"gunicorn {rush['workers']} {rush.get('worker_class', 'sync')} workers"
+                  + (f" × {rush['threads']} threads" if rush.get("threads", 1) > 1 else ""))
+        lines += [
+            f"### Booking rush, {title}: {rush['requests']} simultaneous requests, {server}",
+            "",
+            f"- {rush['sessions']} sessions of {rush['capacity']} seats (2 held per side until the "
+            f"release), each requested by {per_session} people at once; every request {how}. The load "
+            "comes from one asyncio process that opens every connection first and releases all the "
+            "requests together.",
+            f"- Throughput {rush['throughput']} requests/s ({rush['wall_seconds']} s for all); latency "
+            f"p50 {_ms(rush['p50_ms'])} ms, p99 {_ms(rush['p99_ms'])} ms, max {_ms(rush['max_ms'])} ms.",
+        ]
+        if "app_cpu_ms" in rush:
+            lines.append(
+                f"- Server CPU per request: {_ms(rush['app_cpu_ms'])} ms in the gunicorn workers + "
+                f"{_ms(rush['db_cpu_ms'])} ms in PostgreSQL; the load generator used "
+                f"{rush['client_cpu_seconds']} s of CPU for the whole rush.")
+        lines += [
+            f"- HTTP statuses: {rush['statuses']}; 5xx or failed: {rush['server_errors']}.",
+            f"- Overbooked sessions: **{rush['overbooked']}**; every session exactly full: "
+            f"{rush['all_full']}; seat counters equal to the bookings: {rush['counters_match']}.",
+            "",
+            "| Session | Capacity | Confirmed | Municipal | Regional | Waitlisted |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
+        for s_ in rush["per_session"]:
+            lines.append(f"| {s_['session']} | {s_['capacity']} | {s_['confirmed']} | {s_['municipal']} | "
+                         f"{s_['regional']} | {s_['waitlisted']} |")
+        lines.append("")
+        if rush["p99_ms"] >= 1000 and kind != "floor":
+            missed.append(("rush_p99_" + kind, rush_why(rush) if "app_cpu_ms" in rush else None))
+    lines += floor_lines(rushes)
+    over = [f"{label}: {value:.1f}" for label, value in floor_ratios(rushes) if value > FLOOR_TARGET]
+    if over:
+        missed.append(("floor_ratio", f"{', '.join(over)} (target ≤ {FLOOR_TARGET}). " + FLOOR_WHY))
+
+
+def _missed_section(lines, missed):
+    """Each target missed in this database's figures, with the reason."""
+    if missed:
+        lines += ["### Where a target was missed, why, and what would fix it", ""]
+        for key in missed:
+            if isinstance(key, tuple):
+                key, why = key
+                lines.append(f"- **{LABELS.get(key, key)}**: {why or 'see the figures above.'}")
+            elif key in WHY:
+                lines.append(f"- **{LABELS.get(key, key.replace('_', ' '))}**: {WHY[key]}")
+            else:
+                lines.append(f"- **{LABELS.get(key, key)}**: measured under the load shown above; "
+                             "with the machine to itself this page is well inside its target.")
+        lines.append("")
+
+
 def render_markdown(results, pages, limits, default_limit, statistics):
     lines = [
         "# KTC benchmark results",
@@ -137,6 +258,9 @@ def render_markdown(results, pages, limits, default_limit, statistics):
             "",
             f"- Load before: `{entry['load_before']}`",
             f"- Load after: `{entry['load_after']}`",
+            *([f"- The booking rush below was run again on its own (`bench/run.py --only booking`) at "
+               f"{entry['rush_run']} (UTC); load before `{entry['rush_load_before']}`, after "
+               f"`{entry['rush_load_after']}`"] if "rush_run" in entry else []),
             f"- Dataset (generated in {entry['generation_seconds']} s): "
             + ", ".join(f"{v:,} {k}".replace(",", " ") for k, v in counts.items()),
             "",
@@ -154,6 +278,10 @@ def render_markdown(results, pages, limits, default_limit, statistics):
                 missed.append(key)
             lines.append(f"| {LABELS[key]} | {_ms(figure.median)} | {_ms(figure.p95)} | {figure.query_count} | "
                          f"< {limit} | {'yes' if met else '**no**'} |")
+        if "bare_ical" not in figures:  # a booking-only run (`bench/run.py --only booking`)
+            _rush_sections(lines, entry, missed)
+            _missed_section(lines, missed)
+            continue
         bare_ical = statistics.median(figures["bare_ical"].times_ms)
         answer_304 = figures["feed_304"].median
         bare_flask = statistics.median(figures["bare_flask"].times_ms)
@@ -204,55 +332,8 @@ def render_markdown(results, pages, limits, default_limit, statistics):
             missed.append("feed_build_ratio")
         if ratio_304 > 2:
             missed.append("feed_304_ratio")
-        rushes = entry.get("rush") or {}
-        if "requests" in rushes:  # a run saved before the rush had two kinds
-            rushes = {"html": {**rushes, "kind": "html"}}
-        for kind, rush in rushes.items():
-            title, how = RUSH_KINDS.get(kind, (kind, kind))
-            per_session = rush["requests"] // max(1, rush["sessions"])
-            server = (f"gunicorn {rush['workers']} {rush.get('worker_class', 'sync')} workers"
-                      + (f" × {rush['threads']} threads" if rush.get("threads", 1) > 1 else ""))
-            lines += [
-                f"### Booking rush, {title}: {rush['requests']} simultaneous requests, {server}",
-                "",
-                f"- {rush['sessions']} sessions of {rush['capacity']} seats (2 held per side until the "
-                f"release), each requested by {per_session} people at once; every request {how}. The load "
-                "comes from one asyncio process that opens every connection first and releases all the "
-                "requests together.",
-                f"- Throughput {rush['throughput']} requests/s ({rush['wall_seconds']} s for all); latency "
-                f"p50 {_ms(rush['p50_ms'])} ms, p99 {_ms(rush['p99_ms'])} ms, max {_ms(rush['max_ms'])} ms.",
-            ]
-            if "app_cpu_ms" in rush:
-                lines.append(
-                    f"- Server CPU per request: {_ms(rush['app_cpu_ms'])} ms in the gunicorn workers + "
-                    f"{_ms(rush['db_cpu_ms'])} ms in PostgreSQL; the load generator used "
-                    f"{rush['client_cpu_seconds']} s of CPU for the whole rush.")
-            lines += [
-                f"- HTTP statuses: {rush['statuses']}; 5xx or failed: {rush['server_errors']}.",
-                f"- Overbooked sessions: **{rush['overbooked']}**; every session exactly full: "
-                f"{rush['all_full']}; seat counters equal to the bookings: {rush['counters_match']}.",
-                "",
-                "| Session | Capacity | Confirmed | Municipal | Regional | Waitlisted |",
-                "|---:|---:|---:|---:|---:|---:|",
-            ]
-            for s_ in rush["per_session"]:
-                lines.append(f"| {s_['session']} | {s_['capacity']} | {s_['confirmed']} | {s_['municipal']} | "
-                             f"{s_['regional']} | {s_['waitlisted']} |")
-            lines.append("")
-            if rush["p99_ms"] >= 1000:
-                missed.append(("rush_p99_" + kind, rush_why(rush) if "app_cpu_ms" in rush else None))
-        if missed:
-            lines += ["### Where a target was missed, why, and what would fix it", ""]
-            for key in missed:
-                if isinstance(key, tuple):
-                    key, why = key
-                    lines.append(f"- **{LABELS.get(key, key)}**: {why or 'see the figures above.'}")
-                elif key in WHY:
-                    lines.append(f"- **{LABELS.get(key, key.replace('_', ' '))}**: {WHY[key]}")
-                else:
-                    lines.append(f"- **{LABELS.get(key, key)}**: measured under the load shown above; "
-                                 "with the machine to itself this page is well inside its target.")
-            lines.append("")
+        _rush_sections(lines, entry, missed)
+        _missed_section(lines, missed)
     lines += [
         "## What this work changed in the app",
         "",

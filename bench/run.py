@@ -2,6 +2,7 @@
 
     python bench/run.py                      # full dataset, SQLite and PostgreSQL, writes bench/RESULTS.md
     python bench/run.py --db sqlite --size small --no-write
+    python bench/run.py --only booking       # the booking rush beside the floor only (PostgreSQL, a few minutes)
 
 See bench/README.md.
 """
@@ -275,6 +276,9 @@ def main(argv=None):
     parser.add_argument("--reps", type=int, default=30, help="timed requests per page")
     parser.add_argument("--rush", type=int, default=500, help="concurrent booking requests (PostgreSQL)")
     parser.add_argument("--no-rush", action="store_true")
+    parser.add_argument("--only", choices=("booking",),
+                        help="booking: only the rush (HTML form, JSON API and the floor) on PostgreSQL; its "
+                             "figures replace the rush of the last full run in bench/RESULTS.md")
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--no-write", action="store_true", help="print only; do not write bench/RESULTS.md")
     parser.add_argument("--prepare-only", action="store_true", help="generate (or check) the datasets and stop")
@@ -287,6 +291,8 @@ def main(argv=None):
         RESULTS.write_text(render(results))
         return results
 
+    if args.only == "booking":
+        args.db, args.no_rush = "postgres", False
     kinds = ("sqlite", "postgres") if args.db == "both" else (args.db,)
     pg_dir, pg_server = None, args.pg_url
     if "postgres" in kinds and not pg_server:
@@ -309,7 +315,7 @@ def main(argv=None):
 
                 entry["version"] = f"SQLite {sqlite3.sqlite_version}"
             print(f"[{kind}] measuring ({entry['load_before']})", flush=True)
-            entry["figures"] = measure_pages(url, meta, args.reps)
+            entry["figures"] = {} if args.only else measure_pages(url, meta, args.reps)
             if kind == "postgres" and not args.no_rush:
                 from bench import rush
 
@@ -318,6 +324,10 @@ def main(argv=None):
                 entry["rush"] = rush.run(url, meta, args.rush, SECRET)
                 for figures in entry["rush"].values():
                     print("  " + rush.summary(figures), flush=True)
+                from bench.report import floor_ratios
+
+                for label, value in floor_ratios(entry["rush"]):
+                    print(f"  {label}: {value:.1f}", flush=True)
             entry["load_after"] = load()
             results["databases"][kind] = entry
     finally:
@@ -326,6 +336,8 @@ def main(argv=None):
     if args.prepare_only:
         return results
     results["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    if args.only:
+        results = merged_booking_run(results)
     with open(DATA / "last-results.pickle", "wb") as handle:
         pickle.dump(results, handle)
     text = render(results)
@@ -333,6 +345,23 @@ def main(argv=None):
         RESULTS.write_text(text)
         print(f"written to {RESULTS.relative_to(ROOT)}")
     return results
+
+
+def merged_booking_run(results):
+    """A booking-only run's rush put in place of the last full run's (same size), so RESULTS.md keeps
+    the pages; without a full run to merge into, the booking-only figures alone."""
+    try:
+        with open(DATA / "last-results.pickle", "rb") as handle:
+            previous = pickle.load(handle)  # our own file, written by the previous run
+    except OSError:
+        return results
+    entry = previous.get("databases", {}).get("postgres")
+    if previous.get("size") != results["size"] or not entry or not entry.get("figures"):
+        return results
+    new = results["databases"]["postgres"]
+    entry.update(rush=new["rush"], rush_load_before=new["load_before"], rush_load_after=new["load_after"],
+                 rush_run=f"{results['started']} – {results['finished']}")
+    return previous
 
 
 PAGES = ("week", "week_station", "dashboard", "team", "matrix", "team_bookings", "network", "participant_feed", "unit_feed", "unit_feed_changed", "unit_feed_cold",

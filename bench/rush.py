@@ -2,7 +2,10 @@
 
 `html`: every request is a real browser request (a signed session cookie of a manager and a valid
 CSRF token, one person ticked, posted to /bookings/team). `api`: the same through the JSON API as
-an integration calls it (a personal token, POST /api/v1/sessions/<id>/bookings). The sessions
+an integration calls it (a personal token, POST /api/v1/sessions/<id>/bookings). `floor`: the same
+API request against bench/floor.py, the least a booking can cost (SQLAlchemy Core, one transaction:
+token, seat UPDATE, booking INSERT, outbox row), under its own gunicorn with the same settings, in
+the same run; bench/report.py divides KTC's CPU per request and p99 by the floor's. The sessions
 have few seats, so most people must end up on the waiting list; afterwards the database must
 hold exactly `capacity` seat-holding bookings per session, seat counters equal to them, and no
 request may have failed with a 5xx.
@@ -27,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ZONE = ZoneInfo("Europe/Stockholm")
 SESSIONS = 5
 CAPACITY = 12
-KINDS = ("html", "api")
+# The floor between KTC's two kinds, so that a change in the machine's load weighs on both sides.
+KINDS = ("html", "floor", "api")
 # gunicorn for a 2-core machine that also runs PostgreSQL and the load generator: sync workers
 # (the cheapest per request; a booking request waits on the database only briefly), a few more
 # than the cores so a worker waiting for a row lock or a round trip leaves the CPU to another.
@@ -111,15 +115,15 @@ def _request_text(kind, port, session_id, participant_id, auth):
     return "\r\n".join(lines) + "\r\n\r\n" + body
 
 
-def _start_gunicorn(url, secret, port):
+def _start_gunicorn(url, secret, port, target="wsgi:app"):
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secret, "KTC_ENV": "production",
-           "KTC_BASE_URL": "https://ktc.bench.example", "PYTHONPATH": str(ROOT)}
+           "KTC_BASE_URL": "https://ktc.bench.example", "PYTHONPATH": str(ROOT), "BENCH_FLOOR_DATABASE_URL": url}
     env.pop("KTC_TEST_DATABASE_URL", None)
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     process = subprocess.Popen(
         [gunicorn, "--workers", str(WORKERS), "--worker-class", WORKER_CLASS, "--threads", str(THREADS),
          "--bind", f"127.0.0.1:{port}", "--backlog", "2048", "--timeout", "120", "--log-level", "warning",
-         "wsgi:app"],
+         target],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     deadline = time.time() + 60
@@ -135,17 +139,20 @@ def _start_gunicorn(url, secret, port):
     raise RuntimeError("gunicorn did not start in time")
 
 
-def _warm(port, auth, session_id):
+def _warm(port, auth, session_id, floor=False):
     """Every worker through imports, its connection pool and both kinds of request before the clock starts."""
     import requests
 
     base = f"http://127.0.0.1:{port}"
     http = requests.Session()
     for _ in range(WORKERS * 4):
-        http.get(base + "/healthz", timeout=30)
+        if floor:
+            http.get(base + "/healthz", timeout=120)
+            continue
+        http.get(base + "/healthz", timeout=120)
         http.get(f"{base}/api/v1/sessions/{session_id}", headers={"Authorization": f"Bearer {auth['api']}"},
-                 timeout=30)
-        http.get(f"{base}/bookings/team?session={session_id}", cookies={"session": auth["cookie"]}, timeout=30)
+                 timeout=120)
+        http.get(f"{base}/bookings/team?session={session_id}", cookies={"session": auth["cookie"]}, timeout=120)
 
 
 def _cpu_seconds(pids):
@@ -192,23 +199,36 @@ def _fire(port, requests_text):
 
 
 def run(url, meta, requests_count, secret, kinds=KINDS):
-    """Run the rush once per kind (html, api); return {kind: figures and the database's verdict}."""
+    """Run the rush once per kind (html, floor, api); return {kind: figures and the database's verdict}."""
+    from bench import floor
     from bench.run import app_for
 
     app = app_for(url)
     with app.app_context():
         from bench.measure import max_ids
+        from ktc.extensions import db
 
         before = max_ids()
-    port = _free_port()
-    server = _start_gunicorn(url, secret, port)
+    servers = {}
     results = {}
     try:
         for weeks_ahead, kind in enumerate(kinds):
+            # Each server is started when first needed (ten workers booting at once on two cores
+            # would outlast the warm-up), and both run until the end.
+            name, target = ("floor", "bench.floor:app") if kind == "floor" else ("ktc", "wsgi:app")
+            if name not in servers:
+                port = _free_port()
+                servers[name] = (port, _start_gunicorn(url, secret, port, target))
+            port, server = servers[name]
             rush_ids, participants, manager_id, auth = _setup(app, requests_count, weeks_ahead)
             try:
-                _warm(port, auth, rush_ids[0])
-                texts = [_request_text(kind, port, rush_ids[i % len(rush_ids)], pid, auth)
+                if kind == "floor":
+                    with app.app_context():
+                        floor.create_outbox(db.engine)
+                        db.engine.dispose()
+                _warm(port, auth, rush_ids[0], floor=kind == "floor")
+                texts = [_request_text("api" if kind == "floor" else kind, port, rush_ids[i % len(rush_ids)], pid,
+                                       auth)
                          for i, pid in enumerate(participants)]
                 workers, backends = _server_pids(app, server)
                 cpu_before = _cpu_seconds(workers + backends)
@@ -224,11 +244,12 @@ def run(url, meta, requests_count, secret, kinds=KINDS):
                 _clean_up(app, before, rush_ids, manager_id)
             results[kind] = _figures(kind, fired, len(rush_ids), verdict)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        for _port, server in servers.values():
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
     return results
 
 
@@ -302,7 +323,7 @@ def summary(result):
 
 def _clean_up(app, before, rush_ids, manager_id):
     """Remove the rush's sessions, bookings, messages and manager: a reused dataset stays as generated."""
-    from sqlalchemy import delete
+    from sqlalchemy import delete, text
 
     from ktc.accounts.models import ApiToken, User, unit_managers
     from ktc.bookings.models import Booking
@@ -312,6 +333,7 @@ def _clean_up(app, before, rush_ids, manager_id):
     from bench.measure import undo_bench_bookings
 
     with app.app_context():
+        db.session.execute(text("DROP TABLE IF EXISTS bench_floor_outbox"))
         undo_bench_bookings(before)
         db.session.execute(delete(Booking).where(Booking.session_id.in_(rush_ids)))
         db.session.execute(delete(session_skills).where(session_skills.c.session_id.in_(rush_ids)))

@@ -200,7 +200,9 @@ def load_config(app, overrides=None):
     if uri.startswith("sqlite"):
         options.setdefault("connect_args", {"timeout": app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000})
     else:
-        options.setdefault("pool_pre_ping", True)
+        # No ping on every checkout (a round trip per request): a dead pooled connection is found
+        # by its first statement, and the request is run once more (ktc.database.retry_after_lost_connection).
+        options.setdefault("pool_pre_ping", False)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config.get("KTC_MAIL_DOMAIN"):
         from urllib.parse import urlparse

@@ -2,8 +2,9 @@
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import DateTime, Integer, any_, event, literal
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import TypeDecorator
 
@@ -74,6 +75,45 @@ def configure_sqlite(engine, busy_timeout_ms, immediate_outside_requests=True):
         else:
             immediate = immediate_outside_requests
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def watch_commits(engine):
+    """Note in the request when it starts a COMMIT, so that a lost connection is retried only before one."""
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(_conn):
+        if has_request_context():
+            g._database_committed = True
+
+
+def retry_after_lost_connection(exc):
+    """Run the request once more when its database connection turned out to be dead; else None.
+
+    The pool does not ping every connection it hands out (that is a round trip per request);
+    a connection that died meanwhile (the server restarted, an idle connection was cut) fails on
+    its first statement instead. SQLAlchemy then marks it and every older pooled connection
+    invalid, so a second try gets a fresh one. Nothing of the request reached the database (its
+    transaction died with the connection), so running it again is safe as long as no COMMIT was
+    started: a commit whose answer was lost may have happened, and is never repeated. Only once
+    per request: a server that is really down gets its 503.
+    """
+    if not getattr(exc, "connection_invalidated", False) or not has_request_context():
+        return None
+    if g.get("_database_retried") or g.get("_database_committed"):
+        return None
+    g._database_retried = True
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:  # the connection is gone; the pool discards it
+        pass
+    app = current_app._get_current_object()
+    try:
+        response = app.preprocess_request()
+        if response is None:
+            response = app.dispatch_request()
+    except Exception as again:  # noqa: BLE001 (handled as the first try's would have been)
+        return app.handle_user_exception(again)
+    return response
 
 
 # The unit of work. KTC commits in exactly one place, `_commit` below, as Indico commits only in its

@@ -1,5 +1,6 @@
 """Locale selection and the formatting helpers templates use (dates in the centre's zone)."""
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -83,11 +84,23 @@ def _pattern(kind, fmt):
     return fmt
 
 
+# The same few instants are formatted over and over (a session's start in the page, the e-mail's
+# subject and body, the invitation; a week grid's hours): each (value, zone, format, locale) is
+# formatted by Babel once per process. The values are immutable and the result depends on nothing
+# else; the zone is part of the key because aware datetimes hash by their instant alone.
+@lru_cache(maxsize=8192)
+def _formatted(kind, value, tz, pattern, locale):
+    if kind == "datetime":
+        return _format_datetime(value, format=pattern, tzinfo=ZoneInfo(tz), locale=locale)
+    if kind == "date":
+        return _format_date(value, format=pattern, locale=locale)
+    return _format_time(value, format=pattern, locale=locale)
+
+
 def fmt_datetime(value, tz=None, fmt="medium"):
     if value is None:
         return ""
-    return _format_datetime(value, format=_pattern("datetime", fmt), tzinfo=ZoneInfo(tz or DEFAULT_TZ),
-                            locale=get_locale())
+    return _formatted("datetime", value, tz or DEFAULT_TZ, _pattern("datetime", fmt), get_locale())
 
 
 def fmt_date(value, fmt="medium", tz=None):
@@ -95,15 +108,18 @@ def fmt_date(value, fmt="medium", tz=None):
         return ""
     if isinstance(value, datetime):
         value = to_local(value, tz).date()
-    return _format_date(value, format=_pattern("date", fmt), locale=get_locale())
+    return _formatted("date", value, None, _pattern("date", fmt), get_locale())
 
 
 def fmt_time(value, tz=None, fmt="short"):
     if value is None:
         return ""
+    zone = None
     if isinstance(value, datetime):
-        value = to_local(value, tz)
-    return _format_time(value, format=_pattern("time", fmt), locale=get_locale())
+        # Aware datetimes compare (and hash) by their instant: the zone must be part of the key.
+        zone = tz or DEFAULT_TZ
+        value = to_local(value, zone)
+    return _formatted("time", value, zone, _pattern("time", fmt), get_locale())
 
 
 def fmt_number(value, fmt=None):

@@ -1,4 +1,5 @@
 """Who may do what to which object. Every view and API handler asks here, nowhere else."""
+from flask import g, has_request_context
 from sqlalchemy import select
 
 from ktc.accounts.models import unit_managers
@@ -14,11 +15,25 @@ def has_role(user, *roles):
 
 
 def managed_unit_ids(user):
-    """The ids of the units this user manages (every unit for admins is not implied here)."""
+    """The ids of the units this user manages (every unit for admins is not implied here).
+
+    Asked once per request and user: a booking asks for every person ticked, the API and the
+    operation both ask, and the answer cannot change within a request unless the request itself
+    changes the user's units (which calls forget_managed_units).
+    """
     if not has_role(user, "manager"):
         return set()
-    rows = db.session.execute(select(unit_managers.c.unit_id).where(unit_managers.c.user_id == user.id))
-    return {row[0] for row in rows}
+    known = g.setdefault("_managed_unit_ids", {}) if has_request_context() else {}
+    if user.id not in known:
+        rows = db.session.execute(select(unit_managers.c.unit_id).where(unit_managers.c.user_id == user.id))
+        known[user.id] = frozenset(row[0] for row in rows)
+    return set(known[user.id])
+
+
+def forget_managed_units():
+    """Forget this request's answers of managed_unit_ids (after a change of someone's units)."""
+    if has_request_context():
+        g.pop("_managed_unit_ids", None)
 
 
 def can_manage_unit(user, unit):

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQL
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ktc import policy
-from ktc.database import READ_ONLY_METHODS, commits_always, end_unit_of_work
+from ktc.database import READ_ONLY_METHODS, commits_always, end_unit_of_work, retry_after_lost_connection
 from ktc.errors import Conflict, DomainError
 from ktc.extensions import db, login_manager
 from ktc.i18n import remember_user_locale
@@ -42,7 +42,10 @@ class App(Flask):
         try:
             response = self.make_response(super().dispatch_request())
         except BaseException:
-            db.session.rollback()
+            try:
+                db.session.rollback()
+            except SQLAlchemyError:  # a lost connection: the error handlers see the first error (and may retry)
+                log.debug("rollback after a failed view failed too", exc_info=True)
             raise
         if commits_always() or (request.method not in READ_ONLY_METHODS and response.status_code < 400):
             try:
@@ -142,7 +145,7 @@ def init_app(app):
         app.register_error_handler(error, database_unavailable)
 
 
-def database_unavailable(exc):
+def database_unavailable(exc, retry=True):
     """503 when the database cannot be reached: JSON with Retry-After for the API, a plain page otherwise.
 
     Nothing here may need the database: the transaction is rolled back (its connection is gone),
@@ -150,6 +153,9 @@ def database_unavailable(exc):
     template or hook loads it again), the page is a template of its own that reads nothing from
     the user, and the locale comes from what the request already knows (see select_locale).
     """
+    retried = retry_after_lost_connection(exc) if retry else None
+    if retried is not None:
+        return retried
     log.warning("database unavailable for %s %s: %s", request.method, request.path, exc)
     try:
         db.session.rollback()
@@ -172,7 +178,7 @@ def _http_error(exc):
     # An exception outside a view (in an after-request hook, say) reaches here wrapped in a 500.
     original = getattr(exc, "original_exception", None)
     if isinstance(original, DATABASE_UNAVAILABLE):
-        return database_unavailable(original)
+        return database_unavailable(original, retry=False)
     messages = {
         400: _("The request could not be understood."),
         403: _("You do not have permission to see this page."),

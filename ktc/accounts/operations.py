@@ -9,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from flask import current_app
 from sqlalchemy import case, delete, func, select
 
-from ktc import audit
+from ktc import audit, policy
 from ktc.accounts.models import ROLES, ApiToken, LoginFailure, User
 from ktc.database import utcnow
 from ktc.errors import Conflict, DomainError, ValidationError
@@ -84,6 +84,7 @@ def create_user(email, role, name=None, password=None, unit_ids=(), participant=
     if participant is not None:
         user.participant = participant
     user.units = units
+    policy.forget_managed_units()
     db.session.add(user)
     _flush_user()
     return user
@@ -135,6 +136,7 @@ def update_user(actor, user, email, name, role, unit_ids=(), participant=None):
     _check_participant_free(participant, user)
     user.email, user.name, user.role = email, (name or "").strip() or user.name, role
     user.units = _units_by_id(unit_ids) if role == "manager" else []
+    policy.forget_managed_units()
     user.participant = participant
     _flush_user()
     return user
@@ -273,9 +275,8 @@ def revoke_api_token(user, token_id):
 
 
 def load_user_from_token(token):
-    row = db.session.execute(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+    """The active user of a personal API token that is not revoked: token and user in one query."""
+    return db.session.execute(
+        select(User).join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None), User.active.is_(True))
     ).scalar_one_or_none()
-    if row is None or not row.user.active:
-        return None
-    return row.user

@@ -1,5 +1,5 @@
 """Scheduled jobs for bookings."""
-from ktc.bookings.operations import promote_released_sessions
+from ktc.bookings.seats import promote_released_sessions
 
 
 def release_held_seats(now=None):

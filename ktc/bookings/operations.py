@@ -1,6 +1,6 @@
 """Booking: team booking with waitlist, mixed-group seats, cut-off, cancellation and promotion.
 
-Seats are claimed with one conditional UPDATE on the session row (see `_claim_seat`): the
+Seats are claimed with one conditional UPDATE on the session row (see `seats.claim_seat`): the
 database re-checks the limit at the moment of the write, so capacity and the per-side quota
 hold whatever the number of simultaneous requests, on SQLite and on PostgreSQL alike.
 """
@@ -9,10 +9,18 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select
 
 from ktc import audit, policy
 from ktc.bookings.models import ACTIVE_STATUSES, Booking
+from ktc.bookings.seats import (
+    claim_seat,
+    current,
+    hold_session,
+    promote_from_waitlist,
+    release_at,
+    release_seat,
+)
 from ktc.database import utcnow
 from ktc.errors import (
     AlreadyBooked,
@@ -64,113 +72,6 @@ def cutoff_at(session):
     return session.start_at - timedelta(hours=current_app.config["KTC_BOOKING_CUTOFF_HOURS"])
 
 
-def release_at(session):
-    return session.start_at - timedelta(hours=session.release_before_hours)
-
-
-def is_released(session, now=None):
-    """After the release time, seats held for one side may be taken by anyone."""
-    return session.min_per_side == 0 or (now or utcnow()) >= release_at(session)
-
-
-def side_limit(session, side, now=None):
-    """How many seats one side may hold right now."""
-    if is_released(session, now):
-        return session.capacity
-    return session.capacity - session.min_per_side
-
-
-def free_for_side(session, side, now=None):
-    """Seats this side could book now (0 when full or when the rest is held for the other side)."""
-    free = session.capacity - session.seats_taken
-    return max(0, min(free, side_limit(session, side, now) - session.seats_for(side)))
-
-
-def _seat_column(side):
-    return Session.seats_municipal if side == "municipal" else Session.seats_regional
-
-
-def _claim_seat(session, side, now):
-    """Take one seat for `side` if the capacity and the side's quota allow it; True if taken.
-
-    One conditional UPDATE: on PostgreSQL a concurrent UPDATE of the same row waits and then
-    re-evaluates the WHERE clause against the committed row (READ COMMITTED); on SQLite writers
-    are serialised by BEGIN IMMEDIATE. Counting bookings and then inserting would overbook.
-    """
-    if not current_app.config.get("KTC_SEAT_GUARD", True):
-        return _claim_seat_unguarded(session, side, now)
-    column = _seat_column(side)
-    conditions = [
-        Session.id == session.id,
-        Session.status == "scheduled",
-        Session.seats_municipal + Session.seats_regional < Session.capacity,
-    ]
-    if not is_released(session, now):
-        conditions.append(column < Session.capacity - Session.min_per_side)
-    result = db.session.execute(
-        update(Session).where(*conditions).values({column: column + 1}).execution_options(synchronize_session=False)
-    )
-    db.session.expire(session, ["seats_municipal", "seats_regional"])
-    return result.rowcount == 1
-
-
-def _claim_seat_unguarded(session, side, now):
-    """Read, check in Python, write back: the race the guard prevents. Only for the control test."""
-    row = db.session.execute(
-        select(Session.seats_municipal, Session.seats_regional, Session.capacity).where(Session.id == session.id)
-    ).one()
-    taken = row.seats_municipal + row.seats_regional
-    mine = row.seats_municipal if side == "municipal" else row.seats_regional
-    if taken >= row.capacity or mine >= side_limit(session, side, now):
-        return False
-    column = _seat_column(side)
-    db.session.execute(
-        update(Session).where(Session.id == session.id).values({column: mine + 1}).execution_options(
-            synchronize_session=False
-        )
-    )
-    db.session.expire(session, ["seats_municipal", "seats_regional"])
-    return True
-
-
-def hold_session(session):
-    """Lock the session's row for the rest of the transaction and re-read it; call before changing
-    the status of any of its bookings.
-
-    Two requests that each write back a booking status they read earlier lose one update: a
-    cancel of a waitlisted booking while another request promotes it left a cancelled booking
-    holding a counted seat, or a booking confirmed after its cancel answered 200. So every status
-    change (book, cancel, promote, attendance, cancelling the session) takes this lock first and
-    reads the statuses after it: they are serialised per session, and the one lock order (the
-    session row, then its bookings) cannot deadlock. On SQLite FOR UPDATE emits nothing; its
-    writers are already serialised by BEGIN IMMEDIATE. KTC_STATUS_GUARD=0 only for the race
-    test's control run.
-    """
-    if not current_app.config.get("KTC_STATUS_GUARD", True):
-        return False
-    db.session.execute(
-        select(Session).where(Session.id == session.id).with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-    return True
-
-
-def _current(stmt):
-    """Objects as the database has them now (not as loaded before a lock was taken)."""
-    return db.session.execute(stmt.execution_options(populate_existing=True)).scalars().all()
-
-
-def _release_seat(session, side):
-    column = _seat_column(side)
-    db.session.execute(
-        update(Session)
-        .where(Session.id == session.id, column > 0)
-        .values({column: column - 1})
-        .execution_options(synchronize_session=False)
-    )
-    db.session.expire(session, ["seats_municipal", "seats_regional"])
-
-
 def _why_no_seat(session, side, now):
     if session.seats_taken >= session.capacity:
         return SessionFull()
@@ -192,10 +93,18 @@ def lock_participant_ids(ids):
     """Lock these people's rows (in id order, so that two writers sharing people cannot deadlock)
     and re-read them: whether they are active, and what they are booked on, is decided under the
     lock. Taken before the session's row (hold_session): people, then the session, then its bookings."""
+    from sqlalchemy.orm import joinedload
+
+    from ktc.organisations.models import Unit
+
     ids = sorted(set(ids))
     if ids:
+        # Unit and organisation (the side) re-read in the same statement: objects re-read with
+        # populate_existing would otherwise load them again one query each, bypassing the identity map.
         db.session.execute(
-            select(Participant).where(Participant.id.in_(ids)).order_by(Participant.id).with_for_update()
+            select(Participant).where(Participant.id.in_(ids)).order_by(Participant.id)
+            .options(joinedload(Participant.unit, innerjoin=True).joinedload(Unit.organisation, innerjoin=True))
+            .with_for_update(of=Participant)
             .execution_options(populate_existing=True)
         ).scalars().all()
 
@@ -263,16 +172,31 @@ def book_team(actor, session, participants, all_or_nothing=False, now=None):
     return results
 
 
+def _own_and_overlapping(participant, session):
+    """The person's booking row for this session (or None), and whether another active booking of
+    theirs overlaps it: one query for both."""
+    rows = db.session.execute(
+        select(Booking)
+        .join(Session, Session.id == Booking.session_id)
+        .where(
+            Booking.participant_id == participant.id,
+            or_(Booking.session_id == session.id,
+                and_(Booking.status.in_(ACTIVE_STATUSES), Session.status != "cancelled",
+                     Session.start_at < session.end_at, Session.end_at > session.start_at)),
+        )
+    ).scalars().all()
+    own = next((b for b in rows if b.session_id == session.id), None)
+    return own, any(b.session_id != session.id for b in rows)
+
+
 def _book_one(actor, session, participant, now):
     refused = None
-    existing = db.session.execute(
-        select(Booking).where(Booking.session_id == session.id, Booking.participant_id == participant.id)
-    ).scalar_one_or_none()
+    existing, overlapping = _own_and_overlapping(participant, session)
     if not participant.active or participant.anonymised_at is not None:
         refused = ParticipantInactive()
     elif existing is not None and existing.status in ACTIVE_STATUSES:
         refused = AlreadyBooked()
-    elif _overlapping_booking(participant, session) is not None:
+    elif overlapping:
         refused = Overlap()
     if refused is not None:
         return BookingResult(participant, None, "refused", refused.code, str(refused))
@@ -283,7 +207,7 @@ def _book_one(actor, session, participant, now):
     booking.booked_at = now
     booking.queued_at = now
     booking.cancelled_at = booking.cancelled_by_id = booking.cancel_reason = None
-    if _claim_seat(session, booking.side, now):
+    if claim_seat(session, booking.side, now):
         booking.status = "confirmed"
         booking.confirmed_at = now
         result = BookingResult(participant, booking, "confirmed")
@@ -304,7 +228,7 @@ def cancel_booking(actor, booking, reason="", now=None):
         raise PermissionDenied()
     session = booking.session
     if hold_session(session):
-        _current(select(Booking).where(Booking.id == booking.id))
+        current(select(Booking).where(Booking.id == booking.id))
     if booking.status not in ("confirmed", "waitlisted"):
         raise Conflict(_l("Only confirmed or waitlisted bookings can be cancelled."))
     if now >= cutoff_at(session) and not policy.is_admin(actor):
@@ -315,7 +239,7 @@ def cancel_booking(actor, booking, reason="", now=None):
     booking.cancelled_by_id = getattr(actor, "id", None)
     booking.cancel_reason = reason or ""
     if held_seat:
-        _release_seat(session, booking.side)
+        release_seat(session, booking.side)
     db.session.flush()
     notify.booking_cancelled(booking)
     audit.record(actor, "booking.cancelled", booking, reason=reason, session=session.id)
@@ -346,7 +270,7 @@ def restore_bookings(actor, session, bookings, now=None):
         if _overlapping_booking(participant, session) is not None:
             continue
         booking.cancelled_at = booking.cancelled_by_id = booking.cancel_reason = None
-        if _claim_seat(session, booking.side, now):
+        if claim_seat(session, booking.side, now):
             booking.status, booking.confirmed_at = "confirmed", now
         else:
             booking.status = "waitlisted"
@@ -359,62 +283,6 @@ def restore_bookings(actor, session, bookings, now=None):
             notify.booking_waitlisted(booking)
         audit.record(actor, "booking.reinstated", booking, status=booking.status, session=session.id)
     return restored
-
-
-def promote_from_waitlist(session, now=None):
-    """Give free seats to waiting people in queue order, skipping those whose side is at its quota."""
-    from ktc.mail import notify
-
-    now = now or utcnow()
-    if session.status != "scheduled" or session.start_at <= now:
-        return []
-    # A full session promotes nobody: no need to read its waiting list (a rush reads it for every request).
-    if session.seats_taken >= session.capacity:
-        return []
-    promoted = []
-    waiting = select(Booking).where(Booking.session_id == session.id, Booking.status == "waitlisted").order_by(
-        Booking.queued_at, Booking.id
-    )
-    # Nobody waiting (the usual case) needs no lock; otherwise read the queue again under it.
-    if not db.session.execute(waiting.with_only_columns(Booking.id).limit(1)).first():
-        return []
-    hold_session(session)
-    if session.status != "scheduled" or session.seats_taken >= session.capacity:
-        return []
-    for booking in _current(waiting):
-        if session.seats_taken >= session.capacity:
-            break
-        if free_for_side(session, booking.side, now) <= 0:
-            continue
-        if _claim_seat(session, booking.side, now):
-            booking.status = "confirmed"
-            booking.confirmed_at = now
-            promoted.append(booking)
-    db.session.flush()
-    for booking in promoted:
-        notify.booking_promoted(booking)
-        audit.record(None, "booking.promoted", booking, session=session.id)
-    return promoted
-
-
-def promote_released_sessions(now=None):
-    """For sessions whose held seats were released, move waiting people up. Returns the promotions."""
-    now = now or utcnow()
-    candidates = db.session.execute(
-        select(Session)
-        .where(
-            Session.status == "scheduled",
-            Session.start_at > now,
-            Session.min_per_side > 0,
-            Session.id.in_(select(Booking.session_id).where(Booking.status == "waitlisted")),
-        )
-        .order_by(Session.start_at)
-    ).scalars().all()
-    promoted = []
-    for session in candidates:
-        if is_released(session, now):
-            promoted += promote_from_waitlist(session, now)
-    return promoted
 
 
 def waitlist_counts(session_ids):

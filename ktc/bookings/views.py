@@ -18,9 +18,8 @@ from ktc.bookings.operations import (
     booking_sides,
     cancel_booking,
     cutoff_at,
-    free_for_side,
-    is_released,
 )
+from ktc.bookings.seats import free_for_side, is_released
 from ktc.bookings.team import (
     PAGE_SIZE,
     TeamFilters,
@@ -83,8 +82,8 @@ def team():
                 flash(str(exc), "error")
                 status = exc.status
             if results is not None:
-                # The seat counters as written (the claim expired them): one query, not a reload of everything.
-                db.session.refresh(session, ["seats_municipal", "seats_regional"])
+                # The seat counters are as this transaction left them (a claim returns them; a refused
+                # claim expires them, and the page reads them again): nothing is reloaded.
                 return render_template(
                     "bookings/results.html", session=session, results=results, refused_all=refused_all,
                     tz=session.station.centre.timezone,

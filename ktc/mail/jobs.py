@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from ktc.accounts.models import User, unit_managers
 from ktc.bookings.models import Booking
+from ktc.bookings.seats import release_at
 from ktc.database import utcnow
 from ktc.extensions import db
 from ktc.i18n import to_local
@@ -69,7 +70,7 @@ def notify_seats_released(now=None):
     ).scalars().all()
     queued = 0
     for session in candidates:
-        release = session.start_at - timedelta(hours=session.release_before_hours)
+        release = release_at(session)
         if not (release <= now < release + RELEASE_NOTICE_WINDOW) or session.seats_free <= 0:
             continue
         queued += len(notify.seats_released(session, interested_managers(session)))

@@ -13,7 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ktc.accounts.models import User
 from ktc.bookings.models import Booking
-from ktc.bookings.operations import release_at
+from ktc.bookings.seats import release_at
 from ktc.extensions import db
 from ktc.i18n import local_today
 from ktc.mail.models import OutboxMessage

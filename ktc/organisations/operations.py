@@ -118,6 +118,7 @@ def update_unit(unit, name, manager_ids=()):
     _check_unit(unit.organisation, name, exclude_id=unit.id)
     unit.name = name
     unit.managers = _managers(manager_ids)
+    policy.forget_managed_units()
     flush_unique(_l("The organisation already has a unit with that name."), "name")
     return unit
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from ktc import policy
-from ktc.bookings.operations import free_for_side
+from ktc.bookings.seats import free_for_side
 from ktc.database import utcnow
 from ktc.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ktc.extensions import db

@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from ktc import audit, policy
 from ktc.bookings.models import SEAT_STATUSES, Booking
-from ktc.bookings.operations import hold_session
+from ktc.bookings.seats import has_free_seat_clause, has_seat_for_side, hold_session, within_quota_clause
 from ktc.calendar import stamps
 from ktc.database import utcnow
 from ktc.errors import Conflict, DomainError, PermissionDenied, ValidationError
@@ -531,15 +531,6 @@ def _coming_bookings(staff_conditions, skill_ids, now):
     return result
 
 
-def has_seat_for_side(session, side, now):
-    """Whether someone from `side` could take a seat now under the mixed-group quota."""
-    if session.seats_taken >= session.capacity:
-        return False
-    if now >= session.start_at - timedelta(hours=session.release_before_hours):
-        return True
-    return session.seats_for(side) < session.capacity - session.min_per_side
-
-
 def upcoming_sessions(skill_sides, now=None, per_skill=UPCOMING_PER_SKILL):
     """For each (skill_id, side): the next bookable sessions covering the skill with a seat for that side.
 
@@ -556,7 +547,7 @@ def upcoming_sessions(skill_sides, now=None, per_skill=UPCOMING_PER_SKILL):
     bookable = (
         Session.status == "scheduled",
         Session.start_at > cutoff,
-        Session.seats_municipal + Session.seats_regional < Session.capacity,
+        has_free_seat_clause(),
     )
     longest_release = db.session.execute(
         select(func.max(Session.release_before_hours)).where(*bookable)
@@ -565,15 +556,13 @@ def upcoming_sessions(skill_sides, now=None, per_skill=UPCOMING_PER_SKILL):
     candidates = {}
     for side in sorted({side for _sid, side in skill_sides}):
         skill_ids = sorted({sid for sid, s in skill_sides if s == side})
-        column = Session.seats_municipal if side == "municipal" else Session.seats_regional
         rank = func.row_number().over(
             partition_by=session_skills.c.skill_id, order_by=(Session.start_at, Session.id)
         ).label("rank")
         within_quota = (
             select(session_skills.c.skill_id, Session.id.label("session_id"), rank)
             .join(Session, Session.id == session_skills.c.session_id)
-            .where(session_skills.c.skill_id.in_(skill_ids), *bookable,
-                   column < Session.capacity - Session.min_per_side)
+            .where(session_skills.c.skill_id.in_(skill_ids), *bookable, within_quota_clause(side))
             .subquery()
         )
         rows = db.session.execute(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ktc import policy
 from ktc.confirm import ask, confirmed
 from ktc.bookings.models import Booking
-from ktc.bookings.operations import free_for_side
+from ktc.bookings.seats import free_for_side
 from ktc.csvutil import csv_response
 from ktc.database import utcnow
 from ktc.errors import DomainError

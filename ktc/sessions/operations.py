@@ -234,7 +234,7 @@ TIME_FIELDS = ("start_at", "end_at", "station")
 
 def update_session(actor, session, **changes):
     """Edit or move a session. A change of time or station raises SEQUENCE and tells attendees."""
-    from ktc.bookings.operations import promote_from_waitlist
+    from ktc.bookings.seats import promote_from_waitlist
     from ktc.mail import notify
 
     if session.status != "scheduled":
@@ -286,7 +286,7 @@ def move_session(actor, session, start_at, end_at, station=None):
 def cancel_session(actor, session, reason=""):
     """Cancel a session: its bookings are cancelled and everyone affected is told."""
     from ktc.bookings.models import Booking
-    from ktc.bookings.operations import hold_session
+    from ktc.bookings.seats import hold_session
     from ktc.mail import notify
 
     hold_session(session)
@@ -322,7 +322,8 @@ def reinstate_session(actor, session, now=None):
     higher SEQUENCE, and the bookings cancelled with it are given back (seats first, then the
     waiting list) with new invitations. Returns the bookings restored."""
     from ktc.bookings.models import Booking
-    from ktc.bookings.operations import hold_session, lock_participant_ids, restore_bookings
+    from ktc.bookings.operations import lock_participant_ids, restore_bookings
+    from ktc.bookings.seats import hold_session
 
     now = now or utcnow()
     # The people first (the lock order book_team keeps), then the session: a booking made for one of

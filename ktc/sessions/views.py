@@ -12,7 +12,8 @@ from ktc import policy
 from ktc.accounts.models import User
 from ktc.confirm import ask, confirmed
 from ktc.bookings.models import Booking
-from ktc.bookings.operations import booking_sides, free_for_side, is_released, release_at, seat_summary, waitlist_counts
+from ktc.bookings.operations import booking_sides, seat_summary, waitlist_counts
+from ktc.bookings.seats import free_for_side, is_released, release_at
 from ktc.csvutil import csv_response
 from ktc.database import utcnow
 from ktc.errors import DomainError

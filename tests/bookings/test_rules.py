@@ -4,7 +4,8 @@ from datetime import timedelta
 import pytest
 
 from ktc.bookings.models import Booking
-from ktc.bookings.operations import book_team, cancel_booking, promote_released_sessions
+from ktc.bookings.operations import book_team, cancel_booking
+from ktc.bookings.seats import promote_released_sessions
 from ktc.errors import BookingClosed, PermissionDenied, SessionNotBookable
 from ktc.extensions import db
 from ktc.mail.models import OutboxMessage

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from ktc.audit.models import AuditEntry
-from ktc.bookings.operations import book_team, cancel_booking, promote_released_sessions, release_at
+from ktc.bookings.operations import book_team, cancel_booking
+from ktc.bookings.seats import promote_released_sessions, release_at
 from ktc.errors import BookingClosed
 from ktc.extensions import db
 

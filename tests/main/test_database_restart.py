@@ -3,7 +3,7 @@
 The test starts a PostgreSQL server of its own (scripts/pg.sh), since the suite's shared server must
 keep running. While it is down, a signed-in user's page is a plain 503, an API call a JSON 503 with
 Retry-After and /healthz a 503; once it is back, the same app answers them again without a restart
-(pool_pre_ping replaces the pooled connections the restart killed).
+(the first request on a connection the restart killed is run once more on a fresh one).
 """
 import os
 import subprocess

@@ -1,0 +1,231 @@
+"""The seat rule, written once: capacity, the seats held per side until the release, claiming and
+freeing a seat, and promotion from the waiting list.
+
+Booking, the session and booking pages, the skill matrix's "bookable for your side", the planning
+board and the release job all ask this module; none of them spells the rule out again.
+
+The rule (SPEC "Mixed groups"): `min_per_side` seats are held for each side until
+`release_before_hours` before the start; before the release one side may hold at most
+`capacity − min_per_side` seats, after it any free seat may be taken by anyone.
+"""
+from datetime import timedelta
+
+from functools import cache
+
+from flask import current_app
+from sqlalchemy import bindparam, select, update
+
+from ktc.bookings.models import Booking
+from ktc.database import utcnow
+from ktc.extensions import db
+from ktc.sessions.models import Session
+
+
+def release_at(session):
+    """When the seats held for each side open to both."""
+    return session.start_at - timedelta(hours=session.release_before_hours)
+
+
+def is_released(session, now=None):
+    """After the release time, seats held for one side may be taken by anyone."""
+    return session.min_per_side == 0 or (now or utcnow()) >= release_at(session)
+
+
+def side_limit(session, side, now=None):
+    """How many seats one side may hold right now."""
+    if is_released(session, now):
+        return session.capacity
+    return session.capacity - session.min_per_side
+
+
+def free_for_side(session, side, now=None):
+    """Seats this side could book now (0 when full or when the rest is held for the other side)."""
+    free = session.capacity - session.seats_taken
+    return max(0, min(free, side_limit(session, side, now) - session.seats_for(side)))
+
+
+def has_seat_for_side(session, side, now=None):
+    """Whether someone from `side` could take a seat now."""
+    return free_for_side(session, side, now) > 0
+
+
+def seat_column(side):
+    """The session's counter of seats held by `side`."""
+    return Session.seats_municipal if side == "municipal" else Session.seats_regional
+
+
+def _counter(side):
+    table = Session.__table__
+    return table.c.seats_municipal if side == "municipal" else table.c.seats_regional
+
+
+def has_free_seat_clause():
+    """SQL: the session has a free seat (for either side)."""
+    table = Session.__table__
+    return table.c.seats_municipal + table.c.seats_regional < table.c.capacity
+
+
+def within_quota_clause(side):
+    """SQL: `side` holds fewer seats than it may hold before the release (capacity − min_per_side)."""
+    table = Session.__table__
+    return _counter(side) < table.c.capacity - table.c.min_per_side
+
+
+def _set_counters(session, municipal, regional):
+    """Put the counters the database just returned on the object, without a reload or a dirty mark."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    set_committed_value(session, "seats_municipal", municipal)
+    set_committed_value(session, "seats_regional", regional)
+
+
+@cache
+def _claim_statement(side, released):
+    """The seat claim as a Core statement on the sessions table, built once per side and release state
+    (the ORM's UPDATE path and building the statement cost more than the UPDATE itself)."""
+    table = Session.__table__
+    column = _counter(side)
+    conditions = [table.c.id == bindparam("session_id"), table.c.status == "scheduled", has_free_seat_clause()]
+    if not released:
+        conditions.append(within_quota_clause(side))
+    return (update(table).where(*conditions).values({column: column + 1})
+            .returning(table.c.seats_municipal, table.c.seats_regional))
+
+
+@cache
+def _release_statement(side):
+    table = Session.__table__
+    column = _counter(side)
+    return (update(table).where(table.c.id == bindparam("session_id"), column > 0).values({column: column - 1})
+            .returning(table.c.seats_municipal, table.c.seats_regional))
+
+
+def claim_seat(session, side, now):
+    """Take one seat for `side` if the capacity and the side's quota allow it; True if taken.
+
+    One conditional UPDATE: on PostgreSQL a concurrent UPDATE of the same row waits and then
+    re-evaluates the WHERE clause against the committed row (READ COMMITTED); on SQLite writers
+    are serialised by BEGIN IMMEDIATE. Counting bookings and then inserting would overbook.
+    The counters come back with RETURNING, so the object is current without another SELECT.
+    """
+    if not current_app.config.get("KTC_SEAT_GUARD", True):
+        return _claim_seat_unguarded(session, side, now)
+    row = db.session.execute(_claim_statement(side, is_released(session, now)), {"session_id": session.id}).first()
+    if row is None:
+        # Not taken: the counters moved under us (or the session changed); read them when asked.
+        db.session.expire(session, ["seats_municipal", "seats_regional"])
+        return False
+    _set_counters(session, *row)
+    return True
+
+
+def _claim_seat_unguarded(session, side, now):
+    """Read, check in Python, write back: the race the guard prevents. Only for the control test."""
+    row = db.session.execute(
+        select(Session.seats_municipal, Session.seats_regional, Session.capacity).where(Session.id == session.id)
+    ).one()
+    taken = row.seats_municipal + row.seats_regional
+    mine = row.seats_municipal if side == "municipal" else row.seats_regional
+    if taken >= row.capacity or mine >= side_limit(session, side, now):
+        return False
+    column = seat_column(side)
+    db.session.execute(
+        update(Session).where(Session.id == session.id).values({column: mine + 1}).execution_options(
+            synchronize_session=False
+        )
+    )
+    db.session.expire(session, ["seats_municipal", "seats_regional"])
+    return True
+
+
+def release_seat(session, side):
+    """Give back one seat held by `side` (never below zero)."""
+    row = db.session.execute(_release_statement(side), {"session_id": session.id}).first()
+    if row is None:
+        db.session.expire(session, ["seats_municipal", "seats_regional"])
+    else:
+        _set_counters(session, *row)
+
+
+def hold_session(session):
+    """Lock the session's row for the rest of the transaction and re-read it; call before changing
+    the status of any of its bookings.
+
+    Two requests that each write back a booking status they read earlier lose one update: a
+    cancel of a waitlisted booking while another request promotes it left a cancelled booking
+    holding a counted seat, or a booking confirmed after its cancel answered 200. So every status
+    change (book, cancel, promote, attendance, cancelling the session) takes this lock first and
+    reads the statuses after it: they are serialised per session, and the one lock order (the
+    session row, then its bookings) cannot deadlock. On SQLite FOR UPDATE emits nothing; its
+    writers are already serialised by BEGIN IMMEDIATE. KTC_STATUS_GUARD=0 only for the race
+    test's control run.
+    """
+    if not current_app.config.get("KTC_STATUS_GUARD", True):
+        return False
+    db.session.execute(
+        select(Session).where(Session.id == session.id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    return True
+
+
+def current(stmt):
+    """Objects as the database has them now (not as loaded before a lock was taken)."""
+    return db.session.execute(stmt.execution_options(populate_existing=True)).scalars().all()
+
+
+def promote_from_waitlist(session, now=None):
+    """Give free seats to waiting people in queue order, skipping those whose side is at its quota."""
+    from ktc import audit
+    from ktc.mail import notify
+
+    now = now or utcnow()
+    if session.status != "scheduled" or session.start_at <= now:
+        return []
+    # A full session promotes nobody: no need to read its waiting list (a rush reads it for every request).
+    if session.seats_taken >= session.capacity:
+        return []
+    promoted = []
+    waiting = select(Booking).where(Booking.session_id == session.id, Booking.status == "waitlisted").order_by(
+        Booking.queued_at, Booking.id
+    )
+    # Nobody waiting (the usual case) needs no lock; otherwise read the queue again under it.
+    if not db.session.execute(waiting.with_only_columns(Booking.id).limit(1)).first():
+        return []
+    hold_session(session)
+    if session.status != "scheduled" or session.seats_taken >= session.capacity:
+        return []
+    for booking in current(waiting):
+        if session.seats_taken >= session.capacity:
+            break
+        if not has_seat_for_side(session, booking.side, now):
+            continue
+        if claim_seat(session, booking.side, now):
+            booking.status = "confirmed"
+            booking.confirmed_at = now
+            promoted.append(booking)
+    db.session.flush()
+    for booking in promoted:
+        notify.booking_promoted(booking)
+        audit.record(None, "booking.promoted", booking, session=session.id)
+    return promoted
+
+
+def promote_released_sessions(now=None):
+    """For sessions whose held seats were released, move waiting people up. Returns the promotions."""
+    now = now or utcnow()
+    candidates = db.session.execute(
+        select(Session)
+        .where(
+            Session.status == "scheduled",
+            Session.start_at > now,
+            Session.min_per_side > 0,
+            Session.id.in_(select(Booking.session_id).where(Booking.status == "waitlisted")),
+        )
+        .order_by(Session.start_at)
+    ).scalars().all()
+    promoted = []
+    for session in candidates:
+        if is_released(session, now):
+            promoted += promote_from_waitlist(session, now)
+    return promoted

@@ -1,0 +1,67 @@
+"""Booking one person asks the database only what the booking needs: the token and its user in one
+query, the manager's units once, the seat counters from the claim itself (UPDATE … RETURNING), the
+person's own and overlapping bookings in one query, and nothing reloaded for the answer."""
+import re
+
+import pytest
+
+from bench import measure
+from ktc.accounts.models import User
+from ktc.accounts.operations import issue_api_token
+from ktc.extensions import db
+
+
+@pytest.fixture
+def team(make):
+    kommun = make.unit(side="municipal")
+    manager = make.manager(kommun)
+    people = [make.participant(kommun) for _ in range(2)]
+    session = make.session(capacity=4)
+    token = issue_api_token(manager)
+    db.session.commit()
+    ids = (session.id, people[0].id, people[1].id)
+    manager_id = manager.id
+    db.session.remove()  # what the test reads below is not counted as the request's
+    return manager_id, ids, token
+
+
+def _tables(statements, verb, table):
+    return [s for s in statements if re.match(rf"\s*{verb}\b", s) and re.search(rf"\b{table}\b", s)]
+
+
+def test_booking_through_the_api_asks_for_token_user_units_and_seats_once(client, team):
+    _manager, (session_id, first, _second), token = team
+    with measure.counting_statements(db.engine) as seen:
+        response = client.post(f"/api/v1/sessions/{session_id}/bookings", json={"participant_ids": [first]},
+                               headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 201
+    assert response.get_json()["seats"]["municipal"] == 1
+    selects = [s for s in seen if s.lstrip().startswith("SELECT")]
+    # One SELECT reads the token (joined to its user); the user is not read again.
+    assert len(_tables(selects, "SELECT", "api_tokens")) == 1
+    assert not [s for s in selects if re.search(r"FROM users\b", s) and "api_tokens" not in s
+                and "participant_id" not in s]
+    assert len(_tables(selects, "SELECT", "unit_managers")) == 1
+    # The counters come back with the claim: the sessions table is read once (the session itself).
+    assert len([s for s in selects if re.search(r"FROM sessions\b", s)]) == 1
+    assert len(_tables(seen, "UPDATE", "sessions")) == 1
+
+
+def test_booking_through_the_form_reads_the_units_and_the_seats_once(client, login_as, team):
+    manager_id, (session_id, _first, second), _token = team
+    login_as(db.session.get(User, manager_id))
+    db.session.remove()
+    with measure.counting_statements(db.engine) as seen:
+        response = client.post("/bookings/team", data={"session": session_id, "participant_ids": [second]})
+    assert response.status_code == 200
+    selects = [s for s in seen if s.lstrip().startswith("SELECT")]
+    assert len(_tables(selects, "SELECT", "unit_managers")) == 1
+    assert len([s for s in selects if re.search(r"FROM sessions\b", s)]) == 1
+    # Person, unit and organisation come with the lock, not one lazy load each afterwards.
+    assert not [s for s in selects if re.match(r"SELECT units\.", s) or re.match(r"SELECT organisations\.id, "
+                                                                                  r"organisations\.name, "
+                                                                                  r"organisations\.side, "
+                                                                                  r"organisations\.org_number, "
+                                                                                  r"organisations\.local_passwords, "
+                                                                                  r"organisations\.created_at \nFROM "
+                                                                                  r"organisations \nWHERE", s)]
