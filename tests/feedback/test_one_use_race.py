@@ -8,11 +8,11 @@ tests reach that guard with the view's check out of the way.
 import threading
 
 import pytest
-from sqlalchemy import text
 
 from ktc.extensions import db
 from ktc.feedback.models import Feedback
 from ktc.feedback.operations import AlreadyAnswered, feedback_by_token, submit_feedback
+from tests.staging import wait_for_a_lock_wait
 
 TOKEN = "one-use-feedback-token-0123456789abcdef"
 
@@ -93,13 +93,7 @@ def test_two_simultaneous_answers_store_exactly_one(app, link):
     second.start()
     # The first has written but not committed; let it commit once the second waits for its lock.
     assert first_written.wait(timeout=30)
-    with db.engine.connect() as watcher:
-        for _ in range(100_000):
-            if watcher.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one():
-                break
-            watcher.rollback()
-        else:
-            raise AssertionError("the second answer never waited for the first")
+    wait_for_a_lock_wait("the second answer never waited for the first")
     may_commit.set()
     first.join(timeout=30)
     second.join(timeout=30)

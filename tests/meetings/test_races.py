@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import icalendar
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from ktc.extensions import db
 from ktc.mail.models import OutboxMessage
@@ -21,6 +21,7 @@ from ktc.meetings import operations as ops
 from ktc.meetings.models import Meeting, MeetingAction, MeetingFeed, NetworkMember, StationChange
 
 from tests.factories import commit_keeping_loaded
+from tests.staging import wait_for_a_lock_wait
 
 
 @pytest.fixture(params=[True, False], ids=["guarded", "control"])
@@ -155,12 +156,7 @@ def _needs_postgres():
 
 
 def _wait_for_a_lock_wait():
-    with db.engine.connect() as watcher:
-        for _ in range(100_000):
-            if watcher.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one():
-                return
-            watcher.rollback()
-    raise AssertionError("the second request never waited for the first")
+    wait_for_a_lock_wait("the second request never waited for the first")
 
 
 def _race(app, first, second):

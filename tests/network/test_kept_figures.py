@@ -23,6 +23,7 @@ from ktc.sessions.models import Session, session_skills
 from ktc.skills.models import Skill
 from tests.network import scenario
 from tests.network.reference import reference_summary
+from tests.staging import wait_for_a_lock_wait
 
 
 def _answers(overall, before=2, after=4, take_back="", improve=""):
@@ -204,7 +205,6 @@ def test_two_answers_to_one_session_at_once_are_both_counted(app, db, make):
     """
     import threading
 
-    from sqlalchemy import text
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs one writing transaction at a time")
@@ -233,13 +233,7 @@ def test_two_answers_to_one_session_at_once_are_both_counted(app, db, make):
 
     thread = threading.Thread(target=answer_second)
     thread.start()
-    with db.engine.connect() as watcher:
-        for _ in range(100_000):  # until the second transaction waits for the lock
-            if watcher.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one():
-                break
-            watcher.rollback()
-        else:
-            raise AssertionError("the second answer never waited for the first")
+    wait_for_a_lock_wait("the second answer never waited for the first")  # the second transaction waits
     db.session.commit()
     thread.join(timeout=30)
     assert not thread.is_alive() and errors == []

@@ -7,10 +7,10 @@ second works on what it loaded before the first wrote.
 import threading
 
 import pytest
-from sqlalchemy import text
 
 from ktc.errors import DomainError
 from ktc.extensions import db
+from tests.staging import wait_for_a_lock_wait
 
 
 def skip_unless_postgres():
@@ -58,14 +58,7 @@ def staged(app, first, second):
     for t in threads:
         t.start()
     assert first_written.wait(timeout=30)
-    with db.engine.connect() as watcher:
-        for _ in range(100_000):
-            if watcher.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one():
-                break
-            watcher.rollback()
-        else:
-            may_commit.set()
-            raise AssertionError("the second writer never waited for the first")
+    wait_for_a_lock_wait("the second writer never waited for the first", on_failure=may_commit.set)
     may_commit.set()
     for t in threads:
         t.join(timeout=30)

@@ -11,7 +11,7 @@ import threading
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 
 from ktc.errors import Conflict
 from ktc.extensions import db
@@ -24,6 +24,7 @@ from ktc.skills.models import Skill
 from ktc.stations.models import Station
 from tests.factories import commit_keeping_loaded
 from tests.planning.test_needs import TODAY, staffed, units  # noqa: F401  (fixtures)
+from tests.staging import wait_for_a_lock_wait
 
 MARCH = date(2027, 3, 1)
 
@@ -79,16 +80,7 @@ def stage(app, first, second):
     assert written.wait(timeout=30)
     threads.append(threading.Thread(target=run, args=("second", second, False)))
     threads[1].start()
-    with db.engine.connect() as watcher:
-        for _ in range(100_000):
-            # A lock wait in this test's own database (other test workers use other databases).
-            if watcher.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                    "AND wait_event_type = 'Lock'")).scalar_one():
-                break
-            watcher.rollback()
-        else:
-            may_commit.set()
-            raise AssertionError("the second writer never waited for the first")
+    wait_for_a_lock_wait("the second writer never waited for the first", on_failure=may_commit.set)
     may_commit.set()
     for thread in threads:
         thread.join(timeout=30)

@@ -10,7 +10,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
 
 from ktc.accounts.models import User
 from ktc.database import utcnow
@@ -18,6 +17,7 @@ from ktc.extensions import db
 from ktc.records.operations import complete_session
 from ktc.sessions.models import Session
 from ktc.sessions.operations import cancel_session
+from tests.staging import wait_for_a_lock_wait
 
 
 @pytest.fixture
@@ -62,13 +62,7 @@ def _race(app, ended):
     complete.start()
     assert cancelled.wait(timeout=30)
     # The cancellation is written, not committed; it commits once the completion waits for its lock.
-    with db.engine.connect() as watcher:
-        for _ in range(100_000):
-            if watcher.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one():
-                break
-            watcher.rollback()
-        else:
-            raise AssertionError("marking the session completed never waited for the cancellation")
+    wait_for_a_lock_wait("marking the session completed never waited for the cancellation")
     may_commit.set()
     for t in (cancel, complete):
         t.join(timeout=30)

@@ -9,12 +9,13 @@ create has written but not committed when the second one writes and waits for it
 import threading
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from ktc.extensions import db
 from ktc.organisations.models import Organisation, Participant, Unit
 from ktc.scim import operations as ops
 from tests.scim.test_users import entra_user
+from tests.staging import wait_for_a_lock_wait
 
 
 @pytest.fixture
@@ -61,13 +62,7 @@ def _race(app, organisation_id, bodies):
     first.start()
     second.start()
     assert first_written.wait(timeout=30)
-    with db.engine.connect() as watcher:
-        for _ in range(100_000):
-            if watcher.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one():
-                break
-            watcher.rollback()
-        else:
-            raise AssertionError("the second create never waited for the first")
+    wait_for_a_lock_wait("the second create never waited for the first")
     may_commit.set()
     first.join(timeout=30)
     second.join(timeout=30)

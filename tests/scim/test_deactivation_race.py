@@ -10,7 +10,6 @@ when deactivation reaches the session's lock.
 import threading
 
 import pytest
-from sqlalchemy import text
 
 from ktc.accounts.models import User
 from ktc.bookings.models import Booking
@@ -18,6 +17,7 @@ from ktc.bookings.operations import cancel_booking
 from ktc.extensions import db
 from ktc.organisations.models import Participant
 from ktc.scim import operations as ops
+from tests.staging import wait_for_a_lock_wait
 
 
 @pytest.fixture
@@ -69,13 +69,7 @@ def test_deactivation_goes_through_when_the_person_cancelled_meanwhile(app, anna
     for thread in threads:
         thread.start()
     assert cancelled.wait(timeout=30)
-    with db.engine.connect() as watcher:
-        for _ in range(100_000):
-            if watcher.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one():
-                break
-            watcher.rollback()
-        else:
-            raise AssertionError("deactivation never waited for the person's cancel")
+    wait_for_a_lock_wait("deactivation never waited for the person's cancel")
     may_commit.set()
     for thread in threads:
         thread.join(timeout=30)

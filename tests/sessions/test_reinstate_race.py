@@ -9,7 +9,7 @@ either commits. They are serialised by the people's row locks, taken before the 
 import threading
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from ktc.bookings import operations as booking_ops
 from ktc.bookings.models import Booking
@@ -17,6 +17,7 @@ from ktc.extensions import db
 from ktc.organisations.models import Participant
 from ktc.sessions.models import Session
 from ktc.sessions.operations import cancel_session, reinstate_session
+from tests.staging import wait_for_a_lock_wait
 
 
 
@@ -88,13 +89,7 @@ def _race(app, setup):
     for t in threads:
         t.start()
     assert booked.wait(timeout=30)
-    with db.engine.connect() as watcher:
-        for _ in range(100_000):
-            if reinstated.is_set() or watcher.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one():
-                break
-            watcher.rollback()
-        else:
-            raise AssertionError("the reinstatement neither finished nor waited")
+    wait_for_a_lock_wait("the reinstatement neither finished nor waited", done=reinstated)
     may_commit.set()
     for t in threads:
         t.join(timeout=30)

@@ -9,12 +9,13 @@ written but not committed when the second one writes and waits for it.
 import threading
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from ktc.accounts.models import User
 from ktc.extensions import db
 from ktc.sso import operations as ops
 from ktc.sso.models import ExternalIdentity, IdentityProvider
+from tests.staging import wait_for_a_lock_wait
 
 CLAIMS = {"sub": "anna", "email": "anna@gislaved.example", "email_verified": True}
 
@@ -71,13 +72,7 @@ def _run(app, provider_id):
     first.start()
     second.start()
     assert first_written.wait(timeout=30)
-    with db.engine.connect() as watcher:
-        for _ in range(100_000):
-            if watcher.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one():
-                break
-            watcher.rollback()
-        else:
-            raise AssertionError("the second sign-in never waited for the first")
+    wait_for_a_lock_wait("the second sign-in never waited for the first")
     may_commit.set()
     first.join(timeout=30)
     second.join(timeout=30)
