@@ -55,7 +55,7 @@ def meeting_event(meeting, *, sequence, dtstamp, status=None, attendee=None, rsv
 
 def _calendar(tzid, method=None, name=None):
     # The session calendars' own builder: the same PRODID, VERSION, CALSCALE, names and VTIMEZONE.
-    return ics._calendar(method=method, tzids=[tzid], name=name)
+    return ics.calendar(method=method, tzids=[tzid], name=name)
 
 
 def invitation(meeting, user, method, sequence, dtstamp):
