@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 902a6acb8b79
+Revision ID: 3ce8dc803459
 Revises: 
-Create Date: 2026-11-30 12:12:15.954236
+Create Date: 2026-11-30 13:53:57.477218
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '902a6acb8b79'
+revision = '3ce8dc803459'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -759,6 +759,8 @@ def upgrade():
     sa.Column('action_id', sa.Integer(), nullable=True),
     sa.Column('description', sa.String(length=500), nullable=False),
     sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('detected', sa.Boolean(), nullable=False),
+    sa.Column('fields', sa.String(length=100), nullable=False),
     sa.ForeignKeyConstraint(['action_id'], ['network_meeting_actions.id'], name=op.f('fk_network_station_changes_action_id_network_meeting_actions'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['meeting_id'], ['network_meetings.id'], name=op.f('fk_network_station_changes_meeting_id_network_meetings'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['station_id'], ['stations.id'], name=op.f('fk_network_station_changes_station_id_stations'), ondelete='CASCADE'),
