@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 3ce8dc803459
+Revision ID: b32b45e9aa4b
 Revises: 
-Create Date: 2026-11-30 13:53:57.477218
+Create Date: 2026-11-30 14:01:11.114686
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '3ce8dc803459'
+revision = 'b32b45e9aa4b'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -42,6 +42,7 @@ def upgrade():
     sa.Column('secret_env', sa.String(length=100), nullable=False),
     sa.Column('claim', sa.String(length=10), nullable=False),
     sa.Column('hsa_claim', sa.String(length=200), nullable=False),
+    sa.Column('extra_scopes', sa.String(length=300), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_identity_providers')),
