@@ -164,7 +164,7 @@ class StationChange(db.Model):
     # Noticed when the station (or a skill it trains) was edited while a network action on it was
     # open (ktc.meetings.station_watch), rather than typed when the action was closed.
     detected: Mapped[bool] = mapped_column(default=False)
-    # What was edited, comma-separated: description, equipment, duration, skills, refresh.
+    # What was edited, comma-separated: description, equipment, duration, skills, refresh, series.
     fields: Mapped[str] = mapped_column(String(100), default="")
 
     station = relationship("Station")

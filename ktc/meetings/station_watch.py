@@ -1,5 +1,6 @@
-"""Station changes noticed, not only typed: an edit to a station (or to a skill it trains) while a
-network action on it is open is recorded as a change after that action's meeting.
+"""Station changes noticed, not only typed: an edit to a station (or to a skill it trains), or a new
+session series at it, while a network action on it is open is recorded as a change after that
+action's meeting.
 
 The learning network follows whether a station changed because of what a meeting decided. Asking the
 coordinator to type the change when closing the action loses the edits nobody remembers to mention;
@@ -10,6 +11,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session as OrmSession
 
 from ktc.database import utcnow
+from ktc.sessions.models import Series
 from ktc.skills.models import Skill
 from ktc.stations.models import Station
 
@@ -57,6 +59,11 @@ def _notice(session, _flush_context, _instances):
     from ktc.meetings.models import StationChange
 
     edits = []
+    for obj in session.new:
+        if isinstance(obj, Series) and (obj.station is not None or obj.station_id is not None):
+            station = obj.station or session.get(Station, obj.station_id)
+            detail = f"{obj.title + ': ' if obj.title else ''}{obj.first_date.isoformat()} ×{obj.occurrences}"
+            edits.append((station, None, (["series"], detail)))
     for obj in session.dirty:
         if isinstance(obj, Station) and obj.id is not None:
             edit = _station_edit(obj)

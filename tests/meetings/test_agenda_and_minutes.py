@@ -209,3 +209,20 @@ def test_a_new_refresh_interval_for_a_skill_with_an_open_action_marks_the_statio
     assert trained_at and {c.station_id for c in changes} == trained_at
     assert all(c.fields == "refresh" and c.description.startswith(f"{skill.code}: ") and
                c.description.endswith("→ 12") for c in changes)
+
+
+def test_a_new_session_series_at_a_station_with_an_open_action_is_a_change_after_its_meeting(make, network, spring):
+    from datetime import date, time
+
+    from ktc.meetings.models import StationChange
+    from ktc.sessions.operations import create_series
+
+    data, earlier, _meeting = spring
+    station_a, _station_b = data["stations"]
+    action = ops.add_action(earlier, text="Fler tillfällen för nattpersonal", owner_kind="station", station=station_a)
+    create_series(make.user("admin"), station_a, date(2030, 9, 3), time(9), time(11), 3, title="Kvällsgrupp",
+                  skip_conflicts=True)
+    db.session.flush()
+    (change,) = db.session.execute(select(StationChange)).scalars().all()
+    assert (change.station_id, change.action_id, change.fields) == (station_a.id, action.id, "series")
+    assert change.description == "Kvällsgrupp: 2030-09-03 ×3"
