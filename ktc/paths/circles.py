@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -82,10 +82,13 @@ def update_circle(circle, name, facilitator, members=(), now=None):
     name = (name or "").strip()
     _check_circle(name, circle.path, facilitator, exclude_id=circle.id)
     if (circle.name, circle.facilitator) != (name, facilitator):
-        # Every meeting's calendar event shows both: its SEQUENCE and DTSTAMP rise for clients to take it.
-        for meeting in circle.meetings:
-            meeting.sequence += 1
-            meeting.updated_at = utcnow()
+        # Every meeting's calendar event shows both: its SEQUENCE and DTSTAMP rise for clients to take
+        # it. One UPDATE that adds to the stored SEQUENCE, so a meeting changed at the same moment
+        # (which locks its row, see _lock_meeting) loses no step of it.
+        db.session.execute(
+            update(CircleMeeting).where(CircleMeeting.circle_id == circle.id, CircleMeeting.status != "cancelled")
+            .values(sequence=CircleMeeting.sequence + 1, updated_at=utcnow())
+            .execution_options(synchronize_session="fetch"))
     circle.name, circle.facilitator = name, facilitator
     members = list(members)
     circle.members = [m for m in circle.members if m in members]
