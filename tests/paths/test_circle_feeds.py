@@ -149,3 +149,28 @@ def test_an_unchanged_feed_with_a_meeting_answers_304(client, world):
     again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
     assert client.get(path).data == first.data
+
+
+def test_a_feed_with_a_session_and_a_meeting_reads_the_same_in_three_parsers(client, make, icaljs):
+    """icalendar, vobject and ical.js (which reads the VTIMEZONE itself): a July meeting at 13:00 is 11:00 UTC."""
+    from datetime import date
+
+    from tests.calendar.helpers import parse_icalendar, vobject_check
+
+    path = ops.create_path("Psyk E-bas")
+    film = ops.add_step(path, "module", title="Föreläsning 1", url="https://example.org/1", due_days=30)
+    anna = make.participant(name="Anna Boendestöd")
+    make.booking(make.session(start=make.future(10)), anna)
+    facilitator = make.user("instructor", name="Frida Handledare")
+    circle = circles.create_circle("Psyk E-bas Gislaved", path, facilitator, [anna])
+    year = date.today().year + 1
+    meeting = circles.plan_meeting(facilitator, circle, make.local(year, 7, 15, 13), make.local(year, 7, 15, 15),
+                                   "Vårdcentralen Gislaved", "Föreläsning 1", [film.id])
+    feed = _feed(make.participant_user(anna), "participant")
+    db.session.commit()
+    text = client.get(feed).get_data(as_text=True)
+    assert len(parse_icalendar(text).walk("VEVENT")) == 2
+    assert len(vobject_check(text).vevent_list) == 2
+    (read,) = [e for e in icaljs(text)["events"] if e["uid"].startswith("circle-")]
+    assert read["uid"] == f"circle-{meeting.uid}@ktc.example.org"
+    assert read["start"].startswith(f"{year}-07-15T11:00:00") and read["end"].startswith(f"{year}-07-15T13:00:00")
