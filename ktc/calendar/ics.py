@@ -307,13 +307,15 @@ def feed_calendar(name, tzids, default_tzid):
     return cal
 
 
-def feed(name, entries, default_tzid):
+def feed(name, entries, default_tzid, others=()):
     """A subscription feed: `entries` are (session, options) pairs; no METHOD, no attendees.
 
     DTSTAMP is each event's last change (options "dtstamp", "sequence"; the session's by default),
-    so an unchanged feed is byte-identical.
+    so an unchanged feed is byte-identical. `others` are (tzid, serialised VEVENT) pairs of events
+    that are not sessions (study circle meetings), appended after them.
     """
-    tzids = {session.station.centre.timezone for session, _ in entries} or {default_tzid}
+    tzids = {session.station.centre.timezone for session, _ in entries} | {tzid for tzid, _ in others}
+    tzids = tzids or {default_tzid}
     cal = feed_calendar(name, tzids, default_tzid)
     # The events (serialised and cached one by one) go before icalendar's closing line.
     head = cal.to_ical()
@@ -322,6 +324,7 @@ def feed(name, entries, default_tzid):
     # In every UID, URL and cache key: read once per feed.
     mail = (config["KTC_MAIL_DOMAIN"], config["KTC_MAIL_FROM"], _session_url_pattern())
     events = [_feed_event(session, options, mail) for session, options in entries]
+    events += [event for _tzid, event in others]
     return (head[:-len(end)] + b"".join(events) + end).decode("utf-8")
 
 

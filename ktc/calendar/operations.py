@@ -216,7 +216,7 @@ class FeedState:
 
 
 # Part of every feed ETag: change it when the feed's format changes, so no client keeps an old body.
-FEED_FORMAT = "4"
+FEED_FORMAT = "5"
 
 # The feed, its owner's rights and its stored validator in one statement. Plain SQL that reads the
 # same on SQLite and PostgreSQL: a calendar client's conditional request is the most frequent
@@ -441,7 +441,20 @@ def feed_content(feed, now=None):
         rows = _run(located.where(*conditions).order_by(Session.start_at, Session.id)).all()
         sessions = _feed_sessions(rows, with_instructors=True)
         entries = [(session, {**_staff_options(session), **_revision(session)}) for session in sessions.values()]
-    return ics.feed(feed_title(feed), entries, tz)
+    return ics.feed(feed_title(feed), entries, tz, others=_circle_meetings(feed, since))
+
+
+def _circle_meetings(feed, since):
+    """The study circle meetings the feed's person, unit or instructor (as facilitator) takes part in."""
+    from ktc.paths import circle_ics
+
+    if feed.kind == "participant":
+        return circle_ics.feed_events(since, participant_id=feed.participant_id)
+    if feed.kind == "unit":
+        return circle_ics.feed_events(since, unit_id=feed.unit_id)
+    if feed.kind == "instructor":
+        return circle_ics.feed_events(since, facilitator_id=feed.instructor_id)
+    return []
 
 
 def _booking_revisions(whose, session_ids):

@@ -16,6 +16,7 @@ from ktc.calendar.models import CalendarStamp
 from ktc.database import utcnow
 from ktc.extensions import db
 from ktc.organisations.models import Participant, Unit
+from ktc.paths.models import CircleMeeting, StudyCircle, circle_members
 from ktc.sessions.models import Session, session_instructors
 from ktc.skills.models import Skill
 from ktc.stations.models import Centre, Station
@@ -28,6 +29,11 @@ _BOOKING_SHOWN = ("status", "session_id", "participant_id")
 _SESSION_SHOWN = ("uid", "sequence", "title", "notes", "status", "start_at", "end_at", "updated_at", "station_id",
                   "skills", "instructors")
 _PARTICIPANT_SHOWN = ("name", "unit_id", "calendar_reminder_minutes")
+# Study circle meetings are in their members', their units' and their facilitator's feeds
+# (ktc.paths.circle_ics.feed_events); a circle's name and facilitator are in every meeting's event.
+_CIRCLE_MEETING_SHOWN = ("circle_id", "start_at", "end_at", "location", "topic", "status", "sequence", "updated_at",
+                         "steps")
+_CIRCLE_SHOWN = ("name", "facilitator", "facilitator_id")
 # Renaming these reaches every feed that shows them; it is rare, so every feed is marked.
 _EVERYWHERE_SHOWN = {
     Station: ("name", "centre_id"),
@@ -88,8 +94,21 @@ def _changed(session, obj, names):
 def _collect(session, _flush_context):
     """After a flush (pre-flush state still visible): the scopes whose feeds the flushed changes reach."""
     scopes = _pending(session)
-    session_ids, participant_ids = set(), set()
+    session_ids, participant_ids, circle_ids = set(), set(), set()
     for obj in [*session.new, *session.dirty, *session.deleted]:
+        if isinstance(obj, CircleMeeting):
+            if _changed(session, obj, _CIRCLE_MEETING_SHOWN):
+                circle_ids.update([obj.circle_id, *_old_values(obj, "circle_id")])
+            continue
+        if isinstance(obj, StudyCircle):
+            # Members who join or leave gain or lose its meetings; a new name or facilitator reaches all.
+            history = inspect(obj).attrs["members"].history
+            participant_ids.update(p.id for p in [*(history.added or ()), *(history.deleted or ())])
+            if obj not in session.new and _changed(session, obj, _CIRCLE_SHOWN):
+                circle_ids.add(obj.id)
+                scopes.update(f"instructor:{user.id}" for user in _old_values(obj, "facilitator"))
+                scopes.update(f"instructor:{user_id}" for user_id in _old_values(obj, "facilitator_id"))
+            continue
         if isinstance(obj, Booking):
             if _changed(session, obj, _BOOKING_SHOWN):
                 participant_ids.update([obj.participant_id, *_old_values(obj, "participant_id")])
@@ -118,6 +137,13 @@ def _collect(session, _flush_context):
             if obj not in session.new and _changed(session, obj, _EVERYWHERE_SHOWN[type(obj)]):
                 scopes.add(ALL)
     conn = session.connection()
+    circle_ids.discard(None)
+    if circle_ids:
+        ids = sorted(circle_ids)
+        participant_ids.update(conn.execute(
+            select(circle_members.c.participant_id).where(circle_members.c.circle_id.in_(ids))).scalars())
+        scopes.update(f"instructor:{user_id}" for user_id in conn.execute(
+            select(StudyCircle.facilitator_id).where(StudyCircle.id.in_(ids))).scalars() if user_id is not None)
     participant_ids.discard(None)
     if participant_ids:
         for participant_id, unit_id in conn.execute(

@@ -161,6 +161,11 @@ class StationChange(db.Model):
     action_id: Mapped[int | None] = mapped_column(ForeignKey("network_meeting_actions.id", ondelete="SET NULL"))
     description: Mapped[str] = mapped_column(String(500))
     changed_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # Noticed when the station (or a skill it trains) was edited while a network action on it was
+    # open (ktc.meetings.station_watch), rather than typed when the action was closed.
+    detected: Mapped[bool] = mapped_column(default=False)
+    # What was edited, comma-separated: description, equipment, duration, skills, refresh, series.
+    fields: Mapped[str] = mapped_column(String(100), default="")
 
     station = relationship("Station")
     meeting = relationship("Meeting")

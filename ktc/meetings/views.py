@@ -369,7 +369,8 @@ def close_action(action_id):
 def print_minutes(meeting_id):
     _require_view()
     meeting = get_or_404(Meeting, meeting_id)
-    return render_template("meetings/minutes_print.html", meeting=meeting, actions=_minutes_data(meeting))
+    return render_template("meetings/minutes_print.html", meeting=meeting, actions=_minutes_data(meeting),
+                           changes=ops.station_changes(meeting_id=meeting.id))
 
 
 @bp.route("/<int:meeting_id>/minutes.json")
@@ -386,6 +387,10 @@ def minutes_json(meeting_id):
                      "due_on": a.due_on.isoformat() if a.due_on else None,
                      "done_at": a.done_at.isoformat() if a.done_at else None, "done_note": a.done_note}
                     for a in _minutes_data(meeting)],
+        "station_changes": [{"station": c.station.name, "changed_at": c.changed_at.isoformat(),
+                             "description": c.description, "detected": c.detected,
+                             "fields": [f for f in c.fields.split(",") if f]}
+                            for c in ops.station_changes(meeting_id=meeting.id)],
     }
     response = Response(json.dumps(body, ensure_ascii=False, indent=2).encode("utf-8"), mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="ktc-minutes-{meeting.id}.json"'

@@ -55,8 +55,11 @@ def index():
     data = summary(filters)
     query = {k: v for k, v in request.args.items() if v}
     status = 422 if form.errors else 200
+    from ktc.paths.operations import network_path_figures
+
     return render_template(
         "network/index.html", form=form, data=data, filters=filters, query=query, min_responses=MIN_RESPONSES,
+        paths=network_path_figures(),
     ), status
 
 

@@ -1,15 +1,18 @@
-"""iCalendar for study circle meetings: invitations and downloads built like the sessions' (ktc.calendar.ics).
+"""iCalendar for study circle meetings: invitations, downloads and feed events built with the
+sessions' builder (ktc.calendar.ics).
 
 A meeting is held at a workplace, so its LOCATION is the free text the facilitator wrote; the
 VTIMEZONE, ORGANIZER and the UID domain are the sessions' own.
 """
-from datetime import timezone
-from zoneinfo import ZoneInfo
-
 from flask import current_app
-from icalendar import Calendar, Event
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ktc.calendar import ics
+from ktc.extensions import db
+from ktc.organisations.models import Participant
+from ktc.paths.models import CircleMeeting, StudyCircle, circle_members
 
 
 def meeting_tz():
@@ -25,38 +28,25 @@ def summary_of(meeting):
     return f"{circle.name}: {meeting.topic}" if meeting.topic else circle.name
 
 
-def _event(meeting, sequence, dtstamp, status, attendee=None, rsvp=True, scheduled=True):
-    zone = ZoneInfo(meeting_tz())
-    event = Event()
-    event.add("uid", uid_for(meeting))
-    event.add("dtstamp", dtstamp.astimezone(timezone.utc))
-    event.add("dtstart", meeting.start_at.astimezone(zone))
-    event.add("dtend", meeting.end_at.astimezone(zone))
-    event.add("sequence", sequence)
-    event.add("summary", summary_of(meeting))
-    event.add("location", meeting.location)
+def _lines(meeting):
     lines = [step.title for step in meeting.steps]
     if meeting.circle.facilitator is not None:
         lines.append(meeting.circle.facilitator.name)
-    if lines:
-        event.add("description", "\n".join(lines))
-    if status:
-        event.add("status", status)
-    if scheduled:
-        event.add("organizer", ics.organizer_address())
-    if attendee is not None:
-        event.add("attendee", ics.attendee_address(attendee.name, attendee.email, rsvp=rsvp))
-    return event
+    return lines
+
+
+def _event(meeting, sequence, dtstamp, status, attendee=None, rsvp=True, scheduled=True, summary=None,
+           extra_lines=()):
+    return ics.event(
+        uid_for(meeting), meeting.start_at, meeting.end_at, meeting_tz(), sequence=sequence, dtstamp=dtstamp,
+        summary=summary or summary_of(meeting), location=meeting.location,
+        description="\n".join([*extra_lines, *_lines(meeting)]) or None, status=status, scheduled=scheduled,
+        attendee=None if attendee is None else (attendee.name, attendee.email), rsvp=rsvp,
+    )
 
 
 def _calendar(method):
-    cal = Calendar()
-    cal.add("prodid", ics.PRODID)
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("method", method)
-    cal.add_component(ics.vtimezone(meeting_tz()))
-    return cal
+    return ics.calendar(method=method, tzids=[meeting_tz()])
 
 
 def invitation(meeting, participant, method, dtstamp):
@@ -74,3 +64,43 @@ def download(meeting):
     status = "CANCELLED" if meeting.status == "cancelled" else "CONFIRMED"
     cal.add_component(_event(meeting, meeting.sequence, meeting.updated_at, status, scheduled=False))
     return cal.to_ical().decode("utf-8")
+
+
+def feed_events(since, *, participant_id=None, unit_id=None, facilitator_id=None):
+    """The meetings a calendar feed shows, as (tzid, serialised VEVENT) pairs, soonest first.
+
+    A member's feed shows their circles' meetings, a unit's feed the meetings its people are in
+    (their names in the description, as for sessions), a facilitator's feed the circles they lead.
+    Cancelled meetings drop out, as cancelled sessions do. DTSTAMP is the meeting's last change
+    (the circle's name and facilitator touch it too, see ktc.paths.circles), so an unchanged feed
+    stays byte-identical; which feeds a change reaches is worked out in ktc.calendar.stamps.
+    """
+    stmt = (select(CircleMeeting).join(StudyCircle, StudyCircle.id == CircleMeeting.circle_id)
+            .where(CircleMeeting.start_at >= since, CircleMeeting.status != "cancelled")
+            .order_by(CircleMeeting.start_at, CircleMeeting.id)
+            .options(selectinload(CircleMeeting.steps),
+                     joinedload(CircleMeeting.circle).joinedload(StudyCircle.facilitator)))
+    names = {}
+    if facilitator_id is not None:
+        stmt = stmt.where(StudyCircle.facilitator_id == facilitator_id)
+    else:
+        people = (select(circle_members.c.circle_id, Participant.id, Participant.name)
+                  .join(Participant, Participant.id == circle_members.c.participant_id))
+        if participant_id is not None:
+            people = people.where(Participant.id == participant_id)
+        else:
+            people = people.where(Participant.unit_id == unit_id)
+        for circle_id, _pid, name in db.session.execute(people.order_by(Participant.name, Participant.id)):
+            names.setdefault(circle_id, []).append(name)
+        stmt = stmt.where(CircleMeeting.circle_id.in_(sorted(names) or [-1]))
+    meetings = db.session.execute(stmt).scalars().all()
+    events = []
+    for meeting in meetings:
+        options = {}
+        if unit_id is not None:
+            people = names[meeting.circle_id]
+            options = {"summary": _("%(name)s (%(count)s from the unit)", name=summary_of(meeting), count=len(people)),
+                       "extra_lines": people}
+        event = _event(meeting, meeting.sequence, meeting.updated_at, "CONFIRMED", scheduled=False, **options)
+        events.append((meeting_tz(), event.to_ical()))
+    return events

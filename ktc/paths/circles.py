@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -81,6 +81,14 @@ def update_circle(circle, name, facilitator, members=(), now=None):
     """Rename, change facilitator, add and remove members (removal keeps what they already did)."""
     name = (name or "").strip()
     _check_circle(name, circle.path, facilitator, exclude_id=circle.id)
+    if (circle.name, circle.facilitator) != (name, facilitator):
+        # Every meeting's calendar event shows both: its SEQUENCE and DTSTAMP rise for clients to take
+        # it. One UPDATE that adds to the stored SEQUENCE, so a meeting changed at the same moment
+        # (which locks its row, see _lock_meeting) loses no step of it.
+        db.session.execute(
+            update(CircleMeeting).where(CircleMeeting.circle_id == circle.id, CircleMeeting.status != "cancelled")
+            .values(sequence=CircleMeeting.sequence + 1, updated_at=utcnow())
+            .execution_options(synchronize_session="fetch"))
     circle.name, circle.facilitator = name, facilitator
     members = list(members)
     circle.members = [m for m in circle.members if m in members]
@@ -197,10 +205,15 @@ def update_meeting(actor, meeting, start_at, end_at, location, topic="", step_id
     if meeting.status == "cancelled":
         raise Conflict(_l("The meeting is cancelled."))
     before = (meeting.start_at, meeting.end_at, meeting.location)
+    shown = (meeting.topic, list(meeting.steps))
     _meeting_values(meeting.circle, meeting, start_at, end_at, location, topic, step_ids)
-    if (meeting.start_at, meeting.end_at, meeting.location) != before:
+    if (meeting.start_at, meeting.end_at, meeting.location) != before or \
+            (meeting.topic, list(meeting.steps)) != shown:
+        # The feeds show the topic and the steps too: a client keeps an event whose SEQUENCE and
+        # DTSTAMP did not move (RFC 5545, 3.8.7.4), so they rise for those as well.
         meeting.sequence += 1
         meeting.updated_at = utcnow()
+    if (meeting.start_at, meeting.end_at, meeting.location) != before:
         db.session.flush()
         for person in meeting.circle.members:
             notify.circle_meeting_changed(meeting, person)

@@ -24,7 +24,7 @@ from ktc.paths.models import STEP_KINDS, LearningPath, PathAssignment, PathStep,
 from ktc.records.models import SkillRecord
 from ktc.records.status import cell_status, is_valid_today
 from ktc.sessions.models import Session
-from ktc.skills.models import Skill
+from ktc.skills.models import Profession, Skill
 
 MAX_DUE_DAYS = 3650
 DONE, DUE, LATE = "done", "due", "late"
@@ -542,3 +542,60 @@ def visible_units(actor):
 
 def skills_for_steps():
     return db.session.execute(select(Skill).where(Skill.active.is_(True)).order_by(Skill.code)).scalars().all()
+
+
+# --- the learning network's view ------------------------------------------------------------------
+
+@dataclass
+class NetworkPathFigures:
+    """One group (an organisation or a profession) on one path, as the learning network sees it.
+
+    Small groups identify people: a group of fewer than `k` people shows no figures, and the time to
+    complete is shown only when at least `k` people completed (the network's own k, MIN_RESPONSES).
+    """
+
+    group: str
+    path: str
+    k: int
+    people: int = 0
+    complete: int = 0
+    days: list = field(default_factory=list, repr=False)
+
+    @property
+    def suppressed(self):
+        return self.people < self.k
+
+    @property
+    def completion_percent(self):
+        return None if self.suppressed else 100 * self.complete / self.people
+
+    @property
+    def median_days(self):
+        """The median number of days from the start on the path to its last step done."""
+        if self.suppressed or len(self.days) < self.k:
+            return None
+        days = sorted(self.days)
+        middle = len(days) // 2
+        return days[middle] if len(days) % 2 else (days[middle - 1] + days[middle]) / 2
+
+
+def network_path_figures(today=None):
+    """Path completion and time to complete by organisation and by profession, small groups suppressed."""
+    from ktc.network.operations import MIN_RESPONSES
+
+    rows = progress_for(_assignments(Participant.active.is_(True), Participant.anonymised_at.is_(None)), today)
+    professions = dict(db.session.execute(select(Profession.id, Profession.name)).all())
+    groups = {"organisation": {}, "profession": {}}
+    for p in rows:
+        person = p.assignment.participant
+        for kind, name in (("organisation", person.unit.organisation.name),
+                           ("profession", professions.get(person.profession_id))):
+            if name is None:
+                continue
+            key = (p.assignment.path.name, name)
+            figures = groups[kind].setdefault(key, NetworkPathFigures(name, p.assignment.path.name, MIN_RESPONSES))
+            figures.people += 1
+            if p.complete:
+                figures.complete += 1
+                figures.days.append(max(0, (p.completed_on - p.assignment.start_date).days))
+    return {kind: [found[key] for key in sorted(found)] for kind, found in groups.items()}

@@ -79,6 +79,50 @@ def export_participant(actor, participant):
             }
             for f in feedback
         ],
+        **_path_data(participant),
+    }
+
+
+def _path_data(participant):
+    """The person's learning paths (with each step's state and the certificate of a completed path),
+    study circles and circle meetings."""
+    from ktc.paths import operations as paths
+    from ktc.paths.models import CircleAttendance, CircleMeeting, StudyCircle, circle_members
+
+    progress = paths.person_progress(participant)
+    circles = db.session.execute(
+        select(StudyCircle).join(circle_members, circle_members.c.circle_id == StudyCircle.id)
+        .where(circle_members.c.participant_id == participant.id).order_by(StudyCircle.name)
+    ).scalars().all()
+    attendance = db.session.execute(
+        select(CircleAttendance, CircleMeeting).join(CircleMeeting, CircleMeeting.id == CircleAttendance.meeting_id)
+        .where(CircleAttendance.participant_id == participant.id).order_by(CircleMeeting.start_at)
+    ).all()
+    return {
+        "learning_paths": [
+            {
+                "path": p.assignment.path.name, "start_date": _iso(p.assignment.start_date),
+                "source": p.assignment.source, "assigned_at": _iso(p.assignment.created_at),
+                "steps": [
+                    {"title": s.step.title, "kind": s.step.kind,
+                     "skill": s.step.skill.code if s.step.skill else None, "due_date": _iso(s.due_date),
+                     "status": s.status, "done_on": _iso(s.done_on)}
+                    for s in p.steps
+                ],
+                # The certificate the person can print once every step is done.
+                "certificate": {"completed_on": _iso(p.completed_on)} if p.complete else None,
+            }
+            for p in progress
+        ],
+        "study_circles": [
+            {"name": c.name, "path": c.path.name, "facilitator": c.facilitator.name if c.facilitator else None}
+            for c in circles
+        ],
+        "circle_meetings": [
+            {"circle": m.circle.name, "start": _iso(m.start_at), "end": _iso(m.end_at), "location": m.location,
+             "topic": m.topic, "status": m.status, "attended": a.attended, "recorded_at": _iso(a.recorded_at)}
+            for a, m in attendance
+        ],
     }
 
 

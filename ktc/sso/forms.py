@@ -22,6 +22,7 @@ class ProviderForm(FlaskForm):
                              validators=[DataRequired(_l("Enter the variable's name.")), Length(max=100)])
     claim = SelectField(_l("Claim that identifies the person"), choices=CLAIM_CHOICES)
     hsa_claim = StringField(_l("Name of the HSA-id claim"), validators=[Length(max=200)])
+    extra_scopes = StringField(_l("Extra scopes"), validators=[Length(max=300)])
     organisation_ids = SelectMultipleField(_l("Organisations"), coerce=int, render_kw=PICKER,
                                            validators=[DataRequired(_l("Choose at least one organisation."))])
     active = BooleanField(_l("In use"), default=True)

@@ -30,6 +30,9 @@ class IdentityProvider(db.Model):
     secret_env: Mapped[str] = mapped_column(String(100))
     claim: Mapped[str] = mapped_column(String(10), default="email")
     hsa_claim: Mapped[str] = mapped_column(String(200), default=DEFAULT_HSA_CLAIM)
+    # Scopes asked for besides "openid email profile", space-separated (for example the scope that
+    # makes Inera's IdP put the HSA-id in the ID token); checked by ktc.sso.operations.clean_scopes.
+    extra_scopes: Mapped[str] = mapped_column(String(300), default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 

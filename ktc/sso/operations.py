@@ -96,6 +96,30 @@ def validate_id_token(id_token, *, jwks, issuer, client_id, nonce, access_token=
     return dict(claims)
 
 
+# RFC 6749, 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), no quote, no backslash, no space.
+SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]{1,100}$")
+MAX_EXTRA_SCOPES = 10
+
+
+def clean_scopes(text):
+    """The extra scopes as one space-separated string: checked, the always-asked ones and repeats dropped."""
+    scopes = []
+    for scope in (text or "").split():
+        if not SCOPE_TOKEN.match(scope):
+            raise ValidationError(_l("A scope is one word without quotes, backslashes or other special characters: "
+                                     "%(scope)s", scope=scope[:100]), field="extra_scopes")
+        if scope not in SCOPES.split() and scope not in scopes:
+            scopes.append(scope)
+    if len(scopes) > MAX_EXTRA_SCOPES:
+        raise ValidationError(_l("Ask for at most %(n)s extra scopes.", n=MAX_EXTRA_SCOPES), field="extra_scopes")
+    return " ".join(scopes)
+
+
+def requested_scopes(provider):
+    """What the authorization request asks the provider for: KTC's scopes and the provider's extra ones."""
+    return " ".join([*SCOPES.split(), *(provider.extra_scopes or "").split()])
+
+
 def client_secret(provider):
     name = provider.secret_env or ""
     return os.environ.get(name, "") if SECRET_ENV.match(name) else ""
@@ -110,7 +134,7 @@ def oauth_client(provider):
         client_id=provider.client_id,
         client_secret=client_secret(provider),
         server_metadata_url=provider.metadata_url,
-        client_kwargs={"scope": SCOPES, "code_challenge_method": "S256"},
+        client_kwargs={"scope": requested_scopes(provider), "code_challenge_method": "S256"},
     )
 
 
@@ -248,8 +272,10 @@ def local_password_allowed(user):
     return any(flags)
 
 
-def save_provider(provider, name, issuer, client_id, secret_env, claim, hsa_claim, organisation_ids, active):
-    """Create (provider None) or update an identity provider."""
+def save_provider(provider, name, issuer, client_id, secret_env, claim, hsa_claim, organisation_ids, active,
+                  extra_scopes=None):
+    """Create (provider None) or update an identity provider (extra_scopes None: keep them as they are)."""
+    scopes = None if extra_scopes is None else clean_scopes(extra_scopes)
     if claim not in CLAIMS:
         raise ValidationError(_l("Choose a claim from the list."), field="claim")
     if not SECRET_ENV.match(secret_env or ""):
@@ -268,6 +294,8 @@ def save_provider(provider, name, issuer, client_id, secret_env, claim, hsa_clai
     provider.secret_env, provider.claim, provider.active = secret_env, claim, active
     provider.hsa_claim = (hsa_claim or "").strip() or provider.hsa_claim or DEFAULT_HSA_CLAIM
     provider.organisations = orgs
+    if scopes is not None:
+        provider.extra_scopes = scopes
     db.session.flush()
     return provider
 

@@ -16,6 +16,7 @@ from ktc.database import always_commit, utcnow
 from ktc.errors import DomainError
 from ktc.extensions import db
 from ktc.organisations.models import Organisation
+from ktc.security import is_safe_next
 from ktc.sso import bp
 from ktc.sso import operations as ops
 from ktc.sso.forms import ProviderForm, ToggleForm
@@ -44,9 +45,13 @@ def login(provider_id):
     except (RequestException, ValueError, KeyError) as exc:
         current_app.logger.warning("identity provider %s unreachable: %s", provider.id, exc)
         return render_template("sso/refused.html", message=_("The sign-in service cannot be reached. Try again later.")), 502
+    target = request.args.get("next")
     session[FLOW] = {
         "provider_id": provider.id, "state": flow["state"], "nonce": flow["nonce"],
         "code_verifier": flow["code_verifier"], "redirect_uri": redirect_uri,
+        # Where the person was going before the login page: a local path only, kept with the state
+        # so that only this sign-in's answer can use it.
+        "next": target if is_safe_next(target) else None,
     }
     return redirect(flow["url"])
 
@@ -105,7 +110,8 @@ def callback():
     login_user(user)
     create_feeds(user)
     always_commit()  # a GET that writes: the provider sends the browser back here with a GET
-    return redirect(url_for("main.index"))
+    target = flow.get("next")
+    return redirect(target if is_safe_next(target) else url_for("main.index"))
 
 
 # --- admin -----------------------------------------------------------------------------------
@@ -148,6 +154,7 @@ def _provider_form(provider):
             saved = ops.save_provider(
                 provider, form.name.data, form.issuer.data, form.client_id.data, form.secret_env.data,
                 form.claim.data, form.hsa_claim.data, form.organisation_ids.data, form.active.data,
+                extra_scopes=form.extra_scopes.data,
             )
             db.session.flush()
         except DomainError as exc:

@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from ktc.extensions import db
 from ktc.meetings import operations as ops
@@ -144,3 +145,84 @@ def test_the_station_page_and_the_network_view_show_the_change(client, login_as,
     login_as(network["contacts"][0])
     view = client.get("/network/?from=2024-01-01&to=2024-06-30").get_data(as_text=True)
     assert "Ändrad efter nätverksträffen 1 februari 2024" in view
+
+
+def _edit_station(station, **changes):
+    from ktc.stations.operations import update_station
+
+    values = {"skill_ids": [s.id for s in station.skills], "description": station.description,
+              "default_capacity": station.default_capacity, "default_duration_minutes": station.default_duration_minutes,
+              "changeover_minutes": station.changeover_minutes, "equipment_notes": station.equipment_notes,
+              "active": station.active, "default_min_per_side": station.default_min_per_side, **changes}
+    update_station(station, station.name, **values)
+
+
+def test_an_edit_to_a_station_with_an_open_action_is_noticed_as_a_change(client, login_as, make, network, spring):
+    from ktc.meetings.models import StationChange
+
+    data, earlier, meeting = spring
+    station_a, station_b = data["stations"]
+    hygiene = make.skill(code="HYG1", name="Handhygien")
+    action = ops.add_action(earlier, text="Lägg till handhygien", owner_kind="station", station=station_a)
+    _edit_station(station_a, skill_ids=[*(s.id for s in station_a.skills), hygiene.id],
+                  description="Kort teori, mer träning")
+    # No open action on station B; a new name on A is not what the network follows.
+    _edit_station(station_b, description="Ny beskrivning")
+    db.session.flush()
+    (change,) = db.session.execute(select(StationChange)).scalars().all()
+    assert (change.station_id, change.meeting_id, change.action_id) == (station_a.id, earlier.id, action.id)
+    assert change.detected and change.fields == "description,skills" and change.description == "+HYG1 Handhygien"
+    # Closed, the action no longer collects edits.
+    ops.close_action(action, "Gjort")
+    _edit_station(station_a, description="Ännu en ändring")
+    db.session.commit()
+    assert len(db.session.execute(select(StationChange)).scalars().all()) == 1
+
+    admin = make.user("admin")
+    db.session.commit()
+    login_as(admin)
+    page = client.get(f"/stations/{station_a.id}/edit").get_data(as_text=True)
+    assert "Ändrad efter nätverksträffen 1 februari 2024" in page
+    assert "Upptäckt när stationen ändrades: beskrivning, färdigheter som tränas (+HYG1 Handhygien)" in page
+    printed = client.get(f"/network/meetings/{earlier.id}/minutes/print").get_data(as_text=True)
+    assert "+HYG1 Handhygien" in printed
+    exported = client.get(f"/network/meetings/{earlier.id}/minutes.json").get_json()
+    assert exported["station_changes"] == [{
+        "station": station_a.name, "changed_at": change.changed_at.isoformat(), "description": "+HYG1 Handhygien",
+        "detected": True, "fields": ["description", "skills"]}]
+
+
+def test_a_new_refresh_interval_for_a_skill_with_an_open_action_marks_the_stations_that_train_it(make, network,
+                                                                                                  spring):
+    from ktc.meetings.models import StationChange
+    from ktc.skills.operations import update_skill
+
+    data, earlier, _meeting = spring
+    station_a, station_b = data["stations"]
+    skill = station_a.skills[0]
+    ops.add_action(earlier, text="Förnya oftare", owner_kind="skill", skill=skill)
+    update_skill(skill, skill.code, skill.name, skill.category, skill.description, refresh_months=12,
+                 active=skill.active)
+    db.session.flush()
+    changes = db.session.execute(select(StationChange)).scalars().all()
+    trained_at = {s.id for s in (station_a, station_b) if skill in s.skills}
+    assert trained_at and {c.station_id for c in changes} == trained_at
+    assert all(c.fields == "refresh" and c.description.startswith(f"{skill.code}: ") and
+               c.description.endswith("→ 12") for c in changes)
+
+
+def test_a_new_session_series_at_a_station_with_an_open_action_is_a_change_after_its_meeting(make, network, spring):
+    from datetime import date, time
+
+    from ktc.meetings.models import StationChange
+    from ktc.sessions.operations import create_series
+
+    data, earlier, _meeting = spring
+    station_a, _station_b = data["stations"]
+    action = ops.add_action(earlier, text="Fler tillfällen för nattpersonal", owner_kind="station", station=station_a)
+    create_series(make.user("admin"), station_a, date(2030, 9, 3), time(9), time(11), 3, title="Kvällsgrupp",
+                  skip_conflicts=True)
+    db.session.flush()
+    (change,) = db.session.execute(select(StationChange)).scalars().all()
+    assert (change.station_id, change.action_id, change.fields) == (station_a.id, action.id, "series")
+    assert change.description == "Kvällsgrupp: 2030-09-03 ×3"

@@ -91,3 +91,38 @@ def test_retention_purge(app, make):
     assert db.session.get(Participant, recent.id).name == "Ny Person"
     assert db.session.get(Participant, active.id).name == "Aktiv Person"
     assert purge_personal_data() == 0
+
+
+def test_the_export_holds_the_persons_paths_certificate_and_study_circles(client, make, login_as):
+    from ktc.paths import circles
+    from ktc.paths import operations as paths
+
+    me = make.participant(name="Anna Andersson", email="anna@example.org")
+    other = make.participant(name="Bertil Berg")
+    path = paths.create_path("Psyk E-bas")
+    film = paths.add_step(path, "module", title="Föreläsning 1", url="https://example.org/1", due_days=30)
+    second = paths.create_path("Första året")
+    paths.add_step(second, "module", title="Introduktion", url="https://example.org/intro", due_days=10)
+    start = date.today() - timedelta(days=40)
+    paths.assign(None, path, [me, other], start)
+    paths.assign(None, second, [me], start)
+    facilitator = make.user("instructor", name="Frida Handledare")
+    circle = circles.create_circle("Psyk E-bas Gislaved", path, facilitator, [me, other])
+    meeting = circles.plan_meeting(facilitator, circle, make.future(-3, hour=13), make.future(-3, hour=15),
+                                   "Vårdcentralen, konferensrummet", "Föreläsning 1", [film.id])
+    circles.record_meeting(facilitator, meeting, {me.id}, {(me.id, film.id)})
+    login_as(make.participant_user(me))
+    data = json.loads(client.get("/privacy/me/export").data)
+    by_path = {p["path"]: p for p in data["learning_paths"]}
+    assert set(by_path) == {"Psyk E-bas", "Första året"}
+    done = by_path["Psyk E-bas"]
+    assert done["start_date"] == start.isoformat() and done["source"] == "manual"
+    assert [(s["title"], s["status"]) for s in done["steps"]] == [("Föreläsning 1", "done")]
+    assert done["certificate"] == {"completed_on": done["steps"][0]["done_on"]}
+    late = by_path["Första året"]
+    assert late["steps"][0]["status"] == "late" and late["certificate"] is None
+    assert data["study_circles"] == [{"name": "Psyk E-bas Gislaved", "path": "Psyk E-bas",
+                                      "facilitator": "Frida Handledare"}]
+    (attended,) = data["circle_meetings"]
+    assert attended["attended"] is True and attended["location"] == "Vårdcentralen, konferensrummet"
+    assert "Bertil Berg" not in json.dumps(data)

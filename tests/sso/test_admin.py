@@ -94,3 +94,22 @@ def test_the_login_page_lists_providers_in_the_same_statements_for_one_and_many(
 
     assert all(f"Kommun {i}" in page for i in range(5))
     assert many == one
+
+
+def test_extra_scopes_are_checked_words_and_the_always_asked_ones_are_not_repeated(client, login_as, make):
+    org = make.organisation("regional", name="Region Jönköpings län")
+    login_as(make.user("admin"))
+
+    refused = client.post("/sso/providers/new", data=form(org, extra_scopes='hsa "siths'))
+    assert refused.status_code == 422
+    assert "En scope är ett ord utan citattecken" in refused.get_data(as_text=True)
+    assert db.session.execute(select(IdentityProvider)).first() is None
+    too_many = client.post("/sso/providers/new", data=form(org, extra_scopes=" ".join(f"s{i}" for i in range(11))))
+    assert too_many.status_code == 422 and "högst 10" in too_many.get_data(as_text=True)
+
+    saved = client.post("/sso/providers/new", data=form(org, extra_scopes="openid  hsa https://sambi.se/hsa hsa"))
+    assert saved.status_code == 302
+    provider = db.session.execute(select(IdentityProvider)).scalar_one()
+    assert provider.extra_scopes == "hsa https://sambi.se/hsa"
+    edit = client.get(f"/sso/providers/{provider.id}/edit").get_data(as_text=True)
+    assert 'value="hsa https://sambi.se/hsa"' in edit

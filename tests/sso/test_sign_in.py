@@ -201,3 +201,58 @@ def test_answers_without_a_sign_in_under_way_are_audited_once_per_period(browser
         assert browser.client.get("/sso/callback?code=x&state=y").status_code == 400
 
     assert len(refusals()) == 1 and '"reason": "state"' in refusals()[0]
+
+
+def _signed_in_at(browser, provider, account, next_path):
+    """Where the browser lands after signing in from a login page that had `next`."""
+    from urllib.parse import quote
+
+    start = browser.client.get(f"/sso/login/{provider.id}?next={quote(next_path, safe='')}")
+    assert start.status_code == 302
+    return browser.finish(browser.authorize(start.headers["Location"], account))
+
+
+def test_the_page_asked_for_before_login_is_reached_after_the_providers_round_trip(browser, idp, make, client):
+    unit = make.unit(idp.organisations[0], name="Hemtjänst Norr")
+    make.participant(unit, name="Anna Andersson", email="anna@gislaved.example")
+    db.session.commit()
+    # The login page hands `next` on to the provider's button.
+    login_page = client.get("/login?next=/bookings/mine").get_data(as_text=True)
+    assert f'/sso/login/{idp.id}?next=/bookings/mine"' in html.unescape(login_page)
+
+    response = _signed_in_at(browser, idp, "anna", "/bookings/mine?view=list")
+
+    assert response.status_code == 302 and response.headers["Location"] == "/bookings/mine?view=list"
+
+
+def test_a_next_that_leaves_ktc_is_dropped(browser, idp, make):
+    unit = make.unit(idp.organisations[0], name="Hemtjänst Norr")
+    make.participant(unit, name="Anna Andersson", email="anna@gislaved.example")
+    db.session.commit()
+    for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "/\tx"):
+        browser.http.cookies.clear()  # log in at the provider again each time
+        response = _signed_in_at(browser, idp, "anna", target)
+        assert response.status_code == 302 and response.headers["Location"] == "/", target
+
+
+def test_a_providers_extra_scope_brings_the_claim_that_identifies_the_person(browser, idp, make):
+    """The HSA-id comes only with the provider's `hsa` scope: without it, nobody can be identified."""
+    from urllib.parse import parse_qs, urlsplit
+
+    region = make.organisation("regional", name="Region Jönköpings län")
+    unit = make.unit(region, name="VC Rosenlund")
+    make.participant(unit, name="Rut Region", email="rut@rjl.example")
+    idp.organisations, idp.claim, idp.hsa_claim = [region], "hsa_id", "hsa_id"
+    db.session.commit()
+
+    response = browser.sign_in(idp, "rut")
+    assert response.status_code == 403 and '"detail": "missing claim hsa_id"' in refusals()[0]
+
+    idp.extra_scopes = "hsa"
+    db.session.commit()
+    browser.http.cookies.clear()  # a new visit to the provider: log in and consent again
+    authorization_url = browser.start(idp)
+    assert parse_qs(urlsplit(authorization_url).query)["scope"] == ["openid email profile hsa"]
+    response = browser.finish(browser.authorize(authorization_url, "rut"))
+    assert response.status_code == 302
+    assert db.session.execute(select(ExternalIdentity.subject)).scalar_one() == "SE2321000057-1234"

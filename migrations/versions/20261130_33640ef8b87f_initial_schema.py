@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 3929bc3e575d
+Revision ID: 33640ef8b87f
 Revises: 
-Create Date: 2026-11-30 14:57:14.414091
+Create Date: 2026-11-30 15:09:15.863666
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '3929bc3e575d'
+revision = '33640ef8b87f'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -42,6 +42,7 @@ def upgrade():
     sa.Column('secret_env', sa.String(length=100), nullable=False),
     sa.Column('claim', sa.String(length=10), nullable=False),
     sa.Column('hsa_claim', sa.String(length=200), nullable=False),
+    sa.Column('extra_scopes', sa.String(length=300), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_identity_providers')),
@@ -762,6 +763,8 @@ def upgrade():
     sa.Column('action_id', sa.Integer(), nullable=True),
     sa.Column('description', sa.String(length=500), nullable=False),
     sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('detected', sa.Boolean(), nullable=False),
+    sa.Column('fields', sa.String(length=100), nullable=False),
     sa.ForeignKeyConstraint(['action_id'], ['network_meeting_actions.id'], name=op.f('fk_network_station_changes_action_id_network_meeting_actions'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['meeting_id'], ['network_meetings.id'], name=op.f('fk_network_station_changes_meeting_id_network_meetings'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['station_id'], ['stations.id'], name=op.f('fk_network_station_changes_station_id_stations'), ondelete='CASCADE'),
