@@ -6,7 +6,7 @@ from sqlalchemy.orm import selectinload
 
 from ktc import policy
 from ktc.api import bp
-from ktc.api.schemas import Choice, Id, Schema, Text
+from ktc.api.schemas import Choice, Id, Ref, Schema, Text
 from ktc.api.util import commit, find, require
 from ktc.extensions import db
 from ktc.organisations import operations as ops
@@ -15,18 +15,12 @@ from ktc.organisations.models import Organisation as OrganisationModel
 from ktc.organisations.models import Unit as UnitModel
 
 
-class UnitRef(Schema):
-    inline = True
-    id = ma.fields.Integer(required=True)
-    name = ma.fields.String(required=True)
-
-
 class Organisation(Schema):
     id = ma.fields.Integer(required=True)
     name = ma.fields.String(required=True)
     side = ma.fields.String(required=True, metadata={"enum": list(SIDES)})
     org_number = ma.fields.String(required=True, allow_none=True)
-    units = ma.fields.List(ma.fields.Nested(UnitRef), required=True)
+    units = ma.fields.List(ma.fields.Nested(Ref), required=True)
 
 
 class OrganisationInput(Schema):

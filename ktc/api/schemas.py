@@ -46,6 +46,23 @@ class Schema(ma.Schema):
         ordered = True
 
 
+class Ref(Schema):
+    """Another object as an answer names it: its id and name."""
+
+    inline = True
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+
+
+class SkillRef(Schema):
+    """A skill as an answer names it: id, code and name."""
+
+    inline = True
+    id = ma.fields.Integer(required=True)
+    code = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+
+
 class _Bounded:
     """Mixin: the values that fill a message's placeholders (`%(max)s` …)."""
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from ktc import policy
 from ktc.accounts.models import User
 from ktc.api import bp
-from ktc.api.schemas import Choice, DateTime, Id, IdList, Integer, Schema, Text
+from ktc.api.schemas import Choice, DateTime, Id, IdList, Integer, Ref, Schema, SkillRef, Text
 from ktc.api.util import FieldError, commit, find, find_all, parse_datetime, require, within_years
 from ktc.bookings.operations import seat_summary, waitlist_counts
 from ktc.database import utcnow
@@ -42,12 +42,6 @@ class Policy(Schema):
     release_before_hours = ma.fields.Integer(required=True, metadata={"minimum": 0})
 
 
-class Named(Schema):
-    inline = True
-    id = ma.fields.Integer(required=True)
-    name = ma.fields.String(required=True)
-
-
 class SessionCentre(Schema):
     inline = True
     id = ma.fields.Integer(required=True)
@@ -55,24 +49,17 @@ class SessionCentre(Schema):
     timezone = ma.fields.String(required=True)
 
 
-class SessionSkill(Schema):
-    inline = True
-    id = ma.fields.Integer(required=True)
-    code = ma.fields.String(required=True)
-    name = ma.fields.String(required=True)
-
-
 class Session(Schema):
     id = ma.fields.Integer(required=True)
     title = ma.fields.String(required=True)
-    station = ma.fields.Nested(Named, required=True)
+    station = ma.fields.Nested(Ref, required=True)
     centre = ma.fields.Nested(SessionCentre, required=True)
     start = ma.fields.String(required=True, metadata=OFFSET)
     end = ma.fields.String(required=True, metadata=OFFSET)
     status = ma.fields.String(required=True, metadata={"enum": ["scheduled", "cancelled", "completed"]})
     capacity = ma.fields.Integer(required=True)
-    skills = ma.fields.List(ma.fields.Nested(SessionSkill), required=True)
-    instructors = ma.fields.List(ma.fields.Nested(Named), required=True)
+    skills = ma.fields.List(ma.fields.Nested(SkillRef), required=True)
+    instructors = ma.fields.List(ma.fields.Nested(Ref), required=True)
     policy = ma.fields.Nested(Policy, required=True)
     seats = ma.fields.Nested(Seats, required=True)
     balance = ma.fields.String(required=True, metadata={

@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from ktc import policy
 from ktc.api import bp
-from ktc.api.schemas import Boolean, Choice, Date, Id, IdList, Integer, Objects, Schema, Text, Time
+from ktc.api.schemas import Boolean, Choice, Date, Id, IdList, Integer, Objects, Schema, SkillRef, Text, Time
 from ktc.api.util import FieldError, commit, find, require
 from ktc.errors import DomainError
 from ktc.extensions import db
@@ -62,19 +62,12 @@ class Centre(Schema):
     closed_days = ma.fields.List(ma.fields.Nested(ClosedDay), required=True)
 
 
-class StationSkill(Schema):
-    inline = True
-    id = ma.fields.Integer(required=True)
-    code = ma.fields.String(required=True)
-    name = ma.fields.String(required=True)
-
-
 class Station(Schema):
     id = ma.fields.Integer(required=True)
     centre_id = ma.fields.Integer(required=True)
     name = ma.fields.String(required=True)
     description = ma.fields.String(required=True)
-    skills = ma.fields.List(ma.fields.Nested(StationSkill), required=True)
+    skills = ma.fields.List(ma.fields.Nested(SkillRef), required=True)
     default_capacity = ma.fields.Integer(required=True)
     default_duration_minutes = ma.fields.Integer(required=True)
     changeover_minutes = ma.fields.Integer(required=True)
