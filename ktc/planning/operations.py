@@ -42,6 +42,8 @@ MAX_PEOPLE = 1000
 # Urgency order: an expired skill before one about to expire before one never learnt.
 URGENCY_ORDER = (EXPIRED, EXPIRING, MISSING)
 URGENCY_WEIGHT = {EXPIRED: 3, EXPIRING: 2, MISSING: 1}
+# A person counted for a late learning path step (urgency as a missing skill: no valid record).
+LATE_STEP = "late_step"
 
 
 class InactiveSkill(ValidationError):
@@ -262,7 +264,7 @@ def compute_derived(unit_ids, today=None, horizon_months=DERIVED_HORIZON_MONTHS,
         key = (person.unit_id, skill.id, this_month)
         if key not in grouped:
             grouped[key] = DerivedNeed(person.unit, skill, this_month)
-        grouped[key].people.append((person, MISSING, None))
+        grouped[key].people.append((person, LATE_STEP, None))
     return sorted(grouped.values(), key=lambda d: (d.unit.name, d.month, d.skill.code))
 
 

@@ -1,10 +1,11 @@
 """Late learning path steps that are KTC skills feed the derived needs, like a missing required skill."""
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import event
 
 from ktc.extensions import db
+from ktc.i18n import local_today
 from ktc.paths import operations as paths
 from ktc.planning import operations as ops
 
@@ -47,10 +48,10 @@ def test_late_skill_steps_are_derived_needs_counted_once(world):
     units = [world["north"].id, world["south"].id]
     derived = ops.compute_derived(units, today=TODAY, now=world["now"])
     assert _shown(derived) == [
-        ("Hemtjänst Norr", "HLR", date(2027, 3, 1), [("Anna Sen", "missing"), ("Bo Bokad", "missing")]),
-        ("Hemtjänst Norr", "KAT", date(2027, 3, 1), [("Anna Sen", "missing")]),   # Bo has a seat
-        ("Hemtjänst Söder", "HLR", date(2027, 3, 1), [("Cilla Ny", "missing")]),
-        ("Hemtjänst Söder", "KAT", date(2027, 3, 1), [("Cilla Ny", "missing")]),
+        ("Hemtjänst Norr", "HLR", date(2027, 3, 1), [("Anna Sen", "missing"), ("Bo Bokad", "late_step")]),
+        ("Hemtjänst Norr", "KAT", date(2027, 3, 1), [("Anna Sen", "late_step")]),   # Bo has a seat
+        ("Hemtjänst Söder", "HLR", date(2027, 3, 1), [("Cilla Ny", "late_step")]),
+        ("Hemtjänst Söder", "KAT", date(2027, 3, 1), [("Cilla Ny", "late_step")]),
     ]
     # The day the steps are due, nobody is late yet: only Anna's required HLR remains.
     derived = ops.compute_derived(units, today=date(2027, 1, 31), now=world["now"])
@@ -64,6 +65,17 @@ def test_a_confirmed_late_step_need_becomes_a_need_for_the_unit(make, world):
     need = ops.decide_derived(manager, world["south"], kat.skill.id, kat.month, kat.fingerprint, confirm=True,
                               today=TODAY, now=world["now"])
     assert (need.people, need.urgency, [p.name for p in need.named]) == (1, "missing", ["Cilla Ny"])
+
+
+def test_the_derived_needs_page_says_the_step_is_late(client, login_as, world):
+    make = world["make"]
+    eva = make.participant(world["north"], name="Eva Förr")
+    paths.assign(None, world["path"], [eva], local_today() - timedelta(days=31))   # the page's today
+    login_as(make.manager(world["north"]))
+    db.session.commit()
+    page = client.get("/needs/derived").text
+    assert "Eva Förr: <span class=\"badge badge--late_step\">Sen i en lärväg</span>" in page
+    assert "Anna Sen: <span class=\"badge badge--missing\">Saknas</span>" in page
 
 
 def _statements_for(make, size):
