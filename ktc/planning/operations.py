@@ -2,9 +2,10 @@
 
 A *need* is one unit wanting a number of people (or named people) trained in one skill by a
 month. Managers state needs for their units; KTC derives needs from what it knows (a required
-skill a person lacks, or a record that has expired or expires before the horizon) and the manager
-confirms them (they become needs) or dismisses them. A dismissal is remembered with a fingerprint
-of the facts it was made on, so the same derived need comes back only when those facts change.
+skill a person lacks, a record that has expired or expires before the horizon, or a learning path
+step for a skill that is late) and the manager confirms them (they become needs) or dismisses
+them. A dismissal is remembered with a fingerprint of the facts it was made on, so the same derived
+need comes back only when those facts change.
 """
 import hashlib
 from dataclasses import dataclass, field
@@ -17,12 +18,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from ktc import policy
+from ktc.bookings.models import Booking
 from ktc.bookings.seats import free_for_side
-from ktc.database import utcnow
+from ktc.database import among, utcnow
 from ktc.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ktc.extensions import db
 from ktc.i18n import local_today, to_local
 from ktc.organisations.models import Participant, Unit
+from ktc.paths.operations import late_steps
 from ktc.planning.models import DerivedDecision, Need
 from ktc.records.models import SkillRecord
 from ktc.records.operations import build_matrix
@@ -39,6 +42,8 @@ MAX_PEOPLE = 1000
 # Urgency order: an expired skill before one about to expire before one never learnt.
 URGENCY_ORDER = (EXPIRED, EXPIRING, MISSING)
 URGENCY_WEIGHT = {EXPIRED: 3, EXPIRING: 2, MISSING: 1}
+# A person counted for a late learning path step (urgency as a missing skill: no valid record).
+LATE_STEP = "late_step"
 
 
 class InactiveSkill(ValidationError):
@@ -254,7 +259,43 @@ def compute_derived(unit_ids, today=None, horizon_months=DERIVED_HORIZON_MONTHS,
             if key not in grouped:
                 grouped[key] = DerivedNeed(row.participant.unit, skills[skill_id], month)
             grouped[key].people.append((row.participant, cell.status, cell.valid_until))
+    decided = {(row.participant.id, skill_id) for row in matrix.rows for skill_id in row.cells}
+    for person, skill in _late_skill_steps(unit_ids, today, now or utcnow(), decided):
+        key = (person.unit_id, skill.id, this_month)
+        if key not in grouped:
+            grouped[key] = DerivedNeed(person.unit, skill, this_month)
+        grouped[key].people.append((person, LATE_STEP, None))
     return sorted(grouped.values(), key=lambda d: (d.unit.name, d.month, d.skill.code))
+
+
+def _late_skill_steps(unit_ids, today, now, decided):
+    """(person, skill) for each late learning path step that is an active KTC skill, counted like a
+    missing required skill (a late skill step has no valid record), once per person and skill.
+
+    Pairs the skill matrix already decides (the skill is required by the person's profession) are
+    left to it, so nobody is counted twice; a confirmed seat in a coming session for the skill
+    takes the person out, as it does for the matrix's gaps. A fixed number of queries.
+    """
+    pairs = {}
+    for late in late_steps(unit_ids, today):
+        person = late.participant
+        key = (person.id, late.step.skill_id)
+        if late.step.kind == "skill" and person.anonymised_at is None and key not in decided:
+            pairs.setdefault(key, person)
+    if not pairs:
+        return []
+    skill_ids = {sid for _pid, sid in pairs}
+    skills = {s.id: s for s in db.session.execute(
+        select(Skill).where(Skill.id.in_(skill_ids), Skill.active.is_(True))).scalars()}
+    seated = {(pid, sid) for pid, sid in db.session.execute(
+        select(Booking.participant_id, session_skills.c.skill_id)
+        .join(Session, Session.id == Booking.session_id)
+        .join(session_skills, session_skills.c.session_id == Session.id)
+        .where(among(Booking.participant_id, {pid for pid, _sid in pairs}), session_skills.c.skill_id.in_(skill_ids),
+               Booking.status == "confirmed", Session.status == "scheduled", Session.end_at > now)
+    )}
+    return [(person, skills[sid]) for (pid, sid), person in pairs.items()
+            if sid in skills and (pid, sid) not in seated]
 
 
 def _decisions(unit_ids):

@@ -27,6 +27,10 @@ from ktc.stations.models import Centre, Station
 from ktc.web import form_page, get_or_404, require, show_domain_error
 
 
+# Why each person is counted in a derived need: their skill record's state, or a late path step.
+DERIVED_LABELS = {**STATUS_LABELS, ops.LATE_STEP: _l("Late in a learning path")}
+
+
 def _month_label(month):
     return fmt_date(month, fmt="MMMM y")
 
@@ -164,7 +168,7 @@ def derived():
         chosen = [unit_id] if unit_id is not None else [u.id for u in units]
     pending = ops.pending_derived(chosen) if chosen else []
     return render_template("planning/derived.html", pending=pending, units=units, unit_id=unit_id,
-                           month_label=_month_label, status_labels=STATUS_LABELS)
+                           month_label=_month_label, status_labels=DERIVED_LABELS)
 
 
 @bp.route("/derived/decide", methods=["POST"])

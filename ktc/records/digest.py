@@ -12,6 +12,7 @@ from ktc.extensions import db
 from ktc.i18n import known_locale, to_local
 from ktc.mail.outbox import enqueue, is_queued
 from ktc.notices.operations import record_events
+from ktc.paths.operations import late_steps
 from ktc.records import operations as ops
 from ktc.records.labels import template_labels
 from ktc.urls import external_url
@@ -37,6 +38,14 @@ def digest_content(manager, now):
     return ops.expiry_items(matrix), matrix
 
 
+def late_by_unit(manager, today):
+    """[(unit, team progress link, late steps)] for the manager's units that have late path steps."""
+    groups = {}
+    for late in late_steps([u.id for u in manager.units], today):
+        groups.setdefault(late.participant.unit, []).append(late)
+    return [(unit, external_url("paths.team", unit_id=unit.id), steps) for unit, steps in groups.items()]
+
+
 def queue_digest(manager, now=None):
     """Queue this period's digest for one manager, unless already queued or there is nothing to say.
 
@@ -49,7 +58,8 @@ def queue_digest(manager, now=None):
     if is_queued(DIGEST_KIND, key, manager.email):
         return None
     items, matrix = digest_content(manager, now)
-    if not items:
+    late = late_by_unit(manager, matrix.today)
+    if not items and not late:
         return None
     skills_with_items = {skill.id for _p, skill, _c in items}
     upcoming = []
@@ -69,14 +79,19 @@ def queue_digest(manager, now=None):
         "today": matrix.today,
         "matrix_url": external_url("records.matrix"),
         "show_sides": len({side for _s, side, _l in upcoming}) > 1,
+        "late": late,
     }
     locale = known_locale(manager.locale)
     with force_locale(locale):
-        subject = _("Skills to refresh in your units: %(count)s", count=len(items))
+        if items:
+            subject = _("Skills to refresh in your units: %(count)s", count=len(items))
+        else:
+            subject = _("Late learning path steps in your units: %(count)s",
+                        count=sum(len(steps) for _u, _l, steps in late))
         text = render_template("records/emails/expiry_digest.txt", **context)
         html = render_template("records/emails/expiry_digest.html", **context)
     message = enqueue(DIGEST_KIND, key, manager.email, subject, text, html)
-    if message is not None:
+    if message is not None and items:
         people = dict.fromkeys(person for person, _skill, _cell in items)
         record_events(manager, "skills_expiring", f"digest:{period}", [(person, None) for person in people])
     return message
