@@ -8,11 +8,13 @@ from flask_login import current_user
 
 from ktc import policy
 from ktc.api import bp
+from ktc.api.calendars import NoFields
 from ktc.api.schemas import Choice, Date, DateTime, Id, Schema, Text
 from ktc.api.util import commit, find, get_or_404, iso, require
-from ktc.errors import DomainError
+from ktc.errors import DomainError, NotFound
 from ktc.meetings import operations as ops
-from ktc.meetings.models import ACTION_OWNERS, Meeting, MeetingAction, NetworkMember
+from ktc.meetings import models
+from ktc.meetings.models import ACTION_OWNERS, Meeting, MeetingAction
 from ktc.skills.models import Skill
 from ktc.stations.models import Station
 
@@ -104,6 +106,10 @@ class MeetingInput(MeetingPatch):
     title = Text(required=True)
     start = DateTime(required=True)
     end = DateTime(required=True)
+
+
+class AnswerInput(Schema):
+    answer = Choice(("accepted", "declined", "tentative"), required=True)
 
 
 class MinutesInput(Schema):
@@ -276,7 +282,7 @@ def add_network_action(data, meeting_id):
     kind = data["owner_kind"]
     owners = {}
     for name, model, field in (("station", Station, "station_id"), ("skill", Skill, "skill_id"),
-                               ("member", NetworkMember, "member_id")):
+                               ("member", models.NetworkMember, "member_id")):
         if data.get(field) is not None:
             owners[name] = find(model, data[field], field)
     try:
@@ -306,3 +312,35 @@ def close_network_action(data, action_id):
         raise
     commit()
     return _action_json(action)
+
+
+@bp.post("/network/meetings/<int:meeting_id>/answer")
+@bp.arguments(AnswerInput)
+@bp.response(200, NetworkMeetingFull)
+@bp.errors(400, 403, 404, 409)
+@bp.doc(summary="Answer your own invitation to a meeting (the invited member contact)", tags=[TAG])
+def answer_network_meeting(data, meeting_id):
+    """Only your own invitation: a meeting you were not invited to is 404, as on the page."""
+    require(policy.can_view_meetings(current_user))
+    meeting = get_or_404(Meeting, meeting_id)
+    invitation = ops.invitation_of(meeting, current_user)
+    if invitation is None:
+        raise NotFound()
+    ops.record_answer(invitation, data["answer"])
+    commit()
+    return _meeting_json(meeting, full=True)
+
+
+@bp.post("/network/members/<int:member_id>/approve")
+@bp.arguments(NoFields, description="No fields: send an empty JSON object, {}.")
+@bp.response(200, NetworkMember)
+@bp.errors(400, 403, 404, 409)
+@bp.doc(summary="Approve a member organisation (network coordinator); its contacts are invited to coming meetings",
+        tags=[TAG])
+def approve_network_member(_data, member_id):
+    require(policy.is_network_coordinator(current_user))
+    member = get_or_404(models.NetworkMember, member_id)
+    ops.approve_member(current_user, member)
+    ops.invite_to_coming(member)
+    commit()
+    return _member_json(member)

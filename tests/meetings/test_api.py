@@ -53,7 +53,7 @@ def test_a_meeting_shows_its_invitations_and_actions(client, network, planned):
     assert [a["text"] for a in actions] == ["Ny docka"]
 
 
-def _write_requests(meeting, action):
+def _write_requests(meeting, action, pending):
     m, a = meeting.id, action.id
     return [("post", "/api/v1/network/meetings", {"title": "Ny träff", "start": "2030-03-01T13:00:00+01:00",
                                                   "end": "2030-03-01T15:00:00+01:00"}),
@@ -62,13 +62,14 @@ def _write_requests(meeting, action):
             ("put", f"/api/v1/network/meetings/{m}/minutes", {"minutes": "Beslut"}),
             ("post", f"/api/v1/network/meetings/{m}/actions", {"text": "Ring", "owner_kind": "person",
                                                                "owner_name": "Anna"}),
-            ("post", f"/api/v1/network/actions/{a}/close", {"note": "Klart"})]
+            ("post", f"/api/v1/network/actions/{a}/close", {"note": "Klart"}),
+            ("post", f"/api/v1/network/members/{pending.id}/approve", {})]
 
 
 def test_only_the_coordinator_writes_meetings_minutes_and_actions(client, make, network, planned):
     action = db.session.scalars(select(MeetingAction)).one()
     others = [network["contacts"][0], make.user("manager"), make.user("instructor"), make.user("participant")]
-    for method, url, body in _write_requests(planned, action):
+    for method, url, body in _write_requests(planned, action, network["pending"]):
         for user in others:
             response = call(client, user, method, url, body)
             assert response.status_code == 403, (user.role, method, url)
@@ -76,6 +77,7 @@ def test_only_the_coordinator_writes_meetings_minutes_and_actions(client, make, 
     assert db.session.get(Meeting, planned.id).title == "Träff"
     assert db.session.get(MeetingAction, action.id).done_at is None
     assert db.session.scalars(select(Meeting)).all() == [planned]
+    assert network["pending"].status == "pending"
 
 
 def test_unknown_meetings_and_actions_are_404_for_the_coordinator(client, network):
@@ -85,7 +87,9 @@ def test_unknown_meetings_and_actions_are_404_for_the_coordinator(client, networ
                               ("put", "/api/v1/network/meetings/999/minutes", {"minutes": "X"}),
                               ("post", "/api/v1/network/meetings/999/actions", {"text": "X", "owner_kind": "person",
                                                                                 "owner_name": "A"}),
-                              ("post", "/api/v1/network/actions/999/close", {})]:
+                              ("post", "/api/v1/network/actions/999/close", {}),
+                              ("post", "/api/v1/network/meetings/999/answer", {"answer": "accepted"}),
+                              ("post", "/api/v1/network/members/999/approve", {})]:
         assert call(client, coordinator, method, url, body).status_code == 404, url
 
 
@@ -176,10 +180,42 @@ def test_an_action_needs_its_owner_and_a_station_change_needs_a_station(client, 
     assert response.status_code == 422 and response.get_json()["error"]["field"] == "station_id"
     response = call(client, coordinator, "post", url, {"text": "Ring", "owner_kind": "skill", "skill_id": 999})
     assert response.status_code == 422 and response.get_json()["error"]["field"] == "skill_id"
+    response = call(client, coordinator, "post", url, {"text": "Ring", "owner_kind": "organisation", "member_id": 999})
+    assert response.status_code == 422 and response.get_json()["error"]["field"] == "member_id"
+    member = network["pending"]
+    response = call(client, coordinator, "post", url, {"text": "Ring", "owner_kind": "organisation",
+                                                      "member_id": member.id})
+    assert response.status_code == 201 and response.get_json()["owner"] == member.name
     response = call(client, coordinator, "post", url, {"text": "Ring", "owner_kind": "boss"})
     assert response.status_code == 422 and response.get_json()["error"]["field"] == "owner_kind"
-    action = db.session.scalars(select(MeetingAction)).one()
+    action = db.session.scalars(select(MeetingAction).where(MeetingAction.owner_kind == "person")).one()
     response = call(client, coordinator, "post", f"/api/v1/network/actions/{action.id}/close",
                     {"station_change": "Ny docka"})
     assert response.status_code == 422 and response.get_json()["error"]["field"] == "station_change"
     assert db.session.get(MeetingAction, action.id).done_at is None
+
+
+def test_a_member_contact_answers_their_own_invitation_only(client, make, network, planned):
+    url = f"/api/v1/network/meetings/{planned.id}/answer"
+    contact = network["contacts"][0]
+    response = call(client, contact, "post", url, {"answer": "accepted"})
+    assert response.status_code == 200
+    answers = {i["name"]: i["answer"] for i in response.get_json()["invitations"]}
+    assert answers == {contact.name: "accepted", network["contacts"][1].name: "needs-action"}
+    # Not invited (the pending member's contact): 404, as on the page; not a network user: 403.
+    assert call(client, network["pending_user"], "post", url, {"answer": "declined"}).status_code == 404
+    assert call(client, make.user("participant"), "post", url, {"answer": "declined"}).status_code == 403
+    response = call(client, contact, "post", url, {"answer": "maybe"})
+    assert response.status_code == 422 and response.get_json()["error"]["field"] == "answer"
+    ops.cancel_meeting(network["coordinator"], planned)
+    db.session.commit()
+    assert call(client, contact, "post", url, {"answer": "declined"}).status_code == 409
+    assert ops.invitation_of(db.session.get(Meeting, planned.id), contact).answer == "accepted"
+
+
+def test_the_coordinator_approves_a_member_whose_contacts_are_invited_to_coming_meetings(client, network, planned):
+    url = f"/api/v1/network/members/{network['pending'].id}/approve"
+    response = call(client, network["coordinator"], "post", url, {})
+    assert response.status_code == 200 and response.get_json()["status"] == "member"
+    assert network["pending_user"].email in {m.recipient for m in outbox("meeting_invited")}
+    assert call(client, network["coordinator"], "post", url, {}).status_code == 409
