@@ -8,10 +8,15 @@ from flask_login import current_user
 
 from ktc import policy
 from ktc.api import bp
-from ktc.api.schemas import Schema
-from ktc.api.util import get_or_404, iso, require
+from ktc.api.calendars import NoFields
+from ktc.api.schemas import Choice, Date, DateTime, Id, Schema, Text
+from ktc.api.util import commit, find, get_or_404, iso, require
+from ktc.errors import DomainError, NotFound
 from ktc.meetings import operations as ops
-from ktc.meetings.models import Meeting
+from ktc.meetings import models
+from ktc.meetings.models import ACTION_OWNERS, Meeting, MeetingAction
+from ktc.skills.models import Skill
+from ktc.stations.models import Station
 
 DT = {"format": "date-time"}
 TAG = "Learning network"
@@ -86,6 +91,47 @@ class NetworkActions(Schema):
     items = ma.fields.List(ma.fields.Nested(NetworkAction), required=True)
 
 
+class MeetingPatch(Schema):
+    """What a change may give; the fields left out keep their value."""
+
+    title = Text()
+    start = DateTime()
+    end = DateTime()
+    place = Text(allow_empty=True)
+    online_url = Text(max_length=500, allow_empty=True, metadata={"description": "https:// link to join online"})
+    agenda = Text(max_length=20000, allow_empty=True)
+
+
+class MeetingInput(MeetingPatch):
+    title = Text(required=True)
+    start = DateTime(required=True)
+    end = DateTime(required=True)
+
+
+class AnswerInput(Schema):
+    answer = Choice(("accepted", "declined", "tentative"), required=True)
+
+
+class MinutesInput(Schema):
+    minutes = Text(required=True, max_length=100000, allow_empty=True)
+
+
+class ActionInput(Schema):
+    text = Text(required=True, max_length=2000)
+    owner_kind = Choice(ACTION_OWNERS, required=True)
+    station_id = Id(metadata={"description": "The owning station (owner_kind station)"})
+    skill_id = Id(metadata={"description": "The owning skill (owner_kind skill)"})
+    member_id = Id(metadata={"description": "The owning member organisation (owner_kind organisation)"})
+    owner_name = Text(allow_empty=True, metadata={"description": "The owning person (owner_kind person)"})
+    due_on = Date()
+
+
+class CloseInput(Schema):
+    note = Text(max_length=2000, allow_empty=True)
+    station_change = Text(max_length=2000, allow_empty=True, metadata={
+        "description": "The station change the action led to (only for an action a station owns)"})
+
+
 def _member_json(member):
     return {"id": member.id, "name": member.name, "description": member.description, "status": member.status,
             "requested_at": iso(member.requested_at), "approved_at": iso(member.approved_at),
@@ -148,3 +194,153 @@ def network_actions():
     """Open actions, oldest meeting first (they are carried over until closed)."""
     require(policy.can_view_meetings(current_user))
     return {"items": [_action_json(a) for a in ops.open_actions()]}
+
+
+# The operations name the page's form fields; the API names its own.
+MEETING_FIELDS = {"end_time": "end", "start_time": "start"}
+
+
+def _meeting_write(change):
+    try:
+        return change()
+    except DomainError as exc:
+        exc.field = MEETING_FIELDS.get(exc.field, exc.field)
+        raise
+
+
+@bp.post("/network/meetings")
+@bp.arguments(MeetingInput)
+@bp.response(201, NetworkMeetingFull)
+@bp.errors(400, 403)
+@bp.doc(summary="Plan a meeting (network coordinator); every member contact is invited", tags=[TAG])
+def plan_network_meeting(data):
+    require(policy.is_network_coordinator(current_user))
+    meeting = _meeting_write(lambda: ops.plan_meeting(
+        current_user, title=data["title"], start_at=data["start"], end_at=data["end"], place=data.get("place", ""),
+        online_url=data.get("online_url", ""), agenda=data.get("agenda", "")))
+    commit()
+    return _meeting_json(meeting, full=True)
+
+
+@bp.patch("/network/meetings/<int:meeting_id>")
+@bp.arguments(MeetingPatch)
+@bp.response(200, NetworkMeetingFull)
+@bp.errors(400, 403, 404, 409)
+@bp.doc(summary="Change a meeting (network coordinator); a change calendars show sends an update", tags=[TAG])
+def change_network_meeting(data, meeting_id):
+    require(policy.is_network_coordinator(current_user))
+    meeting = get_or_404(Meeting, meeting_id)
+    values = {"title": meeting.title, "start_at": meeting.start_at, "end_at": meeting.end_at, "place": meeting.place,
+              "online_url": meeting.online_url, "agenda": meeting.agenda}
+    for key, name in (("title", "title"), ("start", "start_at"), ("end", "end_at"), ("place", "place"),
+                      ("online_url", "online_url"), ("agenda", "agenda")):
+        if key in data:
+            values[name] = data[key]
+    _meeting_write(lambda: ops.update_meeting(current_user, meeting, **values))
+    commit()
+    return _meeting_json(meeting, full=True)
+
+
+@bp.delete("/network/meetings/<int:meeting_id>")
+@bp.response(200, NetworkMeetingFull)
+@bp.errors(403, 404, 409)
+@bp.doc(summary="Cancel a meeting (network coordinator); every invited contact gets a cancellation", tags=[TAG])
+def cancel_network_meeting(meeting_id):
+    """Cancelled, not deleted: the meeting stays (status cancelled) with its minutes and actions, as sessions do."""
+    require(policy.is_network_coordinator(current_user))
+    meeting = get_or_404(Meeting, meeting_id)
+    ops.cancel_meeting(current_user, meeting)
+    commit()
+    return _meeting_json(meeting, full=True)
+
+
+@bp.put("/network/meetings/<int:meeting_id>/minutes")
+@bp.arguments(MinutesInput)
+@bp.response(200, NetworkMeetingFull)
+@bp.errors(400, 403, 404)
+@bp.doc(summary="Write a meeting's minutes (network coordinator)", tags=[TAG])
+def write_network_minutes(data, meeting_id):
+    require(policy.is_network_coordinator(current_user))
+    meeting = get_or_404(Meeting, meeting_id)
+    ops.save_minutes(meeting, data["minutes"])
+    commit()
+    return _meeting_json(meeting, full=True)
+
+
+# Which input field names the owner, per kind of owner.
+OWNER_FIELDS = {"station": "station_id", "skill": "skill_id", "organisation": "member_id", "person": "owner_name"}
+
+
+@bp.post("/network/meetings/<int:meeting_id>/actions")
+@bp.arguments(ActionInput)
+@bp.response(201, NetworkAction)
+@bp.errors(400, 403, 404)
+@bp.doc(summary="Add an action with its owner to a meeting (network coordinator)", tags=[TAG])
+def add_network_action(data, meeting_id):
+    require(policy.is_network_coordinator(current_user))
+    meeting = get_or_404(Meeting, meeting_id)
+    kind = data["owner_kind"]
+    owners = {}
+    for name, model, field in (("station", Station, "station_id"), ("skill", Skill, "skill_id"),
+                               ("member", models.NetworkMember, "member_id")):
+        if data.get(field) is not None:
+            owners[name] = find(model, data[field], field)
+    try:
+        action = ops.add_action(meeting, text=data["text"], owner_kind=kind, owner_name=data.get("owner_name", ""),
+                                due_on=data.get("due_on"), **owners)
+    except DomainError as exc:
+        if exc.field == "owner":
+            exc.field = OWNER_FIELDS[kind]
+        raise
+    commit()
+    return _action_json(action)
+
+
+@bp.post("/network/actions/<int:action_id>/close")
+@bp.arguments(CloseInput)
+@bp.response(200, NetworkAction)
+@bp.errors(400, 403, 404, 409)
+@bp.doc(summary="Close an action, optionally with the station change it led to (network coordinator)", tags=[TAG])
+def close_network_action(data, action_id):
+    require(policy.is_network_coordinator(current_user))
+    action = get_or_404(MeetingAction, action_id)
+    try:
+        ops.close_action(action, data.get("note", ""), data.get("station_change", ""))
+    except DomainError as exc:
+        if exc.field == "change":
+            exc.field = "station_change"
+        raise
+    commit()
+    return _action_json(action)
+
+
+@bp.post("/network/meetings/<int:meeting_id>/answer")
+@bp.arguments(AnswerInput)
+@bp.response(200, NetworkMeetingFull)
+@bp.errors(400, 403, 404, 409)
+@bp.doc(summary="Answer your own invitation to a meeting (the invited member contact)", tags=[TAG])
+def answer_network_meeting(data, meeting_id):
+    """Only your own invitation: a meeting you were not invited to is 404, as on the page."""
+    require(policy.can_view_meetings(current_user))
+    meeting = get_or_404(Meeting, meeting_id)
+    invitation = ops.invitation_of(meeting, current_user)
+    if invitation is None:
+        raise NotFound()
+    ops.record_answer(invitation, data["answer"])
+    commit()
+    return _meeting_json(meeting, full=True)
+
+
+@bp.post("/network/members/<int:member_id>/approve")
+@bp.arguments(NoFields, description="No fields: send an empty JSON object, {}.")
+@bp.response(200, NetworkMember)
+@bp.errors(400, 403, 404, 409)
+@bp.doc(summary="Approve a member organisation (network coordinator); its contacts are invited to coming meetings",
+        tags=[TAG])
+def approve_network_member(_data, member_id):
+    require(policy.is_network_coordinator(current_user))
+    member = get_or_404(models.NetworkMember, member_id)
+    ops.approve_member(current_user, member)
+    ops.invite_to_coming(member)
+    commit()
+    return _member_json(member)

@@ -2,10 +2,13 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from ktc.accounts.operations import issue_api_token
 from ktc.extensions import db
+from ktc.mail.models import OutboxMessage
 from ktc.meetings import operations as ops
+from ktc.meetings.models import Meeting, MeetingAction
 
 
 @pytest.fixture
@@ -18,9 +21,18 @@ def planned(make, network):
 
 
 def get(client, user, url):
+    return call(client, user, "get", url)
+
+
+def call(client, user, method, url, json=None, language="en"):
     token = issue_api_token(user)
     db.session.commit()
-    return client.get(url, headers={"Authorization": f"Bearer {token}"})
+    return getattr(client, method)(url, json=json, headers={"Authorization": f"Bearer {token}",
+                                                            "Accept-Language": language})
+
+
+def outbox(kind):
+    return db.session.execute(select(OutboxMessage).where(OutboxMessage.kind == kind)).scalars().all()
 
 
 @pytest.mark.parametrize("url", ["/api/v1/network/members", "/api/v1/network/meetings", "/api/v1/network/meetings/{id}",
@@ -39,3 +51,171 @@ def test_a_meeting_shows_its_invitations_and_actions(client, network, planned):
     assert body["actions"][0]["owner"] == "Cecilia" and body["actions"][0]["done_at"] is None
     actions = get(client, network["contacts"][0], "/api/v1/network/actions").get_json()["items"]
     assert [a["text"] for a in actions] == ["Ny docka"]
+
+
+def _write_requests(meeting, action, pending):
+    m, a = meeting.id, action.id
+    return [("post", "/api/v1/network/meetings", {"title": "Ny träff", "start": "2030-03-01T13:00:00+01:00",
+                                                  "end": "2030-03-01T15:00:00+01:00"}),
+            ("patch", f"/api/v1/network/meetings/{m}", {"title": "Flyttad"}),
+            ("delete", f"/api/v1/network/meetings/{m}", None),
+            ("put", f"/api/v1/network/meetings/{m}/minutes", {"minutes": "Beslut"}),
+            ("post", f"/api/v1/network/meetings/{m}/actions", {"text": "Ring", "owner_kind": "person",
+                                                               "owner_name": "Anna"}),
+            ("post", f"/api/v1/network/actions/{a}/close", {"note": "Klart"}),
+            ("post", f"/api/v1/network/members/{pending.id}/approve", {})]
+
+
+def test_only_the_coordinator_writes_meetings_minutes_and_actions(client, make, network, planned):
+    action = db.session.scalars(select(MeetingAction)).one()
+    others = [network["contacts"][0], make.user("manager"), make.user("instructor"), make.user("participant")]
+    for method, url, body in _write_requests(planned, action, network["pending"]):
+        for user in others:
+            response = call(client, user, method, url, body)
+            assert response.status_code == 403, (user.role, method, url)
+            assert response.get_json()["error"]["code"] == "forbidden"
+    assert db.session.get(Meeting, planned.id).title == "Träff"
+    assert db.session.get(MeetingAction, action.id).done_at is None
+    assert db.session.scalars(select(Meeting)).all() == [planned]
+    assert network["pending"].status == "pending"
+
+
+def test_unknown_meetings_and_actions_are_404_for_the_coordinator(client, network):
+    coordinator = network["coordinator"]
+    for method, url, body in [("patch", "/api/v1/network/meetings/999", {"title": "X"}),
+                              ("delete", "/api/v1/network/meetings/999", None),
+                              ("put", "/api/v1/network/meetings/999/minutes", {"minutes": "X"}),
+                              ("post", "/api/v1/network/meetings/999/actions", {"text": "X", "owner_kind": "person",
+                                                                                "owner_name": "A"}),
+                              ("post", "/api/v1/network/actions/999/close", {}),
+                              ("post", "/api/v1/network/meetings/999/answer", {"answer": "accepted"}),
+                              ("post", "/api/v1/network/members/999/approve", {})]:
+        assert call(client, coordinator, method, url, body).status_code == 404, url
+
+
+def test_the_coordinator_plans_a_meeting_and_every_member_contact_is_invited(client, network):
+    response = call(client, network["coordinator"], "post", "/api/v1/network/meetings",
+                    {"title": " Vårträff ", "start": "2030-03-01T13:00:00+01:00", "end": "2030-03-01T15:00:00+01:00",
+                     "place": "KTC Jönköping", "agenda": "1. Öppning"})
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["title"] == "Vårträff" and body["start"] == "2030-03-01T12:00:00+00:00"
+    assert body["agenda"] == "1. Öppning" and body["status"] == "planned"
+    assert sorted(i["name"] for i in body["invitations"]) == sorted(u.name for u in network["contacts"])
+    assert sorted(m.recipient for m in outbox("meeting_invited")) == sorted(u.email for u in network["contacts"])
+
+
+def test_planning_refuses_an_end_before_the_start_in_the_callers_language(client, network):
+    response = call(client, network["coordinator"], "post", "/api/v1/network/meetings",
+                    {"title": "Träff", "start": "2030-03-01T13:00:00+01:00", "end": "2030-03-01T12:00:00+01:00"},
+                    language="sv")
+    assert response.status_code == 422
+    assert response.get_json()["error"] == {"code": "invalid_meeting", "field": "end",
+                                            "message": "Sluttiden måste vara efter starttiden."}
+    assert db.session.scalars(select(Meeting)).all() == [] and outbox("meeting_invited") == []
+
+
+@pytest.mark.parametrize("body, field", [({"start": "2030-03-01T13:00:00+01:00", "end": "2030-03-01T15:00:00+01:00"},
+                                          "title"),
+                                         ({"title": "T", "start": "2030-03-01T13:00:00", "end": "2030-03-01T15:00:00Z"},
+                                          "start"),
+                                         ({"title": "T", "start": "2030-03-01T13:00:00Z", "end": "2030-03-01T15:00:00Z",
+                                           "online_url": "ftp://x"}, "online_url")])
+def test_bad_meeting_input_is_422_naming_the_field(client, network, body, field):
+    response = call(client, network["coordinator"], "post", "/api/v1/network/meetings", body)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == field
+
+
+def test_a_change_sends_updates_and_keeps_what_is_not_given(client, network, planned):
+    coordinator = network["coordinator"]
+    response = call(client, coordinator, "patch", f"/api/v1/network/meetings/{planned.id}", {"place": "Värnamo"})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["place"] == "Värnamo" and body["title"] == "Träff" and body["sequence"] == 1
+    assert sorted(m.recipient for m in outbox("meeting_changed")) == sorted(u.email for u in network["contacts"])
+    response = call(client, coordinator, "patch", f"/api/v1/network/meetings/{planned.id}",
+                    {"end": body["start"]})
+    assert response.status_code == 422 and response.get_json()["error"]["field"] == "end"
+    assert db.session.get(Meeting, planned.id).sequence == 1
+
+
+def test_cancelling_tells_every_invited_contact_and_cannot_be_repeated(client, network, planned):
+    coordinator = network["coordinator"]
+    url = f"/api/v1/network/meetings/{planned.id}"
+    response = call(client, coordinator, "delete", url)
+    assert response.status_code == 200 and response.get_json()["status"] == "cancelled"
+    assert sorted(m.recipient for m in outbox("meeting_cancelled")) == sorted(u.email for u in network["contacts"])
+    assert call(client, coordinator, "get", url).get_json()["status"] == "cancelled"
+    assert call(client, coordinator, "delete", url).status_code == 409
+    response = call(client, coordinator, "patch", f"/api/v1/network/meetings/{planned.id}", {"title": "Igen"})
+    assert response.status_code == 409
+    assert len(outbox("meeting_cancelled")) == 2
+
+
+def test_the_coordinator_writes_minutes_adds_and_closes_actions(client, make, network, planned):
+    coordinator = network["coordinator"]
+    response = call(client, coordinator, "put", f"/api/v1/network/meetings/{planned.id}/minutes",
+                    {"minutes": "Vi beslutade att köpa en docka."})
+    assert response.status_code == 200 and response.get_json()["minutes"] == "Vi beslutade att köpa en docka."
+    station = make.station()
+    response = call(client, coordinator, "post", f"/api/v1/network/meetings/{planned.id}/actions",
+                    {"text": "Byt docka", "owner_kind": "station", "station_id": station.id, "due_on": "2030-05-01"})
+    assert response.status_code == 201
+    action = response.get_json()
+    assert action["owner"] == station.name and action["due_on"] == "2030-05-01" and action["done_at"] is None
+    response = call(client, coordinator, "post", f"/api/v1/network/actions/{action['id']}/close",
+                    {"note": "Köpt", "station_change": "Ny docka på plats"})
+    assert response.status_code == 200
+    assert response.get_json()["done_note"] == "Köpt" and response.get_json()["done_at"] is not None
+    assert [c.description for c in ops.station_changes(station.id)] == ["Ny docka på plats"]
+    response = call(client, coordinator, "post", f"/api/v1/network/actions/{action['id']}/close", {})
+    assert response.status_code == 409
+
+
+def test_an_action_needs_its_owner_and_a_station_change_needs_a_station(client, network, planned):
+    coordinator = network["coordinator"]
+    url = f"/api/v1/network/meetings/{planned.id}/actions"
+    response = call(client, coordinator, "post", url, {"text": "Ring", "owner_kind": "station"})
+    assert response.status_code == 422 and response.get_json()["error"]["field"] == "station_id"
+    response = call(client, coordinator, "post", url, {"text": "Ring", "owner_kind": "skill", "skill_id": 999})
+    assert response.status_code == 422 and response.get_json()["error"]["field"] == "skill_id"
+    response = call(client, coordinator, "post", url, {"text": "Ring", "owner_kind": "organisation", "member_id": 999})
+    assert response.status_code == 422 and response.get_json()["error"]["field"] == "member_id"
+    member = network["pending"]
+    response = call(client, coordinator, "post", url, {"text": "Ring", "owner_kind": "organisation",
+                                                      "member_id": member.id})
+    assert response.status_code == 201 and response.get_json()["owner"] == member.name
+    response = call(client, coordinator, "post", url, {"text": "Ring", "owner_kind": "boss"})
+    assert response.status_code == 422 and response.get_json()["error"]["field"] == "owner_kind"
+    action = db.session.scalars(select(MeetingAction).where(MeetingAction.owner_kind == "person")).one()
+    response = call(client, coordinator, "post", f"/api/v1/network/actions/{action.id}/close",
+                    {"station_change": "Ny docka"})
+    assert response.status_code == 422 and response.get_json()["error"]["field"] == "station_change"
+    assert db.session.get(MeetingAction, action.id).done_at is None
+
+
+def test_a_member_contact_answers_their_own_invitation_only(client, make, network, planned):
+    url = f"/api/v1/network/meetings/{planned.id}/answer"
+    contact = network["contacts"][0]
+    response = call(client, contact, "post", url, {"answer": "accepted"})
+    assert response.status_code == 200
+    answers = {i["name"]: i["answer"] for i in response.get_json()["invitations"]}
+    assert answers == {contact.name: "accepted", network["contacts"][1].name: "needs-action"}
+    # Not invited (the pending member's contact): 404, as on the page; not a network user: 403.
+    assert call(client, network["pending_user"], "post", url, {"answer": "declined"}).status_code == 404
+    assert call(client, make.user("participant"), "post", url, {"answer": "declined"}).status_code == 403
+    response = call(client, contact, "post", url, {"answer": "maybe"})
+    assert response.status_code == 422 and response.get_json()["error"]["field"] == "answer"
+    ops.cancel_meeting(network["coordinator"], planned)
+    db.session.commit()
+    assert call(client, contact, "post", url, {"answer": "declined"}).status_code == 409
+    assert ops.invitation_of(db.session.get(Meeting, planned.id), contact).answer == "accepted"
+
+
+def test_the_coordinator_approves_a_member_whose_contacts_are_invited_to_coming_meetings(client, network, planned):
+    url = f"/api/v1/network/members/{network['pending'].id}/approve"
+    response = call(client, network["coordinator"], "post", url, {})
+    assert response.status_code == 200 and response.get_json()["status"] == "member"
+    assert network["pending_user"].email in {m.recipient for m in outbox("meeting_invited")}
+    assert call(client, network["coordinator"], "post", url, {}).status_code == 409
