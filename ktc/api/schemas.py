@@ -5,13 +5,13 @@ schema that refuses unknown properties, and the parser that turns a schema's ref
 A field's error messages are keys of MESSAGES, not English text: the parser translates the first
 error with the request's locale and names the field, so the body reads as it always has.
 """
-from datetime import date, datetime, time, timedelta
+from datetime import date, time
 
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from webargs.flaskparser import FlaskParser
 
-from ktc.api.util import EARLIEST, LATEST, MAX_INT, BadJSON, FieldError
+from ktc.api.util import EARLIEST, LATEST, MAX_INT, BadJSON, FieldError, in_years, read_datetime
 
 MESSAGES = {
     "required": _l("%(name)s is required."),
@@ -32,7 +32,6 @@ MESSAGES = {
     "object": _l("%(name)s must be an object."),
     "unknown": _l("%(name)s is not a known field."),
 }
-MAX_OFFSET = timedelta(hours=14)
 LOCATIONS = ("json", "query", "querystring", "form", "json_or_form", "headers", "cookies", "files", "path")
 
 
@@ -147,8 +146,7 @@ class Choice(_Bounded, ma.fields.String):
 
 
 def _within_years(field, value):
-    day = value.date() if isinstance(value, datetime) else value
-    if not EARLIEST <= day <= LATEST:
+    if not in_years(value):
         raise ma.ValidationError("range")
     return value
 
@@ -164,19 +162,11 @@ class DateTime(_Window, ma.fields.DateTime):
     default_error_messages = {"invalid": "datetime", "required": "required", "null": "required"}
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or len(value) > 64:
+        parsed, why = read_datetime(value)
+        if why == "datetime":
             raise self.make_error("invalid")
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            raise self.make_error("invalid") from None
-        if parsed.tzinfo is None or parsed.utcoffset() is None:
-            raise ma.ValidationError("offset")
-        if abs(parsed.utcoffset()) > MAX_OFFSET:
-            raise ma.ValidationError("offset_range")
+        if why:
+            raise ma.ValidationError(why)
         return _within_years(self, parsed)
 
 

@@ -98,27 +98,49 @@ def find_all(model, ids, field):
     return [found[i] for i in ids]
 
 
-def parse_datetime(name, value):
+MAX_OFFSET = timedelta(hours=14)  # the widest offset in use (Kiribati); further out is a typing error
+
+
+def read_datetime(value):
+    """(datetime, None) for an ISO 8601 date and time with an offset (Z for UTC), else (None, why):
+    "datetime" (not one), "offset" (no offset: whose clock?) or "offset_range" (past ±14:00)."""
     if not isinstance(value, str) or len(value) > 64:
-        raise _error(name, _("%(name)s must be a date and time in ISO 8601 with an offset."))
+        return None, "datetime"
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise _error(name, _("%(name)s must be a date and time in ISO 8601 with an offset.")) from None
+        return None, "datetime"
     if parsed.tzinfo is None or parsed.utcoffset() is None:
+        return None, "offset"
+    if abs(parsed.utcoffset()) > MAX_OFFSET:
+        return None, "offset_range"
+    return parsed, None
+
+
+def parse_datetime(name, value):
+    """A query parameter's date and time (see read_datetime), else a 422 naming it."""
+    parsed, why = read_datetime(value)
+    if why == "datetime":
+        raise _error(name, _("%(name)s must be a date and time in ISO 8601 with an offset."))
+    if why == "offset":
         raise _error(name, _("%(name)s needs an offset (for example +01:00 or Z)."))
-    if abs(parsed.utcoffset()) > timedelta(hours=14):
+    if why == "offset_range":
         raise _error(name, _("%(name)s must have an offset between -14:00 and +14:00."))
     return within_years(name, parsed)
 
 
+def in_years(value):
+    """Whether the date or datetime lies between EARLIEST and LATEST."""
+    day = value.date() if isinstance(value, datetime) else value
+    return EARLIEST <= day <= LATEST
+
+
 def within_years(name, value):
     """The date or datetime when it lies between EARLIEST and LATEST, else a 422 naming the field."""
-    day = value.date() if isinstance(value, datetime) else value
-    if not EARLIEST <= day <= LATEST:
+    if not in_years(value):
         raise _error(name, _("%(name)s must be between %(min)s and %(max)s."),
                      min=EARLIEST.isoformat(), max=LATEST.isoformat())
     return value
