@@ -7,6 +7,8 @@ LABELS = {
     "team": "Team booking page, manager of 300 staff (`/bookings/team?session=`)",
     "matrix": "Skill matrix of that unit (`/records/matrix?unit=`)",
     "team_bookings": "Team bookings of that manager, every booking, first page (`/bookings/team/bookings?view=all`)",
+    "staff_search": "Staff picker search, admin, whole county (`/organisations/staff/search?q=and`)",
+    "staff_search_unit": "Staff picker search, manager, own units (`/organisations/staff/search?q=a`)",
     "network": "Network view over a year (`/network/?date_from=&date_to=`)",
     "participant_feed": "Participant feed (`/calendar/feed/<token>.ics`)",
     "unit_feed": "Unit feed of the 300-staff unit, unchanged since it was last read",
@@ -62,8 +64,8 @@ WHY = {
     "feed_304_ratio": (
         "A 304 must still know whether the feed changed and whether its owner may still read it: "
         "one indexed query (the feed, its owner's rights and its stored validator), which alone costs "
-        "more than a bare Flask response (on PostgreSQL two round trips: the pool's liveness check and "
-        "the query, in autocommit so without BEGIN and ROLLBACK). KTC's own floor, the app answering a route that does "
+        "more than a bare Flask response (on PostgreSQL one round trip, in autocommit so without BEGIN "
+        "and ROLLBACK; the pool no longer pings each connection). KTC's own floor, the app answering a route that does "
         "nothing (its session, login, locale and security-header hooks), is about twice a bare "
         "Flask response already; the ratio against that floor is in the table. Closer to the bare "
         "figure would need the validators in the web process's memory, kept fresh across processes "
@@ -76,7 +78,8 @@ WHY = {
 FLOOR_WHY = (
     "Beyond the floor's work a KTC booking still checks the cut-off, the person's other bookings "
     "(overlap), reads the session with its station and centre, writes the audit entry and the feed "
-    "stamps, renders the e-mail and the invitation into the outbox, and goes through Flask-Login, "
+    "stamps, queues the message as an outbox event (the sender renders it later), and goes through "
+    "Flask-Login, "
     "Flask-Babel, the ORM and (for the form) the session cookie, CSRF and a result page. "
     "`bench/booking_profile.py --top 40` shows where the time goes."
 )

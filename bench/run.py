@@ -364,7 +364,8 @@ def merged_booking_run(results):
     return previous
 
 
-PAGES = ("week", "week_station", "dashboard", "team", "matrix", "team_bookings", "network", "participant_feed", "unit_feed", "unit_feed_changed", "unit_feed_cold",
+PAGES = ("week", "week_station", "dashboard", "team", "matrix", "team_bookings", "staff_search", "staff_search_unit",
+         "network", "participant_feed", "unit_feed", "unit_feed_changed", "unit_feed_cold",
          "feed_304", "booking")
 
 
