@@ -21,6 +21,7 @@ from bench import measure  # noqa: E402
 
 def build(reps, db_url):
     from ktc import create_app
+    from ktc.runtime import settle_worker
     from ktc.accounts.models import User
     from ktc.extensions import db
     from ktc.organisations.models import Organisation, Participant, Unit
@@ -68,6 +69,7 @@ def build(reps, db_url):
         db.session.commit()
         client = measure.client_for(app)
         measure.login(client, manager)
+        settle_worker()  # as in the gunicorn workers and bench/run.py: the loaded app out of full collections
         figure = measure.measure(client, db.engine, "paths team (300 staff)", "GET",
                                  f"/paths/team?unit_id={unit.id}", reps)
     return figure
