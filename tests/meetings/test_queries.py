@@ -1,26 +1,13 @@
 """The meeting page takes the same number of statements however many contacts are invited."""
-from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import event
 
 from ktc.extensions import db
 from ktc.meetings import operations as ops
 from ktc.meetings.models import MemberContact, NetworkMember
+from tests.queries import statements
 
 
-@contextmanager
-def statements():
-    seen = []
-
-    def count(*_args):
-        seen.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def test_the_meeting_page_loads_the_invited_at_once(client, login_as, make, network):

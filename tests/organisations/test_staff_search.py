@@ -1,11 +1,10 @@
 """The staff search behind the pickers: per-unit restriction, matching, limit and a fixed query count."""
-from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import event
 
 from ktc.extensions import db
+from tests.queries import statements as _statements
 
 URL = "/organisations/staff/search"
 
@@ -80,18 +79,6 @@ def test_other_roles_are_refused(client, login_as, county):
     assert client.get(URL, query_string={"q": "ann"}).status_code == 403
 
 
-@contextmanager
-def _statements():
-    seen = []
-
-    def count(*_args):
-        seen.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def test_at_most_twenty_answers_in_a_fixed_number_of_statements(client, login_as, county, make):

@@ -1,12 +1,11 @@
 """Printable participant lists: who may print them, what they show, and a fixed number of statements."""
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from ktc.extensions import db
 from ktc.i18n import to_local
+from tests.queries import statements as _statements
 
 
 @pytest.fixture
@@ -88,18 +87,6 @@ def test_the_days_list_of_a_centre(client, login_as, day, make):
     assert client.get(f"/sessions/day/{date}/print").status_code == 403
 
 
-@contextmanager
-def _statements():
-    seen = []
-
-    def count(*_args):
-        seen.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def test_the_lists_take_a_fixed_number_of_statements(client, login_as, day, make):
