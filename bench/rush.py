@@ -38,6 +38,8 @@ KINDS = ("html", "floor", "api")
 WORKERS = int(os.environ.get("KTC_BENCH_WORKERS", 5))
 WORKER_CLASS = os.environ.get("KTC_BENCH_WORKER_CLASS", "sync")
 THREADS = int(os.environ.get("KTC_BENCH_THREADS", 1))
+# Booking requests that warm the workers before each measured rush (not counted).
+WARM_REQUESTS = 10 * WORKERS
 
 
 def _free_port():
@@ -155,6 +157,25 @@ def _warm(port, auth, session_id, floor=False):
         http.get(f"{base}/bookings/team?session={session_id}", cookies={"session": auth["cookie"]}, timeout=120)
 
 
+def _warm_bookings(app, before, port, kind, weeks_ahead):
+    """A burst of the measured kind of booking into sessions of their own, removed again: every
+    worker has booked before the clock starts (a worker's first booking compiles its statements and
+    templates, a cost of the process, not of a booking), the floor's as KTC's."""
+    from bench import floor
+    from ktc.extensions import db
+
+    ids, people, manager_id, auth = _setup(app, WARM_REQUESTS, weeks_ahead)
+    try:
+        if kind == "floor":
+            with app.app_context():
+                floor.create_outbox(db.engine)
+                db.engine.dispose()
+        _fire(port, [_request_text("api" if kind == "floor" else kind, port, ids[i % len(ids)], pid, auth)
+                     for i, pid in enumerate(people)])
+    finally:
+        _clean_up(app, before, ids, manager_id)
+
+
 def _cpu_seconds(pids):
     """User + system CPU seconds used so far by each process that still exists."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -220,6 +241,7 @@ def run(url, meta, requests_count, secret, kinds=KINDS):
                 port = _free_port()
                 servers[name] = (port, _start_gunicorn(url, secret, port, target))
             port, server = servers[name]
+            _warm_bookings(app, before, port, kind, weeks_ahead + len(kinds))
             rush_ids, participants, manager_id, auth = _setup(app, requests_count, weeks_ahead)
             try:
                 if kind == "floor":

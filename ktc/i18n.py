@@ -136,8 +136,33 @@ def fmt_weekday(value, width="wide"):
     return get_day_names(width, locale=get_locale())[value]
 
 
+def _translations():
+    """The request's translations, looked up once per locale in effect (a page asks for dozens of
+    strings; Flask-Babel's own template callables look the catalogue up again for each).
+    force_locale (e-mails in the recipient's language) replaces ctx.babel_locale, so the memo,
+    keyed on that object, is never used across a change of locale."""
+    from flask_babel import _get_current_context, get_translations
+
+    ctx = _get_current_context()
+    if ctx is None:
+        return get_translations()
+    memo = getattr(ctx, "ktc_translations", None)
+    locale = getattr(ctx, "babel_locale", None)
+    if memo is None or locale is None or memo[0] is not locale:
+        translations = get_translations()
+        memo = ctx.ktc_translations = (getattr(ctx, "babel_locale", None), translations)
+    return memo[1]
+
+
 def register_template_helpers(app):
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
     app.jinja_env.filters.update(
         datetime=fmt_datetime, date=fmt_date, time=fmt_time, number=fmt_number, weekday=fmt_weekday
     )

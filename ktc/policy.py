@@ -1,9 +1,12 @@
 """Who may do what to which object. Every view and API handler asks here, nowhere else."""
 from flask import g, has_request_context
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ktc.accounts.models import unit_managers
 from ktc.extensions import db
+
+# Built once: asked on every request of a manager.
+_MANAGED_UNITS = select(unit_managers.c.unit_id).where(unit_managers.c.user_id == bindparam("user_id"))
 
 
 def is_admin(user):
@@ -25,7 +28,7 @@ def managed_unit_ids(user):
         return set()
     known = g.setdefault("_managed_unit_ids", {}) if has_request_context() else {}
     if user.id not in known:
-        rows = db.session.execute(select(unit_managers.c.unit_id).where(unit_managers.c.user_id == user.id))
+        rows = db.session.execute(_MANAGED_UNITS, {"user_id": user.id})
         known[user.id] = frozenset(row[0] for row in rows)
     return set(known[user.id])
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import bindparam, case, delete, func, select
 
 from ktc import audit, policy
 from ktc.accounts.models import ROLES, ApiToken, LoginFailure, User
@@ -276,7 +276,11 @@ def revoke_api_token(user, token_id):
 
 def load_user_from_token(token):
     """The active user of a personal API token that is not revoked: token and user in one query."""
-    return db.session.execute(
-        select(User).join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None), User.active.is_(True))
-    ).scalar_one_or_none()
+    return db.session.execute(_TOKEN_USER, {"token_hash": hash_token(token)}).scalar_one_or_none()
+
+
+# Built once: every API request asks it.
+_TOKEN_USER = (
+    select(User).join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None), User.active.is_(True))
+)

@@ -3,20 +3,19 @@ import marshmallow as ma
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from ktc import policy
 from ktc.api import bp
 from ktc.api.schemas import Boolean, IdList, Schema
 from ktc.api.sessions import CancelInput, CancelQuery, Seats, cancel_reason
-from ktc.api.util import FieldError, commit, get_or_404, iso, require
+from ktc.api.util import FieldError, commit, iso, require
 from ktc.bookings.models import BOOKING_STATUSES, Booking as BookingModel
-from ktc.bookings.operations import book_team, cancel_booking, seat_summary
+from ktc.bookings.operations import book_team, cancel_booking, locked_participants, seat_summary
 from ktc.errors import NotFound
 from ktc.extensions import db
 from ktc.organisations.models import Organisation, Participant, Unit
-from ktc.sessions.models import Session
-from ktc.stations.models import Station
+from ktc.sessions.operations import session_with_place
 
 OFFSET = {"format": "date-time", "description": "ISO 8601 with an offset"}
 
@@ -101,18 +100,21 @@ def booking_json(booking):
 @bp.doc(summary="Book a team into a session (admin, manager for their own units' staff)", tags=["Bookings"])
 def book_session(data, session_id):
     require(policy.can_book(current_user))
-    # Station and centre (the time zone of the e-mails) with the session, in the same query.
-    session = get_or_404(Session, session_id, options=[joinedload(Session.station).joinedload(Station.centre)])
+    # Station and centre (the time zone of a quota message) with the session, in one prebuilt query.
+    session = session_with_place(session_id)
+    if session is None:
+        raise NotFound()
     ids, all_or_nothing = data["participant_ids"], data["all_or_nothing"]
+    # Locked as they are read (book_team does not read them again to lock them).
     found = {
         p.id: p
-        for p in db.session.execute(
+        for p in locked_participants(
             select(Participant)
             .join(Unit, Unit.id == Participant.unit_id)
             .join(Organisation, Organisation.id == Unit.organisation_id)
             .where(Participant.id.in_(ids))
             .options(contains_eager(Participant.unit).contains_eager(Unit.organisation))
-        ).scalars()
+        )
     }
     # Someone else's staff or an unknown id: a manager learns nothing about which it was.
     for pid in ids:

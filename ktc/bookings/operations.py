@@ -9,7 +9,8 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, event, func, or_, select
+from sqlalchemy.orm import Session as OrmSession
 
 from ktc import audit, policy
 from ktc.bookings.models import ACTIVE_STATUSES, Booking
@@ -89,24 +90,48 @@ def _lock_participants(participants):
     lock_participant_ids(p.id for p in participants)
 
 
+# The people whose rows this transaction has locked (and re-read under the lock) already.
+_LOCKED = "ktc.locked_participants"
+
+
+def _forget_locks(session, _transaction):
+    """Any transaction or savepoint that ends forgets the set: a lock given up with a savepoint is
+    taken again (taking one twice costs a statement, missing one would lose the guarantee)."""
+    session.info.pop(_LOCKED, None)
+
+
+if not event.contains(OrmSession, "after_transaction_end", _forget_locks):
+    event.listen(OrmSession, "after_transaction_end", _forget_locks)
+
+
+def locked_participants(stmt):
+    """Run a SELECT of people (with whatever it joins) locking their rows in id order and re-reading
+    them, as lock_participant_ids does: a request that loads the people it books this way (the
+    team form, the API) does not read them a second time to lock them."""
+    people = db.session.execute(
+        stmt.order_by(Participant.id).with_for_update(of=Participant).execution_options(populate_existing=True)
+    ).scalars().unique().all()
+    db.session.info.setdefault(_LOCKED, set()).update(p.id for p in people)
+    return people
+
+
 def lock_participant_ids(ids):
     """Lock these people's rows (in id order, so that two writers sharing people cannot deadlock)
     and re-read them: whether they are active, and what they are booked on, is decided under the
-    lock. Taken before the session's row (hold_session): people, then the session, then its bookings."""
+    lock. Taken before the session's row (hold_session): people, then the session, then its bookings.
+    People already locked in this transaction (locked_participants) are not read again."""
     from sqlalchemy.orm import joinedload
 
     from ktc.organisations.models import Unit
 
-    ids = sorted(set(ids))
+    ids = sorted(set(ids) - db.session.info.get(_LOCKED, set()))
     if ids:
         # Unit and organisation (the side) re-read in the same statement: objects re-read with
         # populate_existing would otherwise load them again one query each, bypassing the identity map.
-        db.session.execute(
-            select(Participant).where(Participant.id.in_(ids)).order_by(Participant.id)
+        locked_participants(
+            select(Participant).where(Participant.id.in_(ids))
             .options(joinedload(Participant.unit, innerjoin=True).joinedload(Unit.organisation, innerjoin=True))
-            .with_for_update(of=Participant)
-            .execution_options(populate_existing=True)
-        ).scalars().all()
+        )
 
 
 def _overlapping_booking(participant, session):
@@ -175,18 +200,28 @@ def book_team(actor, session, participants, all_or_nothing=False, now=None):
 def _own_and_overlapping(participant, session):
     """The person's booking row for this session (or None), and whether another active booking of
     theirs overlaps it: one query for both."""
-    rows = db.session.execute(
-        select(Booking)
-        .join(Session, Session.id == Booking.session_id)
-        .where(
-            Booking.participant_id == participant.id,
-            or_(Booking.session_id == session.id,
-                and_(Booking.status.in_(ACTIVE_STATUSES), Session.status != "cancelled",
-                     Session.start_at < session.end_at, Session.end_at > session.start_at)),
-        )
-    ).scalars().all()
-    own = next((b for b in rows if b.session_id == session.id), None)
-    return own, any(b.session_id != session.id for b in rows)
+    rows = db.session.execute(_OWN_AND_OVERLAPPING, {
+        "participant_id": participant.id, "session_id": session.id,
+        "start_at": session.start_at, "end_at": session.end_at,
+    }).all()
+    # Columns, not objects: the person's own row is loaded only when there is one (booking again
+    # after a cancel); a new booking, the usual case, builds no object here.
+    own = next((row.id for row in rows if row.session_id == session.id), None)
+    return (db.session.get(Booking, own) if own is not None else None), any(
+        row.session_id != session.id for row in rows)
+
+
+# Built once: the person's row for this session, and any active booking of theirs at an overlapping time.
+_OWN_AND_OVERLAPPING = (
+    select(Booking.id, Booking.session_id)
+    .join(Session, Session.id == Booking.session_id)
+    .where(
+        Booking.participant_id == bindparam("participant_id"),
+        or_(Booking.session_id == bindparam("session_id"),
+            and_(Booking.status.in_(ACTIVE_STATUSES), Session.status != "cancelled",
+                 Session.start_at < bindparam("end_at"), Session.end_at > bindparam("start_at"))),
+    )
+)
 
 
 def _book_one(actor, session, participant, now):
@@ -289,12 +324,15 @@ def waitlist_counts(session_ids):
     """Waiting people per session id, in one query for a whole list (sessions nobody waits for are absent)."""
     if not session_ids:
         return {}
-    rows = db.session.execute(
-        select(Booking.session_id, func.count(Booking.id))
-        .where(Booking.session_id.in_(session_ids), Booking.status == "waitlisted")
-        .group_by(Booking.session_id)
-    )
-    return dict(rows.all())
+    return dict(db.session.execute(_WAITLIST_COUNTS, {"ids": list(session_ids)}).all())
+
+
+# Built once (the booking API's answer asks it on every request).
+_WAITLIST_COUNTS = (
+    select(Booking.session_id, func.count(Booking.id))
+    .where(Booking.session_id.in_(bindparam("ids", expanding=True)), Booking.status == "waitlisted")
+    .group_by(Booking.session_id)
+)
 
 
 def seat_summary(session, waitlisted=None):
@@ -342,8 +380,8 @@ def bookable_participants(actor, ids=None):
     if not policy.is_admin(actor):
         stmt = stmt.where(Participant.unit_id.in_(policy.managed_unit_ids(actor) or {0}))
     if ids is not None:
-        stmt = stmt.where(Participant.id.in_(set(ids) or {0}))
-    else:
-        stmt = stmt.options(selectinload(Participant.profession))
+        # A posted team is about to be booked: locked now, in the same statement.
+        return locked_participants(stmt.where(Participant.id.in_(set(ids) or {0})))
+    stmt = stmt.options(selectinload(Participant.profession))
     return db.session.execute(stmt.order_by(Unit.name, Participant.name)).scalars().all()
 

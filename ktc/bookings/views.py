@@ -39,7 +39,7 @@ from ktc.organisations.operations import manageable_units, search_staff
 from ktc.records.operations import visible_units
 from ktc.security import is_safe_next
 from ktc.sessions.models import Session
-from ktc.sessions.operations import side_balance, upcoming_sessions
+from ktc.sessions.operations import session_with_place, side_balance, upcoming_sessions
 from ktc.skills.models import Skill
 from ktc.stations.models import Station
 from ktc.web import get_or_404, require
@@ -53,7 +53,9 @@ def team():
     if not session_id:
         return _pick_session()
     # Station and centre (the time zone) with the session: every answer below shows them.
-    session = get_or_404(Session, session_id, options=[joinedload(Session.station).joinedload(Station.centre)])
+    session = session_with_place(session_id)
+    if session is None:
+        abort(404)
     results, refused_all, status = None, False, 200
     if request.method == "POST":
         ids = request.form.getlist("participant_ids", type=int)

@@ -7,8 +7,11 @@ statements of the transaction, so that concurrent writers hold a version row onl
 and never wait for each other in a cycle. Changes made with bulk UPDATE/DELETE statements bypass
 the ORM: their operations call `sessions_changed` (or `everything_changed`) themselves.
 """
-from sqlalchemy import event, inspect, select
+from functools import cache
+
+from sqlalchemy import bindparam, event, inspect, select
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm.util import identity_key
 
 from ktc.accounts.models import User
 from ktc.bookings.models import Booking
@@ -91,6 +94,12 @@ def _changed(session, obj, names):
     return any(attrs[name].history.has_changes() for name in names)
 
 
+def _loaded_unit(session, participant_id):
+    """The unit of a person already in the session's identity map (flushed, so the database has it too)."""
+    person = session.identity_map.get(identity_key(Participant, participant_id))
+    return None if person is None else person.__dict__.get("unit_id")
+
+
 def _collect(session, _flush_context):
     """After a flush (pre-flush state still visible): the scopes whose feeds the flushed changes reach."""
     scopes = _pending(session)
@@ -145,6 +154,13 @@ def _collect(session, _flush_context):
         scopes.update(f"instructor:{user_id}" for user_id in conn.execute(
             select(StudyCircle.facilitator_id).where(StudyCircle.id.in_(ids))).scalars() if user_id is not None)
     participant_ids.discard(None)
+    # A person loaded in this transaction knows their unit (a booking request has them locked and
+    # loaded); only the others are read.
+    for participant_id in list(participant_ids):
+        unit_id = _loaded_unit(session, participant_id)
+        if unit_id is not None:
+            scopes.update((f"participant:{participant_id}", f"unit:{unit_id}"))
+            participant_ids.discard(participant_id)
     if participant_ids:
         for participant_id, unit_id in conn.execute(
             select(Participant.id, Participant.unit_id).where(Participant.id.in_(sorted(participant_ids)))
@@ -194,14 +210,22 @@ def _write(session):
     if not scopes:
         return
     conn = session.connection()
-    insert = _upsert(conn.dialect.name)
     now = utcnow()
-    for scope in sorted(scopes):
-        stmt = insert(CalendarStamp).values(scope=scope, version=1, changed_at=now)
-        conn.execute(stmt.on_conflict_do_update(
-            index_elements=[CalendarStamp.scope],
-            set_={"version": CalendarStamp.version + 1, "changed_at": now},
-        ))
+    # One statement for all the scopes; rows are inserted and locked in the order given (sorted),
+    # so two transactions stamping the same scopes cannot deadlock.
+    conn.execute(_stamp_statement(conn.dialect.name),
+                 [{"scope": scope, "changed_at": now} for scope in sorted(scopes)])
+
+
+@cache
+def _stamp_statement(dialect):
+    """INSERT … ON CONFLICT (scope) DO UPDATE SET version = version + 1, built once per dialect."""
+    stmt = _upsert(dialect)(CalendarStamp).values(scope=bindparam("scope"), version=1,
+                                                  changed_at=bindparam("changed_at"))
+    return stmt.on_conflict_do_update(
+        index_elements=[CalendarStamp.scope],
+        set_={"version": CalendarStamp.version + 1, "changed_at": stmt.excluded.changed_at},
+    )
 
 
 def _upsert(dialect):

@@ -1,5 +1,7 @@
 """Queue messages in the outbox, inside the caller's transaction."""
-from sqlalchemy import select
+from functools import cache
+
+from sqlalchemy import bindparam, select
 
 from ktc.extensions import db
 from ktc.mail.models import OutboxMessage
@@ -50,10 +52,30 @@ def enqueue(kind, key, recipient, subject, body_text, body_html=None, ics=None, 
 
 
 def enqueue_event(kind, key, recipient, booking_id, ics_method=None, ics_sequence=None, detail=None):
-    """Add an event that the sender renders when it sends (ktc/mail/render.py); returns the row or None.
+    """Add an event that the sender renders when it sends (ktc/mail/render.py).
 
     `ics_method` and `ics_sequence` are decided now, in the transaction of the change: the
     invitation keeps the METHOD and SEQUENCE of the moment, whatever it shows of the session then.
+    Returns the new row's id, or None when the event was queued before.
     """
-    return _add(kind, key, recipient, booking_id=booking_id, ics_method=ics_method, ics_sequence=ics_sequence,
-                detail=detail)
+    if not recipient:
+        return None
+    # Built once per database, and only the new row's id comes back: the caller asks whether it was
+    # queued; building the statement or an ORM object of the row would cost more than the INSERT
+    # (this runs in every booking request).
+    return db.session.execute(_event_statement(db.session.get_bind().dialect.name), {
+        "dedupe_key": dedupe_key(kind, key, recipient), "kind": kind, "recipient": recipient,
+        "booking_id": booking_id, "ics_method": ics_method, "ics_sequence": ics_sequence, "detail": detail,
+    }).scalar()
+
+
+@cache
+def _event_statement(dialect):
+    table = OutboxMessage.__table__
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    names = ("dedupe_key", "kind", "recipient", "booking_id", "ics_method", "ics_sequence", "detail")
+    return (insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in names})
+            .on_conflict_do_nothing(index_elements=[table.c.dedupe_key]).returning(table.c.id))

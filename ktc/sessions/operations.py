@@ -9,7 +9,8 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from ktc import audit
 from ktc.accounts.models import User
@@ -29,6 +30,17 @@ from ktc.sessions.models import Series, Session, session_instructors
 from ktc.stations.models import ClosedDay, Station
 
 ACTIVE_SESSION = ("scheduled", "completed")
+
+
+# Built once (a booking request loads its session this way): the session with its station and the
+# station's centre (the time zone of what the answer shows), in one query.
+_WITH_PLACE = (select(Session).where(Session.id == bindparam("session_id"))
+               .options(joinedload(Session.station).joinedload(Station.centre)))
+
+
+def session_with_place(session_id):
+    """The session with its station and centre loaded, or None."""
+    return db.session.execute(_WITH_PLACE, {"session_id": session_id}).scalar_one_or_none()
 
 
 def local_to_utc(day, clock, tz):
