@@ -6,7 +6,7 @@ from sqlalchemy.orm import selectinload
 
 from ktc import policy
 from ktc.api import bp
-from ktc.api.schemas import Boolean, Choice, Id, Integer, Schema, Text
+from ktc.api.schemas import Boolean, Choice, Email, Id, Integer, Schema, Text
 from ktc.api.util import commit, find, require
 from ktc.errors import NotFound
 from ktc.extensions import db
@@ -34,7 +34,7 @@ class Participant(Schema):
 
 class ParticipantInput(Schema):
     name = Text(required=True)
-    email = Text(max_length=254, allow_none=True, load_default=None, metadata={"format": "email"})
+    email = Email(allow_none=True, load_default=None)
     unit_id = Id(required=True)
     profession_id = Id(allow_none=True, load_default=None)
     active = Boolean(load_default=True)

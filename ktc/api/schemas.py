@@ -31,6 +31,7 @@ MESSAGES = {
     "objects": _l("%(name)s must be a list of objects."),
     "object": _l("%(name)s must be an object."),
     "unknown": _l("%(name)s is not a known field."),
+    "email": _l("%(name)s must be an e-mail address (or null for none)."),
 }
 LOCATIONS = ("json", "query", "querystring", "form", "json_or_form", "headers", "cookies", "files", "path")
 
@@ -72,7 +73,7 @@ class _Bounded:
 class Text(_Bounded, ma.fields.String):
     """A text without NUL bytes (PostgreSQL cannot store them), stripped, at most max_length long."""
 
-    default_error_messages = {"invalid": "text", "required": "required", "null": "required"}
+    default_error_messages = {"invalid": "text", "required": "required", "null": "required", "email": "email"}
 
     def __init__(self, *, max_length=200, allow_empty=False, **kwargs):
         self.max_length = max_length
@@ -97,6 +98,22 @@ class Text(_Bounded, ma.fields.String):
         return value
 
 
+class Email(Text):
+    """An e-mail address, as its `format: email` says: null for none, never an empty or other text."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("format", "email")
+        super().__init__(max_length=254, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            ma.validate.Email()(value)
+        except ma.ValidationError:
+            raise self.make_error("email") from None
+        return value
+
+
 class Integer(_Bounded, ma.fields.Integer):
     """A whole number (never a boolean) within [minimum, maximum]; a query string's text is read as one."""
 
@@ -113,6 +130,9 @@ class Integer(_Bounded, ma.fields.Integer):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or (isinstance(value, str) and not value.strip().lstrip("-").isdigit()):
             raise self.make_error("invalid")
+        if isinstance(value, float) and value.is_integer():
+            # JSON does not tell 142 from 142.0, and JSON Schema counts both as integers.
+            value = int(value)
         return super()._deserialize(value, attr, data, **kwargs)
 
 
@@ -223,6 +243,8 @@ class IdList(ma.fields.List):
             raise self.make_error("required")
         ids = []
         for item in value:
+            if isinstance(item, float) and item.is_integer():
+                item = int(item)  # 142.0 is the integer 142 in JSON Schema (see Integer)
             if isinstance(item, bool) or not isinstance(item, int) or not 1 <= item <= MAX_INT:
                 raise self.make_error("invalid")
             if item not in ids:

@@ -155,3 +155,15 @@ def test_only_admins_write_the_catalogue(api, world, who):
     assert db.session.execute(select(Organisation).where(Organisation.name == "Ny kommun")).first() is None
     assert db.session.execute(select(Skill).where(Skill.code == "NY")).first() is None
     assert db.session.execute(select(Centre).where(Centre.name == "Nytt centrum")).first() is None
+
+
+@pytest.mark.parametrize("email", ["", "   ", "inte-en-adress", "a@"])
+def test_an_email_that_is_not_an_address_is_refused_and_null_means_none(api, world, email):
+    """The description says `format: email` (null for none); an empty text was stored as "no address"
+    before, which Schemathesis' negative data found."""
+    mgr = api.as_(world.tokens["manager_a"])
+    r = mgr.post("/api/v1/participants", json={"name": "Åsa Utan", "email": email, "unit_id": world.unit_a.id})
+    assert r.status_code == 422 and r.json["error"]["field"] == "email", r.json
+    assert db.session.execute(select(Participant).where(Participant.name == "Åsa Utan")).first() is None
+    r = mgr.post("/api/v1/participants", json={"name": "Åsa Utan", "email": None, "unit_id": world.unit_a.id})
+    assert r.status_code == 201 and r.json["email"] is None

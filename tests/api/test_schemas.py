@@ -2,6 +2,8 @@
 offsets past ±14:00, and a method the route does not have (405 with Allow)."""
 import pytest
 
+from ktc.extensions import db
+
 
 @pytest.mark.parametrize("method,url,body", [
     ("POST", "/api/v1/skills", {"code": "HLR", "name": "HLR", "colour": "red"}),
@@ -45,3 +47,16 @@ def test_a_method_the_route_lacks_is_405_with_allow(api, world):
     r = api.as_(world.tokens["admin"]).delete("/api/v1/skills")
     assert r.status_code == 405 and r.json["error"]["code"] == "method_not_allowed"
     assert set(r.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+def test_a_whole_number_written_with_a_fraction_is_an_id_and_a_real_fraction_is_not(api, world, make):
+    """JSON Schema counts 142.0 as an integer (Schemathesis' positive data found it refused)."""
+    session = make.session(world.station, start=make.future(22), capacity=4)
+    db.session.commit()
+    person = world.staff_a[1]
+    as_manager = api.as_(world.tokens["manager_a"])
+    r = as_manager.post(f"/api/v1/sessions/{session.id}/bookings", json={"participant_ids": [person.id + 0.5]})
+    assert r.status_code == 422 and r.json["error"]["field"] == "participant_ids"
+    r = as_manager.post(f"/api/v1/sessions/{session.id}/bookings", json={"participant_ids": [float(person.id)]})
+    assert r.status_code == 201, r.json
+    assert r.json["results"][0]["participant_id"] == person.id
