@@ -1,8 +1,8 @@
 """Request-wide wiring: login loading, error pages, security headers, template globals."""
 import logging
 
-from flask import (Flask, abort, flash, g, jsonify, make_response, redirect, render_template, request, session,
-                   url_for)
+from flask import (Flask, abort, current_app, flash, g, jsonify, make_response, redirect, render_template, request,
+                   session, url_for)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -22,6 +22,33 @@ log = logging.getLogger(__name__)
 # SQLite's "database is locked" after the busy timeout is an OperationalError too: also "try again".
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 RETRY_AFTER_SECONDS = 30
+
+
+# Rendered menus kept per app: (role, language, script root, path) → HTML. Bounded: a path carries ids.
+NAV_CACHE_SIZE = 2048
+
+
+def main_nav():
+    """The main menu for the signed-in user's role on this page (templates/_nav.html).
+
+    It depends only on the role, the language, where the app is mounted and the page's path (which
+    link is current), so each is rendered once per process and kept (in debug mode, where templates
+    reload, every time). Every page shows it; rendering it was about a fifth of a small page's work.
+    """
+    from flask_login import current_user
+    from markupsafe import Markup
+
+    app = current_app._get_current_object()
+    key = (current_user.role, str(get_locale()), request.script_root, request.path)
+    cache = app.extensions.setdefault("ktc_nav", {})
+    html = cache.get(key)
+    if html is None:
+        html = Markup(render_template("_nav.html", role=key[0], path=key[3]))
+        if not app.debug:
+            if len(cache) >= NAV_CACHE_SIZE:
+                cache.clear()
+            cache[key] = html
+    return html
 
 
 class App(Flask):
@@ -113,6 +140,8 @@ def init_app(app):
     def _rollback_on_error(exc):
         if exc is not None:
             db.session.rollback()
+
+    app.jinja_env.globals["main_nav"] = main_nav
 
     @app.context_processor
     def _globals():
