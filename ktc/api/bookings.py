@@ -2,7 +2,7 @@
 import marshmallow as ma
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from ktc import policy
@@ -11,7 +11,7 @@ from ktc.api.schemas import Boolean, IdList, Schema
 from ktc.api.sessions import CancelInput, CancelQuery, Seats, cancel_reason
 from ktc.api.util import FieldError, commit, iso, require
 from ktc.bookings.models import BOOKING_STATUSES, Booking as BookingModel
-from ktc.bookings.operations import book_team, cancel_booking, locked_participants, seat_summary
+from ktc.bookings.operations import book_team, cancel_booking, locked_participants, locking, seat_summary
 from ktc.errors import NotFound
 from ktc.extensions import db
 from ktc.organisations.models import Organisation, Participant, Unit
@@ -88,6 +88,17 @@ def booking_json(booking):
     }
 
 
+# Built once: the people named, whatever their state (the operation says why it refuses someone),
+# with unit and organisation (the side), locked in id order.
+_PEOPLE = locking(
+    select(Participant)
+    .join(Unit, Unit.id == Participant.unit_id)
+    .join(Organisation, Organisation.id == Unit.organisation_id)
+    .where(Participant.id.in_(bindparam("ids", expanding=True)))
+    .options(contains_eager(Participant.unit).contains_eager(Unit.organisation))
+)
+
+
 @bp.post("/sessions/<int:session_id>/bookings")
 @bp.arguments(TeamBookingInput)
 @bp.response(201, TeamBookingResult, description=(
@@ -106,16 +117,7 @@ def book_session(data, session_id):
         raise NotFound()
     ids, all_or_nothing = data["participant_ids"], data["all_or_nothing"]
     # Locked as they are read (book_team does not read them again to lock them).
-    found = {
-        p.id: p
-        for p in locked_participants(
-            select(Participant)
-            .join(Unit, Unit.id == Participant.unit_id)
-            .join(Organisation, Organisation.id == Unit.organisation_id)
-            .where(Participant.id.in_(ids))
-            .options(contains_eager(Participant.unit).contains_eager(Unit.organisation))
-        )
-    }
+    found = {p.id: p for p in locked_participants(_PEOPLE, {"ids": ids})}
     # Someone else's staff or an unknown id: a manager learns nothing about which it was.
     for pid in ids:
         if pid not in found or not policy.can_manage_participant(current_user, found[pid]):

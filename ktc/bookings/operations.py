@@ -6,6 +6,7 @@ hold whatever the number of simultaneous requests, on SQLite and on PostgreSQL a
 """
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -104,34 +105,43 @@ if not event.contains(OrmSession, "after_transaction_end", _forget_locks):
     event.listen(OrmSession, "after_transaction_end", _forget_locks)
 
 
-def locked_participants(stmt):
-    """Run a SELECT of people (with whatever it joins) locking their rows in id order and re-reading
-    them, as lock_participant_ids does: a request that loads the people it books this way (the
-    team form, the API) does not read them a second time to lock them."""
-    people = db.session.execute(
-        stmt.order_by(Participant.id).with_for_update(of=Participant).execution_options(populate_existing=True)
-    ).scalars().unique().all()
+def locking(stmt):
+    """A SELECT of people (with whatever it joins) made to lock their rows in id order, so that two
+    writers sharing people cannot deadlock, and to re-read them (populate_existing)."""
+    return stmt.order_by(Participant.id).with_for_update(of=Participant).execution_options(populate_existing=True)
+
+
+def locked_participants(stmt, params=None):
+    """Run a `locking` SELECT of people: a request that loads the people it books this way (the team
+    form, the API) does not read them a second time to lock them (lock_participant_ids skips them)."""
+    people = db.session.execute(stmt, params or {}).scalars().unique().all()
     db.session.info.setdefault(_LOCKED, set()).update(p.id for p in people)
     return people
 
 
-def lock_participant_ids(ids):
-    """Lock these people's rows (in id order, so that two writers sharing people cannot deadlock)
-    and re-read them: whether they are active, and what they are booked on, is decided under the
-    lock. Taken before the session's row (hold_session): people, then the session, then its bookings.
-    People already locked in this transaction (locked_participants) are not read again."""
+@cache
+def _people_by_ids():
+    """Built once: people by id (an expanding list), locked, with unit and organisation (the side).
+    The unit and organisation come in the same statement: objects re-read with populate_existing
+    would otherwise load them again one query each, bypassing the identity map."""
     from sqlalchemy.orm import joinedload
 
     from ktc.organisations.models import Unit
 
+    return locking(
+        select(Participant).where(Participant.id.in_(bindparam("ids", expanding=True)))
+        .options(joinedload(Participant.unit, innerjoin=True).joinedload(Unit.organisation, innerjoin=True))
+    )
+
+
+def lock_participant_ids(ids):
+    """Lock these people's rows (in id order) and re-read them: whether they are active, and what
+    they are booked on, is decided under the lock. Taken before the session's row (hold_session):
+    people, then the session, then its bookings. People already locked in this transaction
+    (locked_participants) are not read again."""
     ids = sorted(set(ids) - db.session.info.get(_LOCKED, set()))
     if ids:
-        # Unit and organisation (the side) re-read in the same statement: objects re-read with
-        # populate_existing would otherwise load them again one query each, bypassing the identity map.
-        locked_participants(
-            select(Participant).where(Participant.id.in_(ids))
-            .options(joinedload(Participant.unit, innerjoin=True).joinedload(Unit.organisation, innerjoin=True))
-        )
+        locked_participants(_people_by_ids(), {"ids": ids})
 
 
 def _overlapping_booking(participant, session):
@@ -367,7 +377,24 @@ def bookable_participants(actor, ids=None):
     Unit and organisation (the side) come in the same query, the profession (shown on the staff
     list, not needed to book) in one more for the whole list; never one query per person.
     """
-    from sqlalchemy.orm import contains_eager, selectinload
+    from sqlalchemy.orm import selectinload
+
+    from ktc.organisations.models import Unit
+
+    admin = policy.is_admin(actor)
+    params = {} if admin else {"units": sorted(policy.managed_unit_ids(actor)) or [0]}
+    if ids is not None:
+        # A posted team is about to be booked: locked now, in the same statement.
+        return locked_participants(_bookable(admin, True), {**params, "ids": sorted(set(ids))})
+    stmt = _bookable(admin, False).options(selectinload(Participant.profession))
+    return db.session.execute(stmt.order_by(Unit.name, Participant.name), params).scalars().all()
+
+
+@cache
+def _bookable(admin, by_ids):
+    """Built once per kind: active people with unit and organisation, in the manager's units (an
+    expanding list) unless for an admin; by_ids: only the given ids (an expanding list), locked."""
+    from sqlalchemy.orm import contains_eager
 
     from ktc.organisations.models import Organisation, Unit
 
@@ -377,11 +404,9 @@ def bookable_participants(actor, ids=None):
         .where(Participant.active.is_(True), Participant.anonymised_at.is_(None))
         .options(contains_eager(Participant.unit).contains_eager(Unit.organisation))
     )
-    if not policy.is_admin(actor):
-        stmt = stmt.where(Participant.unit_id.in_(policy.managed_unit_ids(actor) or {0}))
-    if ids is not None:
-        # A posted team is about to be booked: locked now, in the same statement.
-        return locked_participants(stmt.where(Participant.id.in_(set(ids) or {0})))
-    stmt = stmt.options(selectinload(Participant.profession))
-    return db.session.execute(stmt.order_by(Unit.name, Participant.name)).scalars().all()
+    if not admin:
+        stmt = stmt.where(Participant.unit_id.in_(bindparam("units", expanding=True)))
+    if by_ids:
+        stmt = locking(stmt.where(Participant.id.in_(bindparam("ids", expanding=True))))
+    return stmt
 
