@@ -4,13 +4,15 @@ Readable by the network role and admins; what a meeting shows is the network's o
 (organisations, contact people, decisions), never a participant's data.
 """
 import marshmallow as ma
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ktc import policy
+from ktc.accounts.models import User
 from ktc.api import bp
 from ktc.api.calendars import NoFields
-from ktc.api.schemas import Choice, Date, DateTime, Id, Schema, Text
-from ktc.api.util import commit, find, get_or_404, iso, require
+from ktc.api.schemas import Boolean, Choice, Date, DateTime, Id, IdList, Schema, Text
+from ktc.api.util import FieldError, commit, find, get_or_404, iso, require
 from ktc.errors import DomainError, NotFound
 from ktc.meetings import operations as ops
 from ktc.meetings import models
@@ -24,6 +26,7 @@ TAG = "Learning network"
 
 class Contact(Schema):
     inline = True
+    user_id = ma.fields.Integer(required=True)
     name = ma.fields.String(required=True)
     email = ma.fields.String(required=True)
 
@@ -66,10 +69,14 @@ class NetworkMeeting(Schema):
 
 class Invitation(Schema):
     inline = True
+    user_id = ma.fields.Integer(required=True, metadata={
+        "description": "The invited contact person's user id (what attendance is recorded with)"})
     name = ma.fields.String(required=True)
     organisation = ma.fields.String(required=True, allow_none=True)
     answer = ma.fields.String(required=True)
     attended = ma.fields.Boolean(required=True, allow_none=True)
+    withdrawn = ma.fields.Boolean(required=True, metadata={
+        "description": "The invitation was withdrawn (the contact's organisation left the network)"})
 
 
 class NetworkMeetingFull(NetworkMeeting):
@@ -77,6 +84,18 @@ class NetworkMeetingFull(NetworkMeeting):
     minutes = ma.fields.String(required=True)
     invitations = ma.fields.List(ma.fields.Nested(Invitation), required=True)
     actions = ma.fields.List(ma.fields.Nested(NetworkAction), required=True)
+
+
+class NetworkUser(Schema):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    email = ma.fields.String(required=True)
+    active = ma.fields.Boolean(required=True)
+    coordinator = ma.fields.Boolean(required=True)
+
+
+class NetworkUsers(Schema):
+    items = ma.fields.List(ma.fields.Nested(NetworkUser), required=True)
 
 
 class NetworkMembers(Schema):
@@ -126,6 +145,20 @@ class ActionInput(Schema):
     due_on = Date()
 
 
+class MeetingAttendanceInput(Schema):
+    present = IdList(required=True, metadata={
+        "description": "The user ids of the invited who came; every other invitation is marked absent"})
+
+
+class ContactInput(Schema):
+    email = Text(required=True, max_length=254, metadata={
+        "description": "The e-mail address of an active network user"})
+
+
+class CoordinatorInput(Schema):
+    coordinator = Boolean(required=True)
+
+
 class CloseInput(Schema):
     note = Text(max_length=2000, allow_empty=True)
     station_change = Text(max_length=2000, allow_empty=True, metadata={
@@ -136,7 +169,12 @@ def _member_json(member):
     return {"id": member.id, "name": member.name, "description": member.description, "status": member.status,
             "requested_at": iso(member.requested_at), "approved_at": iso(member.approved_at),
             "left_at": iso(member.left_at),
-            "contacts": [{"name": c.user.name, "email": c.user.email} for c in member.contacts]}
+            "contacts": [{"user_id": c.user_id, "name": c.user.name, "email": c.user.email} for c in member.contacts]}
+
+
+def _user_json(user):
+    return {"id": user.id, "name": user.name, "email": user.email, "active": bool(user.active),
+            "coordinator": bool(user.network_coordinator)}
 
 
 def _action_json(action):
@@ -153,8 +191,10 @@ def _meeting_json(meeting, full=False):
     if full:
         item["agenda"] = meeting.agenda
         item["minutes"] = meeting.minutes
-        item["invitations"] = [{"name": i.user.name, "organisation": i.member.name if i.member else None,
-                                "answer": i.answer, "attended": i.attended} for i in meeting.invitations]
+        item["invitations"] = [{"user_id": i.user_id, "name": i.user.name,
+                                "organisation": i.member.name if i.member else None, "answer": i.answer,
+                                "attended": i.attended, "withdrawn": i.cancelled_at is not None}
+                               for i in meeting.invitations]
         item["actions"] = [_action_json(a) for a in ops.meeting_actions(meeting)]
     return item
 
@@ -344,3 +384,79 @@ def approve_network_member(_data, member_id):
     ops.invite_to_coming(member)
     commit()
     return _member_json(member)
+
+
+@bp.put("/network/meetings/<int:meeting_id>/attendance")
+@bp.arguments(MeetingAttendanceInput)
+@bp.response(200, NetworkMeetingFull)
+@bp.errors(400, 403, 404)
+@bp.doc(summary="Record who came to a meeting (network coordinator): every invitation is marked present or absent",
+        tags=[TAG])
+def record_network_attendance(data, meeting_id):
+    """The whole list each time, as the page's form sends it; an id nobody was invited with is refused (422)."""
+    require(policy.is_network_coordinator(current_user))
+    meeting = get_or_404(Meeting, meeting_id)
+    invited = {i.user_id for i in meeting.invitations}
+    if not invited.issuperset(data["present"]):
+        raise FieldError(_l("%(name)s names someone who was not invited to the meeting."), field="present",
+                         name="present")
+    ops.record_attendance(meeting, data["present"])
+    commit()
+    return _meeting_json(meeting, full=True)
+
+
+@bp.post("/network/members/<int:member_id>/contacts")
+@bp.arguments(ContactInput)
+@bp.response(200, NetworkMember)
+@bp.errors(400, 403, 404, 409)
+@bp.doc(summary="Add a contact person to a member organisation (network coordinator); a member's new contact is "
+        "invited to coming meetings", tags=[TAG])
+def add_network_contact(data, member_id):
+    """As on the page: a network user who is another member's contact moves to this one."""
+    require(policy.is_network_coordinator(current_user))
+    member = get_or_404(models.NetworkMember, member_id)
+    ops.add_contact(member, data["email"])
+    if member.status == "member":
+        ops.invite_to_coming(member)
+    commit()
+    return _member_json(member)
+
+
+@bp.delete("/network/members/<int:member_id>")
+@bp.response(200, NetworkMember)
+@bp.errors(403, 404, 409)
+@bp.doc(summary="End a membership (the network coordinator, or the member's own contact); its contacts' "
+        "invitations to coming meetings are withdrawn", tags=[TAG])
+def end_network_membership(member_id):
+    """Ended, not deleted: the organisation stays in the history (status left), as on the page."""
+    require(policy.can_view_meetings(current_user))
+    member = get_or_404(models.NetworkMember, member_id)
+    require(policy.can_leave_network(current_user, member))
+    ops.end_membership(member)
+    commit()
+    return _member_json(member)
+
+
+@bp.get("/network/users")
+@bp.response(200, NetworkUsers)
+@bp.errors(403)
+@bp.doc(summary="The network users, with who is the network's coordinator (administrators)", tags=[TAG])
+def network_users():
+    require(policy.can_set_network_coordinator(current_user))
+    return {"items": [_user_json(u) for u in ops.network_users()]}
+
+
+@bp.put("/network/users/<int:user_id>/coordinator")
+@bp.arguments(CoordinatorInput)
+@bp.response(200, NetworkUser)
+@bp.errors(400, 403, 404)
+@bp.doc(summary="Make a network user the network's coordinator, or no longer (administrators)", tags=[TAG])
+def set_network_coordinator(data, user_id):
+    """Only network users carry the flag: any other user is not found here."""
+    require(policy.can_set_network_coordinator(current_user))
+    user = get_or_404(User, user_id)
+    if user.role != "network":
+        raise NotFound()
+    ops.set_coordinator(user, data["coordinator"])
+    commit()
+    return _user_json(user)

@@ -6,6 +6,7 @@ import pytest
 from ktc.accounts.operations import issue_api_token, revoke_api_token
 from ktc.extensions import db
 from ktc.meetings import operations as meetings
+from ktc.meetings.models import MemberContact, NetworkMember
 
 
 class Api:
@@ -83,7 +84,10 @@ def world(make, token):
     other_session = make.session(station, start=make.future(12), capacity=6)
     booking_a = make.booking(session, staff_a[0])
     booking_b = make.booking(session, staff_b[0])
-    # A network meeting with an action, so the network API's writes meet objects, not only 404s.
+    # A member organisation whose contact (the network user) is invited to a network meeting with an
+    # action, so the network API's writes meet objects, not only 404s.
+    member = NetworkMember(name="Vårdförbundet", status="member", contacts=[MemberContact(user=network)])
+    db.session.add(member)
     meeting = meetings.plan_meeting(admin, title="Nätverksträff", start_at=make.future(20),
                                     end_at=make.future(20, hour=11))
     action = meetings.add_action(meeting, text="Ny docka", owner_kind="station", station=station)

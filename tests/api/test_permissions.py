@@ -68,6 +68,14 @@ MATRIX = {
     "network members": ("GET", "/api/v1/network/members", None, only({"admin", "network"}, 200)),
     "network meetings": ("GET", "/api/v1/network/meetings", None, only({"admin", "network"}, 200)),
     "network actions": ("GET", "/api/v1/network/actions", None, only({"admin", "network"}, 200)),
+    "network users": ("GET", "/api/v1/network/users", None, only({"admin"}, 200)),
+    "record network attendance": ("PUT", "/api/v1/network/meetings/{meeting}/attendance",
+                                  {"present": ["{network_user}"]}, only({"admin"}, 200)),
+    "add network contact": ("POST", "/api/v1/network/members/{member}/contacts", {"email": "{network_email}"},
+                            only({"admin"}, 200)),
+    "end network membership": ("DELETE", "/api/v1/network/members/{member}", None, only({"admin", "network"}, 200)),
+    "set network coordinator": ("PUT", "/api/v1/network/users/{network_user}/coordinator", {"coordinator": True},
+                                only({"admin"}, 200)),
     "list learning paths": ("GET", "/api/v1/paths", None, only({"admin", "manager_a", "manager_b"}, 200)),
     "import learning path": ("POST", "/api/v1/paths", {"schema": "ktc.learning-path/1", "name": "Väg {role}",
                                                        "steps": [{"kind": "circle", "title": "Träff", "due_days": 30}]},
@@ -105,6 +113,8 @@ def test_api_authorization(api, world, name, role):
         "staff_b0": world.staff_b[0].id, "staff_b1": world.staff_b[1].id,
         "session": world.session.id, "other_session": world.other_session.id,
         "booking_a": world.booking_a.id, "booking_b": world.booking_b.id,
+        "meeting": world.meeting.id, "member": world.member.id, "network_user": world.network.id,
+        "network_email": world.network.email,
         "free_start": free_start.isoformat(), "free_end": (free_start + timedelta(hours=2)).isoformat(),
     }
     r = api.as_(world.tokens[role])(method, fill(url, values), json=fill(body, values))
