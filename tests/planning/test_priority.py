@@ -2,7 +2,7 @@
 session covers can be booked (by their managers, or by KTC staff on their behalf); after it anyone.
 And the offer's link opens the team booking with the need's people ticked."""
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
@@ -160,6 +160,9 @@ def _api_book(client, token, session, people):
 def test_the_api_answers_409_seats_reserved_in_the_window(plan, client):
     session = plan.accept(utcnow())
     token_b, token_a = issue_api_token(plan.manager_b, "test"), issue_api_token(plan.manager_a, "test")
+    db.session.commit()
+    shown = client.get(f"/api/v1/sessions/{session.id}", headers={"Authorization": f"Bearer {token_b}"}).json
+    assert datetime.fromisoformat(shown["priority_until"]) == session.priority_until
     r = _api_book(client, token_b, session, [plan.b1])
     assert r.status_code == 409 and r.json["error"]["code"] == "seats_reserved"
     assert "Doris Syd" in r.json["error"]["message"]
