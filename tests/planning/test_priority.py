@@ -52,14 +52,14 @@ def plan(make):
         manager_c=make.manager(unit_c, email="chef.kort@example.org"), admin=make.user("admin"),
     )
 
-    def accept(now):
-        item = proposals.Proposed(station, start, start + timedelta(hours=2), skill, instructor, 0)
+    def accept(now, min_per_side=0):
+        item = proposals.Proposed(station, start, start + timedelta(hours=2), skill, instructor, min_per_side)
         sessions, covered = proposals.accept(world.admin, [item], offer_days=7, now=now)
         assert set(covered) == {need_a.id, need_c.id}
         world.session = sessions[0]
         return sessions[0]
 
-    world.accept = accept
+    world.accept, world.start = accept, start
     db.session.flush()
     return world
 
@@ -235,3 +235,18 @@ def test_the_offers_link_ticks_people_who_lack_the_skill_for_a_count_only_need(p
     r = client.post(f"/bookings/team?session={session.id}", data={"session": session.id, "participant_ids": expected})
     assert r.status_code == 200
     assert _ticked(client.get(path).text) == {plan.c_none2.id}
+
+
+def test_seats_released_in_the_window_are_announced_only_to_the_units_that_asked(plan, make):
+    from ktc.mail import jobs
+
+    profession = make.profession(skills=[plan.skill])
+    plan.a3.profession = profession  # both units have someone who needs the skill
+    plan.b1.profession = profession
+    release = plan.start - timedelta(hours=72)
+    session = plan.accept(release - timedelta(days=1), min_per_side=1)
+    assert session.priority_until > release
+    db.session.commit()
+    assert jobs.notify_seats_released(release + timedelta(minutes=5)) == 1
+    sent = db.session.execute(select(OutboxMessage.recipient).where(OutboxMessage.kind == "seats_released"))
+    assert sent.scalars().all() == ["chef.norr@example.org"]
