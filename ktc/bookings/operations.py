@@ -97,7 +97,12 @@ def check_reservation(session, participants, now):
     reservation = reservations([session], now).get(session.id)
     if reservation is None:
         return
-    outside = [p for p in participants if p.unit_id not in reservation.unit_ids]
+    # Read again after the lock: a person moved to another unit meanwhile is dropped by the locking
+    # statement's join on PostgreSQL (its re-check sees the new unit id against the old unit row), so
+    # the objects may still carry the unit they had before.
+    units = dict(db.session.execute(
+        select(Participant.id, Participant.unit_id).where(Participant.id.in_([p.id for p in participants]))).all())
+    outside = [p for p in participants if units.get(p.id) not in reservation.unit_ids]
     if outside:
         raise SeatsReserved(until=fmt_datetime(reservation.until, session.station.centre.timezone, "short"),
                             names=", ".join(dict.fromkeys(p.name for p in outside)))

@@ -250,3 +250,30 @@ def test_seats_released_in_the_window_are_announced_only_to_the_units_that_asked
     assert jobs.notify_seats_released(release + timedelta(minutes=5)) == 1
     sent = db.session.execute(select(OutboxMessage.recipient).where(OutboxMessage.kind == "seats_released"))
     assert sent.scalars().all() == ["chef.norr@example.org"]
+
+
+def test_a_person_moved_out_of_the_covering_unit_while_being_booked_is_refused(app, plan):
+    """The unit is read after the person's row is locked: a move committed meanwhile decides."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writing transaction at a time: the two cannot interleave")
+    from ktc.accounts.models import User
+    from ktc.organisations.models import Participant, Unit
+    from ktc.organisations.operations import update_participant
+    from ktc.sessions.models import Session
+    from tests.planning.test_races import stage
+
+    session = plan.accept(utcnow())
+    ids = SimpleNamespace(admin=plan.admin.id, person=plan.a3.id, unit_b=plan.unit_b.id, session=session.id)
+
+    def move():
+        person = db.session.get(Participant, ids.person)
+        update_participant(db.session.get(User, ids.admin), person, person.name, person.email,
+                           db.session.get(Unit, ids.unit_b))
+
+    def book():
+        book_team(db.session.get(User, ids.admin), db.session.get(Session, ids.session),
+                  [db.session.get(Participant, ids.person)])
+
+    assert stage(app, move, book) == {"first": "stored", "second": "refused"}
+    db.session.expire_all()
+    assert db.session.execute(select(Booking)).first() is None
