@@ -496,8 +496,8 @@ def people_for_need(need, session):
     booked = select(Booking.participant_id).where(Booking.session_id == session.id,
                                                   Booking.status != "cancelled")
     if need.named:
-        return [p for p in need.named if p.active and p.anonymised_at is None and p.id not in
-                set(db.session.execute(booked).scalars())]
+        taken = set(db.session.execute(booked).scalars())
+        return [p for p in need.named if p.active and p.anonymised_at is None and p.id not in taken]
     day = to_local(session.start_at).date()
     # The latest valid-until of each person's demonstrations (NULL: one that never expires).
     demonstrations = (

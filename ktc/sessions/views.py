@@ -208,8 +208,9 @@ def _detail_page(session, cancel_form, status=200):
     bookings = _visible_bookings(session)
     now = utcnow()
     reservation = reservations([session], now).get(session.id)
-    # In its priority window a session planned from needs has no seat for the viewer's other units.
-    closed = reservation is not None and not reservation.admits(booking_unit_ids(current_user))
+    # In its priority window a session planned from needs has no seat for a booker's other units.
+    closed = (reservation is not None and policy.can_book(current_user)
+              and not reservation.admits(booking_unit_ids(current_user)))
     return render_template(
         "sessions/detail.html",
         session=session,
