@@ -250,11 +250,11 @@ def accept(actor, proposed, offer_days=None, now=None):
     for session in {s.id: s for s in covered.values()}.values():
         session.priority_until = until
     db.session.flush()
-    offer_seats([n for n in needs if n.id in covered], covered, offer_days)
+    offer_seats([n for n in needs if n.id in covered], covered, offer_days, until)
     return sessions, covered
 
 
-def offer_seats(needs, covered, offer_days):
+def offer_seats(needs, covered, offer_days, until=None):
     """One e-mail per manager listing the sessions that cover their units' needs, each with a link to
     the team booking with the need's people ticked (those named, or those who lack the skill)."""
     per_manager = {}
@@ -271,7 +271,7 @@ def offer_seats(needs, covered, offer_days):
             lines = [(need, session, external_url("bookings.team", session=session.id, need=need.id))
                      for need, session in items]
             subject = str(_l("Seats for your staff's training needs"))
-            context = dict(manager=manager, lines=lines, offer_days=offer_days, subject=subject,
+            context = dict(manager=manager, lines=lines, offer_days=offer_days, until=until, subject=subject,
                            current_locale=known_locale(manager.locale))
             text = render_template("planning/emails/offer.txt", **context)
             html = render_template("planning/emails/offer.html", **context)

@@ -207,7 +207,11 @@ def _offer_path(recipient):
 
 
 def test_the_offers_link_ticks_the_named_people(plan, client, login_as):
-    plan.accept(utcnow())
+    session = plan.accept(utcnow())
+    message = db.session.execute(select(OutboxMessage).where(OutboxMessage.recipient == "chef.norr@example.org")
+                                 ).scalar_one()
+    assert f"Till {to_local(session.priority_until).strftime('%Y-%m-%d %H:%M')} kan bara era enheter" in \
+        message.body_text
     a1, a2 = plan.a1.id, plan.a2.id
     path = _offer_path("chef.norr@example.org")
     db.session.commit()
