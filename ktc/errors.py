@@ -95,6 +95,12 @@ class QuotaReached(Conflict):
     message = _l("The seats left are held for the other side until %(release)s.")
 
 
+class SeatsReserved(Conflict):
+    code = "seats_reserved"
+    message = _l("Until %(until)s the seats are reserved for the units whose training needs the session was "
+                 "planned for; %(names)s can be booked from then.")
+
+
 class AlreadyBooked(Conflict):
     code = "already_booked"
     message = _l("Already booked into this session.")

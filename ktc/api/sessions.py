@@ -67,6 +67,9 @@ class Session(Schema):
         "description": "Whether the session is, or risks being, single-sided"})
     series_id = ma.fields.Integer(required=True, allow_none=True)
     notes = ma.fields.String(required=True)
+    priority_until = ma.fields.String(required=True, allow_none=True, metadata={
+        **OFFSET, "description": "Planned from training needs: until then only the people of the units whose "
+        "needs the session covers can be booked (409 seats_reserved for others); null when it was not"})
 
 
 class SessionPatch(Schema):
@@ -133,6 +136,7 @@ def session_json(session, waitlisted=None):
         "balance": side_balance(session),
         "series_id": session.series_id,
         "notes": session.notes,
+        "priority_until": session.priority_until.astimezone(tz).isoformat() if session.priority_until else None,
     }
 
 

@@ -22,6 +22,7 @@ from ktc.bookings.seats import (
     promote_from_waitlist,
     release_at,
     release_seat,
+    reservations,
 )
 from ktc.database import utcnow
 from ktc.errors import (
@@ -33,6 +34,7 @@ from ktc.errors import (
     PermissionDenied,
     QuotaReached,
     SessionFull,
+    SeatsReserved,
     SessionNotBookable,
     TeamNotBookable,
 )
@@ -85,6 +87,27 @@ def check_bookable(actor, session, now):
         raise SessionNotBookable()
     if now >= cutoff_at(session) and not policy.is_admin(actor):
         raise BookingClosed(hours=current_app.config["KTC_BOOKING_CUTOFF_HOURS"])
+
+
+def check_reservation(session, participants, now):
+    """In the priority window of a session planned from needs, refuse anyone outside the covering units.
+
+    The rule binds everyone who books, KTC staff too: they may book the covering units' people on
+    their behalf, not others, because the window is what the offer promised those units. Called
+    after the people are locked, so the unit it reads is the one the booking is made for.
+    """
+    reservation = reservations([session], now).get(session.id)
+    if reservation is None:
+        return
+    # Read again after the lock: a person moved to another unit meanwhile is dropped by the locking
+    # statement's join on PostgreSQL (its re-check sees the new unit id against the old unit row), so
+    # the objects may still carry the unit they had before.
+    units = dict(db.session.execute(
+        select(Participant.id, Participant.unit_id).where(Participant.id.in_([p.id for p in participants]))).all())
+    outside = [p for p in participants if units.get(p.id) not in reservation.unit_ids]
+    if outside:
+        raise SeatsReserved(until=fmt_datetime(reservation.until, session.station.centre.timezone, "short"),
+                            names=", ".join(dict.fromkeys(p.name for p in outside)))
 
 
 def _lock_participants(participants):
@@ -178,6 +201,7 @@ def book_team(actor, session, participants, all_or_nothing=False, now=None):
             raise PermissionDenied()
     check_bookable(actor, session, now)
     _lock_participants(participants)
+    check_reservation(session, participants, now)
     # Seats released since the last job run go to the people already waiting, not to newcomers.
     promote_from_waitlist(session, now)
 
@@ -368,6 +392,11 @@ def booking_sides(actor):
         .where(Unit.id.in_(policy.managed_unit_ids(actor) or {0}))
     ).scalars().all()
     return sorted(sides) or ["municipal", "regional"]
+
+
+def booking_unit_ids(actor):
+    """The units whose people this user books (None: any unit, for admins)."""
+    return None if policy.is_admin(actor) else policy.managed_unit_ids(actor)
 
 
 def bookable_participants(actor, ids=None):

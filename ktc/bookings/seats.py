@@ -8,7 +8,8 @@ The rule (SPEC "Mixed groups"): `min_per_side` seats are held for each side unti
 `release_before_hours` before the start; before the release one side may hold at most
 `capacity − min_per_side` seats, after it any free seat may be taken by anyone.
 """
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from functools import cache
 
@@ -18,6 +19,7 @@ from sqlalchemy import bindparam, select, update
 from ktc.bookings.models import Booking
 from ktc.database import utcnow
 from ktc.extensions import db
+from ktc.planning.models import Need
 from ktc.sessions.models import Session
 
 
@@ -47,6 +49,50 @@ def free_for_side(session, side, now=None):
 def has_seat_for_side(session, side, now=None):
     """Whether someone from `side` could take a seat now."""
     return free_for_side(session, side, now) > 0
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """A session planned from training needs, inside its priority window: until `until` only the people
+    of `unit_ids` (the units whose needs it covers) can be booked."""
+
+    until: datetime
+    unit_ids: frozenset
+
+    def admits(self, unit_ids):
+        """Whether anyone of these units (None: any unit, as for an admin) can be booked now."""
+        return unit_ids is None or bool(self.unit_ids & set(unit_ids))
+
+
+def reserved_until(session, now=None):
+    """When the seats of a session planned from needs open to everyone, if that is still ahead."""
+    until = session.priority_until
+    return until if until is not None and (now or utcnow()) < until else None
+
+
+def reservations(sessions, now=None):
+    """{session id: Reservation} for those of `sessions` inside their priority window; one query at most.
+
+    After the window nothing is stored or changed: the comparison with `now` opens the seats. The
+    window and the covered units are fixed when the plan is accepted (in the transaction that
+    creates the session), so reading them needs no lock beyond the seat claim's.
+    """
+    now = now or utcnow()
+    running = {s.id: s.priority_until for s in sessions if reserved_until(s, now) is not None}
+    if not running:
+        return {}
+    units = {}
+    for session_id, unit_id in db.session.execute(
+        select(Need.covered_session_id, Need.unit_id).where(Need.covered_session_id.in_(list(running)))
+    ):
+        units.setdefault(session_id, set()).add(unit_id)
+    return {sid: Reservation(until, frozenset(units.get(sid, ()))) for sid, until in running.items()}
+
+
+def closed_to(sessions, unit_ids, now=None):
+    """{session id: when its seats open} for those of `sessions` whose priority window keeps them from
+    every one of `unit_ids` (None: any unit, as for KTC staff): the lists show that, not free seats."""
+    return {sid: r.until for sid, r in reservations(sessions, now).items() if not r.admits(unit_ids)}
 
 
 def seat_column(side):

@@ -16,10 +16,11 @@ from ktc.bookings.operations import (
     book_team,
     bookable_participants,
     booking_sides,
+    booking_unit_ids,
     cancel_booking,
     cutoff_at,
 )
-from ktc.bookings.seats import free_for_side, is_released
+from ktc.bookings.seats import closed_to, free_for_side, is_released, reservations
 from ktc.bookings.team import (
     PAGE_SIZE,
     TeamFilters,
@@ -35,7 +36,10 @@ from ktc.database import utcnow
 from ktc.errors import DomainError
 from ktc.extensions import db
 from ktc.i18n import fmt_date, fmt_time, to_local
+from ktc.organisations.models import Unit
 from ktc.organisations.operations import manageable_units, search_staff
+from ktc.planning.models import Need
+from ktc.planning.operations import people_for_need
 from ktc.records.operations import visible_units
 from ktc.security import is_safe_next
 from ktc.sessions.models import Session
@@ -57,6 +61,15 @@ def team():
     if session is None:
         abort(404)
     results, refused_all, status = None, False, 200
+    # Who is ticked when the page is shown: those posted (a refusal keeps what was chosen), or from an
+    # offer's link the people the need named or who lack the skill.
+    chosen, from_need = [], None
+    if request.method == "GET":
+        from_need = _offered_need(session)
+        if from_need is not None:
+            ids = [p.id for p in people_for_need(from_need, session)]
+            by_id = {p.id: p for p in bookable_participants(current_user, ids=ids)}
+            chosen = [by_id[i] for i in ids if i in by_id]
     if request.method == "POST":
         ids = request.form.getlist("participant_ids", type=int)
         by_id = {p.id: p for p in bookable_participants(current_user, ids=ids)}
@@ -90,7 +103,7 @@ def team():
                     "bookings/results.html", session=session, results=results, refused_all=refused_all,
                     tz=session.station.centre.timezone,
                 ), status
-    units, unit_id = _team_units()
+    units, unit_id = _team_units(from_need.unit_id if from_need is not None else None)
     if unit_id:
         staff = search_staff(current_user, unit_id=unit_id, limit=None)
     elif policy.is_admin(current_user):
@@ -98,6 +111,8 @@ def team():
         staff = []
     else:
         staff = bookable_participants(current_user)
+    listed = {p.id for p in staff}
+    staff = [p for p in chosen if p.id not in listed] + list(staff)
     booked = {
         b.participant_id: b
         for b in db.session.execute(
@@ -105,10 +120,16 @@ def team():
         ).scalars()
     }
     now = utcnow()
+    reservation = reservations([session], now).get(session.id)
     return render_template(
         "bookings/team.html",
         session=session,
         staff=staff,
+        ticked=[p.id for p in chosen if p.id not in booked],
+        from_need=from_need,
+        reservation=reservation,
+        reserved_units=_unit_names(reservation) if reservation is not None else [],
+        reserved_for_me=reservation is None or reservation.admits(booking_unit_ids(current_user)),
         booked=booked,
         tz=session.station.centre.timezone,
         released=is_released(session, now),
@@ -122,10 +143,30 @@ def team():
     ), status
 
 
-def _team_units():
+def _offered_need(session):
+    """The need of an offer's link (`need=`), if this user may see it and this session covers it."""
+    need_id = request.args.get("need", type=int)
+    if not need_id or not 0 < need_id < 2**31:
+        return None
+    need = db.session.get(Need, need_id)
+    if need is None or need.covered_session_id != session.id or not policy.can_manage_unit(current_user, need.unit):
+        return None
+    return need
+
+
+def _unit_names(reservation):
+    """The names of the units a session is reserved for, for KTC staff and for their managers."""
+    mine = booking_unit_ids(current_user)
+    shown = reservation.unit_ids if mine is None else reservation.unit_ids & set(mine)
+    if not shown:
+        return []
+    return db.session.execute(select(Unit.name).where(Unit.id.in_(shown)).order_by(Unit.name)).scalars().all()
+
+
+def _team_units(default=None):
     """The units to filter the team form by (admins: all; managers: their own, if more than one) and the chosen one."""
     units = manageable_units(current_user)
-    unit_id = request.args.get("unit", type=int)
+    unit_id = request.args.get("unit", type=int) or default
     if unit_id and unit_id not in {u.id for u in units}:
         abort(404)  # another manager's unit, or none at all
     if not policy.is_admin(current_user) and len(units) < 2:
@@ -141,10 +182,13 @@ def _pick_session():
         if s.status == "scheduled" and (now < cutoff_at(s) or policy.is_admin(current_user))
     ]
     sides = booking_sides(current_user)
-    free = {s.id: {side: free_for_side(s, side, now) for side in sides} for s in sessions}
+    # Sessions in their priority window for other units are listed with the day they open, not as free.
+    reserved = closed_to(sessions, booking_unit_ids(current_user), now)
+    free = {s.id: {side: 0 if s.id in reserved else free_for_side(s, side, now) for side in sides} for s in sessions}
     skills = db.session.execute(select(Skill).where(Skill.active.is_(True)).order_by(Skill.code)).scalars().all()
     return render_template(
         "bookings/pick.html", sessions=sessions, free=free, sides=sides, skills=skills, skill_id=skill_id,
+        reserved=reserved,
         side_balance=side_balance,
     )
 

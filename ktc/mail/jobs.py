@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from ktc.accounts.models import User, unit_managers
 from ktc.bookings.models import Booking
-from ktc.bookings.seats import release_at
+from ktc.bookings.seats import release_at, reservations
 from ktc.database import utcnow
 from ktc.extensions import db
 from ktc.i18n import to_local
@@ -69,16 +69,20 @@ def notify_seats_released(now=None):
         .order_by(Session.start_at)
     ).scalars().all()
     queued = 0
+    # In a priority window only the units the session was planned for can take the seats: nobody else is told.
+    reserved = reservations(candidates, now)
     for session in candidates:
         release = release_at(session)
         if not (release <= now < release + RELEASE_NOTICE_WINDOW) or session.seats_free <= 0:
             continue
-        queued += len(notify.seats_released(session, interested_managers(session)))
+        only = reserved[session.id].unit_ids if session.id in reserved else None
+        queued += len(notify.seats_released(session, interested_managers(session, only)))
     return queued
 
 
-def interested_managers(session):
-    """Managers of units with someone on this session's waiting list or needing one of its skills.
+def interested_managers(session, unit_ids=None):
+    """Managers of units with someone on this session's waiting list or needing one of its skills
+    (among `unit_ids`, if given).
 
     "Needing" means the person's profession requires the skill and they hold no demonstration
     of it that is still valid on the session's day.
@@ -100,11 +104,16 @@ def interested_managers(session):
         .join(profession_skills, profession_skills.c.profession_id == Participant.profession_id)
         .where(Participant.active.is_(True), profession_skills.c.skill_id.in_(session_skill_ids), ~valid_demonstration)
     )
-    return db.session.execute(
+    stmt = (
         select(User)
         .join(unit_managers, unit_managers.c.user_id == User.id)
         .where(User.active.is_(True), User.role == "manager",
                unit_managers.c.unit_id.in_(waitlisted_units.union(needing_units)))
+    )
+    if unit_ids is not None:
+        stmt = stmt.where(unit_managers.c.unit_id.in_(list(unit_ids) or [0]))
+    return db.session.execute(
+        stmt
         .distinct()
         .order_by(User.id)
     ).scalars().all()

@@ -13,7 +13,7 @@ from datetime import date, time, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -486,3 +486,36 @@ def met_need_ids(needs):
         if (named and named <= people) or (not named and len(people) >= need.people):
             met.add(need.id)
     return met
+
+
+def people_for_need(need, session):
+    """Whom the offer's link ticks for a covered need: the people it names, or for a count-only need
+    up to `people` of the unit's staff who lack the skill on the session's day (a lapsed record first,
+    the oldest first, then those who never demonstrated it, by name). Inactive people and people
+    already booked into the session are left out."""
+    booked = select(Booking.participant_id).where(Booking.session_id == session.id,
+                                                  Booking.status != "cancelled")
+    if need.named:
+        taken = set(db.session.execute(booked).scalars())
+        return [p for p in need.named if p.active and p.anonymised_at is None and p.id not in taken]
+    day = to_local(session.start_at).date()
+    # The latest valid-until of each person's demonstrations (NULL: one that never expires).
+    demonstrations = (
+        select(SkillRecord.participant_id,
+               func.count().label("n"), func.count(SkillRecord.valid_until).label("dated"),
+               func.max(SkillRecord.valid_until).label("until"))
+        .where(SkillRecord.skill_id == need.skill_id, SkillRecord.outcome == "demonstrated")
+        .group_by(SkillRecord.participant_id).subquery()
+    )
+    rows = db.session.execute(
+        select(Participant, demonstrations.c.until)
+        .outerjoin(demonstrations, demonstrations.c.participant_id == Participant.id)
+        .where(Participant.unit_id == need.unit_id, Participant.active.is_(True),
+               Participant.anonymised_at.is_(None), Participant.id.not_in(booked),
+               # Nobody whose demonstration is valid on the day: none that never expires, none still valid.
+               or_(demonstrations.c.n.is_(None),
+                   and_(demonstrations.c.n == demonstrations.c.dated, demonstrations.c.until < day)))
+        .order_by(demonstrations.c.until.is_(None), demonstrations.c.until, Participant.name, Participant.id)
+        .limit(need.people)
+    ).all()
+    return [person for person, _until in rows]

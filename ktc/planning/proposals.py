@@ -223,7 +223,7 @@ def allocate(sessions, needs):
     return covered
 
 
-def accept(actor, proposed, offer_days=None):
+def accept(actor, proposed, offer_days=None, now=None):
     """Create the kept sessions (all or nothing, every rule checked), mark the needs they cover as
     covered, and e-mail each manager of those units once with the sessions offered to them."""
     if not proposed:
@@ -243,14 +243,20 @@ def accept(actor, proposed, offer_days=None):
     for need in needs:
         if need.id in covered:
             cover_need(need, covered[need.id])
-    offer_seats([n for n in needs if n.id in covered], covered,
-                offer_days or current_app.config.get("KTC_PLAN_OFFER_DAYS", DEFAULT_OFFER_DAYS))
+    offer_days = offer_days or current_app.config.get("KTC_PLAN_OFFER_DAYS", DEFAULT_OFFER_DAYS)
+    # The priority window the offer announces, enforced at booking (ktc.bookings.seats.reservations).
+    # A session that covers no need is open to everyone at once.
+    until = (now or utcnow()) + timedelta(days=offer_days)
+    for session in {s.id: s for s in covered.values()}.values():
+        session.priority_until = until
+    db.session.flush()
+    offer_seats([n for n in needs if n.id in covered], covered, offer_days, until)
     return sessions, covered
 
 
-def offer_seats(needs, covered, offer_days):
-    """One e-mail per manager listing the sessions that cover their units' needs, with a link that
-    books the people named (or opens the team booking for the session)."""
+def offer_seats(needs, covered, offer_days, until=None):
+    """One e-mail per manager listing the sessions that cover their units' needs, each with a link to
+    the team booking with the need's people ticked (those named, or those who lack the skill)."""
     per_manager = {}
     for need in needs:
         for manager in need.unit.managers:
@@ -261,9 +267,11 @@ def offer_seats(needs, covered, offer_days):
         ids = ",".join(str(n.id) for n, _ in sorted(items, key=lambda i: i[0].id))
         key = "needs:" + hashlib.sha256(ids.encode()).hexdigest()[:32]
         with force_locale(known_locale(manager.locale)):
-            lines = [(need, session, external_url("bookings.team", session=session.id)) for need, session in items]
+            # The link opens the team booking with the need's people ticked (ktc.planning.operations.people_for_need).
+            lines = [(need, session, external_url("bookings.team", session=session.id, need=need.id))
+                     for need, session in items]
             subject = str(_l("Seats for your staff's training needs"))
-            context = dict(manager=manager, lines=lines, offer_days=offer_days, subject=subject,
+            context = dict(manager=manager, lines=lines, offer_days=offer_days, until=until, subject=subject,
                            current_locale=known_locale(manager.locale))
             text = render_template("planning/emails/offer.txt", **context)
             html = render_template("planning/emails/offer.html", **context)

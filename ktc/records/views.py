@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ktc import policy
 from ktc.confirm import ask, confirmed
 from ktc.bookings.models import Booking
-from ktc.bookings.seats import free_for_side
+from ktc.bookings.seats import closed_to, free_for_side
 from ktc.csvutil import csv_response
 from ktc.database import utcnow
 from ktc.errors import DomainError
@@ -287,8 +287,10 @@ def matrix():
     # The seats the manager's side can book now, not every free seat (some may be held for the other side).
     free = {(session.id, side): free_for_side(session, side, now)
             for (_skill, side), sessions in built.upcoming.items() for session in sessions}
+    # Sessions in their priority window for other units: the day their seats open, not seats to book.
+    reserved = closed_to({s.id: s for sessions in built.upcoming.values() for s in sessions}.values(), unit_ids, now)
     return _render("records/matrix.html", form=form, matrix=built, units=units, show_sides=len(sides) > 1,
                    date_labels={day: fmt_date(day, "short") for day in dates},
-                   booked_labels=_booked_labels(booked_days), free=free,
+                   booked_labels=_booked_labels(booked_days), free=free, reserved=reserved,
                    csv_url=url_for(".matrix", **{**request.args.to_dict(), "format": "csv"}))
 

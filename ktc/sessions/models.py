@@ -82,6 +82,9 @@ class Session(db.Model):
     cancelled_at = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     completed_at = mapped_column(UTCDateTime)
+    # Planned from training needs: until then only the people of the units whose needs the session
+    # covers (needs.covered_session_id) can be booked (ktc.bookings.seats.reservations).
+    priority_until = mapped_column(UTCDateTime)
 
     station = relationship("Station")
     series = relationship("Series", back_populates="sessions")

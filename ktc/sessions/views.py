@@ -12,8 +12,8 @@ from ktc import policy
 from ktc.accounts.models import User
 from ktc.confirm import ask, confirmed
 from ktc.bookings.models import Booking
-from ktc.bookings.operations import booking_sides, seat_summary, waitlist_counts
-from ktc.bookings.seats import free_for_side, is_released, release_at
+from ktc.bookings.operations import booking_sides, booking_unit_ids, seat_summary, waitlist_counts
+from ktc.bookings.seats import free_for_side, is_released, release_at, reservations
 from ktc.csvutil import csv_response
 from ktc.database import utcnow
 from ktc.errors import DomainError
@@ -207,6 +207,10 @@ def _detail_page(session, cancel_form, status=200):
     tz = centre_tz(session.station)
     bookings = _visible_bookings(session)
     now = utcnow()
+    reservation = reservations([session], now).get(session.id)
+    # In its priority window a session planned from needs has no seat for a booker's other units.
+    closed = (reservation is not None and policy.can_book(current_user)
+              and not reservation.admits(booking_unit_ids(current_user)))
     return render_template(
         "sessions/detail.html",
         session=session,
@@ -217,7 +221,9 @@ def _detail_page(session, cancel_form, status=200):
         released=is_released(session, now),
         release_time=release_at(session),
         # The seats the viewer's side can book now (both sides for admins), as on the booking pages.
-        free_by_side={side: free_for_side(session, side, now) for side in booking_sides(current_user)},
+        free_by_side={side: 0 if closed else free_for_side(session, side, now)
+                      for side in booking_sides(current_user)},
+        reservation=reservation, reserved_for_me=not closed,
         cancel_form=cancel_form,
         can_plan=policy.can_plan_sessions(current_user),
         can_record=policy.can_record_session(current_user, session),

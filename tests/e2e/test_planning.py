@@ -34,6 +34,10 @@ def test_a_need_becomes_a_planned_session_and_a_booking(journey, app):
     named = world.municipal[:3]
     # Lina's profession requires wound care, which she lacks: a need found in the skill records.
     world.municipal[4].profession = make.profession("Undersköterska", skills=[world.skills[1]])
+    # A unit that asked for nothing: the planned session is not offered to it during the priority window.
+    north = make.unit(world.home_care.organisation, name="Hemtjänst Norr")
+    make.participant(north, name="Ulla Norr")
+    make.manager(north, name="Nora Lund", email="nora.lund@sundsvall.example.se", password=scenario.PASSWORD)
     db.session.commit()
 
     maria = journey.person(world.municipal_manager.email)
@@ -88,11 +92,18 @@ def test_a_need_becomes_a_planned_session_and_a_booking(journey, app):
     session_id = needs[0].covered_session_id
     offer = db.session.execute(select(OutboxMessage).where(
         OutboxMessage.recipient == world.municipal_manager.email, OutboxMessage.kind == "planning_offer")).scalar_one()
-    link = re.search(r"(/bookings/team\?session=\d+)", offer.body_text).group(1)
+    link = re.search(r"(/bookings/team\?session=\d+&need=\d+)", offer.body_text).group(1)
+
+    nora = journey.person("nora.lund@sundsvall.example.se")
+    nora.goto(f"/bookings/team?session={session_id}")
+    assert "Reserverat till" in nora.inner_text("main") and nora.locator("input[name=participant_ids]").count() == 0
+    journey.check(nora, "05b-reserved-for-the-units-that-asked")
 
     maria.goto(link)
-    for person in named:
-        maria.check(f"#p-{person.id}")
+    # The offer's link comes with the people the need named already ticked: one click books them.
+    assert all(maria.is_checked(f"#p-{person.id}") for person in named)
+    assert not maria.is_checked(f"#p-{world.municipal[3].id}")
+    journey.check(maria, "05c-offer-ticked")
     maria.click("main form button[type=submit]")
     maria.wait_for_load_state()
     _fresh()

@@ -3,8 +3,15 @@
 document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("form[data-tick-order]").forEach(function (form) {
     var field = form.querySelector("input[name=tick_order]");
-    var order = [];
-    form.querySelectorAll("input[name=participant_ids]:checked").forEach(function (box) { order.push(box.value); });
+    // The page may come with people ticked in an order of its own (an offer's link, a refused post).
+    var order = field.value ? field.value.split(",") : [];
+    form.querySelectorAll("input[name=participant_ids]:checked").forEach(function (box) {
+      if (order.indexOf(box.value) < 0) { order.push(box.value); }
+    });
+    order = order.filter(function (id) {
+      var box = form.querySelector("input[name=participant_ids][value='" + id + "']");
+      return box !== null && box.checked;
+    });
     field.value = order.join(",");
     form.addEventListener("change", function (event) {
       var box = event.target;

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 33640ef8b87f
+Revision ID: 3875de59cc59
 Revises: 
-Create Date: 2026-11-30 15:09:15.863666
+Create Date: 2026-11-30 16:40:42.202056
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '33640ef8b87f'
+revision = '3875de59cc59'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -649,6 +649,7 @@ def upgrade():
     sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('cancel_reason', sa.Text(), nullable=True),
     sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('priority_until', sa.DateTime(timezone=True), nullable=True),
     sa.CheckConstraint('capacity >= 1', name=op.f('ck_sessions_capacity_positive')),
     sa.CheckConstraint('end_at > start_at', name=op.f('ck_sessions_end_after_start')),
     sa.CheckConstraint('min_per_side >= 0 AND 2 * min_per_side <= capacity', name=op.f('ck_sessions_quota_fits')),
