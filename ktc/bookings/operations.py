@@ -144,16 +144,17 @@ def locked_participants(stmt, params=None):
 
 @cache
 def _people_by_ids():
-    """Built once: people by id (an expanding list), locked, with unit and organisation (the side).
-    The unit and organisation come in the same statement: objects re-read with populate_existing
-    would otherwise load them again one query each, bypassing the identity map."""
-    from sqlalchemy.orm import joinedload
+    """Built once: people by id (an expanding list), locked, then their units and organisations (the
+    side). The lock is taken without a join: PostgreSQL re-checks a locked row that changed meanwhile
+    against the rows it was joined with, so a person moved to another unit at that moment would drop
+    out of a joined statement, unlocked and still showing the unit they had before."""
+    from sqlalchemy.orm import selectinload
 
     from ktc.organisations.models import Unit
 
     return locking(
         select(Participant).where(Participant.id.in_(bindparam("ids", expanding=True)))
-        .options(joinedload(Participant.unit, innerjoin=True).joinedload(Unit.organisation, innerjoin=True))
+        .options(selectinload(Participant.unit).selectinload(Unit.organisation))
     )
 
 
