@@ -25,6 +25,7 @@ The model, in words:
   missing, and within one urgency older (earlier-due) needs first. One point less per session
   keeps sessions that cover nothing out of the plan.
 """
+import time as clock
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -114,8 +115,11 @@ def _overlaps(a, b):
     return a.start < b.end and b.start < a.end
 
 
-def solve(instance, time_limit=10.0, seed=0, workers=1, deterministic_time=None, hint=True):
-    """The plan that covers the most weighted need, as found within the limits."""
+def solve(instance, time_limit=10.0, seed=0, workers=1, deterministic_time=None, hint=True, **parameters):
+    """The plan that covers the most weighted need, as found within the limits. `time_limit` counts
+    the building of the model too (at county scale that is a few seconds): it is what the
+    coordinator waits; extra keyword arguments are CP-SAT parameters."""
+    began = clock.perf_counter()
     model = cp_model.CpModel()
     slots = instance.slots
     skills_needed = {d.skill_id for d in instance.demands}
@@ -182,6 +186,7 @@ def solve(instance, time_limit=10.0, seed=0, workers=1, deterministic_time=None,
     # Seats per slot, skill and side; the mixing rule.
     seats = {}
     mixed = {}
+    has_side = {}
     for slot_id, choices in by_slot.items():
         slot = slot_of[slot_id]
         side_total = {}
@@ -201,6 +206,7 @@ def solve(instance, time_limit=10.0, seed=0, workers=1, deterministic_time=None,
             has[side] = model.new_bool_var(f"has{slot_id}_{side}")
             model.add(side_total[side] <= slot.capacity * has[side])
             model.add(side_total[side] >= has[side])
+            has_side[slot_id, side] = has[side]
         both = model.new_bool_var(f"mixed{slot_id}")
         model.add_min_equality(both, [has["municipal"], has["regional"]])
         mixed[slot_id] = both
@@ -247,9 +253,18 @@ def solve(instance, time_limit=10.0, seed=0, workers=1, deterministic_time=None,
             model.add_hint(var, picked.seats[side] if picked else 0)
         for key, var in covered.items():
             model.add_hint(var, start.covered[key])
+        # A complete hint: with the sides and the mixing hinted too the solver starts from a whole
+        # plan instead of having to repair a partial one (with one worker it often found none).
+        by_run = {p.slot.id: p for p in start.sessions}
+        for (slot_id, side), var in has_side.items():
+            picked = by_run.get(slot_id)
+            model.add_hint(var, bool(picked and picked.seats[side] > 0))
+        for slot_id, var in mixed.items():
+            picked = by_run.get(slot_id)
+            model.add_hint(var, bool(picked and picked.mixed))
 
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.max_time_in_seconds = max(0.5, time_limit - (clock.perf_counter() - began))
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
     # At county scale presolve alone outlasts the time limit on a busy 2-core machine ("stopped after
@@ -257,6 +272,8 @@ def solve(instance, time_limit=10.0, seed=0, workers=1, deterministic_time=None,
     solver.parameters.cp_model_presolve = len(x) <= PRESOLVE_UP_TO
     if deterministic_time is not None:
         solver.parameters.max_deterministic_time = deterministic_time
+    for name, value in parameters.items():
+        setattr(solver.parameters, name, value)
     status = solver.solve(model)
     name = solver.status_name(status)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -267,7 +284,9 @@ def solve(instance, time_limit=10.0, seed=0, workers=1, deterministic_time=None,
         if not solver.value(run[slot_id]):
             continue
         skill_id = next(k for k, v in choices if solver.value(v))
-        instructor = next(i for (s, i), v in y.items() if s == slot_id and solver.value(v))
+        # From the slot's own instructors: scanning every (slot, instructor) pair per session took
+        # seconds at county scale.
+        instructor = next(i for i, v in y_by_slot[slot_id] if solver.value(v))
         plan_seats = {side: solver.value(seats[slot_id, skill_id, side]) for side in SIDES}
         is_mixed = bool(solver.value(mixed[slot_id]))
         slot = slot_of[slot_id]
