@@ -362,8 +362,10 @@ def _week_start(day):
     return day - timedelta(days=day.weekday())
 
 
-def _proposal_grid(state, centre, monday):
-    """The planner's week grid of one centre: its sessions, and the proposed ones drawn beside them."""
+def _proposal_grid(state, centre, monday, station_id=None):
+    """The planner's week grid of one centre: its sessions, and the proposed ones drawn beside them.
+    As on the week planner: one station (chosen, or the centre's only one) has the days across;
+    otherwise each day is a grid with the stations across. Returns (grids, tz, the station or None)."""
     from zoneinfo import ZoneInfo
 
     tz = centre.timezone or "Europe/Stockholm"
@@ -374,21 +376,31 @@ def _proposal_grid(state, centre, monday):
                 if r.item.station.centre_id == centre.id and week_start <= r.item.start < week_end]
     items = existing + proposed
     stations = [s for s in centre.stations if s.active or any(x.station_id == s.id for x in items)]
+    station = next((s for s in stations if s.id == station_id), stations[0] if len(stations) == 1 else None)
+    if station is not None:
+        items = [x for x in items if x.station_id == station.id]
     closed = {c.day: c.reason for c in centre.closed_days}
     hours = {h.weekday: h for h in centre.opening_hours}
     first, last = planner.time_range(hours, [(x.start_at.astimezone(zone), x.end_at.astimezone(zone)) for x in items])
     rows = (last - first) // planner.SLOT_MINUTES
     today, now = local_today(tz), utcnow()
+    days = [monday + timedelta(days=n) for n in range(7)]
+    by_day = {}
+    for item in items:
+        by_day.setdefault(item.start_at.astimezone(zone).date(), []).append(item)
+
+    def column(day, at, on_day):
+        return planner.build_column(planner.Column(day=day, station=at, today=day == today, closed=closed.get(day),
+                                                   hours=hours.get(day.weekday())), on_day, tz, first, last, now)
+
+    if station is not None:
+        return [(None, planner.Grid(first, rows, [column(d, station, by_day.get(d, [])) for d in days]))], tz, station
     grids = []
-    for day in (monday + timedelta(days=n) for n in range(7)):
-        on_day = [x for x in items if x.start_at.astimezone(zone).date() == day]
+    for day in days:
         heading = planner.Column(day=day, today=day == today, closed=closed.get(day), hours=hours.get(day.weekday()))
-        columns = [planner.build_column(
-            planner.Column(day=day, station=station, today=day == today, closed=closed.get(day),
-                           hours=hours.get(day.weekday())),
-            [x for x in on_day if x.station_id == station.id], tz, first, last, now) for station in stations]
-        grids.append((heading, planner.Grid(first, rows, columns)))
-    return grids, tz
+        grids.append((heading, planner.Grid(first, rows, [
+            column(day, s, [x for x in by_day.get(day, []) if x.station_id == s.id]) for s in stations])))
+    return grids, tz, None
 
 
 @dataclass
@@ -445,7 +457,8 @@ def _proposal_page(state, error=None, moved=None, status=200):
         starts = [to_local(r.item.start, centre.timezone).date() for r in state.rows
                   if r.item.station.centre_id == centre.id]
         shown = _week_start(min(starts)) if starts else weeks[0]
-    grids, tz = _proposal_grid(state, centre, shown) if centre is not None else ([], None)
+    grids, tz, station = _proposal_grid(state, centre, shown, request.form.get("show_station", type=int)) \
+        if centre is not None else ([], None, None)
     needs = {}
     if state.uncovered:
         needs = {n.id: n for n in db.session.execute(
@@ -456,10 +469,10 @@ def _proposal_page(state, error=None, moved=None, status=200):
     skill_ids = {r.item.skill.id for r in state.rows}
     station_choices, instructor_choices = {k: [] for k in skill_ids}, {k: [] for k in skill_ids}
     if skill_ids:
-        for station, skill_id in db.session.execute(
+        for choice, skill_id in db.session.execute(
                 select(Station, Skill.id).join(Station.skills).where(Station.active.is_(True), Skill.id.in_(skill_ids))
                 .order_by(Station.name, Station.id)):
-            station_choices[skill_id].append(station)
+            station_choices[skill_id].append(choice)
         for user, skill_id in db.session.execute(
                 select(User, instructor_skills.c.skill_id)
                 .join(instructor_skills, instructor_skills.c.user_id == User.id)
@@ -467,7 +480,8 @@ def _proposal_page(state, error=None, moved=None, status=200):
             instructor_choices[skill_id].append(user)
     return render_template("planning/proposal.html", state=state, rows=state.rows, uncovered=uncovered,
                            reason_labels=REASON_LABELS, error=error, moved=moved, centres=centres, centre=centre,
-                           weeks=weeks, shown_week=shown, grids=grids, tz=tz, station_choices=station_choices,
+                           weeks=weeks, shown_week=shown, grids=grids, tz=tz, station=station,
+                           station_choices=station_choices,
                            instructor_choices=instructor_choices,
                            side_balance=side_balance, to_local=to_local), status
 

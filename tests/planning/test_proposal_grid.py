@@ -64,6 +64,18 @@ def test_the_week_grid_shows_proposed_sessions_beside_the_planned_ones(client, l
     assert html.index("Läkemedelsstationen") < html.index('class="block block--proposed')
 
 
+def test_one_station_has_the_days_across_as_on_the_week_planner(client, login_as, make):
+    w = _world(make)
+    login_as(w.admin)
+    r = client.post("/needs/plan/revise", data={**w.form, "show": "1", "show_station": str(w.second.id),
+                                                "show_week": w.monday.isoformat()})
+    assert r.status_code == 200
+    assert f'href="/sessions/{w.existing.id}"' in r.text and "block--proposed" not in r.text
+    r = client.post("/needs/plan/revise", data={**w.form, "show": "1", "show_station": str(w.first.id),
+                                                "show_week": w.monday.isoformat()})
+    assert r.text.count('class="block block--proposed') == 1 and f'href="/sessions/{w.existing.id}"' not in r.text
+
+
 def test_a_proposal_shows_on_the_grid_after_proposing(client, login_as, make, app):
     app.config["KTC_PLAN_TIME_LIMIT"] = 5.0
     from tests.planning.test_plan_views import _month
