@@ -74,6 +74,8 @@ def main():
     parser.add_argument("--time-limit", type=float, default=24.0,
                         help="seconds for the solver, building its model included")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--gap", type=float, default=0.001,
+                        help="stop once the plan is within this share of the solver's bound")
     parser.add_argument("--cold", action="store_true", help="also solve without the first-fit hint")
     parser.add_argument("--no-write", action="store_true", help="print only; write no results file")
     args = parser.parse_args()
@@ -87,19 +89,27 @@ def main():
     base = sv.first_fit(inst)
     greedy_s = clock.perf_counter() - began
     began = clock.perf_counter()
-    plan = sv.solve(inst, time_limit=args.time_limit, seed=args.seed, workers=args.workers)
+    plan = sv.solve(inst, time_limit=args.time_limit, seed=args.seed, workers=args.workers,
+                    relative_gap_limit=args.gap)
     solve_s = clock.perf_counter() - began
     # What a coordinator would wait: the instance, the first fit (the hint), the model, the search.
     total_s = clock.perf_counter() - began_all
     load_after = _load()
+    began = clock.perf_counter()
+    pooled = sv.first_fit(inst, pool=True)
+    pooled_s = clock.perf_counter() - began
     validate(inst, base)
+    validate(inst, pooled)
     validate(inst, plan)
     cold = None
     if args.cold:
-        cold = sv.solve(inst, time_limit=args.time_limit, seed=args.seed, workers=args.workers, hint=False)
+        cold = sv.solve(inst, time_limit=args.time_limit, seed=args.seed, workers=args.workers, hint=False,
+                        relative_gap_limit=args.gap)
     gap = 100 * (plan.bound - plan.model_objective) / max(1, plan.bound)
     print(f"greedy: weighted {base.objective} ({100 * base.objective / total:.1f} %), "
           f"{len(base.sessions)} sessions, {greedy_s:.1f} s")
+    print(f"pooled first fit (the hint): weighted {pooled.objective} ({100 * pooled.objective / total:.1f} %), "
+          f"{len(pooled.sessions)} sessions, {pooled_s:.1f} s")
     print(f"CP-SAT: weighted {plan.objective} ({100 * plan.objective / total:.1f} %), "
           f"{len(plan.sessions)} sessions, status {plan.status}, {solve_s:.1f} s incl. model building; "
           f"model objective {plan.model_objective:.0f}, bound {plan.bound:.0f} (gap {gap:.1f} %)")
@@ -108,7 +118,8 @@ def main():
         print(f"CP-SAT without the hint: weighted {cold.objective}, status {cold.status}")
     if args.no_write:
         return
-    section = render(inst, total, base, greedy_s, plan, solve_s, total_s, gap, args, load_before, load_after)
+    section = render(inst, total, base, greedy_s, pooled, pooled_s, cold, plan, solve_s, total_s, gap, args,
+                     load_before, load_after)
     PLAN_RESULTS.write_text(section)
     if RESULTS.exists():
         text = RESULTS.read_text()
@@ -127,13 +138,16 @@ def _cpu():
     return "unknown CPU"
 
 
-def render(inst, total, base, greedy_s, plan, solve_s, total_s, gap, args, load_before, load_after):
+def render(inst, total, base, greedy_s, pooled, pooled_s, cold, plan, solve_s, total_s, gap, args, load_before,
+           load_after):
     """The planning section of bench/RESULTS.md."""
     import ortools
 
     people = sum(d.people for d in inst.demands)
     stations = len({s.station_id for s in inst.slots})
     met = "yes" if total_s < TARGET_S else "**no**"
+    # CP-SAT says OPTIMAL when it stops at the relative gap limit: say which it was.
+    status = f"within {100 * args.gap:g} % of its bound" if plan.status == "OPTIMAL" and gap > 0 else plan.status
     beats = "yes" if plan.objective > base.objective else "**no**"
     when = subprocess.run(["date", "-u", "+%Y-%m-%d %H:%M UTC"], capture_output=True, text=True,
                           check=False).stdout.strip()
@@ -151,21 +165,30 @@ def render(inst, total, base, greedy_s, plan, solve_s, total_s, gap, args, load_
         f"`tests/planning/test_solver.py`.",
         "",
         f"- Run: {when}, {_cpu()}, {os.cpu_count()} cores, OR-Tools {ortools.__version__}, CP-SAT with "
-        f"{args.workers} workers, `--time-limit {args.time_limit:g}` (model building included)",
+        f"{args.workers} workers, `--time-limit {args.time_limit:g}` (model building included), stopping within "
+        f"`--gap {args.gap:g}` of its bound",
         f"- Machine load (shared with other work): before {load_before}; after {load_after}",
         "",
         "| plan | weighted need covered | share | sessions | wall time |",
         "|---|---:|---:|---:|---:|",
         f"| first fit by urgency (greedy baseline) | {base.objective:,} | {100 * base.objective / total:.1f} % | "
         f"{len(base.sessions)} | {greedy_s:.1f} s |",
-        f"| CP-SAT, hinted with the first fit (status {plan.status}) | {plan.objective:,} | "
+        f"| pooled first fit (small needs of one skill open a session together; the solver's hint) | "
+        f"{pooled.objective:,} | {100 * pooled.objective / total:.1f} % | {len(pooled.sessions)} | {pooled_s:.1f} s |",
+        f"| CP-SAT, hinted with the better first fit ({status}) | {plan.objective:,} | "
         f"{100 * plan.objective / total:.1f} % | {len(plan.sessions)} | {solve_s:.1f} s (model included) |",
+        *([f"| CP-SAT without a hint, same limits (status {cold.status}) | {cold.objective:,} | "
+           f"{100 * cold.objective / total:.1f} % | {len(cold.sessions)} | |"] if cold is not None else []),
         f"| the solver's upper bound on its objective | {plan.bound:,.0f} | {100 * plan.bound / total:.1f} % | | |",
         "",
         f"- Beats greedy: {beats} (+{100 * (plan.objective - base.objective) / max(1, base.objective):.1f} %); "
         f"gap to the bound {gap:.1f} % (the model's objective, {plan.model_objective:,.0f}, is the weighted "
         f"need minus one point per session).",
         f"- Found in {total_s:.1f} s in all (instance, first fit, model, search; target < {TARGET_S} s): {met}.",
+        "- Most of the gain over the baseline comes from the pooled first fit that starts the search (the "
+        "baseline opens a session only for a need that fills it alone, so needs of one or two people wait "
+        "for a bigger one); CP-SAT keeps every rule, improves on the start where it can and proves how "
+        "far from the best possible plan it is (the gap).",
         "",
     ])
 

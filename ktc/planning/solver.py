@@ -238,8 +238,9 @@ def solve(instance, time_limit=10.0, seed=0, workers=1, deterministic_time=None,
 
     model.maximize(sum(weight(d) * covered[d.key] for d in instance.demands) - sum(run.values()))
     if hint:
-        # Start from the first-fit plan: the search begins at the baseline and improves on it.
-        start = first_fit(instance)
+        # Start from the better first-fit plan (the baseline, or the pooled one): the search begins
+        # there and improves on it.
+        start = max((first_fit(instance), first_fit(instance, pool=True)), key=lambda p: p.objective)
         chosen = {(p.slot.id, p.skill_id): p for p in start.sessions}
         for (slot_id, skill_id), var in x.items():
             model.add_hint(var, (slot_id, skill_id) in chosen)
@@ -321,9 +322,11 @@ def explain(instance, got):
     return reasons
 
 
-def first_fit(inst):
+def first_fit(inst, pool=False):
     """First fit by urgency under the same hard constraints: the baseline the solver must beat, and
-    its starting point (a hint)."""
+    its starting point (a hint). With `pool`, a demand too small to fill a session alone still opens
+    one when other open demands for the skill (due then or later) fill it at once: a better start
+    for the search, not the baseline."""
     slots = sorted(inst.slots, key=lambda s: (s.start, s.station_id))
     busy = {}  # instructor -> [(start, end)]
     per_day = {}
@@ -344,11 +347,29 @@ def first_fit(inst):
             free = min(free, cap - hold - session.seats[side])
         return max(0, free)
 
+    remaining = {}
+    for demand in inst.demands:
+        remaining[demand.skill_id] = remaining.get(demand.skill_id, 0) + demand.people
+
+    placed = {}  # id(session) -> [(demand key, side, amount)], to undo a pooled session that stays too small
+
     def place(demand, amount, session):
         session.seats[demand.side] += amount
         covered[demand.key] += amount
+        remaining[demand.skill_id] -= amount
+        placed.setdefault(id(session), []).append((demand.key, demand.side, amount))
         session.mixed = all(session.seats[s] > 0 for s in SIDES)
         session.min_per_side = min(session.slot.min_per_side, session.slot.capacity // 2) if session.mixed else 0
+
+    def _fill(session, opener):
+        for other in order:
+            if sum(session.seats.values()) >= inst.min_fill:
+                return
+            if other is opener or other.skill_id != session.skill_id or other.month < session.slot.month:
+                continue
+            amount = min(other.people - covered[other.key], room(session, other.side))
+            if amount > 0:
+                place(other, amount, session)
 
     for pass_ in (1, 2):
         for demand in order:
@@ -361,7 +382,8 @@ def first_fit(inst):
                     if amount:
                         place(demand, amount, session)
                         left -= amount
-            if left < inst.min_fill or pass_ == 2:
+            if pass_ == 2 or left <= 0 or (left < inst.min_fill and not (
+                    pool and remaining[demand.skill_id] >= inst.min_fill)):
                 continue
             for slot in slots:
                 if slot.id in used or demand.skill_id not in slot.skills or slot.month > demand.month:
@@ -378,6 +400,17 @@ def first_fit(inst):
                 busy.setdefault(lead, []).append((slot.start, slot.end))
                 per_day[lead, slot.day] = per_day.get((lead, slot.day), 0) + 1
                 place(demand, min(left, room(session, demand.side)), session)
+                if pool and sum(session.seats.values()) < inst.min_fill:
+                    _fill(session, demand)
+                    if sum(session.seats.values()) < inst.min_fill:
+                        # Too few after all: give the seats back and the slot and instructor free.
+                        for key, side, amount in placed.pop(id(session)):
+                            covered[key] -= amount
+                            remaining[session.skill_id] += amount
+                        sessions.pop()
+                        used.discard(slot.id)
+                        busy[lead].pop()
+                        per_day[lead, slot.day] -= 1
                 break
     objective = sum(weight(d) * covered[d.key] for d in inst.demands)
     return Plan(sessions, covered, objective, objective, objective, "FIRST_FIT", 0.0)
