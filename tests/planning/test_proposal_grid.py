@@ -6,7 +6,7 @@ from datetime import date, time, timedelta
 from sqlalchemy import select
 
 from ktc.extensions import db
-from ktc.planning.models import InstructorAbsence, instructor_skills
+from ktc.planning.models import InstructorAbsence, InstructorLimit, instructor_skills
 from ktc.sessions.models import Session
 from ktc.stations.models import ClosedDay
 
@@ -136,6 +136,39 @@ def test_a_move_is_refused_when_the_instructor_is_away_or_outside_the_plan_or_th
     assert r.status_code == 422 and "utanför centrets öppettider" in r.text
     r = _move(client, w, w.form, w.monday + timedelta(days=4), 25)
     assert r.status_code == 422 and "Välj en station" in r.text
+
+
+def test_a_move_is_refused_when_the_instructor_is_busy_or_at_the_day_limit(client, login_as, make):
+    w = _world(make)
+    thursday, friday = w.monday + timedelta(days=3), w.monday + timedelta(days=4)
+    third = make.station(w.centre, skills=[w.skill], name="Tredje rummet")
+    make.session(third, start=local(thursday.year, thursday.month, thursday.day, 8), hours=2, instructors=[w.ingrid])
+    make.session(third, start=local(friday.year, friday.month, friday.day, 8), hours=1, instructors=[w.ingrid])
+    db.session.add(InstructorLimit(user_id=w.ingrid.id, max_sessions_per_day=1))
+    db.session.commit()
+    login_as(w.admin)
+    r = _move(client, w, w.form, thursday, 9)
+    assert r.status_code == 422 and "Ingrid Instruktör leder redan ett annat tillfälle" in r.text
+    r = _move(client, w, w.form, friday, 10)
+    assert r.status_code == 422 and "Ingrid Instruktör skulle leda fler än 1 tillfällen den dagen" in r.text
+
+
+def test_a_move_is_refused_onto_another_proposed_session(client, login_as, make):
+    w = _world(make)
+    thursday = w.monday + timedelta(days=3)
+    start = local(thursday.year, thursday.month, thursday.day, 8)
+    other = f"{w.second.id}|{start.isoformat()}|{(start + timedelta(hours=2)).isoformat()}|{w.skill.id}|{w.ingrid.id}|0|3|0"
+    form = {**w.form, "row-2": [other], "keep": ["1", "2"]}
+    login_as(w.admin)
+    # The same station then (the other proposed session is not in the database yet) …
+    r = _move(client, w, form, thursday, 9, station=w.second)
+    assert r.status_code == 422 and "Stationen är redan upptagen då" in r.text
+    # … and the same instructor at the same time at another station.
+    r = _move(client, w, form, thursday, 9)
+    assert r.status_code == 422 and "Ingrid Instruktör leder redan ett annat tillfälle" in r.text
+    # A proposed session the coordinator unticked does not stand in the way.
+    r = _move(client, w, {**form, "keep": ["1"]}, thursday, 9)
+    assert r.status_code == 200
 
 
 def test_a_moved_session_is_created_where_it_was_moved(client, login_as, make):
