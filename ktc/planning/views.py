@@ -324,6 +324,8 @@ class ProposalState:
 
 
 def _parse_row(number, value, keep):
+    if not number.isdigit() or len(number) > 6:
+        abort(400)
     try:
         parts = value.split("|")
         station_id, start, end, skill_id, instructor_id, min_per_side = parts[:6]
@@ -354,6 +356,8 @@ def _posted_state():
                 raise ValueError(reason)
             uncovered.append((_row_id(need_id), reason, int(got)))
     except ValueError:
+        abort(400)
+    if not (1900 <= first.year and end.year <= 2999 and first < end <= first + timedelta(weeks=proposals.MAX_WEEKS)):
         abort(400)
     return ProposalState(rows, first, end, objective, bound, uncovered)
 

@@ -203,3 +203,14 @@ def test_a_dropped_session_is_gone_and_accepting_checks_every_row_again(client, 
     r = client.post("/needs/plan/accept", data=forged)
     assert r.status_code == 422 and "Inget skapades" in r.text
     assert db.session.execute(select(Session.id)).scalars().all() == [w.existing.id]
+
+
+def test_a_tampered_proposal_is_a_bad_request_not_a_server_error(client, login_as, make):
+    w = _world(make)
+    login_as(w.admin)
+    for changes in ({"row-x1": w.form["row-1"], "keep": ["x1"]}, {"horizon": ["0001-01-01|0001-02-01"]},
+                    {"horizon": ["2027-01-01|2029-01-01"]}, {"uncovered": ["1|nonsense|0"]}):
+        for url in ("/needs/plan/revise", "/needs/plan/accept"):
+            assert client.post(url, data={**w.form, "show": "1", **changes}).status_code == 400, (url, changes)
+    assert client.post("/needs/plan/revise", data={**w.form, "drop": "7"}).status_code == 400
+    assert db.session.execute(select(Session.id)).scalars().all() == [w.existing.id]
