@@ -1,4 +1,5 @@
 """bench/RESULTS.md from one run's figures: the numbers, the targets, and why a missed target missed."""
+from pathlib import Path
 
 LABELS = {
     "week": "Planner grid, a centre's week, all stations (`/sessions/week`)",
@@ -374,4 +375,8 @@ def render_markdown(results, pages, limits, default_limit, statistics):
         "same at two data sizes ten times apart, on SQLite and PostgreSQL.",
         "",
     ]
+    # The planning model is measured by bench/plan.py, which keeps its section in a file of its own.
+    plan = Path(__file__).resolve().parent / "PLAN_RESULTS.md"
+    if plan.exists():
+        lines += [plan.read_text().rstrip("\n"), ""]
     return "\n".join(lines)

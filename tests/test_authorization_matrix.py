@@ -317,6 +317,7 @@ POST_ALLOWED = {
     "planning.withdraw": {"admin", "manager_b"},
     "planning.decide": {"admin", "manager_a", "manager_b"},
     "planning.accept": {"admin"},
+    "planning.revise": {"admin"},
     "privacy.erase": {"admin"},
     "records.complete": {"admin", "instructor"},
     "records.roster_all": {"admin", "instructor"},

@@ -13,16 +13,16 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ktc.accounts.models import User
 from ktc.database import utcnow
-from ktc.errors import ValidationError
+from ktc.errors import InstructorOverlap, StationOverlap, ValidationError
 from ktc.extensions import db
-from ktc.i18n import known_locale, local_today, to_local
+from ktc.i18n import fmt_date, known_locale, local_today, to_local
 from ktc.mail.outbox import enqueue
 from ktc.organisations.models import Unit
 from ktc.planning import solver as sv
 from ktc.planning.models import InstructorAbsence, InstructorAvailability, InstructorLimit, Need, instructor_skills
 from ktc.planning.operations import cover_need, first_of_month, months_between
-from ktc.sessions.models import Session
-from ktc.sessions.operations import create_session, local_to_utc
+from ktc.sessions.models import Session, session_instructors
+from ktc.sessions.operations import ACTIVE_SESSION, centre_tz, check_slot, create_session, local_to_utc
 from ktc.skills.models import Skill
 from ktc.stations.models import Centre, Station
 from ktc.urls import external_url
@@ -200,6 +200,79 @@ class Proposed:
     skill: Skill
     instructor: User
     min_per_side: int
+
+
+class OutsideHorizon(ValidationError):
+    code = "outside_horizon"
+    message = _l("Move the session within the plan's period: %(start)s to %(end)s.")
+
+
+class SkillNotTrained(ValidationError):
+    code = "skill_not_trained"
+    message = _l("%(station)s does not train %(skill)s.")
+
+
+class NotQualified(ValidationError):
+    code = "instructor_not_qualified"
+    message = _l("%(name)s may not lead %(skill)s (see the instructor's planning inputs).")
+
+
+class NotAvailable(ValidationError):
+    code = "instructor_not_available"
+    message = _l("%(name)s is not available then (weekly availability or an absence).")
+
+
+class DayLimitReached(ValidationError):
+    code = "instructor_day_limit"
+    message = _l("%(name)s would lead more than %(limit)s sessions that day.")
+
+
+def check_proposed(item, others, first_day, end_day):
+    """Refuse a proposed session (one the coordinator moved, or one posted back to be accepted) that
+    breaks a rule: the rules of hand-made sessions (`check_slot`: opening hours, closed days, the
+    station's changeover, nobody in two sessions at once), the planning inputs (the instructor may
+    lead the skill, is available and not absent, within their sessions per day) and the rest of the
+    proposal (`others`), whose sessions do not exist yet."""
+    station, instructor, skill = item.station, item.instructor, item.skill
+    tz = centre_tz(station)
+    day = to_local(item.start, tz).date()
+    if not first_day <= day < end_day:
+        raise OutsideHorizon(field="start", start=fmt_date(first_day), end=fmt_date(end_day - timedelta(days=1)))
+    if not station.active or skill.id not in {s.id for s in station.skills}:
+        raise SkillNotTrained(field="station", station=station.name, skill=skill.name)
+    check_slot(station, item.start, item.end, [instructor])
+    buffer = timedelta(minutes=station.changeover_minutes or 0)
+    for other in others:
+        if other.station.id == station.id and _overlaps(item.start, item.end, other.start, other.end, buffer):
+            raise StationOverlap(field="start")
+        if other.instructor.id == instructor.id and _overlaps(item.start, item.end, other.start, other.end):
+            raise InstructorOverlap(field="instructors", name=instructor.name)
+    qualified = db.session.execute(select(instructor_skills.c.skill_id).where(
+        instructor_skills.c.user_id == instructor.id, instructor_skills.c.skill_id == skill.id)).first()
+    if qualified is None:
+        raise NotQualified(field="instructors", name=instructor.name, skill=skill.name)
+    local_start, local_end = to_local(item.start, tz), to_local(item.end, tz)
+    windows = db.session.execute(select(InstructorAvailability).where(
+        InstructorAvailability.user_id == instructor.id)).scalars().all()
+    absent = db.session.execute(select(InstructorAbsence.user_id).where(
+        InstructorAbsence.user_id == instructor.id, InstructorAbsence.first_day <= day,
+        InstructorAbsence.last_day >= day)).first()
+    if absent is not None or (windows and not any(
+            w.weekday == day.weekday() and w.start_time <= local_start.time() and local_end.time() <= w.end_time
+            and local_end.date() == day for w in windows)):
+        raise NotAvailable(field="instructors", name=instructor.name)
+    limit = db.session.get(InstructorLimit, instructor.id)
+    limit = limit.max_sessions_per_day if limit else current_app.config.get(
+        "KTC_PLAN_MAX_SESSIONS_PER_DAY", DEFAULT_MAX_PER_DAY)
+    day_start = local_to_utc(day, time(0), tz)
+    leading = db.session.execute(
+        select(Session.id).join(session_instructors, session_instructors.c.session_id == Session.id)
+        .where(session_instructors.c.user_id == instructor.id, Session.status.in_(ACTIVE_SESSION),
+               Session.start_at >= day_start, Session.start_at < local_to_utc(day + timedelta(days=1), time(0), tz))
+    ).all()
+    same_day = [o for o in others if o.instructor.id == instructor.id and to_local(o.start, tz).date() == day]
+    if len(leading) + len(same_day) + 1 > limit:
+        raise DayLimitReached(field="instructors", name=instructor.name, limit=limit)
 
 
 def allocate(sessions, needs):

@@ -25,6 +25,7 @@ The model, in words:
   missing, and within one urgency older (earlier-due) needs first. One point less per session
   keeps sessions that cover nothing out of the plan.
 """
+import time as clock
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -114,8 +115,11 @@ def _overlaps(a, b):
     return a.start < b.end and b.start < a.end
 
 
-def solve(instance, time_limit=10.0, seed=0, workers=1, deterministic_time=None, hint=True):
-    """The plan that covers the most weighted need, as found within the limits."""
+def solve(instance, time_limit=10.0, seed=0, workers=1, deterministic_time=None, hint=True, **parameters):
+    """The plan that covers the most weighted need, as found within the limits. `time_limit` counts
+    the building of the model too (at county scale that is a few seconds): it is what the
+    coordinator waits; extra keyword arguments are CP-SAT parameters."""
+    began = clock.perf_counter()
     model = cp_model.CpModel()
     slots = instance.slots
     skills_needed = {d.skill_id for d in instance.demands}
@@ -182,6 +186,7 @@ def solve(instance, time_limit=10.0, seed=0, workers=1, deterministic_time=None,
     # Seats per slot, skill and side; the mixing rule.
     seats = {}
     mixed = {}
+    has_side = {}
     for slot_id, choices in by_slot.items():
         slot = slot_of[slot_id]
         side_total = {}
@@ -201,6 +206,7 @@ def solve(instance, time_limit=10.0, seed=0, workers=1, deterministic_time=None,
             has[side] = model.new_bool_var(f"has{slot_id}_{side}")
             model.add(side_total[side] <= slot.capacity * has[side])
             model.add(side_total[side] >= has[side])
+            has_side[slot_id, side] = has[side]
         both = model.new_bool_var(f"mixed{slot_id}")
         model.add_min_equality(both, [has["municipal"], has["regional"]])
         mixed[slot_id] = both
@@ -232,8 +238,9 @@ def solve(instance, time_limit=10.0, seed=0, workers=1, deterministic_time=None,
 
     model.maximize(sum(weight(d) * covered[d.key] for d in instance.demands) - sum(run.values()))
     if hint:
-        # Start from the first-fit plan: the search begins at the baseline and improves on it.
-        start = first_fit(instance)
+        # Start from the better first-fit plan (the baseline, or the pooled one): the search begins
+        # there and improves on it.
+        start = max((first_fit(instance), first_fit(instance, pool=True)), key=lambda p: p.objective)
         chosen = {(p.slot.id, p.skill_id): p for p in start.sessions}
         for (slot_id, skill_id), var in x.items():
             model.add_hint(var, (slot_id, skill_id) in chosen)
@@ -247,9 +254,18 @@ def solve(instance, time_limit=10.0, seed=0, workers=1, deterministic_time=None,
             model.add_hint(var, picked.seats[side] if picked else 0)
         for key, var in covered.items():
             model.add_hint(var, start.covered[key])
+        # A complete hint: with the sides and the mixing hinted too the solver starts from a whole
+        # plan instead of having to repair a partial one (with one worker it often found none).
+        by_run = {p.slot.id: p for p in start.sessions}
+        for (slot_id, side), var in has_side.items():
+            picked = by_run.get(slot_id)
+            model.add_hint(var, bool(picked and picked.seats[side] > 0))
+        for slot_id, var in mixed.items():
+            picked = by_run.get(slot_id)
+            model.add_hint(var, bool(picked and picked.mixed))
 
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.max_time_in_seconds = max(0.5, time_limit - (clock.perf_counter() - began))
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
     # At county scale presolve alone outlasts the time limit on a busy 2-core machine ("stopped after
@@ -257,6 +273,8 @@ def solve(instance, time_limit=10.0, seed=0, workers=1, deterministic_time=None,
     solver.parameters.cp_model_presolve = len(x) <= PRESOLVE_UP_TO
     if deterministic_time is not None:
         solver.parameters.max_deterministic_time = deterministic_time
+    for name, value in parameters.items():
+        setattr(solver.parameters, name, value)
     status = solver.solve(model)
     name = solver.status_name(status)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -267,7 +285,9 @@ def solve(instance, time_limit=10.0, seed=0, workers=1, deterministic_time=None,
         if not solver.value(run[slot_id]):
             continue
         skill_id = next(k for k, v in choices if solver.value(v))
-        instructor = next(i for (s, i), v in y.items() if s == slot_id and solver.value(v))
+        # From the slot's own instructors: scanning every (slot, instructor) pair per session took
+        # seconds at county scale.
+        instructor = next(i for i, v in y_by_slot[slot_id] if solver.value(v))
         plan_seats = {side: solver.value(seats[slot_id, skill_id, side]) for side in SIDES}
         is_mixed = bool(solver.value(mixed[slot_id]))
         slot = slot_of[slot_id]
@@ -302,9 +322,11 @@ def explain(instance, got):
     return reasons
 
 
-def first_fit(inst):
+def first_fit(inst, pool=False):
     """First fit by urgency under the same hard constraints: the baseline the solver must beat, and
-    its starting point (a hint)."""
+    its starting point (a hint). With `pool`, a demand too small to fill a session alone still opens
+    one when other open demands for the skill (due then or later) fill it at once: a better start
+    for the search, not the baseline."""
     slots = sorted(inst.slots, key=lambda s: (s.start, s.station_id))
     busy = {}  # instructor -> [(start, end)]
     per_day = {}
@@ -325,11 +347,29 @@ def first_fit(inst):
             free = min(free, cap - hold - session.seats[side])
         return max(0, free)
 
+    remaining = {}
+    for demand in inst.demands:
+        remaining[demand.skill_id] = remaining.get(demand.skill_id, 0) + demand.people
+
+    placed = {}  # id(session) -> [(demand key, side, amount)], to undo a pooled session that stays too small
+
     def place(demand, amount, session):
         session.seats[demand.side] += amount
         covered[demand.key] += amount
+        remaining[demand.skill_id] -= amount
+        placed.setdefault(id(session), []).append((demand.key, demand.side, amount))
         session.mixed = all(session.seats[s] > 0 for s in SIDES)
         session.min_per_side = min(session.slot.min_per_side, session.slot.capacity // 2) if session.mixed else 0
+
+    def _fill(session, opener):
+        for other in order:
+            if sum(session.seats.values()) >= inst.min_fill:
+                return
+            if other is opener or other.skill_id != session.skill_id or other.month < session.slot.month:
+                continue
+            amount = min(other.people - covered[other.key], room(session, other.side))
+            if amount > 0:
+                place(other, amount, session)
 
     for pass_ in (1, 2):
         for demand in order:
@@ -342,7 +382,8 @@ def first_fit(inst):
                     if amount:
                         place(demand, amount, session)
                         left -= amount
-            if left < inst.min_fill or pass_ == 2:
+            if pass_ == 2 or left <= 0 or (left < inst.min_fill and not (
+                    pool and remaining[demand.skill_id] >= inst.min_fill)):
                 continue
             for slot in slots:
                 if slot.id in used or demand.skill_id not in slot.skills or slot.month > demand.month:
@@ -359,6 +400,17 @@ def first_fit(inst):
                 busy.setdefault(lead, []).append((slot.start, slot.end))
                 per_day[lead, slot.day] = per_day.get((lead, slot.day), 0) + 1
                 place(demand, min(left, room(session, demand.side)), session)
+                if pool and sum(session.seats.values()) < inst.min_fill:
+                    _fill(session, demand)
+                    if sum(session.seats.values()) < inst.min_fill:
+                        # Too few after all: give the seats back and the slot and instructor free.
+                        for key, side, amount in placed.pop(id(session)):
+                            covered[key] -= amount
+                            remaining[session.skill_id] += amount
+                        sessions.pop()
+                        used.discard(slot.id)
+                        busy[lead].pop()
+                        per_day[lead, slot.day] -= 1
                 break
     objective = sum(weight(d) * covered[d.key] for d in inst.demands)
     return Plan(sessions, covered, objective, objective, objective, "FIRST_FIT", 0.0)

@@ -2,7 +2,7 @@
 inputs, read the demand board, propose and accept a plan; the manager gets the offer, books the
 people named, and the need shows covered. Every page is checked with axe-core."""
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from ktc.planning.operations import add_months
 
 from tests import factories as make
 from tests.e2e import scenario
+from tests.e2e.conftest import tab_to
 
 pytestmark = pytest.mark.e2e
 
@@ -83,7 +84,7 @@ def test_a_need_becomes_a_planned_session_and_a_booking(journey, app):
     text = karin.inner_text("main")
     assert "Kateter och sårvård" in text and "Blandad" in text
     journey.check(karin, "05-proposed-plan")
-    karin.click("main form button[type=submit]")
+    karin.click("#accept-plan")
     karin.wait_for_url(re.compile(r"/needs/$"))
 
     _fresh()
@@ -113,3 +114,65 @@ def test_a_need_becomes_a_planned_session_and_a_booking(journey, app):
     maria.goto("/needs/")
     assert "Täckt" in maria.inner_text("main")
     journey.check(maria, "06-need-covered")
+
+
+def test_the_proposal_on_the_week_grid_is_moved_and_accepted(journey, app):
+    """The coordinator sees the proposed session on the week grid beside a planned one, reaches it
+    with the keyboard, moves it, reads the grid on a phone, and accepts: it is created where moved."""
+    from ktc.planning import operations as ops
+    from ktc.planning.models import instructor_skills
+    from ktc.sessions.models import Session
+
+    app.config["KTC_PLAN_TIME_LIMIT"] = 5
+    world = scenario.build()
+    catheter = world.skills[0]
+    db.session.execute(instructor_skills.insert().values(user_id=world.instructor.id, skill_id=catheter.id))
+    today = date.today()
+    month = add_months(date(today.year, today.month, 1), 2)
+    ops.create_need(world.municipal_manager, world.home_care, catheter, month, people=3)
+    ops.create_need(world.regional_manager, world.ward, catheter, month, people=2)
+    day = today + timedelta(days=10)
+    planned = make.session(world.station, start=make.local(day.year, day.month, day.day, 7), title="Redan planerat")
+    db.session.commit()
+
+    karin = journey.person(world.admin.email)
+    karin.goto("/needs/plan")
+    karin.fill("#weeks", "4")
+    karin.click("main form button[type=submit]")
+    karin.wait_for_load_state()
+    proposed = karin.locator("a.block--proposed")
+    assert proposed.count() == 1 and "Föreslagen" in proposed.inner_text()
+    journey.check(karin, "grid-01-proposal-on-the-grid")
+
+    # Keyboard only: Tab to the proposed block, Enter leads to its row, where it is moved.
+    tab_to(karin, "el.classList.contains('block--proposed')")
+    karin.keyboard.press("Enter")
+    karin.wait_for_url(re.compile(r"#proposed-1$"))
+    karin.click("#proposed-1 summary")
+    karin.fill("#day-1", day.isoformat())
+    karin.fill("#time-1", "13:00")
+    karin.click("#proposed-1 button[name=move]")
+    karin.wait_for_load_state()
+    assert "Flyttad" in karin.inner_text("#proposed-1")
+    # The week of the move, with the session planned there beside the moved one.
+    assert karin.locator(f'a.block[href="/sessions/{planned.id}"]').count() == 1
+    assert "13:00" in karin.locator("a.block--proposed").inner_text()
+    journey.check(karin, "grid-02-moved")
+    # A move onto the planned session is refused with the reason, and nothing moves.
+    karin.click("#proposed-1 summary")
+    karin.fill("#time-1", "07:30")
+    karin.click("#proposed-1 button[name=move]")
+    karin.wait_for_load_state()
+    assert "Stationen är redan upptagen" in karin.inner_text(".error-summary")
+    journey.check(karin, "grid-03-move-refused")
+
+    # On a phone the grid stacks into lists, the proposed session still labelled.
+    karin.set_viewport_size({"width": 390, "height": 844})
+    assert karin.locator("a.block--proposed").is_visible()
+    journey.check(karin, "grid-04-phone")
+
+    karin.click("#accept-plan")
+    karin.wait_for_url(re.compile(r"/needs/$"))
+    _fresh()
+    created = db.session.execute(select(Session).where(Session.id != planned.id)).scalar_one()
+    assert created.start_at == make.local(day.year, day.month, day.day, 13)

@@ -8,7 +8,7 @@ from ktc.bookings.models import Booking
 from ktc.extensions import db
 from ktc.mail.models import OutboxMessage
 from ktc.planning import operations as ops
-from ktc.planning.models import Need
+from ktc.planning.models import Need, instructor_skills
 from ktc.sessions.models import Session
 
 
@@ -54,8 +54,8 @@ def test_need_to_plan_to_offer_to_booking(client, login_as, make, app):
     proposal = client.post("/needs/plan", data={"centre_id": str(centre.id), "weeks": "8"})
     assert proposal.status_code == 200
     assert "Läkemedelsstationen" in proposal.text and "Blandad" in proposal.text
-    rows = {name: value for name, value in _hidden_rows(proposal.text)}
-    assert len(rows) == 1
+    rows = proposal_form(proposal.text)
+    assert len([name for name in rows if name.startswith("row-")]) == 1
     r = client.post("/needs/plan/accept", data={**rows, "keep": ["1"]})
     assert r.status_code == 302
     session = db.session.execute(select(Session)).scalar_one()
@@ -86,6 +86,7 @@ def test_accepting_is_all_or_nothing(client, login_as, make):
     skill = make.skill()
     station = make.station(make.centre(), skills=[skill])
     instructor = make.user("instructor")
+    db.session.execute(instructor_skills.insert().values(user_id=instructor.id, skill_id=skill.id))
     existing = make.session(station, start=make.future(5))
     login_as(make.user("admin"))
     db.session.commit()
@@ -97,12 +98,19 @@ def test_accepting_is_all_or_nothing(client, login_as, make):
         "row-2": f"{station.id}|{existing.start_at.isoformat()}|{existing.end_at.isoformat()}|{skill.id}|"
                  f"{instructor.id}|0",
     }
-    r = client.post("/needs/plan/accept", data={**rows, "keep": ["1", "2"]})
-    assert r.status_code == 302
+    horizon = f"{date.today().isoformat()}|{(date.today() + timedelta(weeks=8)).isoformat()}"
+    r = client.post("/needs/plan/accept", data={**rows, "keep": ["1", "2"], "horizon": horizon})
+    assert r.status_code == 422 and "Inget skapades" in r.text
     assert db.session.execute(select(Session.id)).scalars().all() == [existing.id]
 
 
-def _hidden_rows(html):
+def proposal_form(html):
+    """What the proposal page posts back: its hidden fields (the rows, the period, the figures)."""
     import re
+    from html import unescape
 
-    return re.findall(r'name="(row-\d+)" value="([^"]+)"', html)
+    form = {}
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html):
+        if name != "csrf_token":
+            form.setdefault(name, []).append(unescape(value))
+    return form

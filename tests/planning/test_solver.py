@@ -186,3 +186,20 @@ def test_the_first_fit_baseline_keeps_the_rules_and_the_solver_never_does_worse(
     validate(inst, base)
     plan = sv.solve(inst, time_limit=10, seed=seed, deterministic_time=5)
     assert plan.objective >= base.objective
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_pooled_first_fit_keeps_the_rules(seed):
+    inst = random_instance(random.Random(seed))
+    validate(inst, sv.first_fit(inst, pool=True))
+
+
+def test_the_pooled_first_fit_opens_a_session_for_small_needs_together():
+    # Two needs of one person each cannot open a session alone (at least 2 people); pooled they do.
+    inst = sv.Instance([slot(1, 1, 8, skills=(1,), capacity=4)],
+                       [demand("a", 1, "municipal", "expired"), demand("b", 1, "regional", "missing")],
+                       {10: {1}}, {10: {1}}, {10: {DAY: 1}}, min_fill=2, months=1)
+    assert sv.first_fit(inst).sessions == []
+    pooled = sv.first_fit(inst, pool=True)
+    validate(inst, pooled)
+    assert pooled.covered == {"a": 1, "b": 1} and pooled.sessions[0].mixed
