@@ -157,21 +157,26 @@ def _warm(port, auth, session_id, floor=False):
         http.get(f"{base}/bookings/team?session={session_id}", cookies={"session": auth["cookie"]}, timeout=120)
 
 
+def _requests(app, kind, port, session_ids, people, auth):
+    """One booking request per person, round the sessions (the floor's outbox table made first)."""
+    from bench import floor
+    from ktc.extensions import db
+
+    if kind == "floor":
+        with app.app_context():
+            floor.create_outbox(db.engine)
+            db.engine.dispose()
+    return [_request_text("api" if kind == "floor" else kind, port, session_ids[i % len(session_ids)], pid, auth)
+            for i, pid in enumerate(people)]
+
+
 def _warm_bookings(app, before, port, kind, weeks_ahead):
     """A burst of the measured kind of booking into sessions of their own, removed again: every
     worker has booked before the clock starts (a worker's first booking compiles its statements and
     templates, a cost of the process, not of a booking), the floor's as KTC's."""
-    from bench import floor
-    from ktc.extensions import db
-
     ids, people, manager_id, auth = _setup(app, WARM_REQUESTS, weeks_ahead)
     try:
-        if kind == "floor":
-            with app.app_context():
-                floor.create_outbox(db.engine)
-                db.engine.dispose()
-        _fire(port, [_request_text("api" if kind == "floor" else kind, port, ids[i % len(ids)], pid, auth)
-                     for i, pid in enumerate(people)])
+        _fire(port, _requests(app, kind, port, ids, people, auth))
     finally:
         _clean_up(app, before, ids, manager_id)
 
@@ -221,14 +226,11 @@ def _fire(port, requests_text):
 
 def run(url, meta, requests_count, secret, kinds=KINDS):
     """Run the rush once per kind (html, floor, api); return {kind: figures and the database's verdict}."""
-    from bench import floor
+    from bench.measure import max_ids
     from bench.run import app_for
 
     app = app_for(url)
     with app.app_context():
-        from bench.measure import max_ids
-        from ktc.extensions import db
-
         before = max_ids()
     servers = {}
     results = {}
@@ -244,14 +246,8 @@ def run(url, meta, requests_count, secret, kinds=KINDS):
             _warm_bookings(app, before, port, kind, weeks_ahead + len(kinds))
             rush_ids, participants, manager_id, auth = _setup(app, requests_count, weeks_ahead)
             try:
-                if kind == "floor":
-                    with app.app_context():
-                        floor.create_outbox(db.engine)
-                        db.engine.dispose()
+                texts = _requests(app, kind, port, rush_ids, participants, auth)
                 _warm(port, auth, rush_ids[0], floor=kind == "floor")
-                texts = [_request_text("api" if kind == "floor" else kind, port, rush_ids[i % len(rush_ids)], pid,
-                                       auth)
-                         for i, pid in enumerate(participants)]
                 workers, backends = _server_pids(app, server)
                 cpu_before = _cpu_seconds(workers + backends)
                 fired = _fire(port, texts)
