@@ -1,0 +1,31 @@
+"""The seat rule (ktc/bookings/seats.py) pinned down after mutation testing (issue 18,
+docs/MUTATION.md, the run of session 5).
+
+Each test kills mutants of ktc/bookings/seats.py that passed the tests about the rule; the change
+named in each docstring went unnoticed before.
+"""
+from datetime import timedelta
+
+import pytest
+
+from ktc.bookings.operations import book_team
+from ktc.bookings.seats import release_at
+
+
+@pytest.fixture
+def world(make):
+    kommun = make.organisation("municipal", name="Eksjö kommun")
+    unit = make.unit(kommun, name="Hemsjukvården")
+    manager = make.manager(unit)
+    staff = [make.participant(unit, name=f"Undersköterska {i}") for i in range(4)]
+    return type("World", (), locals())
+
+
+@pytest.mark.parametrize("offset, second", [(timedelta(0), "confirmed"), (timedelta(seconds=-1), "waitlisted")])
+def test_held_seats_open_to_both_sides_at_the_release_time_itself(world, make, offset, second):
+    """Mutant: `now >= release` → `now > release` in `is_released` (the seat held for the other
+    side stayed closed at the very moment the session page says it opens)."""
+    session = make.session(make.plain_station(), start=make.future(10), capacity=2, min_per_side=1,
+                           release_before_hours=72)
+    results = book_team(world.manager, session, world.staff[:2], now=release_at(session) + offset)
+    assert [r.status for r in results] == ["confirmed", second]
