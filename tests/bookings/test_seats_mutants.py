@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from ktc.bookings.operations import book_team
-from ktc.bookings.seats import release_at
+from ktc.bookings.seats import free_for_side, release_at
 
 
 @pytest.fixture
@@ -29,3 +29,16 @@ def test_held_seats_open_to_both_sides_at_the_release_time_itself(world, make, o
                            release_before_hours=72)
     results = book_team(world.manager, session, world.staff[:2], now=release_at(session) + offset)
     assert [r.status for r in results] == ["confirmed", second]
+
+
+def test_free_seats_for_a_side_count_the_other_sides_bookings(world, make):
+    """Mutant: `capacity - seats_taken` → `capacity + seats_taken` in `free_for_side` (the session
+    and team pages, the planning board and the matrix offered seats the other side had taken)."""
+    region = make.unit(make.organisation("regional", name="Region Jönköpings län"), name="Ortopeden")
+    nurses = [make.participant(region, name=f"Sjuksköterska {i}") for i in range(3)]
+    admin = make.user("admin")
+    session = make.session(make.plain_station(), start=make.future(10), capacity=4)
+    assert [r.status for r in book_team(admin, session, nurses)] == ["confirmed"] * 3
+    assert (free_for_side(session, "municipal"), free_for_side(session, "regional")) == (1, 1)
+    book_team(world.manager, session, world.staff[:1])
+    assert (free_for_side(session, "municipal"), free_for_side(session, "regional")) == (0, 0)
