@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from ktc.bookings.operations import book_team
-from ktc.bookings.seats import free_for_side, release_at
+from ktc.bookings.seats import free_for_side, has_seat_for_side, release_at
 
 
 @pytest.fixture
@@ -42,3 +42,20 @@ def test_free_seats_for_a_side_count_the_other_sides_bookings(world, make):
     assert (free_for_side(session, "municipal"), free_for_side(session, "regional")) == (1, 1)
     book_team(world.manager, session, world.staff[:1])
     assert (free_for_side(session, "municipal"), free_for_side(session, "regional")) == (0, 0)
+
+
+def test_a_side_at_its_quota_has_no_seat_while_the_other_side_has(world, make):
+    """Mutant: `has_seat_for_side` judged with no side (the regional counter read for the municipal
+    side: the skill matrix then offered a session whose seats that side could not book)."""
+    session = make.session(make.plain_station(), start=make.future(10), capacity=4, min_per_side=2,
+                           release_before_hours=72)
+    assert [r.status for r in book_team(world.manager, session, world.staff[:2])] == ["confirmed"] * 2
+    assert has_seat_for_side(session, "municipal") is False
+    assert has_seat_for_side(session, "regional") is True
+
+
+def test_the_booking_records_who_booked_it(world, make):
+    """Mutant: `booked_by_id` left empty in `_book_one`."""
+    session = make.session(make.plain_station(), start=make.future(10))
+    booking = book_team(world.manager, session, world.staff[:1])[0].booking
+    assert booking.booked_by_id == world.manager.id
