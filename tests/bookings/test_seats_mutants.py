@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from ktc.bookings.operations import book_team
+from ktc.bookings.operations import book_team, cancel_booking
 from ktc.bookings.seats import free_for_side, has_seat_for_side, release_at
 
 
@@ -59,3 +59,22 @@ def test_the_booking_records_who_booked_it(world, make):
     session = make.session(make.plain_station(), start=make.future(10))
     booking = book_team(world.manager, session, world.staff[:1])[0].booking
     assert booking.booked_by_id == world.manager.id
+
+
+def test_booking_again_after_cancelling_goes_to_the_back_of_the_waiting_list(world, make):
+    """Mutant: `queued_at = None` in `_book_one` (the waiting list then ran in booking-row order, and
+    someone who left the list and came back took the seat of one who had waited all along)."""
+    session = make.session(make.plain_station(), start=make.future(10), capacity=1)
+    seated, first, second = world.staff[:3]
+    book_team(world.manager, session, [seated])
+    (came_back,) = book_team(world.manager, session, [first])
+    book_team(world.manager, session, [second])
+    cancel_booking(world.manager, came_back.booking)
+    again = book_team(world.manager, session, [first])[0]
+    assert again.booking.id == came_back.booking.id and again.status == "waitlisted"
+
+    seat = next(b for b in session.bookings if b.participant_id == seated.id)
+    cancel_booking(world.manager, seat)
+
+    statuses = {b.participant_id: b.status for b in session.bookings}
+    assert (statuses[second.id], statuses[first.id]) == ("confirmed", "waitlisted")
