@@ -54,11 +54,15 @@ def test_a_side_at_its_quota_has_no_seat_while_the_other_side_has(world, make):
     assert has_seat_for_side(session, "regional") is True
 
 
-def test_the_booking_records_who_booked_it(world, make):
-    """Mutant: `booked_by_id` left empty in `_book_one`."""
-    session = make.session(make.plain_station(), start=make.future(10))
-    booking = book_team(world.manager, session, world.staff[:1])[0].booking
-    assert booking.booked_by_id == world.manager.id
+def test_the_booking_records_who_booked_it_and_when_it_was_confirmed(world, make):
+    """Mutants: `booked_by_id` or `confirmed_at` left empty in `_book_one`; the waiting person's
+    result without the person (the team page and the API name who waits)."""
+    session = make.session(make.plain_station(), start=make.future(10), capacity=1)
+    moment = session.start_at - timedelta(days=5)
+    seated, waiting = book_team(world.manager, session, world.staff[:2], now=moment)
+    assert (seated.booking.booked_by_id, seated.booking.confirmed_at) == (world.manager.id, moment)
+    assert (waiting.status, waiting.participant) == ("waitlisted", world.staff[1])
+    assert waiting.as_dict()["participant_id"] == world.staff[1].id
 
 
 def test_booking_again_after_cancelling_goes_to_the_back_of_the_waiting_list(world, make):
