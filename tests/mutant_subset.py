@@ -11,12 +11,17 @@ mutant must pass first. A mutant counts as killed only when pytest reports faile
 survivor here survived the subset only (run it with `mutmut run NAME` against all its tests, or
 write a test). Each child's output is kept in `mutant-logs/NAME.log`; OUT gets one line per mutant.
 """
-import importlib
 import os
-import pkgutil
-import re
 import sys
-import time
+
+# Run as a script, Python puts tests/ first on the path, where tests/calendar would shadow the
+# standard library's calendar module: drop it (the project root comes back in _warm).
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
+
+import importlib  # noqa: E402
+import pkgutil  # noqa: E402
+import re  # noqa: E402
+import time  # noqa: E402
 
 LOGS = "mutant-logs"
 
