@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from ktc.audit.models import AuditEntry
-from ktc.bookings.operations import book_team, cancel_booking
+from ktc.bookings.operations import book_team, booking_sides, cancel_booking
 from ktc.bookings.seats import promote_released_sessions, release_at
 from ktc.errors import BookingClosed
 from ktc.extensions import db
@@ -176,3 +176,13 @@ def test_cancellation_closes_exactly_at_the_cutoff_and_records_when(world, make)
     moment = cutoff - timedelta(seconds=1)
     cancel_booking(world.manager, second, now=moment)
     assert second.cancelled_at == moment
+
+
+def test_an_admin_books_for_both_sides_and_a_manager_for_their_units_side(world, make):
+    """Mutants of `booking_sides`: an admin's second side named anything but "regional" (the
+    session and team pages then asked for the free seats of a side that does not exist)."""
+    region = make.organisation("regional", name="Region Jönköpings län")
+    both = make.manager(world.unit, make.unit(region, name="Kirurgen"))
+    assert booking_sides(world.admin) == ["municipal", "regional"]
+    assert booking_sides(world.manager) == ["municipal"]
+    assert booking_sides(both) == ["municipal", "regional"]

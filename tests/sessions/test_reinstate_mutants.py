@@ -89,3 +89,25 @@ def test_held_seats_released_by_the_time_of_reinstating_go_to_either_side(make):
 
     assert [b.status for b in restored] == ["confirmed", "confirmed"]
     assert session.seats_municipal == 2
+
+
+def test_bookings_elsewhere_that_do_not_overlap_do_not_keep_anyone_out(make):
+    """Mutants of `_overlapping_booking`: a booking elsewhere counted although it is cancelled (the
+    status filter dropped), ends exactly when the session starts or starts exactly when it ends
+    (`<` → `<=`, `>` → `>=`, either bound dropped), or the join to the other session's times lost
+    (`Session.id != Booking.session_id`: the session itself then overlaps)."""
+    admin = make.user("admin")
+    start = make.future(8)
+    session = make.session(make.plain_station(), start=start, hours=2, capacity=4)
+    before, after, cancelled_elsewhere, clash = _people(make, "Hugo", "Ines", "Jon", "Kim")
+    booked = [book_team(admin, session, [p])[0].booking for p in (before, after, cancelled_elsewhere, clash)]
+    cancel_session(admin, session, "Instruktören sjuk")
+    make.booking(make.session(make.plain_station(), start=start - timedelta(hours=2), hours=2), before)
+    make.booking(make.session(make.plain_station(), start=start + timedelta(hours=2), hours=2), after)
+    make.booking(make.session(make.plain_station(), start=start, hours=2), cancelled_elsewhere, status="cancelled")
+    make.booking(make.session(make.plain_station(), start=start + timedelta(hours=1), hours=2), clash)
+
+    restored = reinstate_session(admin, session, now=start - timedelta(days=5))
+
+    assert restored == booked[:3]
+    assert [b.status for b in booked] == ["confirmed", "confirmed", "confirmed", "cancelled"]
