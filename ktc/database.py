@@ -42,6 +42,9 @@ class UTCDateTime(TypeDecorator):
 
 
 READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
+# In `session.info`: the ids of the people whose rows this transaction has locked and re-read under
+# the lock (ktc.bookings.operations); their unit cannot change until it ends (ktc.calendar.stamps).
+LOCKED_PEOPLE = "ktc.locked_participants"
 
 
 def configure_sqlite(engine, busy_timeout_ms, immediate_outside_requests=True):

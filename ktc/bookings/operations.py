@@ -24,7 +24,7 @@ from ktc.bookings.seats import (
     release_seat,
     reservations,
 )
-from ktc.database import utcnow
+from ktc.database import LOCKED_PEOPLE, utcnow
 from ktc.errors import (
     AlreadyBooked,
     BookingClosed,
@@ -114,14 +114,10 @@ def _lock_participants(participants):
     lock_participant_ids(p.id for p in participants)
 
 
-# The people whose rows this transaction has locked (and re-read under the lock) already.
-_LOCKED = "ktc.locked_participants"
-
-
 def _forget_locks(session, _transaction):
     """Any transaction or savepoint that ends forgets the set: a lock given up with a savepoint is
     taken again (taking one twice costs a statement, missing one would lose the guarantee)."""
-    session.info.pop(_LOCKED, None)
+    session.info.pop(LOCKED_PEOPLE, None)
 
 
 if not event.contains(OrmSession, "after_transaction_end", _forget_locks):
@@ -138,7 +134,7 @@ def locked_participants(stmt, params=None):
     """Run a `locking` SELECT of people: a request that loads the people it books this way (the team
     form, the API) does not read them a second time to lock them (lock_participant_ids skips them)."""
     people = db.session.execute(stmt, params or {}).scalars().unique().all()
-    db.session.info.setdefault(_LOCKED, set()).update(p.id for p in people)
+    db.session.info.setdefault(LOCKED_PEOPLE, set()).update(p.id for p in people)
     return people
 
 
@@ -163,7 +159,7 @@ def lock_participant_ids(ids):
     they are booked on, is decided under the lock. Taken before the session's row (hold_session):
     people, then the session, then its bookings. People already locked in this transaction
     (locked_participants) are not read again."""
-    ids = sorted(set(ids) - db.session.info.get(_LOCKED, set()))
+    ids = sorted(set(ids) - db.session.info.get(LOCKED_PEOPLE, set()))
     if ids:
         locked_participants(_people_by_ids(), {"ids": ids})
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm.util import identity_key
 from ktc.accounts.models import User
 from ktc.bookings.models import Booking
 from ktc.calendar.models import CalendarStamp
-from ktc.database import utcnow
+from ktc.database import LOCKED_PEOPLE, utcnow
 from ktc.extensions import db
 from ktc.organisations.models import Participant, Unit
 from ktc.paths.models import CircleMeeting, StudyCircle, circle_members
@@ -95,7 +95,11 @@ def _changed(session, obj, names):
 
 
 def _loaded_unit(session, participant_id):
-    """The unit of a person already in the session's identity map (flushed, so the database has it too)."""
+    """The unit of a person this transaction locked and re-read (a booking does): it cannot have
+    changed since, so it need not be read again. Anyone else's unit is read (None here): an object
+    loaded without the lock may show a unit another transaction has moved them from."""
+    if participant_id not in session.info.get(LOCKED_PEOPLE, ()):
+        return None
     person = session.identity_map.get(identity_key(Participant, participant_id))
     return None if person is None else person.__dict__.get("unit_id")
 

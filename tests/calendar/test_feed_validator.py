@@ -210,3 +210,25 @@ def test_the_cli_renews_every_feed_after_changes_made_outside_ktc(app, client, w
     changed, _tags = _changed(client, feeds, tags)
     assert changed == set(feeds)
     assert "Sår (ändrad)" in client.get(feeds["station_y"]).get_data(as_text=True)
+
+
+def test_a_person_moved_behind_the_objects_back_renews_the_feed_of_the_unit_they_are_in_now(client, world):
+    """The stamps take a person's unit from the loaded object only when this transaction locked and
+    re-read them; an object loaded without the lock may show a unit they were moved from (here by a
+    statement that bypasses the ORM, as another transaction would), and their new unit's feed must
+    still change."""
+    from sqlalchemy import update
+
+    from ktc.organisations.models import Participant
+
+    feeds = world["feeds"]
+    before = _etags(client, feeds)
+    anna = db.session.get(Participant, world["anna"].id)  # loaded: unit A
+    assert anna.unit_id == world["unit_a"].id
+    db.session.execute(update(Participant.__table__).where(Participant.id == anna.id)
+                       .values(unit_id=world["unit_b"].id))
+    booking = db.session.execute(select(Booking).where(Booking.participant_id == anna.id)).scalar_one()
+    booking.status = "cancelled"
+    db.session.commit()
+    changed, _after = _changed(client, feeds, before)
+    assert "unit_b" in changed
