@@ -3,7 +3,7 @@
 
     python scripts/i18n.py update [FEATURE ...]  extract messages, update sv and en catalogues
     python scripts/i18n.py compile               compile every catalogue to .mo
-    python scripts/i18n.py check                 fail if a message has no Swedish translation
+    python scripts/i18n.py check                 fail if a message has no Swedish translation, or two
     python scripts/i18n.py missing [FEATURE ...] list the messages that still need Swedish
     python scripts/i18n.py fill FILE.json        set Swedish texts from {"English": "Svenska", ...}
 
@@ -177,6 +177,32 @@ def fill(json_path=None, texts=None):
             print(f"{feature}: {changed} filled")
 
 
+def conflicts():
+    """(locale, msgid, {feature: text}) for every message that catalogues translate differently.
+
+    Flask-Babel merges the catalogues into one: of two translations of the same text only one is
+    shown, on every page that asks for it. A text with two meanings needs a message of its own (or
+    a context); one meaning needs one translation.
+    """
+    found = []
+    for locale in ("sv", "en"):
+        texts = {}
+        for feature in all_catalogues():
+            path = _po_path(feature, locale)
+            if not path.exists():
+                continue
+            for message in _load(path, locale):
+                if not message.id or not _translated(message) or message.fuzzy:
+                    continue
+                key = (message.context, message.id if isinstance(message.id, str) else message.id[0])
+                value = message.string if isinstance(message.string, str) else tuple(message.string)
+                texts.setdefault(key, {})[feature] = value
+        for (_context, msgid), by_feature in sorted(texts.items(), key=lambda item: str(item[0])):
+            if len(set(by_feature.values())) > 1:
+                found.append((locale, msgid, by_feature))
+    return found
+
+
 def all_catalogues():
     return [COMMON] + features()
 
@@ -199,6 +225,12 @@ def main(argv):
         if cmd == "check":
             if gaps:
                 print(f"{len(gaps)} messages lack a translation; run `python scripts/i18n.py update` and translate")
+                return 1
+            clashes = conflicts()
+            for locale, msgid, by_feature in clashes:
+                print(f"[{locale}] {msgid!r} is translated differently: {by_feature}")
+            if clashes:
+                print(f"{len(clashes)} messages have two translations; the merged catalogue shows only one")
                 return 1
             print("translations complete")
     else:

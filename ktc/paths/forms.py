@@ -56,7 +56,7 @@ class CircleForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=200)])
     path_id = SelectField(_l("Learning path"), coerce=optional_id, validate_choice=False)
     facilitator_id = SelectField(_l("Facilitator"), coerce=optional_id, validate_choice=False)
-    participant_ids = SelectMultipleField(_l("Members"), coerce=int, validate_choice=False)
+    participant_ids = SelectMultipleField(_l("Circle members"), coerce=int, validate_choice=False)
     add_emails = TextAreaField(_l("Add members by e-mail"))
 
 
