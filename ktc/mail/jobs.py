@@ -80,6 +80,21 @@ def notify_seats_released(now=None):
     return queued
 
 
+def notify_seats_opened(now=None):
+    """When a planned session's priority window ends with seats free, tell the managers who may want them
+    (within a day of the end, like release notices: a scheduler that was off does not announce old news)."""
+    now = now or utcnow()
+    sessions = db.session.execute(
+        select(Session)
+        .where(Session.status == "scheduled", Session.start_at > now, Session.priority_until <= now,
+               Session.priority_until > now - RELEASE_NOTICE_WINDOW)
+        .options(selectinload(Session.station).selectinload(Station.centre), selectinload(Session.skills))
+        .order_by(Session.start_at)
+    ).scalars().all()
+    return sum(len(notify.seats_opened(session, interested_managers(session)))
+               for session in sessions if session.seats_free > 0)
+
+
 def interested_managers(session, unit_ids=None):
     """Managers of units with someone on this session's waiting list or needing one of its skills
     (among `unit_ids`, if given).
@@ -123,4 +138,5 @@ JOBS = [
     {"id": "mail.send_outbox", "func": send_outbox, "trigger": "interval", "minutes": 1},
     {"id": "mail.send_reminders", "func": send_reminders, "trigger": "interval", "minutes": 15},
     {"id": "mail.notify_seats_released", "func": notify_seats_released, "trigger": "interval", "minutes": 15},
+    {"id": "mail.notify_seats_opened", "func": notify_seats_opened, "trigger": "interval", "minutes": 15},
 ]

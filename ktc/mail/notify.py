@@ -47,6 +47,7 @@ SUBJECTS = {
     "session_cancelled": lambda c: _("Cancelled: %(name)s, %(date)s", **c),
     "reminder": lambda c: _("Reminder: %(name)s, %(date)s", **c),
     "seats_released": lambda c: _("Free seats for everyone: %(name)s, %(date)s", **c),
+    "seats_opened": lambda c: _("Open to every unit now: %(name)s, %(date)s", **c),
 }
 
 
@@ -223,13 +224,22 @@ def reminder(booking):
 def seats_released(session, managers):
     """The seats held for each side are now free for anyone: tell the managers who may want them."""
     release = session.start_at.timestamp() - session.release_before_hours * 3600
+    return _free_seats("seats_released", f"s{session.id}:{int(release)}", session, managers)
+
+
+def seats_opened(session, managers):
+    """A planned session's priority window has ended with seats free: tell the managers who may want them."""
+    return _free_seats("seats_opened", f"s{session.id}:opened:{int(session.priority_until.timestamp())}", session,
+                       managers)
+
+
+def _free_seats(kind, cause, session, managers):
     messages = []
     for manager in managers:
         if not manager.email or not manager.active:
             continue
-        key = f"s{session.id}:{int(release)}:u{manager.id}"
-        message = _session_email("seats_released", key, manager.email, known_locale(manager.locale), session,
-                                 manager=manager, book_url=external_url("bookings.team"),
+        message = _session_email(kind, f"{cause}:u{manager.id}", manager.email, known_locale(manager.locale), session,
+                                 manager=manager, book_url=external_url("bookings.team", session=session.id),
                                  seats_free=session.seats_free)
         if message is not None:
             messages.append(message)

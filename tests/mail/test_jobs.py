@@ -46,7 +46,7 @@ def test_released_seats_are_announced_to_managers_with_interest(make):
 
 def test_scheduler_registers_every_job_with_safe_defaults(app):
     ids = [job["id"] for job in collect_jobs()]
-    assert {"mail.send_outbox", "mail.send_reminders", "mail.notify_seats_released"} <= set(ids)
+    assert {"mail.send_outbox", "mail.send_reminders", "mail.notify_seats_released", "mail.notify_seats_opened"} <= set(ids)
     scheduler = build_scheduler(app, scheduler_class=BackgroundScheduler)
     scheduler.start(paused=True)
     try:

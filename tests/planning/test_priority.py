@@ -281,3 +281,26 @@ def test_a_person_moved_out_of_the_covering_unit_while_being_booked_is_refused(a
     assert stage(app, move, book) == {"first": "stored", "second": "refused"}
     db.session.expire_all()
     assert db.session.execute(select(Booking)).first() is None
+
+
+def test_when_the_window_ends_with_seats_free_the_other_units_are_told_once(plan, make):
+    """A unit that asked for nothing could not book in the window; when it ends, its manager (whose
+    staff need the skill) learns the seats are open, once, in their language, with a link to book."""
+    from ktc.mail import jobs
+
+    profession = make.profession(skills=[plan.skill])
+    plan.b1.profession = profession  # unit B has someone who needs the skill
+    plan.manager_b.email, plan.manager_b.locale = "chef.syd@example.org", "en"
+    accepted = plan.start - timedelta(days=10)
+    session = plan.accept(accepted)
+    db.session.commit()
+    assert jobs.notify_seats_opened(session.priority_until - timedelta(minutes=5)) == 0  # still reserved
+    assert jobs.notify_seats_opened(session.priority_until + timedelta(minutes=5)) == 1
+    assert jobs.notify_seats_opened(session.priority_until + timedelta(minutes=20)) == 0  # told once
+    message = db.session.execute(select(OutboxMessage).where(OutboxMessage.kind == "seats_opened")).scalar_one()
+    assert message.recipient == "chef.syd@example.org"
+    assert message.subject.startswith("Open to every unit now: ")
+    assert "every unit can book it. 8 seats are free." in message.body_text
+    assert f"/bookings/team?session={session.id}" in message.body_text
+    # Two days later nobody is told: a scheduler that was off does not announce old news.
+    assert jobs.notify_seats_opened(session.priority_until + timedelta(days=2)) == 0
