@@ -240,11 +240,12 @@ def network_actions():
 MEETING_FIELDS = {"end_time": "end", "start_time": "start"}
 
 
-def _meeting_write(change):
+def _meeting_write(change, names=MEETING_FIELDS):
+    """Run an operation; a refusal names the API's field (`names`: the operation's field → the API's)."""
     try:
         return change()
     except DomainError as exc:
-        exc.field = MEETING_FIELDS.get(exc.field, exc.field)
+        exc.field = names.get(exc.field, exc.field)
         raise
 
 
@@ -325,13 +326,9 @@ def add_network_action(data, meeting_id):
                                ("member", models.NetworkMember, "member_id")):
         if data.get(field) is not None:
             owners[name] = find(model, data[field], field)
-    try:
-        action = ops.add_action(meeting, text=data["text"], owner_kind=kind, owner_name=data.get("owner_name", ""),
-                                due_on=data.get("due_on"), **owners)
-    except DomainError as exc:
-        if exc.field == "owner":
-            exc.field = OWNER_FIELDS[kind]
-        raise
+    action = _meeting_write(lambda: ops.add_action(
+        meeting, text=data["text"], owner_kind=kind, owner_name=data.get("owner_name", ""),
+        due_on=data.get("due_on"), **owners), {"owner": OWNER_FIELDS[kind]})
     commit()
     return _action_json(action)
 
@@ -344,12 +341,8 @@ def add_network_action(data, meeting_id):
 def close_network_action(data, action_id):
     require(policy.is_network_coordinator(current_user))
     action = get_or_404(MeetingAction, action_id)
-    try:
-        ops.close_action(action, data.get("note", ""), data.get("station_change", ""))
-    except DomainError as exc:
-        if exc.field == "change":
-            exc.field = "station_change"
-        raise
+    _meeting_write(lambda: ops.close_action(action, data.get("note", ""), data.get("station_change", "")),
+                   {"change": "station_change"})
     commit()
     return _action_json(action)
 
