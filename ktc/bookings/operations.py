@@ -164,22 +164,6 @@ def lock_participant_ids(ids):
         locked_participants(_people_by_ids(), {"ids": ids})
 
 
-def _overlapping_booking(participant, session):
-    return db.session.execute(
-        select(Booking.id)
-        .join(Session, Session.id == Booking.session_id)
-        .where(
-            Booking.participant_id == participant.id,
-            Booking.session_id != session.id,
-            Booking.status.in_(ACTIVE_STATUSES),
-            Session.status != "cancelled",
-            Session.start_at < session.end_at,
-            Session.end_at > session.start_at,
-        )
-        .limit(1)
-    ).first()
-
-
 def book_team(actor, session, participants, all_or_nothing=False, now=None):
     """Book people into a session in the order given: seats first, then the waitlist.
 
@@ -192,7 +176,7 @@ def book_team(actor, session, participants, all_or_nothing=False, now=None):
     if not policy.can_book(actor):
         raise PermissionDenied()
     # The actor's units once, not one query per person ticked.
-    allowed = None if policy.is_admin(actor) else policy.managed_unit_ids(actor)
+    allowed = booking_unit_ids(actor)
     for participant in participants:
         if allowed is not None and participant.unit_id not in allowed:
             raise PermissionDenied()
@@ -333,7 +317,7 @@ def restore_bookings(actor, session, bookings, now=None):
         participant = booking.participant
         if not participant.active or participant.anonymised_at is not None:
             continue
-        if _overlapping_booking(participant, session) is not None:
+        if _own_and_overlapping(participant, session)[1]:
             continue
         booking.cancelled_at = booking.cancelled_by_id = booking.cancel_reason = None
         if claim_seat(session, booking.side, now):

@@ -92,7 +92,7 @@ def test_held_seats_released_by_the_time_of_reinstating_go_to_either_side(make):
 
 
 def test_bookings_elsewhere_that_do_not_overlap_do_not_keep_anyone_out(make):
-    """Mutants of `_overlapping_booking`: a booking elsewhere counted although it is cancelled (the
+    """Mutants of the overlap check (`_overlapping_booking` then, `_own_and_overlapping` now): a booking elsewhere counted although it is cancelled (the
     status filter dropped), ends exactly when the session starts or starts exactly when it ends
     (`<` → `<=`, `>` → `>=`, either bound dropped), or the join to the other session's times lost
     (`Session.id != Booking.session_id`: the session itself then overlaps)."""
