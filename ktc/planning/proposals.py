@@ -227,12 +227,30 @@ class DayLimitReached(ValidationError):
     message = _l("%(name)s would lead more than %(limit)s sessions that day.")
 
 
-def check_proposed(item, others, first_day, end_day):
+def _instructor_inputs(instructor, known):
+    """The planning inputs of one instructor (skills they may lead, weekly availability, absences,
+    sessions per day), read once per instructor for all the rows checked with the same `known`."""
+    if instructor.id not in known:
+        skills = set(db.session.execute(select(instructor_skills.c.skill_id).where(
+            instructor_skills.c.user_id == instructor.id)).scalars())
+        windows = db.session.execute(select(InstructorAvailability).where(
+            InstructorAvailability.user_id == instructor.id)).scalars().all()
+        absences = db.session.execute(select(InstructorAbsence.first_day, InstructorAbsence.last_day).where(
+            InstructorAbsence.user_id == instructor.id)).all()
+        limit = db.session.get(InstructorLimit, instructor.id)
+        limit = limit.max_sessions_per_day if limit else current_app.config.get(
+            "KTC_PLAN_MAX_SESSIONS_PER_DAY", DEFAULT_MAX_PER_DAY)
+        known[instructor.id] = (skills, windows, absences, limit)
+    return known[instructor.id]
+
+
+def check_proposed(item, others, first_day, end_day, known=None):
     """Refuse a proposed session (one the coordinator moved, or one posted back to be accepted) that
     breaks a rule: the rules of hand-made sessions (`check_slot`: opening hours, closed days, the
     station's changeover, nobody in two sessions at once), the planning inputs (the instructor may
     lead the skill, is available and not absent, within their sessions per day) and the rest of the
-    proposal (`others`), whose sessions do not exist yet."""
+    proposal (`others`), whose sessions do not exist yet. Rows checked together pass one `known` dict,
+    so each instructor's inputs are read once."""
     station, instructor, skill = item.station, item.instructor, item.skill
     tz = centre_tz(station)
     day = to_local(item.start, tz).date()
@@ -247,23 +265,15 @@ def check_proposed(item, others, first_day, end_day):
             raise StationOverlap(field="start")
         if other.instructor.id == instructor.id and _overlaps(item.start, item.end, other.start, other.end):
             raise InstructorOverlap(field="instructors", name=instructor.name)
-    qualified = db.session.execute(select(instructor_skills.c.skill_id).where(
-        instructor_skills.c.user_id == instructor.id, instructor_skills.c.skill_id == skill.id)).first()
-    if qualified is None:
+    skills, windows, absences, limit = _instructor_inputs(instructor, {} if known is None else known)
+    if skill.id not in skills:
         raise NotQualified(field="instructors", name=instructor.name, skill=skill.name)
     local_start, local_end = to_local(item.start, tz), to_local(item.end, tz)
-    windows = db.session.execute(select(InstructorAvailability).where(
-        InstructorAvailability.user_id == instructor.id)).scalars().all()
-    absent = db.session.execute(select(InstructorAbsence.user_id).where(
-        InstructorAbsence.user_id == instructor.id, InstructorAbsence.first_day <= day,
-        InstructorAbsence.last_day >= day)).first()
-    if absent is not None or (windows and not any(
+    absent = any(first <= day <= last for first, last in absences)
+    if absent or (windows and not any(
             w.weekday == day.weekday() and w.start_time <= local_start.time() and local_end.time() <= w.end_time
             and local_end.date() == day for w in windows)):
         raise NotAvailable(field="instructors", name=instructor.name)
-    limit = db.session.get(InstructorLimit, instructor.id)
-    limit = limit.max_sessions_per_day if limit else current_app.config.get(
-        "KTC_PLAN_MAX_SESSIONS_PER_DAY", DEFAULT_MAX_PER_DAY)
     day_start = local_to_utc(day, time(0), tz)
     leading = db.session.execute(
         select(Session.id).join(session_instructors, session_instructors.c.session_id == Session.id)

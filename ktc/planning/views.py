@@ -559,8 +559,9 @@ def accept():
     kept = [r for r in state.rows if r.keep]
     try:
         # The rows come back from the browser: every one is checked again, against the others too.
+        known = {}
         for row in kept:
-            proposals.check_proposed(row.item, state.others(row), state.first_day, state.end_day)
+            proposals.check_proposed(row.item, state.others(row), state.first_day, state.end_day, known)
         sessions, covered = proposals.accept(current_user, [r.item for r in kept])
         db.session.flush()
     except DomainError as exc:

@@ -214,3 +214,23 @@ def test_a_tampered_proposal_is_a_bad_request_not_a_server_error(client, login_a
             assert client.post(url, data={**w.form, "show": "1", **changes}).status_code == 400, (url, changes)
     assert client.post("/needs/plan/revise", data={**w.form, "drop": "7"}).status_code == 400
     assert db.session.execute(select(Session.id)).scalars().all() == [w.existing.id]
+
+
+def test_rows_checked_together_read_each_instructors_inputs_once(make):
+    """Accept re-checks every posted row: the instructor's skills, availability, absences and day limit
+    are read for the first of their rows, not again for each."""
+    from ktc.planning import proposals
+
+    from tests.queries import statements
+
+    w = _world(make)
+    end = w.monday + timedelta(weeks=4)
+    rows = [proposals.Proposed(w.first, start, start + timedelta(hours=2), w.skill, w.ingrid, 1)
+            for start in (local(*(w.monday + timedelta(days=d)).timetuple()[:3], 8) for d in (0, 3))]
+    known = {}
+    proposals.check_proposed(rows[0], [rows[1]], w.monday, end, known)  # also loads the station, centre …
+    with statements() as alone:
+        proposals.check_proposed(rows[1], [rows[0]], w.monday, end, {})
+    with statements() as together:
+        proposals.check_proposed(rows[1], [rows[0]], w.monday, end, known)
+    assert len(alone) - len(together) == 4  # skills, availability, absences, day limit
