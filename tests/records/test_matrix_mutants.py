@@ -1,0 +1,78 @@
+"""The manager's matrix, rule by rule: tests written in answer to mutation testing (docs/MUTATION.md)."""
+from collections import defaultdict
+from datetime import date
+
+import pytest
+from sqlalchemy import event
+
+from ktc.extensions import db
+from ktc.records.operations import build_matrix, matrix_csv_rows
+
+TODAY = date(2025, 1, 15)
+
+
+@pytest.fixture
+def team(make):
+    hlr = make.skill(code="HLR", name="Hjärt-lungräddning", refresh_months=12)
+    nurse = make.profession("Sjuksköterska", skills=[hlr])
+    unit = make.unit(name="Vårdcentralen Tranås")
+    sara = make.participant(unit, name="Sara Sjö", profession=nurse)
+    return type("T", (), {"hlr": hlr, "nurse": nurse, "unit": unit, "sara": sara})
+
+
+def _cell(matrix, person, skill):
+    (row,) = [r for r in matrix.rows if r.participant.id == person.id]
+    return row.cells[skill.id].status, row.cells[skill.id].valid_until
+
+
+def test_the_expiry_window_asked_for_is_the_one_used(make, team):
+    # Valid 30 more days: expiring in a 60-day window (the configured one), valid in a 10-day window.
+    make.skill_record(team.sara, team.hlr, "demonstrated", valid_until=date(2025, 2, 14), start=make.local(2024, 2, 14))
+    assert _cell(build_matrix([team.unit.id], today=TODAY, window_days=10, with_upcoming=False),
+                 team.sara, team.hlr) == ("valid", date(2025, 2, 14))
+    assert _cell(build_matrix([team.unit.id], today=TODAY, with_upcoming=False),
+                 team.sara, team.hlr) == ("expiring", date(2025, 2, 14))
+
+
+def test_rows_come_in_name_order_whatever_order_the_people_were_added_in(make, team):
+    # Added Tove, Bo, Anna after Sara (the fixture's): the matrix lists them by name, not by when the
+    # record was made.
+    for name in ("Tove Tall", "Bo Berg", "Anna Ahl"):
+        make.participant(team.unit, name=name, profession=team.nurse)
+    matrix = build_matrix([team.unit.id], today=TODAY, window_days=60, with_upcoming=False)
+    assert [row.participant.name for row in matrix.rows] == ["Anna Ahl", "Bo Berg", "Sara Sjö", "Tove Tall"]
+
+
+def _statements(action):
+    seen = []
+
+    def count(*_args):
+        seen.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_staff_of_many_units_and_professions_take_as_many_queries_as_of_one(make, team):
+    # The people's units, organisations and professions come with the staff query, not one query
+    # each: a matrix (and its CSV) over six units and six professions asks as many statements as
+    # over one.
+    units = [team.unit]
+    for i in range(5):
+        unit = make.unit(make.organisation(name=f"Kommun {i}"), name=f"Enhet {i}")
+        make.participant(unit, name=f"Person {i}", profession=make.profession(f"Yrke {i}", skills=[team.hlr]))
+        units.append(unit)
+    db.session.commit()
+    all_ids, one_id = [u.id for u in units], team.unit.id
+
+    def matrix_of(unit_ids):
+        db.session.expunge_all()  # nothing loaded before: what the matrix needs, it asks for
+        matrix = build_matrix(unit_ids, today=TODAY, window_days=60, with_upcoming=False)
+        matrix_csv_rows(matrix, defaultdict(str))  # names each person's unit and profession
+
+    one = _statements(lambda: matrix_of([one_id]))
+    assert _statements(lambda: matrix_of(all_ids)) == one
