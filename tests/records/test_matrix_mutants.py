@@ -1,6 +1,6 @@
 """The manager's matrix, rule by rule: tests written in answer to mutation testing (docs/MUTATION.md)."""
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 from sqlalchemy import event
@@ -76,3 +76,24 @@ def test_staff_of_many_units_and_professions_take_as_many_queries_as_of_one(make
 
     one = _statements(lambda: matrix_of([one_id]))
     assert _statements(lambda: matrix_of(all_ids)) == one
+
+
+def test_the_latest_session_decides_even_when_its_record_was_signed_first(make, team):
+    # The 2024 session's sign-off was entered before the 2020 session's (a late paper record typed
+    # in afterwards): the session's date decides, not when the record was written.
+    make.skill_record(team.sara, team.hlr, "demonstrated", valid_until=date(2025, 6, 1), start=make.local(2024, 6, 1))
+    make.skill_record(team.sara, team.hlr, "demonstrated", valid_until=date(2021, 3, 1), start=make.local(2020, 3, 1))
+    assert _cell(build_matrix([team.unit.id], today=TODAY, window_days=60, with_upcoming=False),
+                 team.sara, team.hlr) == ("valid", date(2025, 6, 1))
+
+
+def test_of_two_sessions_at_the_same_time_the_later_sign_off_decides(make, team):
+    # Two stations' sessions started at the same moment; the record signed last is the one that
+    # counts, whichever row was written first.
+    start = make.local(2024, 6, 1)
+    later = make.skill_record(team.sara, team.hlr, "demonstrated", valid_until=date(2025, 6, 1), start=start)
+    earlier = make.skill_record(team.sara, team.hlr, "demonstrated", valid_until=date(2024, 12, 1), start=start)
+    later.signed_at, earlier.signed_at = datetime(2024, 6, 2, 12, tzinfo=timezone.utc), datetime(2024, 6, 1, 12, tzinfo=timezone.utc)
+    db.session.flush()
+    assert _cell(build_matrix([team.unit.id], today=TODAY, window_days=60, with_upcoming=False),
+                 team.sara, team.hlr) == ("valid", date(2025, 6, 1))
