@@ -97,3 +97,16 @@ def test_of_two_sessions_at_the_same_time_the_later_sign_off_decides(make, team)
     db.session.flush()
     assert _cell(build_matrix([team.unit.id], today=TODAY, window_days=60, with_upcoming=False),
                  team.sara, team.hlr) == ("valid", date(2025, 6, 1))
+
+
+def test_a_manager_of_no_unit_sees_nobody_in_the_matrix(client, login_as, make):
+    # Unit 1 exists and has staff: no units must not be read as "unit 1" (or any unit).
+    first = make.unit(id=1, name="Enhet ett")
+    make.participant(first, name="Ingrid Ett", profession=make.profession(skills=[make.skill(code="HLR")]))
+    manager = make.manager(name="Maja Utan Enhet")
+    db.session.commit()
+    login_as(manager)
+    response = client.get("/records/matrix")
+    assert response.status_code == 200
+    assert "Ingrid Ett" not in response.get_data(as_text=True)
+    assert build_matrix([], today=TODAY, window_days=60, with_upcoming=False).rows == []
