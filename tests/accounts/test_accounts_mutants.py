@@ -1,4 +1,8 @@
 """Signing in and staying signed in, rule by rule: tests written in answer to mutation testing (docs/MUTATION.md)."""
+from sqlalchemy import select
+
+from ktc.accounts.models import ApiToken
+from ktc.accounts.operations import issue_api_token
 from ktc.extensions import db
 
 
@@ -23,3 +27,27 @@ def test_a_cookie_of_a_user_that_no_longer_exists_is_a_signed_out_visit(client, 
     make.set_login(client, cookie_id)
     response = client.get("/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def _token_id(user):
+    return db.session.execute(select(ApiToken.id).where(ApiToken.user_id == user.id)).scalar_one()
+
+
+def _api_status(client, token):
+    return client.get("/api/v1/units", headers={"Authorization": f"Bearer {token}"}).status_code
+
+
+def test_a_token_is_revoked_by_its_owner_only_and_then_stops_working(client, make, login_as):
+    anna, bo = make.user("admin", name="Anna Ahl"), make.user("admin", name="Bo Berg")
+    annas, bos = issue_api_token(anna, "Annas skript"), issue_api_token(bo, "Bos skript")
+    db.session.commit()
+    annas_id, bos_id = _token_id(anna), _token_id(bo)
+    login_as(anna)
+    # Someone else's token, or one that does not exist: not found, and Bo's token keeps working.
+    assert client.post(f"/account/tokens/{bos_id}/revoke").status_code == 404
+    assert client.post(f"/account/tokens/{bos_id + annas_id + 1}/revoke").status_code == 404
+    assert _api_status(client, bos) == 200 and _api_status(client, annas) == 200
+    # Her own: revoked, and the API refuses it from then on.
+    assert client.post(f"/account/tokens/{annas_id}/revoke").status_code == 302
+    assert _api_status(client, annas) == 401
+    assert _api_status(client, bos) == 200
