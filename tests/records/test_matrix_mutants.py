@@ -1,11 +1,12 @@
 """The manager's matrix, rule by rule: tests written in answer to mutation testing (docs/MUTATION.md)."""
 from collections import defaultdict
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import event
 
 from ktc.extensions import db
+from ktc.i18n import to_local
 from ktc.records.operations import build_matrix, matrix_csv_rows
 
 TODAY = date(2025, 1, 15)
@@ -110,3 +111,31 @@ def test_a_manager_of_no_unit_sees_nobody_in_the_matrix(client, login_as, make):
     assert response.status_code == 200
     assert "Ingrid Ett" not in response.get_data(as_text=True)
     assert build_matrix([], today=TODAY, window_days=60, with_upcoming=False).rows == []
+
+
+def _booked(team, now=None):
+    matrix = build_matrix([team.unit.id], today=TODAY, window_days=60, now=now, with_upcoming=False)
+    (row,) = [r for r in matrix.rows if r.participant.id == team.sara.id]
+    cell = row.cells[team.hlr.id]
+    return cell.booked, cell.booked_on
+
+
+def test_the_booking_shown_is_the_earliest_coming_one(make, team):
+    station = make.station(skills=[team.hlr])
+    later = make.session(station, start=make.future(40), skills=[team.hlr])  # booked first, lower ids
+    earlier = make.session(station, start=make.future(20), skills=[team.hlr])
+    make.booking(later, team.sara)
+    make.booking(earlier, team.sara)
+    assert _booked(team) == ("confirmed", to_local(earlier.start_at).date())
+
+
+def test_a_cancelled_booking_or_a_session_that_has_ended_shows_no_booking(make, team):
+    station = make.station(skills=[team.hlr])
+    session = make.session(station, start=make.future(20), skills=[team.hlr])
+    cancelled = make.booking(make.session(station, start=make.future(10), skills=[team.hlr]), team.sara,
+                             status="cancelled")
+    assert cancelled.status == "cancelled" and _booked(team) == (None, None)
+    make.booking(session, team.sara)
+    during = session.end_at - timedelta(minutes=1)
+    assert _booked(team, now=during) == ("confirmed", to_local(session.start_at).date())
+    assert _booked(team, now=session.end_at) == (None, None)  # over: the matrix waits for the sign-off
