@@ -1,8 +1,10 @@
 """Signing in and staying signed in, rule by rule: tests written in answer to mutation testing (docs/MUTATION.md)."""
+import pytest
 from sqlalchemy import select
 
 from ktc.accounts.models import ApiToken
-from ktc.accounts.operations import issue_api_token
+from ktc.accounts.operations import issue_api_token, set_password, verify_password
+from ktc.errors import ValidationError
 from ktc.extensions import db
 
 
@@ -51,3 +53,18 @@ def test_a_token_is_revoked_by_its_owner_only_and_then_stops_working(client, mak
     assert client.post(f"/account/tokens/{annas_id}/revoke").status_code == 302
     assert _api_status(client, annas) == 401
     assert _api_status(client, bos) == 200
+
+
+def test_a_new_token_is_listed_under_the_name_it_was_given(client, make, login_as):
+    login_as(make.user("manager"))
+    page = client.post("/account", data={"action": "token", "tok-name": "Rapportskript"}).get_data(as_text=True)
+    listed = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert "<td>Rapportskript</td>" in listed
+
+
+def test_a_password_of_ten_characters_is_long_enough_and_nine_is_not(make):
+    user = make.user("manager")
+    with pytest.raises(ValidationError):
+        set_password(user, "x" * 9)
+    set_password(user, "correcthor")  # ten
+    assert verify_password(user, "correcthor")
