@@ -1,9 +1,12 @@
 """Signing in and staying signed in, rule by rule: tests written in answer to mutation testing (docs/MUTATION.md)."""
+from datetime import datetime, timedelta
+
 import pytest
 from sqlalchemy import select
 
 from ktc.accounts.models import ApiToken
-from ktc.accounts.operations import issue_api_token, set_password, verify_password
+from ktc.accounts.operations import issue_api_token, set_password, update_user, verify_password
+from ktc.database import utcnow
 from ktc.errors import ValidationError
 from ktc.extensions import db
 
@@ -68,3 +71,47 @@ def test_a_password_of_ten_characters_is_long_enough_and_nine_is_not(make):
         set_password(user, "x" * 9)
     set_password(user, "correcthor")  # ten
     assert verify_password(user, "correcthor")
+
+
+PASSWORD = "correct horse battery"
+
+
+def _login(app, email, password=PASSWORD, addr="198.51.100.66"):
+    return app.test_client().post("/login", data={"email": email, "password": password},
+                                  environ_base={"REMOTE_ADDR": addr}).status_code
+
+
+def test_logging_in_forgives_that_accounts_failures_from_that_address_and_no_others(app, make):
+    # Eve owns an account and guesses Bo's password from the same address: her own successful
+    # login must not wipe the count of her guesses at Bo's; it does forgive her own typos.
+    limit = app.config["KTC_LOGIN_MAX_FAILURES"]
+    make.user("manager", email="bo@example.org", password=PASSWORD)
+    make.user("manager", email="eve@example.org", password=PASSWORD)
+    db.session.commit()
+    for _ in range(limit - 1):
+        assert _login(app, "eve@example.org", "typo") == 401
+    for _ in range(limit):
+        assert _login(app, "bo@example.org", "guess") == 401
+    assert _login(app, "eve@example.org") == 302
+    assert _login(app, "bo@example.org", "guess") == 429
+    for _ in range(limit - 1):
+        assert _login(app, "eve@example.org", "typo") == 401
+    assert _login(app, "eve@example.org") == 302
+
+
+def test_the_user_list_export_says_when_someone_last_logged_in(client, app, make, login_as):
+    make.user("manager", email="bo@example.org", password=PASSWORD, name="Bo Berg")
+    db.session.commit()
+    assert _login(app, "bo@example.org") == 302
+    login_as(make.user("admin"))
+    text = client.get("/users?format=csv&role=manager").get_data().decode("utf-8-sig")
+    (bo,) = [line for line in text.splitlines() if line.startswith("Bo Berg;")]
+    assert abs(utcnow() - datetime.fromisoformat(bo.rsplit(";", 1)[1])) < timedelta(minutes=5)
+
+
+def test_only_a_participant_login_keeps_its_staff_record(make):
+    admin, person, user = make.user("admin"), make.participant(), make.user("participant")
+    update_user(admin, user, user.email, user.name, "participant", participant=person)
+    assert user.participant is person
+    update_user(admin, user, user.email, user.name, "manager", participant=person)
+    assert user.participant is None
