@@ -29,8 +29,9 @@ def _cell(matrix, person, skill):
 def test_the_expiry_window_asked_for_is_the_one_used(make, team):
     # Valid 30 more days: expiring in a 60-day window (the configured one), valid in a 10-day window.
     make.skill_record(team.sara, team.hlr, "demonstrated", valid_until=date(2025, 2, 14), start=make.local(2024, 2, 14))
-    assert _cell(build_matrix([team.unit.id], today=TODAY, window_days=10, with_upcoming=False),
-                 team.sara, team.hlr) == ("valid", date(2025, 2, 14))
+    matrix = build_matrix([team.unit.id], today=TODAY, window_days=10, with_upcoming=False)
+    assert _cell(matrix, team.sara, team.hlr) == ("valid", date(2025, 2, 14))
+    assert matrix.window_days == 10  # what the page's legend and the digest say "expiring" means
     assert _cell(build_matrix([team.unit.id], today=TODAY, with_upcoming=False),
                  team.sara, team.hlr) == ("expiring", date(2025, 2, 14))
 
@@ -139,3 +140,22 @@ def test_a_cancelled_booking_or_a_session_that_has_ended_shows_no_booking(make, 
     during = session.end_at - timedelta(minutes=1)
     assert _booked(team, now=during) == ("confirmed", to_local(session.start_at).date())
     assert _booked(team, now=session.end_at) == (None, None)  # over: the matrix waits for the sign-off
+
+
+def test_a_confirmed_seat_later_wins_over_a_waiting_place_sooner(make, team):
+    station = make.station(skills=[team.hlr])
+    sooner = make.session(station, start=make.future(20), skills=[team.hlr])
+    later = make.session(station, start=make.future(40), skills=[team.hlr])
+    make.booking(sooner, team.sara, status="waitlisted")
+    assert _booked(team) == ("waitlisted", to_local(sooner.start_at).date())
+    make.booking(later, team.sara)
+    assert _booked(team) == ("confirmed", to_local(later.start_at).date())
+
+
+def test_without_upcoming_sessions_asked_for_none_are_looked_up(make, team):
+    # The CSV export and the training needs ask for the matrix without the sessions to offer.
+    station = make.station(skills=[team.hlr])
+    make.session(station, start=make.future(20), skills=[team.hlr])
+    key = (team.hlr.id, team.unit.organisation.side)
+    assert build_matrix([team.unit.id], today=TODAY, window_days=60).upcoming[key] != []
+    assert build_matrix([team.unit.id], today=TODAY, window_days=60, with_upcoming=False).upcoming == {key: []}
