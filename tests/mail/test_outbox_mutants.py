@@ -58,3 +58,9 @@ def test_a_message_put_back_for_later_after_the_run_listed_it_is_not_sent_early(
     db.session.commit()
     assert sender._send_one(_NoServer(), row.id, now) == sender.TAKEN
     assert db.session.get(OutboxMessage, row.id).status == "pending"
+
+
+def test_two_kinds_of_event_with_the_same_cause_are_both_queued(app):
+    assert enqueue_event("booking_confirmed", "b1:1", "anna.ahl@example.org", None) is not None
+    assert enqueue_event("booking_cancelled", "b1:1", "anna.ahl@example.org", None) is not None
+    assert enqueue_event("booking_cancelled", "b1:1", "anna.ahl@example.org", None) is None
