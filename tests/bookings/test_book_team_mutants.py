@@ -1,0 +1,95 @@
+"""Team booking (ktc/bookings/operations.py) pinned down after mutation testing (issue 18,
+docs/MUTATION.md, the fourth run).
+
+Each test kills mutants of `book_team`, `_own_and_overlapping`, `_book_one` and their helpers that
+passed the tests about the booking rule; the change named in each docstring went unnoticed before.
+"""
+from datetime import timedelta
+
+import pytest
+
+from ktc.bookings.operations import book_team
+from ktc.bookings.seats import release_at
+
+
+@pytest.fixture
+def world(make):
+    kommun = make.organisation("municipal", name="Aneby kommun")
+    unit = make.unit(kommun, name="Hemsjukvården Aneby")
+    manager = make.manager(unit)
+    admin = make.user("admin")
+    staff = [make.participant(unit, name=f"Sjuksköterska {i}") for i in range(5)]
+    return type("World", (), locals())
+
+
+def test_people_waiting_for_a_held_seat_get_it_before_newcomers_once_it_is_released(world, make):
+    """Mutants: the promotion before booking judged at the clock's time instead of the booking's
+    `now` (`promote_from_waitlist(session, None)` or without `now`): the held seat, released at
+    `now`, went to the newcomer instead of the person already waiting for it."""
+    session = make.session(make.plain_station(), start=make.future(10), capacity=2, min_per_side=1,
+                           release_before_hours=72)
+    seated, waiting = book_team(world.manager, session, world.staff[:2])
+    assert (seated.status, waiting.status, waiting.code) == ("confirmed", "waitlisted", "quota_reached")
+    (newcomer,) = book_team(world.manager, session, [world.staff[2]], now=release_at(session) + timedelta(minutes=1))
+    assert (waiting.booking.status, newcomer.status) == ("confirmed", "waitlisted")
+
+
+def test_a_person_listed_twice_is_booked_once_and_the_rest_of_the_team_still_is(world, make):
+    """Mutants: a repeated person ends the loop (`continue` → `break`: the people after them were not
+    booked) or is not remembered (`seen.add(None)`: a second, refused result for the same person
+    made an all-or-nothing team booking fail)."""
+    session = make.session(make.plain_station(), start=make.future(10), capacity=4)
+    first, second = world.staff[:2]
+    results = book_team(world.manager, session, [first, first, second], all_or_nothing=True)
+    assert [(r.participant, r.status) for r in results] == [(first, "confirmed"), (second, "confirmed")]
+    assert session.seats_taken == 2
+
+
+def test_an_all_or_nothing_refusal_tells_each_member_why(world, make):
+    """Mutant: the members who would have fitted told `None` instead of "the team could not be
+    booked together" (the team page lists each member with the reason)."""
+    from ktc.bookings.operations import TeamRefused
+    from ktc.errors import TeamNotBookable
+
+    session = make.session(make.plain_station(), start=make.future(10), capacity=1)
+    with pytest.raises(TeamRefused) as info:
+        book_team(world.manager, session, world.staff[:2], all_or_nothing=True)
+    fitted, waiting = info.value.results
+    assert (fitted.status, fitted.code, fitted.reason) == ("refused", TeamNotBookable.code, str(TeamNotBookable()))
+    assert fitted.reason and fitted.reason != "None"
+    assert waiting.code == "session_full"
+
+
+def test_each_booked_person_is_told_seat_or_waiting_list(world, make):
+    """Mutant: the confirmation e-mail not queued for a confirmed seat (`r.status == "XXconfirmedXX"`)."""
+    from sqlalchemy import select
+
+    from ktc.extensions import db
+    from ktc.mail.models import OutboxMessage
+
+    session = make.session(make.plain_station(), start=make.future(10), capacity=1)
+    seated, waiting = book_team(world.manager, session, world.staff[:2])
+    told = set(db.session.execute(select(OutboxMessage.booking_id, OutboxMessage.kind)).all())
+    assert {(seated.booking.id, "booking_confirmed"), (waiting.booking.id, "booking_waitlisted")} <= told
+
+
+def test_each_booking_made_is_logged_with_who_made_it_and_the_outcome(world, make):
+    """Mutant: the `booking.created` audit entry written for the refused people (who have no
+    booking) instead of the booked ones (`r.booking is None`)."""
+    import json
+
+    from sqlalchemy import select
+
+    from ktc.audit.models import AuditEntry
+    from ktc.extensions import db
+
+    session = make.session(make.plain_station(), start=make.future(10), capacity=1)
+    world.staff[2].active = False
+    seated, waiting, refused = book_team(world.manager, session, world.staff[:3])
+    assert refused.status == "refused"
+    entries = db.session.execute(select(AuditEntry).where(AuditEntry.action == "booking.created")
+                                 .order_by(AuditEntry.id)).scalars().all()
+    assert [(e.actor_id, e.object_id, json.loads(e.details)) for e in entries] == [
+        (world.manager.id, seated.booking.id, {"status": "confirmed", "session": session.id}),
+        (world.manager.id, waiting.booking.id, {"status": "waitlisted", "session": session.id}),
+    ]
