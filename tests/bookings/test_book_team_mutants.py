@@ -93,3 +93,57 @@ def test_each_booking_made_is_logged_with_who_made_it_and_the_outcome(world, mak
         (world.manager.id, seated.booking.id, {"status": "confirmed", "session": session.id}),
         (world.manager.id, waiting.booking.id, {"status": "waitlisted", "session": session.id}),
     ]
+
+
+def test_whether_a_person_is_active_is_read_again_under_the_lock(world, make):
+    """Mutant: `lock_participant_ids` locking and re-reading nobody (`ids = None`): someone
+    deactivated by another request after this one loaded them was booked all the same."""
+    from sqlalchemy import update
+
+    from ktc.extensions import db
+    from ktc.organisations.models import Participant
+
+    session = make.session(make.plain_station(), start=make.future(10), capacity=4)
+    leaver = world.staff[0]
+    people = Participant.__table__
+    db.session.execute(update(people).where(people.c.id == leaver.id).values(active=False))
+    assert leaver.active  # this request's object still shows what it read before
+    (result,) = book_team(world.manager, session, [leaver])
+    assert (result.status, result.code) == ("refused", "participant_inactive")
+    assert session.seats_taken == 0
+
+
+def test_people_loaded_locked_are_not_read_a_second_time(world, make):
+    """Mutant: the set of people already locked in the transaction read under another key
+    (`info.get(None, …)`): every team booking read its people twice."""
+    from ktc.bookings.operations import bookable_participants, lock_participant_ids
+    from tests.queries import statements
+
+    team = bookable_participants(world.manager, ids=[p.id for p in world.staff[:3]])
+    assert len(team) == 3
+    with statements() as sent:
+        lock_participant_ids(p.id for p in team)
+    assert sent == []
+    with statements() as sent:
+        lock_participant_ids([world.staff[3].id])
+    assert sent
+
+
+def test_people_locked_inside_a_savepoint_that_was_rolled_back_are_locked_again(world, make):
+    """Mutants: `_forget_locks` forgetting under another key (`pop(None, …)`, `pop(None)`) or
+    without a default: a lock given up with a rolled-back savepoint was taken for still held, so
+    the people were booked without a lock (and unread under it)."""
+    from ktc.bookings.operations import bookable_participants, lock_participant_ids
+    from ktc.extensions import db
+    from tests.queries import statements
+
+    ids = [p.id for p in world.staff[:2]]
+    savepoint = db.session.begin_nested()
+    bookable_participants(world.manager, ids=ids)
+    savepoint.rollback()
+    with statements() as sent:
+        lock_participant_ids(ids)
+    assert sent
+    with statements() as sent:
+        lock_participant_ids(ids)
+    assert sent == []
