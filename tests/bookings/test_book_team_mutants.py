@@ -147,3 +147,19 @@ def test_people_locked_inside_a_savepoint_that_was_rolled_back_are_locked_again(
     with statements() as sent:
         lock_participant_ids(ids)
     assert sent == []
+
+
+def test_booking_closes_at_the_cutoff_itself_and_for_an_admin_at_the_start_itself(world, make):
+    """Mutants of `check_bookable`: `now >= cutoff` → `now > cutoff` (a manager could still book at
+    the moment the page says booking closed) and `start_at <= now` → `start_at < now` (an admin
+    could book a session at the moment it started)."""
+    from ktc.bookings.operations import cutoff_at
+    from ktc.errors import BookingClosed, SessionNotBookable
+
+    session = make.session(make.plain_station(), start=make.future(10), capacity=4)
+    with pytest.raises(BookingClosed):
+        book_team(world.manager, session, world.staff[:1], now=cutoff_at(session))
+    with pytest.raises(SessionNotBookable):
+        book_team(world.admin, session, world.staff[:1], now=session.start_at)
+    (result,) = book_team(world.manager, session, world.staff[:1], now=cutoff_at(session) - timedelta(seconds=1))
+    assert result.status == "confirmed"
