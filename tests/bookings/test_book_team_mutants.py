@@ -163,3 +163,28 @@ def test_booking_closes_at_the_cutoff_itself_and_for_an_admin_at_the_start_itsel
         book_team(world.admin, session, world.staff[:1], now=session.start_at)
     (result,) = book_team(world.manager, session, world.staff[:1], now=cutoff_at(session) - timedelta(seconds=1))
     assert result.status == "confirmed"
+
+
+def test_a_manager_of_no_unit_is_shown_the_seats_of_both_sides(make):
+    """Mutants of `booking_sides`: an empty set of units read as unit 1 (`{0}` → `{1}`: the sides
+    of unit 1's organisation), and the fallback's side names changed (the session and team pages
+    then asked for the free seats of a side that does not exist)."""
+    from ktc.bookings.operations import booking_sides
+
+    make.unit(make.organisation("municipal", name="Eksjö kommun"), id=1, name="Enhet ett")
+    assert booking_sides(make.manager()) == ["municipal", "regional"]
+
+
+def test_the_seat_summary_counts_the_waiting_list(world, make):
+    """Mutants: `waitlist_counts` answering nothing for a non-empty list (`if session_ids:`), and
+    `seat_summary` not counting the waiting list itself (`is not None`, `waitlisted = None`):
+    the session page and the API showed nobody waiting."""
+    from ktc.bookings.operations import seat_summary, waitlist_counts
+
+    session = make.session(make.plain_station(), start=make.future(10), capacity=1)
+    other = make.session(make.plain_station(), start=make.future(11), capacity=1)
+    book_team(world.manager, session, world.staff[:3])
+    assert waitlist_counts([session.id, other.id]) == {session.id: 2}
+    assert waitlist_counts([]) == {}
+    assert seat_summary(session) == {"municipal": 1, "regional": 0, "free": 0, "waitlisted": 2}
+    assert seat_summary(other, waitlisted=0)["waitlisted"] == 0
