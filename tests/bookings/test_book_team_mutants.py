@@ -177,8 +177,9 @@ def test_a_manager_of_no_unit_is_shown_the_seats_of_both_sides(make):
 
 def test_the_seat_summary_counts_the_waiting_list(world, make):
     """Mutants: `waitlist_counts` answering nothing for a non-empty list (`if session_ids:`), and
-    `seat_summary` not counting the waiting list itself (`is not None`, `waitlisted = None`):
-    the session page and the API showed nobody waiting."""
+    `seat_summary` not counting the waiting list itself (`is not None`, `waitlisted = None`, the
+    count looked up under another key or with another default), or its keys renamed: the
+    session page and the API showed nobody waiting, or somebody waiting in an empty list."""
     from ktc.bookings.operations import seat_summary, waitlist_counts
 
     session = make.session(make.plain_station(), start=make.future(10), capacity=1)
@@ -187,4 +188,5 @@ def test_the_seat_summary_counts_the_waiting_list(world, make):
     assert waitlist_counts([session.id, other.id]) == {session.id: 2}
     assert waitlist_counts([]) == {}
     assert seat_summary(session) == {"municipal": 1, "regional": 0, "free": 0, "waitlisted": 2}
-    assert seat_summary(other, waitlisted=0)["waitlisted"] == 0
+    assert seat_summary(other) == {"municipal": 0, "regional": 0, "free": 1, "waitlisted": 0}
+    assert seat_summary(other, waitlisted=3)["waitlisted"] == 3
