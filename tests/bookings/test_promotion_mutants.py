@@ -117,3 +117,22 @@ def test_a_cancel_judges_the_cutoff_by_the_session_time_another_request_committe
         start_at=soon, end_at=soon + timedelta(hours=2)))
     with pytest.raises(BookingClosed):
         cancel_booking(world.manager, booking, "Förhindrad")
+
+
+def test_no_seat_is_counted_in_a_session_cancelled_after_the_booking_request_read_it(world, make):
+    """Mutants: the seat guard read inverted or under no key (`if KTC_SEAT_GUARD`,
+    `config.get(True)`): every claim became the read-check-write that only the race control
+    uses, which neither re-checks the session's status nor the counters at the write. A session
+    an admin cancelled after this request had loaded it got a confirmed, counted seat."""
+    from sqlalchemy import update
+
+    from ktc.sessions.models import Session
+
+    session = make.session(make.plain_station(), start=make.future(10), capacity=2)
+    sessions = Session.__table__
+    db.session.execute(update(sessions).where(sessions.c.id == session.id).values(status="cancelled"))
+    assert session.status == "scheduled"  # this request's object still shows what it read before
+    (result,) = book_team(world.manager, session, world.staff[:1])
+    assert result.status != "confirmed"
+    db.session.expire_all()
+    assert session.seats_taken == 0
