@@ -190,3 +190,14 @@ def test_the_seat_summary_counts_the_waiting_list(world, make):
     assert seat_summary(session) == {"municipal": 1, "regional": 0, "free": 0, "waitlisted": 2}
     assert seat_summary(other) == {"municipal": 0, "regional": 0, "free": 1, "waitlisted": 0}
     assert seat_summary(other, waitlisted=3)["waitlisted"] == 3
+
+
+def test_an_admin_posting_a_team_gets_anyone_active_and_a_manager_only_their_units(world, make):
+    """Mutant: the posted team's query built as a manager's for an admin (`_bookable(None, True)`:
+    it then asked for the admin's units, which an admin has none of)."""
+    from ktc.bookings.operations import bookable_participants
+
+    outsider = make.participant(make.unit(name="Annan enhet"), name="Utomstående Ulf")
+    ids = [world.staff[0].id, outsider.id]
+    assert bookable_participants(world.admin, ids=ids) == [world.staff[0], outsider]
+    assert bookable_participants(world.manager, ids=ids) == [world.staff[0]]
