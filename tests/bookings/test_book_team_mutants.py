@@ -201,3 +201,27 @@ def test_an_admin_posting_a_team_gets_anyone_active_and_a_manager_only_their_uni
     ids = [world.staff[0].id, outsider.id]
     assert bookable_participants(world.admin, ids=ids) == [world.staff[0], outsider]
     assert bookable_participants(world.manager, ids=ids) == [world.staff[0]]
+
+
+def test_the_priority_window_refusal_says_until_when_in_the_centres_time(world, make):
+    """Mutants of `check_reservation`: the window's end left out of the refusal (`until=None`,
+    `fmt_datetime(None, …)`), shown in the server's time zone instead of the centre's, or in the
+    default (long) format instead of the short one."""
+    from zoneinfo import ZoneInfo
+
+    from ktc.errors import SeatsReserved
+    from ktc.extensions import db
+    from ktc.planning.models import Need
+
+    helsinki = make.plain_station(make.centre(timezone="Europe/Helsinki"))
+    session = make.session(helsinki, start=make.future(20, hour=9), capacity=4)
+    session.priority_until = make.future(10, hour=12)
+    covered = make.unit(name="Hemtjänst Norr")
+    db.session.add(Need(unit=covered, skill=make.skill(), people=1, month=session.start_at.date().replace(day=1),
+                        covered_session_id=session.id))
+    db.session.flush()
+    with pytest.raises(SeatsReserved) as refused:
+        book_team(world.admin, session, world.staff[:1])
+    until = session.priority_until.astimezone(ZoneInfo("Europe/Helsinki"))
+    assert f" {until:%Y-%m-%d %H:%M} " in str(refused.value)
+    assert world.staff[0].name in str(refused.value)
