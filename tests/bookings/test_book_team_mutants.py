@@ -206,7 +206,8 @@ def test_an_admin_posting_a_team_gets_anyone_active_and_a_manager_only_their_uni
 def test_the_priority_window_refusal_says_until_when_in_the_centres_time(world, make):
     """Mutants of `check_reservation`: the window's end left out of the refusal (`until=None`,
     `fmt_datetime(None, …)`), shown in the server's time zone instead of the centre's, or in the
-    default (long) format instead of the short one."""
+    default (long) format instead of the short one (or a format of another name); the names of
+    those refused joined with something else than a comma."""
     from zoneinfo import ZoneInfo
 
     from ktc.errors import SeatsReserved
@@ -221,7 +222,7 @@ def test_the_priority_window_refusal_says_until_when_in_the_centres_time(world, 
                         covered_session_id=session.id))
     db.session.flush()
     with pytest.raises(SeatsReserved) as refused:
-        book_team(world.admin, session, world.staff[:1])
+        book_team(world.admin, session, world.staff[:2])
     until = session.priority_until.astimezone(ZoneInfo("Europe/Helsinki"))
     assert f" {until:%Y-%m-%d %H:%M} " in str(refused.value)
-    assert world.staff[0].name in str(refused.value)
+    assert f" {world.staff[0].name}, {world.staff[1].name} " in str(refused.value)
