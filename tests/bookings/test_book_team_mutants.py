@@ -226,3 +226,18 @@ def test_the_priority_window_refusal_says_until_when_in_the_centres_time(world, 
     until = session.priority_until.astimezone(ZoneInfo("Europe/Helsinki"))
     assert f" {until:%Y-%m-%d %H:%M} " in str(refused.value)
     assert f" {world.staff[0].name}, {world.staff[1].name} " in str(refused.value)
+
+
+def test_the_priority_window_opens_at_its_end_itself(world, make):
+    """Mutant: `now < until` → `now <= until` in `reserved_until` (other units' people were still
+    refused at the moment the offer said the seats open to everyone)."""
+    from ktc.extensions import db
+    from ktc.planning.models import Need
+
+    session = make.session(make.plain_station(), start=make.future(20, hour=9), capacity=4)
+    session.priority_until = make.future(10, hour=12)
+    db.session.add(Need(unit=make.unit(name="Hemtjänst Norr"), skill=make.skill(), people=1,
+                        month=session.start_at.date().replace(day=1), covered_session_id=session.id))
+    db.session.flush()
+    (result,) = book_team(world.manager, session, world.staff[:1], now=session.priority_until)
+    assert result.status == "confirmed"
