@@ -241,3 +241,22 @@ def test_the_priority_window_opens_at_its_end_itself(world, make):
     db.session.flush()
     (result,) = book_team(world.manager, session, world.staff[:1], now=session.priority_until)
     assert result.status == "confirmed"
+
+
+def test_a_window_whose_needs_are_gone_refuses_without_failing_and_lists_judge_at_the_given_time(world, make):
+    """Mutants of `reservations`: the covered units of a session no need points at any more read as
+    `None` (`units.get(sid, None)`, `units.get(sid)`: booking it failed with an error instead of the
+    window's refusal); of `closed_to`: the window judged at the clock's time instead of `now` (the
+    lists showed a session closed after its window had ended)."""
+    from ktc.bookings.seats import closed_to
+    from ktc.errors import SeatsReserved
+    from ktc.extensions import db
+
+    session = make.session(make.plain_station(), start=make.future(20, hour=9), capacity=4)
+    session.priority_until = make.future(10, hour=12)
+    db.session.flush()
+    with pytest.raises(SeatsReserved):
+        book_team(world.manager, session, world.staff[:1])
+    until = session.priority_until
+    assert closed_to([session], [world.unit.id], now=until - timedelta(minutes=1)) == {session.id: until}
+    assert closed_to([session], [world.unit.id], now=until + timedelta(minutes=1)) == {}
