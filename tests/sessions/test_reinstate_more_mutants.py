@@ -1,0 +1,35 @@
+"""Reinstating a cancelled session, pinned down after the fourth mutation run (issue 18,
+docs/MUTATION.md): mutants of `restore_bookings` that passed the booking rule's tests.
+"""
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from ktc.bookings.operations import book_team
+from ktc.extensions import db
+from ktc.mail.models import OutboxMessage
+from ktc.sessions.operations import cancel_session, reinstate_session
+
+
+def test_people_given_back_their_seat_or_their_place_in_the_queue_are_told_which(make):
+    """Mutants: the mail after reinstatement chosen by another comparison (`!=`, `"XXconfirmedXX"`,
+    `"CONFIRMED"`): the person with a seat back was told they were waiting (and with `!=` the one
+    waiting that they had a seat)."""
+    admin = make.user("admin")
+    unit = make.unit(make.organisation("municipal"))
+    seated, waiting = (make.participant(unit, name=n) for n in ("Maja Ek", "Olle Berg"))
+    start = make.future(8)
+    session = make.session(make.plain_station(), start=start, capacity=1)
+    seat, queue = (r.booking for r in book_team(admin, session, [seated, waiting]))
+    assert (seat.status, queue.status) == ("confirmed", "waitlisted")
+    cancel_session(admin, session, "Strömavbrott")
+    db.session.flush()
+    before = set(db.session.execute(select(OutboxMessage.id)).scalars())
+
+    reinstate_session(admin, session, now=start - timedelta(days=5))
+
+    assert (seat.status, queue.status) == ("confirmed", "waitlisted")
+    told = set(db.session.execute(
+        select(OutboxMessage.booking_id, OutboxMessage.kind).where(OutboxMessage.id.not_in(before))).all())
+    assert (seat.id, "booking_confirmed") in told
+    assert (seat.id, "booking_waitlisted") not in told and (queue.id, "booking_confirmed") not in told
