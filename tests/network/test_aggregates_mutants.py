@@ -66,3 +66,47 @@ def test_per_skill_a_gain_of_zero_is_zero_and_an_unasked_question_has_no_average
         assert (row["overall"], row["confidence_before"], row["confidence_after"]) == (4, 3, 3), row
         assert row["confidence_gain"] == 0, row
         assert row["relevance"] is None, row
+
+
+def _one_sided_session(make, month):
+    skill = make.skill(code=f"S{month}", name=f"Färdighet {month}")
+    station = make.station(make.centre(name=f"KTC {month}"), skills=[skill], name=f"Station {month}")
+    session = make.completed_session(station, start=make.local(2024, month, 10, 9))
+    attended(session, "municipal")
+    # Booked from the region, marked absent afterwards.
+    absent = make.booking(session, make.participant(side="regional"), status="no_show")
+    return skill, session, absent
+
+
+def _sides(month):
+    data = summary(make_filters(date(2024, month, 1), date(2024, month, 28)))
+    return {row["key"]: row for row in data["by_side"]}
+
+
+def test_a_side_is_listed_for_a_skill_demonstrated_without_attendance(db, make):
+    skill, _session, absent = _one_sided_session(make, 7)
+    demonstrated(absent, skill)  # signed off, then the attendance was corrected to absent
+    rebuild_session_stats()
+
+    regional = _sides(7)["regional"]
+
+    assert (regional["sessions"], regional["sessions_both_sides"], regional["participants_regional"]) == (0, 0, 0)
+    assert regional["skills_demonstrated"] == 1 and regional["feedback_requests"] == 0
+
+
+def test_a_side_is_listed_for_a_feedback_request_without_attendance(db, make):
+    _skill, session, absent = _one_sided_session(make, 8)
+    make.feedback(session, absent)  # asked for feedback, then the attendance was corrected to absent
+    rebuild_session_stats()
+
+    regional = _sides(8)["regional"]
+
+    assert (regional["sessions"], regional["participants_regional"], regional["skills_demonstrated"]) == (0, 0, 0)
+    assert regional["feedback_requests"] == 1
+
+
+def test_a_side_with_nothing_counted_is_not_listed(db, make):
+    _one_sided_session(make, 9)
+    rebuild_session_stats()
+
+    assert list(_sides(9)) == ["municipal"]
