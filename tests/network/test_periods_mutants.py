@@ -61,3 +61,18 @@ def test_kept_figures_of_some_sessions_are_theirs_alone(db, make):
 
     assert kept == fresh_figures([first.id])
     assert list(kept[0]) == [first.id] and [key[0] for key in kept[1]] == [first.id]
+
+
+def test_a_session_at_midnight_belongs_to_the_day_it_starts(db, make):
+    from ktc.network.operations import summary
+
+    station = make.plain_station()
+    session = make.completed_session(station, start=make.local(2024, 4, 1, 0))  # midnight, 1 April
+    attended(session, "municipal")
+    rebuild_session_stats()
+
+    march = summary(make_filters(date(2024, 3, 1), date(2024, 3, 31)))
+    assert march["totals"]["sessions"] == 0
+
+    spring = summary(make_filters(date(2024, 3, 1), date(2024, 4, 30)))
+    assert [(row["key"], row["sessions"]) for row in spring["by_period"]] == [("2024-04", 1)]
