@@ -110,3 +110,23 @@ def test_a_side_with_nothing_counted_is_not_listed(db, make):
     rebuild_session_stats()
 
     assert list(_sides(9)) == ["municipal"]
+
+
+def test_every_row_is_labelled_with_what_it_stands_for(db, make):
+    centre = make.centre(name="KTC Västra")
+    skill = make.skill(code="INJ", name="Injektioner")
+    station = make.station(centre, skills=[skill], name="Injektion")
+    attended(make.completed_session(station, start=make.local(2024, 4, 9, 9)), "regional")
+    rebuild_session_stats()
+
+    data = summary(make_filters(date(2024, 4, 1), date(2024, 4, 30)))
+
+    labels = {dim: [(row["key"], row["label"]) for row in data[f"by_{dim}"]]
+              for dim in ("period", "centre", "station", "skill", "side")}
+    assert labels == {
+        "period": [("2024-04", "2024-04")],
+        "centre": [(centre.id, "KTC Västra")],
+        "station": [(station.id, "Injektion (KTC Västra)")],
+        "skill": [(skill.id, "INJ Injektioner")],
+        "side": [("regional", "regional")],
+    }
