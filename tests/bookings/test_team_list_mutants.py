@@ -1,0 +1,72 @@
+"""The team bookings list (ktc/bookings/team.py) pinned down after mutation testing (issue 18,
+docs/MUTATION.md): whose bookings a manager sees in every view and in the CSV, and the edges of
+"coming" and of a day."""
+from datetime import date, timedelta
+
+import pytest
+
+from ktc.bookings.team import TeamFilters, count_team_bookings, team_bookings
+from ktc.extensions import db
+
+PAGE = "/bookings/team/bookings"
+
+
+@pytest.fixture
+def team(make):
+    org = make.organisation("municipal", name="Gislaveds kommun")
+    unit = make.unit(org, name="Hemsjukvården Gislaved")
+    other = make.unit(org, name="Korttidsboendet Anderstorp")
+    manager = make.manager(unit, name="Maja Chef")
+    admin = make.user("admin")
+    anna = make.participant(unit, name="Anna Andersson")
+    outsider = make.participant(other, name="Olle Utanför")
+    station = make.plain_station()
+    coming = make.session(station, start=make.future(10))
+    make.booking(coming, anna)
+    make.booking(coming, outsider)
+    make.booking(coming, make.participant(unit, name="Bo Berg"), status="waitlisted")
+    make.booking(coming, make.participant(other, name="Olga Utanför"), status="waitlisted")
+    db.session.commit()
+    return type("T", (), locals())
+
+
+@pytest.mark.parametrize("view, mine", [("upcoming", ["Anna Andersson", "Bo Berg"]), ("waitlisted", ["Bo Berg"])])
+def test_a_managers_list_count_and_csv_hold_their_units_people_only(client, login_as, team, view, mine):
+    """Mutants: the view's conditions replacing the visibility condition instead of adding to it."""
+    assert sorted(b.participant.name for b in team_bookings(team.manager, TeamFilters(view=view))) == mine
+    assert count_team_bookings(team.manager, TeamFilters(view=view)) == len(mine)
+    login_as(team.manager)
+    csv = client.get(PAGE, query_string={"view": view, "format": "csv"}).get_data(as_text=True)
+    assert "Utanför" not in csv and all(name in csv for name in mine)
+
+
+def test_an_admin_sees_every_units_bookings(team):
+    """Mutant: `is_admin(None)` (an admin treated as a manager of no unit saw nothing)."""
+    names = sorted(b.participant.name for b in team_bookings(team.admin, TeamFilters()))
+    assert names == ["Anna Andersson", "Bo Berg", "Olga Utanför", "Olle Utanför"]
+
+
+def test_a_manager_of_no_unit_sees_no_bookings_not_unit_ones(make):
+    """Mutant: `managed_unit_ids(actor) or {1}` (a manager without units saw unit 1's bookings)."""
+    first = make.unit(id=1, name="Enhet ett")
+    make.booking(make.session(make.plain_station(), start=make.future(5)), make.participant(first, name="Ingrid Ett"))
+    manager = make.manager(name="Maja Utan Enhet")
+    db.session.commit()
+    assert team_bookings(manager, TeamFilters()) == []
+    assert count_team_bookings(manager, TeamFilters(view="all")) == 0
+
+
+def test_a_session_ending_this_moment_is_still_coming(team):
+    """Mutant: `end_at > now` instead of `>=` in the coming view."""
+    end = team.coming.end_at
+    assert len(team_bookings(team.manager, TeamFilters(), now=end)) == 2
+    assert team_bookings(team.manager, TeamFilters(), now=end + timedelta(microseconds=1)) == []
+
+
+def test_a_day_starts_at_local_midnight(make, team):
+    """Mutant: the period's first day starting at 01:00 (a session at half past midnight left out)."""
+    late = make.session(team.station, start=make.local(2031, 3, 4, 0, 30))
+    make.booking(late, team.anna)
+    db.session.commit()
+    found = team_bookings(team.manager, TeamFilters(view="all", start=date(2031, 3, 4), end=date(2031, 3, 4)))
+    assert [b.session_id for b in found] == [late.id]
