@@ -26,13 +26,20 @@ def team(make):
     make.booking(coming, outsider)
     make.booking(coming, make.participant(unit, name="Bo Berg"), status="waitlisted")
     make.booking(coming, make.participant(other, name="Olga Utanför"), status="waitlisted")
+    past = make.completed_session(station, start=make.future(-20))
+    make.booking(past, anna, status="attended")
+    make.booking(past, outsider, status="attended")
+    make.booking(past, make.participant(unit, name="Cilla Avbokad"), status="cancelled", cancel_reason="Sjuk")
     db.session.commit()
     return type("T", (), locals())
 
 
-@pytest.mark.parametrize("view, mine", [("upcoming", ["Anna Andersson", "Bo Berg"]), ("waitlisted", ["Bo Berg"])])
+@pytest.mark.parametrize("view, mine", [
+    ("upcoming", ["Anna Andersson", "Bo Berg"]), ("waitlisted", ["Bo Berg"]), ("past", ["Anna Andersson"]),
+])
 def test_a_managers_list_count_and_csv_hold_their_units_people_only(client, login_as, team, view, mine):
-    """Mutants: the view's conditions replacing the visibility condition instead of adding to it."""
+    """Mutants: the view's conditions replacing the visibility condition instead of adding to it; a
+    cancelled booking counted as one that took place."""
     assert sorted(b.participant.name for b in team_bookings(team.manager, TeamFilters(view=view))) == mine
     assert count_team_bookings(team.manager, TeamFilters(view=view)) == len(mine)
     login_as(team.manager)
@@ -56,17 +63,33 @@ def test_a_manager_of_no_unit_sees_no_bookings_not_unit_ones(make):
     assert count_team_bookings(manager, TeamFilters(view="all")) == 0
 
 
-def test_a_session_ending_this_moment_is_still_coming(team):
-    """Mutant: `end_at > now` instead of `>=` in the coming view."""
+def test_a_session_ending_this_moment_is_still_coming_and_not_yet_past(team):
+    """Mutants: `end_at > now` instead of `>=` in the coming and waiting views, `<=` in the past view."""
+    def names(view, now):
+        return sorted(b.participant.name for b in team_bookings(team.manager, TeamFilters(view=view), now=now))
+
     end = team.coming.end_at
-    assert len(team_bookings(team.manager, TeamFilters(), now=end)) == 2
-    assert team_bookings(team.manager, TeamFilters(), now=end + timedelta(microseconds=1)) == []
+    assert names("upcoming", end) == ["Anna Andersson", "Bo Berg"]
+    assert names("waitlisted", end) == ["Bo Berg"]
+    assert names("past", end) == ["Anna Andersson"]  # the session of 20 days ago only
+    just_after = end + timedelta(microseconds=1)
+    assert names("upcoming", just_after) == [] and names("waitlisted", just_after) == []
+    assert names("past", just_after) == ["Anna Andersson", "Anna Andersson", "Bo Berg"]
+
+
+def test_the_unit_filter_keeps_that_units_people(team):
+    """Mutants: the unit filter dropped or inverted."""
+    found = team_bookings(team.admin, TeamFilters(view="all", unit_id=team.other.id))
+    assert sorted(b.participant.name for b in found) == ["Olga Utanför", "Olle Utanför", "Olle Utanför"]
 
 
 def test_a_day_starts_at_local_midnight(make, team):
-    """Mutant: the period's first day starting at 01:00 (a session at half past midnight left out)."""
+    """Mutants: the period's first day starting at 01:00 (a session at half past midnight left out),
+    and its last day ending a day late."""
     late = make.session(team.station, start=make.local(2031, 3, 4, 0, 30))
     make.booking(late, team.anna)
     db.session.commit()
     found = team_bookings(team.manager, TeamFilters(view="all", start=date(2031, 3, 4), end=date(2031, 3, 4)))
     assert [b.session_id for b in found] == [late.id]
+    # The days before it end at its midnight (mutant: the last day's end a day later).
+    assert team_bookings(team.manager, TeamFilters(view="all", start=date(2031, 3, 2), end=date(2031, 3, 3))) == []
