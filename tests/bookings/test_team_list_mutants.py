@@ -16,6 +16,7 @@ def team(make):
     org = make.organisation("municipal", name="Gislaveds kommun")
     unit = make.unit(org, name="Hemsjukvården Gislaved")
     other = make.unit(org, name="Korttidsboendet Anderstorp")
+    make.unit(org, name="Hemtjänsten Reftele")  # a unit without bookings: joins must not repeat rows
     manager = make.manager(unit, name="Maja Chef")
     admin = make.user("admin")
     anna = make.participant(unit, name="Anna Andersson")
@@ -93,3 +94,24 @@ def test_a_day_starts_at_local_midnight(make, team):
     assert [b.session_id for b in found] == [late.id]
     # The days before it end at its midnight (mutant: the last day's end a day later).
     assert team_bookings(team.manager, TeamFilters(view="all", start=date(2031, 3, 2), end=date(2031, 3, 3))) == []
+
+
+def test_coming_bookings_in_start_order_others_newest_first_and_pages_of_them(make, team):
+    """Mutants: the order of the views swapped or lost, the page's limit or offset dropped, paging
+    turned off (`limit is None`)."""
+    later = make.session(team.station, start=make.future(40))
+    older = make.completed_session(team.station, start=make.future(-40))
+    make.booking(later, team.anna)
+    make.booking(older, team.anna, status="attended")
+    db.session.commit()
+
+    def sessions(view, **page):
+        return [b.session_id for b in team_bookings(team.manager, TeamFilters(view=view), **page)]
+
+    assert sessions("upcoming") == [team.coming.id, team.coming.id, later.id]
+    assert sessions("waitlisted") == [team.coming.id]
+    assert sessions("past") == [team.past.id, older.id]
+    assert sessions("all") == [later.id, team.coming.id, team.coming.id, team.past.id, team.past.id, older.id]
+    assert sessions("upcoming", limit=2) == [team.coming.id, team.coming.id]
+    assert sessions("upcoming", limit=2, offset=2) == [later.id]
+    assert sessions("past", limit=1, offset=1) == [older.id]
