@@ -115,3 +115,30 @@ def test_coming_bookings_in_start_order_others_newest_first_and_pages_of_them(ma
     assert sessions("upcoming", limit=2) == [team.coming.id, team.coming.id]
     assert sessions("upcoming", limit=2, offset=2) == [later.id]
     assert sessions("past", limit=1, offset=1) == [older.id]
+
+
+def test_cancel_is_offered_for_coming_and_waiting_bookings_until_the_cut_off_admins_until_the_start(make, team):
+    """Mutants: a waiting booking not offered; the start and the cut-off themselves still offered; an
+    admin refused after the cut-off."""
+    from ktc.bookings.operations import cutoff_at
+    from ktc.bookings.team import may_cancel
+
+    confirmed, waiting = (b for b in team_bookings(team.manager, TeamFilters()) if b.participant.name in (
+        "Anna Andersson", "Bo Berg"))
+    assert may_cancel(team.manager, waiting) and may_cancel(team.manager, confirmed)
+    cutoff = cutoff_at(team.coming)
+    assert may_cancel(team.manager, confirmed, now=cutoff - timedelta(microseconds=1))
+    assert not may_cancel(team.manager, confirmed, now=cutoff)
+    assert may_cancel(team.admin, confirmed, now=cutoff)
+    assert not may_cancel(team.admin, confirmed, now=team.coming.start_at)
+
+
+def test_the_person_filter_does_not_offer_an_anonymised_person(make, team):
+    """Mutant: the person filter without `anonymised_at IS NULL`."""
+    from ktc.bookings.team import filter_person
+    from ktc.database import utcnow
+
+    assert filter_person(team.manager, team.anna.id) == team.anna
+    team.anna.anonymised_at = utcnow()
+    db.session.commit()
+    assert filter_person(team.manager, team.anna.id) is None
