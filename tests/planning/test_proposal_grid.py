@@ -47,6 +47,13 @@ def _move(client, w, form, day, hour, minute=0, station=None, instructor=None):
     return client.post("/needs/plan/revise", data=data)
 
 
+def _assert_refused(r, w, reason):
+    """A refused move: 422 with the reason on the page, and the proposal's row as it was posted."""
+    assert r.status_code == 422
+    assert reason in r.text
+    assert proposal_form(r.text)["row-1"] == w.form["row-1"]
+
+
 def test_the_week_grid_shows_proposed_sessions_beside_the_planned_ones(client, login_as, make):
     w = _world(make)
     login_as(w.admin)
@@ -97,18 +104,14 @@ def test_a_move_is_refused_on_a_closed_day(client, login_as, make):
     w = _world(make)
     login_as(w.admin)
     r = _move(client, w, w.form, w.monday + timedelta(days=2), 8)
-    assert r.status_code == 422
-    assert "Tillfället flyttades inte: Centret är stängt" in r.text
-    assert proposal_form(r.text)["row-1"] == w.form["row-1"]
+    _assert_refused(r, w, "Tillfället flyttades inte: Centret är stängt")
 
 
 def test_a_move_is_refused_onto_a_busy_station(client, login_as, make):
     w = _world(make)
     login_as(w.admin)
     r = _move(client, w, w.form, w.monday + timedelta(days=1), 9, station=w.second)
-    assert r.status_code == 422
-    assert "Stationen är redan upptagen då" in r.text
-    assert proposal_form(r.text)["row-1"] == w.form["row-1"]
+    _assert_refused(r, w, "Stationen är redan upptagen då")
     # The changeover counts too: 10:00 is inside the 15 minutes after the session there.
     assert _move(client, w, w.form, w.monday + timedelta(days=1), 10, station=w.second).status_code == 422
 
@@ -117,9 +120,7 @@ def test_a_move_is_refused_to_an_instructor_who_may_not_lead_the_skill(client, l
     w = _world(make)
     login_as(w.admin)
     r = _move(client, w, w.form, w.monday + timedelta(days=3), 8, instructor=w.olle)
-    assert r.status_code == 422
-    assert "Olle Ovan får inte leda Insulingivning" in r.text
-    assert proposal_form(r.text)["row-1"] == w.form["row-1"]
+    _assert_refused(r, w, "Olle Ovan får inte leda Insulingivning")
 
 
 def test_a_move_is_refused_when_the_instructor_is_away_or_outside_the_plan_or_the_hours(client, login_as, make):
