@@ -45,7 +45,7 @@ def test_a_sender_whose_claim_was_taken_over_leaves_the_verdict_to_the_sender_th
     # Sender B, a run after A's claim went stale: takes the row over and records the refusal.
     assert sender.send_pending(claimed + sender.STALE_AFTER + timedelta(minutes=1)) == 0
     taken_over = _row(message_id)
-    assert taken_over.status == "failed" and "550" in taken_over.last_error
+    assert taken_over.status == "failed" and taken_over.last_error.startswith("SMTPDataError: (550")
 
     sender._mark_sent(message_id)  # A wakes up
 
@@ -212,3 +212,32 @@ def test_sending_all_failed_messages_again_resets_the_failed_ones_only(admin_cli
     assert (_row(waiting).status, _row(waiting).attempts, _row(waiting).next_attempt_at) == ("pending", 2, later)
     assert sender.send_pending() == 2
     assert sorted(m["To"] for m in smtp_server.inbox.messages) == ["person0@example.org", "person1@example.org"]
+
+
+def test_a_run_lists_only_due_waiting_messages_and_ends_when_they_are_sent(app, monkeypatch, smtp_server):
+    """Sent, sending and backing-off messages are not listed: listed, they could never be claimed,
+    and the run would list them again and again until its time is up."""
+    due, sent, sending, backing_off = _queue(4)
+    now = utcnow()
+    _set(sent, status="sent")
+    _set(sending, status="sending", claimed_at=now)
+    _set(backing_off, attempts=1, next_attempt_at=now + timedelta(minutes=5))
+    monkeypatch.setitem(app.config, "KTC_OUTBOX_TIME_BUDGET_SECONDS", 2)
+    listed = []
+    due_ids = sender._due_ids
+
+    def listing(at):
+        listed.append(due_ids(at))
+        return listed[-1]
+
+    monkeypatch.setattr(sender, "_due_ids", listing)
+    assert sender.send_pending(now) == 1
+    assert listed == [[due], []]
+    assert [m["To"] for m in smtp_server.inbox.messages] == ["person0@example.org"]
+
+
+def test_a_run_that_finds_the_server_down_tries_no_other_message(smtp_server):
+    ids = _queue(3)
+    smtp_server.stop()
+    assert sender.send_pending() == 0
+    assert [_row(message_id).attempts for message_id in ids] == [1, 0, 0]
