@@ -142,3 +142,52 @@ def test_the_person_filter_does_not_offer_an_anonymised_person(make, team):
     team.anna.anonymised_at = utcnow()
     db.session.commit()
     assert filter_person(team.manager, team.anna.id) is None
+
+
+def test_waiting_bookings_in_start_order(make, team):
+    """Mutants: "waitlisted" missing from the coming views' order (the waiting view newest first)."""
+    later = make.session(team.station, start=make.future(40))
+    sooner = make.session(team.station, start=make.future(3))
+    make.booking(later, make.participant(team.unit, name="Disa Dal"), status="waitlisted")
+    make.booking(sooner, make.participant(team.unit, name="Erik Ek"), status="waitlisted")
+    db.session.commit()
+    names = [b.participant.name for b in team_bookings(team.manager, TeamFilters(view="waitlisted"))]
+    assert names == ["Erik Ek", "Bo Berg", "Disa Dal"]
+
+
+def test_a_page_past_the_end_is_empty(make):
+    """Mutant: `page or [1]` (a page past the last booking showed booking 1)."""
+    unit = make.unit(name="Hemsjukvården Gislaved")
+    manager = make.manager(unit, name="Maja Chef")
+    make.booking(make.session(make.plain_station(), start=make.future(5)),
+                 make.participant(unit, name="Anna Andersson"), id=1)
+    db.session.commit()
+    assert [b.id for b in team_bookings(manager, TeamFilters(), limit=10)] == [1]
+    assert team_bookings(manager, TeamFilters(), limit=10, offset=1) == []
+    assert count_team_bookings(manager, TeamFilters()) == 1
+
+
+@pytest.mark.parametrize("person_id", [1, 63, 2**31 - 1])
+def test_the_person_filter_takes_any_id_the_column_holds(make, person_id):
+    """Mutants of the id bounds: `1 < id` (person 1 ignored), `id < 2 * 31` (people above 62 ignored)."""
+    from ktc.bookings.team import filter_person
+
+    unit = make.unit(name="Hemsjukvården Gislaved")
+    manager = make.manager(unit, name="Maja Chef")
+    person = make.participant(unit, name="Anna Andersson", id=person_id)
+    db.session.commit()
+    assert filter_person(manager, person_id) == person
+
+
+@pytest.mark.parametrize("person_id", [0, -1, 2**31, 3**31, 10**20])
+def test_the_person_filter_answers_no_person_outside_the_column(client, login_as, make, person_id):
+    """An id the column cannot hold is no person (never a database error); the page answers as for a
+    person this manager may not see (0 is the picker's "nobody chosen")."""
+    from ktc.bookings.team import filter_person
+
+    unit = make.unit(name="Hemsjukvården Gislaved")
+    manager = make.manager(unit, name="Maja Chef")
+    db.session.commit()
+    assert filter_person(manager, person_id) is None
+    login_as(manager)
+    assert client.get(PAGE, query_string={"person": person_id}).status_code == (200 if person_id == 0 else 404)

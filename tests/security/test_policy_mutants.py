@@ -1,0 +1,33 @@
+"""The policy's answers that the fifth mutation run (docs/MUTATION.md) found without a test: a
+manager's units are remembered for one request only, and forgotten when the request changes them."""
+from ktc import policy
+from ktc.extensions import db
+from ktc.organisations.operations import update_unit
+
+
+def test_a_request_that_changes_a_managers_units_is_answered_with_the_new_units(app, make):
+    """Mutants: the request's remembered answers kept under another name than the one
+    forget_managed_units() forgets (an admin adding a unit saw the manager refused in the same request)."""
+    unit = make.unit(name="Hemsjukvården Gislaved")
+    other = make.unit(name="Korttidsboendet Anderstorp")
+    manager = make.manager(unit, name="Maja Chef")
+    db.session.commit()
+    with app.test_request_context("/"):
+        assert policy.managed_unit_ids(manager) == {unit.id}
+        assert not policy.can_manage_unit(manager, other)
+        update_unit(other, other.name, manager_ids=[manager.id])
+        assert policy.managed_unit_ids(manager) == {unit.id, other.id}
+        assert policy.can_manage_unit(manager, other)
+
+
+def test_outside_a_request_nothing_is_remembered(app, make):
+    """Mutant: the answers remembered outside a request too (a scheduler job or a command runs in one
+    application context for its whole run: a unit given to a manager meanwhile went unseen)."""
+    unit = make.unit(name="Hemsjukvården Gislaved")
+    other = make.unit(name="Korttidsboendet Anderstorp")
+    manager = make.manager(unit, name="Maja Chef")
+    db.session.commit()
+    assert policy.managed_unit_ids(manager) == {unit.id}
+    other.managers.append(manager)
+    db.session.flush()
+    assert policy.managed_unit_ids(manager) == {unit.id, other.id}
