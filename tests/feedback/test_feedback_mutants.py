@@ -141,3 +141,16 @@ def test_waiting_feedback_is_listed_oldest_session_first(make):
     older_row = make.feedback(earlier, make.booking(earlier, me, status="attended"))
 
     assert [f.id for f in waiting_for(me.id)] == [older_row.id, newer_row.id]
+
+
+def test_someone_who_attended_two_sessions_gets_a_request_for_each(make):
+    station = make.station(name="Kateter", skills=[make.skill()])
+    me = make.participant(name="Åsa Öberg")
+    for day in (5, 8):
+        session = make.completed_session(station, start=make.local(2024, 3, day, 9))
+        make.booking(session, me, status="attended")
+
+    assert len(request_feedback()) == 2
+
+    bodies = db.session.execute(select(OutboxMessage.body_text).where(OutboxMessage.recipient == me.email)).scalars()
+    assert sorted("5 mars 2024" in body for body in bodies) == [False, True]
