@@ -26,3 +26,16 @@ def test_the_answer_at_the_cutoff_is_read_once_and_the_texts_come_newest_answer_
     assert group["responses"] == 5
     assert group["take_back"] == ["Svar femte", "Svar fjärde", "Svar tredje"]
     assert group["improve"] == []
+
+
+def test_an_answer_with_only_the_second_question_answered_is_shown(make):
+    station = make.plain_station(name="Akut")
+    session = make.completed_session(station, start=make.local(2024, 3, 5, 9))
+    for take_back, improve in (("", "Mer tid"), ("Rutiner", ""), ("", ""), ("", ""), ("", "")):
+        booking = make.booking(session, make.participant(), status="attended")
+        make.feedback(session, booking, take_back=take_back, improve=improve)
+    rebuild_session_stats()
+
+    (group,) = summary(make_filters(date(2024, 3, 1), date(2024, 3, 31)))["free_text"]
+
+    assert (group["take_back"], group["improve"]) == (["Rutiner"], ["Mer tid"])
