@@ -37,3 +37,13 @@ def test_an_end_before_the_start_or_an_unknown_side_is_refused_on_its_field():
     with pytest.raises(InvalidPeriod) as error:
         make_filters(date(2024, 3, 1), date(2024, 3, 31), side="private")
     assert error.value.field == "side"
+
+
+def test_today_is_today_in_the_filters_time_zone(monkeypatch):
+    from ktc.network import operations
+
+    # 02:00 on 15 May in Stockholm is still 14 May in New York.
+    monkeypatch.setattr(operations, "local_today",
+                        lambda tz=None: date(2024, 5, 14) if tz == "America/New_York" else date(2024, 5, 15))
+    f = make_filters(tz="America/New_York")
+    assert (f.first_day, f.last_day) == (date(2023, 5, 15), date(2024, 5, 14))
