@@ -154,3 +154,23 @@ def test_someone_who_attended_two_sessions_gets_a_request_for_each(make):
 
     bodies = db.session.execute(select(OutboxMessage.body_text).where(OutboxMessage.recipient == me.email)).scalars()
     assert sorted("5 mars 2024" in body for body in bodies) == [False, True]
+
+
+def test_the_bookings_awaiting_a_request_come_with_what_the_email_needs_in_a_fixed_number_of_statements(make):
+    from tests.queries import statements
+
+    def count(sessions, per_session):
+        for _ in range(sessions):
+            session = make.completed_session(make.station(make.centre(), skills=[make.skill()]))
+            for _ in range(per_session):
+                make.booking(session, make.participant(), status="attended")
+        db.session.expunge_all()  # nothing loaded before: every lazy load would be a statement
+        with statements() as seen:
+            rows = bookings_awaiting_request()
+            needed = {(b.participant.name, b.session.station.name, b.session.station.centre.timezone) for b in rows}
+        assert len(needed) == len(rows) == sessions * per_session + count.before
+        count.before = len(rows)
+        return len(seen)
+
+    count.before = 0
+    assert count(1, 1) == count(3, 3)
