@@ -43,6 +43,22 @@ def test_the_window_starts_at_local_midnight_180_days_before_the_feeds_day(app, 
         assert before.uid not in events
 
 
+def test_the_window_is_counted_in_the_configured_time_zone(app, make, monkeypatch):
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_TIMEZONE", "America/New_York")
+    zone = ZoneInfo("America/New_York")
+    instructor = make.user("instructor")
+    station = make.station(skills=[make.skill()])
+    # 20:00 in New York is already the next day in Stockholm: the feed's day is New York's.
+    day = (utcnow() + timedelta(days=40)).astimezone(zone).date()
+    now = datetime.combine(day, time(20, 0), tzinfo=zone)
+    midnight = datetime.combine(day - timedelta(days=operations.FEED_PAST_DAYS), time(0, 0), tzinfo=zone)
+    first = make.session(station, start=midnight, title="Första dagen")
+    before = make.session(station, start=midnight - timedelta(minutes=1), hours=1, title="Dagen före")
+    events = _events(_feeds(app, instructor)[("station", station.id)], now)
+    assert first.uid in events
+    assert before.uid not in events
+
+
 def _with_address(make, **kw):
     centre = make.centre(name="KTC Väst", address="Sjukhusvägen 1, Borås")
     return make.station(centre, name="Akutrummet", skills=kw.pop("skills", None) or [make.skill()], **kw)
@@ -95,10 +111,22 @@ def test_a_session_in_the_station_feed_lists_only_its_own_instructors_and_skills
     morning = make.session(station, start=make.future(10, hour=8), skills=[airway], instructors=[anna])
     afternoon = make.session(station, start=make.future(10, hour=13), skills=[sutures], instructors=[bertil])
     bare = make.session(station, start=make.future(11), skills=[], instructors=[])
-    events = _events(_feeds(app, anna)[("station", station.id)])
+    feeds = _feeds(app, anna)
+    events = _events(feeds[("station", station.id)])
     assert str(events[morning.uid]["DESCRIPTION"]).splitlines() == ["Instruktörer: Anna Ahl", "Luftväg"]
     assert str(events[afternoon.uid]["DESCRIPTION"]).splitlines() == ["Instruktörer: Bertil Ek", "Suturering"]
     assert "DESCRIPTION" not in events[bare.uid]
+    # Her own feed has her session only, with its own skill and instructor.
+    own = _events(feeds[("instructor", None)])
+    assert list(own) == [morning.uid]
+    assert str(own[morning.uid]["DESCRIPTION"]).splitlines() == ["Instruktörer: Anna Ahl", "Luftväg"]
+
+
+def test_a_feed_names_its_default_time_zone_even_when_empty(app, make):
+    (feed,) = _feeds(app, make.participant_user()).values()
+    text = operations.render_feed(feed)
+    assert "X-WR-TIMEZONE:Europe/Stockholm\r\n" in text
+    assert [str(zone["TZID"]) for zone in parse_icalendar(text).walk("VTIMEZONE")] == ["Europe/Stockholm"]
 
 
 def test_a_participants_feed_leaves_out_their_cancelled_booking_and_other_peoples_bookings(app, make):
