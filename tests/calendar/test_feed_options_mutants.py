@@ -70,3 +70,15 @@ def test_a_unit_event_counts_seats_not_waiting_places(app, make):
     event = _events(app, make.manager(unit))[session.uid]
     assert str(event["SUMMARY"]) == "HLR (2 från enheten)"
     assert str(event["DESCRIPTION"]).splitlines()[:3] == ["Anna Ahl (reservlista)", "Bo Berg", "Cilla Cas"]
+
+
+def test_a_unit_event_names_its_people_in_booking_order(app, make):
+    unit = make.unit()
+    session = session_(make, start=make.future(10), title="HLR")
+    # Made in one order, booked in the other: the booking decides.
+    later, sooner = make.participant(unit, name="Bo Berg"), make.participant(unit, name="Cilla Cas")
+    first_booked = make.participant(unit, name="Anna Ahl")
+    for person in (sooner, first_booked, later):
+        make.booking(session, person)
+    event = _events(app, make.manager(unit))[session.uid]
+    assert str(event["DESCRIPTION"]).splitlines()[:3] == ["Cilla Cas", "Anna Ahl", "Bo Berg"]
