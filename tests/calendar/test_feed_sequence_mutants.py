@@ -39,12 +39,17 @@ def test_each_feed_adds_the_revisions_of_the_bookings_it_shows_and_only_those(ap
     make.booking(session, make.participant(unit), feed_revision=4, feed_revised_at=T2)
     make.booking(session, make.participant(unit), status="cancelled", feed_revision=2, feed_revised_at=T0)
     make.booking(session, make.participant(other_unit), feed_revision=7, feed_revised_at=T3)
+    # Another session in the same feeds: its bookings' revisions are its own.
+    later = session_(make, start=make.future(21), instructors=[instructor], updated_at=T1)
+    make.booking(later, anna, feed_revision=5, feed_revised_at=T3)
     db.session.commit()
 
     assert _revision(_feed(app, make.manager(unit), "unit"), session) == (2 + 3 + 0 + 4 + 2, T2)
-    assert _revision(_feed(app, make.participant_user(anna), "participant"), session) == (2 + 3 + 0, T1)
+    annas = _feed(app, make.participant_user(anna), "participant")
+    assert _revision(annas, session) == (2 + 3 + 0, T1)
     assert _revision(_feed(app, instructor, "instructor"), session) == (2 + 3, T1)
     assert _revision(_feed(app, make.manager(other_unit), "unit"), session) == (2 + 3 + 7, T3)
+    assert _revision(annas, later) == (0 + 0 + 5, T3)
 
 
 def _download(booking):
