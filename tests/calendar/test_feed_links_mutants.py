@@ -1,6 +1,8 @@
 """Which feed links a user is given, their titles and URLs, and what a new SECRET_KEY or a renewal
 does to them (docs/MUTATION.md, fifth run: mutants of `_specs`, `feed_title`, `feed_url`,
 `user_feeds`, `feeds_to_create`, `create_feeds` and `renew_feed`)."""
+import re
+
 import pytest
 
 from ktc.calendar import operations
@@ -92,3 +94,10 @@ def test_renewing_changes_the_link_and_is_refused_to_anyone_else(app, make):
     assert operations.feed_state(old_token) is None
     new_token = operations.feed_url(feed).rsplit("/", 1)[1].removesuffix(".ics")
     assert new_token != old_token and operations.feed_state(new_token) is not None
+
+
+def test_a_link_token_is_43_url_safe_characters_without_padding(app, make):
+    for user in (make.participant_user(), make.manager(make.unit()), make.user("instructor")):
+        for link in _create(app, user):
+            token = link.url.rsplit("/", 1)[1].removesuffix(".ics")
+            assert re.fullmatch(r"[A-Za-z0-9_-]{43}", token), token
