@@ -44,6 +44,9 @@ def test_each_role_is_given_its_own_feeds_in_order_with_their_titles(app, make):
     # A participant login without a staff record, and a manager of no unit, are given nothing.
     assert _create(app, make.user("participant")) == []
     assert _create(app, make.manager()) == []
+    # A staff login linked to a staff record gets no participant feed (only participant logins do).
+    linked = make.user("admin", participant=make.participant())
+    assert "participant" not in {link.kind for link in _create(app, linked)}
 
 
 def test_the_url_has_no_double_slash_when_the_base_url_ends_with_one(app, make, monkeypatch):
