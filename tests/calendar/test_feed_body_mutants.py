@@ -18,10 +18,10 @@ def _empty_cache():
     operations.forget_built_feeds()
 
 
-def _participant_feed(app, make, locale="sv", start=None):
+def _participant_feed(app, make, locale="sv", start=None, title=""):
     participant = make.participant()
     user = make.participant_user(participant, locale=locale)
-    make.booking(session_(make, start=start or make.future(10)), participant)
+    make.booking(session_(make, start=start or make.future(10), title=title), participant)
     with app.test_request_context():
         (link,) = operations.create_feeds(user)
     db.session.commit()
@@ -59,7 +59,8 @@ def test_the_body_is_built_for_the_moment_of_its_state(app, make):
 
 
 def test_bodies_are_kept_within_the_byte_limit_oldest_out_first(app, make, monkeypatch):
-    tokens = [_participant_feed(app, make) for _ in range(3)]
+    # Three sizes: a small body, a large one and one in between.
+    tokens = [_participant_feed(app, make, title=title) for title in ("A", "B" * 60, "C" * 20)]
     sizes = []
     for token in tokens:
         sizes.append(len(_body(token)))

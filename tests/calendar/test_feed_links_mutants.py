@@ -109,10 +109,10 @@ def test_a_link_token_is_43_url_safe_characters_without_padding(app, make):
 def test_a_request_that_did_not_see_another_ones_new_feeds_uses_them(app, make, monkeypatch):
     from ktc.calendar.models import CalendarFeed
 
-    manager = make.manager(make.unit(), make.unit())
+    manager = make.manager(make.unit(), make.unit(), make.unit())
     first = {link.feed.scope_key: (link.feed.id, link.url) for link in _create(app, manager)}
     # As a request that read the user's feeds before another request created them.
     monkeypatch.setattr(operations, "_existing_feeds", lambda user: {})
     again = {link.feed.scope_key: (link.feed.id, link.url) for link in _create(app, manager)}
     assert again == first
-    assert db.session.query(CalendarFeed).count() == 2
+    assert db.session.query(CalendarFeed).count() == 3
