@@ -155,3 +155,13 @@ def test_the_automatic_completion_waits_the_hours_asked_for(app, make):
     session = make.session(station, start=START, hours=2)
     db.session.commit()
     assert ops.complete_finished_sessions(now=END + timedelta(hours=1), after_hours=1) == [session.id]
+
+
+def test_an_empty_outcome_removes_the_sign_off_like_none(held):
+    """What an emptied choice in a form or an API client sends: "" is no outcome, not an unknown one."""
+    s, instructor, cpr, anna = held["session"], held["instructor"], held["cpr"], held["anna"]
+    ops.record_attendance(instructor, s, [{"participant_id": anna.id, "attended": True,
+                                           "outcomes": {cpr.id: "demonstrated"}}], now=END)
+    ops.record_attendance(instructor, s, [{"participant_id": anna.id, "attended": True,
+                                           "outcomes": {str(cpr.id): ""}}], now=END)
+    assert ops.session_records(s) == {}
