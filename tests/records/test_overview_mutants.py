@@ -86,6 +86,9 @@ def test_the_overview_by_the_day_and_window_given_newest_sign_off_first(app, mak
     second = make.skill_record(person, cpr, "practised", start=same_start)
     first.signed_at = datetime(2025, 3, 3, 12, 0, tzinfo=timezone.utc)
     second.signed_at = datetime(2025, 3, 3, 11, 0, tzinfo=timezone.utc)
+    # An earlier session signed off late (after the March ones): still older in the history.
+    older = make.skill_record(person, cpr, "practised", start=make.local(2025, 2, 3))
+    older.signed_at = datetime(2025, 3, 10, 9, 0, tzinfo=timezone.utc)
     for skill in (wound, lift, bath):
         make.skill_record(person, skill, "practised")
     make.skill_record(someone_else, cpr, valid_until=date(2030, 1, 1))
@@ -96,9 +99,12 @@ def test_the_overview_by_the_day_and_window_given_newest_sign_off_first(app, mak
     assert [(i.skill.code, i.required, i.status, i.valid_until) for i in overview] == [
         ("HLR", True, "valid", date(2025, 7, 15)), ("BAD", False, "practised", None),
         ("LYFT", False, "practised", None), ("SAR", False, "practised", None)]
-    assert [r.id for r in overview[0].history] == [first.id, second.id]
+    assert [r.id for r in overview[0].history] == [first.id, second.id, older.id]
     assert ops.skill_overview(person, TODAY)[0].status == "expiring"   # the setting's 60 days
     assert ops.skill_overview(person, date(2025, 7, 16), 30)[0].status == "expired"
+    # Someone without a profession: what they trained, nothing required.
+    assert [(i.skill.code, i.required, i.status) for i in ops.skill_overview(someone_else, TODAY, 30)] == [
+        ("HLR", False, "valid")]
 
 
 def test_my_skills_valid_by_date_never_expiring_last_with_bookings_by_the_clock_given(make):
