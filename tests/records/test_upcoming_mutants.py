@@ -77,3 +77,18 @@ def test_the_session_link_relative_in_a_page_absolute_in_mail_and_jobs(app):
         assert ops.session_url(7, external=True) == "https://ktc.example.org/sessions/7"
     with app.app_context():
         assert ops.session_url(7) == "https://ktc.example.org/sessions/7"
+
+
+def test_a_sign_off_is_dated_by_its_centres_time_zone(make):
+    """22:30 UTC on 28 February is already 1 March in Helsinki (not yet in Stockholm)."""
+    instructor = make.user("instructor")
+    cpr = make.skill(code="HLR", refresh_months=12)
+    station = make.station(make.centre(timezone="Europe/Helsinki"), skills=[cpr])
+    session = make.session(station, start=datetime(2025, 2, 28, 22, 30, tzinfo=timezone.utc),
+                           instructors=[instructor])
+    anna = make.participant()
+    make.booking(session, anna)
+    db.session.commit()
+    assert ops.session_local_date(session) == date(2025, 3, 1)
+    ops.mark_all_attended_demonstrated(instructor, session, now=datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc))
+    assert ops.session_records(session)[anna.id][cpr.id].valid_until == date(2026, 3, 1)
