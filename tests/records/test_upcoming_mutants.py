@@ -27,7 +27,7 @@ def test_sessions_offered_for_a_gap_at_the_cut_off_the_release_and_the_quota(app
         return s
 
     # Created latest first: the offer is by start, not by creation.
-    later = [session(NOW + timedelta(days=12 - i)) for i in range(2)][::-1]           # days 11, 12
+    later = [session(NOW + timedelta(days=12 - i)) for i in range(4)][::-1]           # days 9–12
     held = [municipal_at_quota(session(NOW + timedelta(days=5 + i))) for i in range(3)]  # days 5–7
     released = municipal_at_quota(session(NOW + timedelta(hours=72)))   # its seats open this very moment
     # Sooner, but its seats are held until 24 hours before: not yet open to the municipal side.
