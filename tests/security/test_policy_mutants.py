@@ -31,3 +31,22 @@ def test_outside_a_request_nothing_is_remembered(app, make):
     other.managers.append(manager)
     db.session.flush()
     assert policy.managed_unit_ids(manager) == {unit.id, other.id}
+
+
+def test_nobody_is_a_network_members_contact(make):
+    """Mutant: `user or user.is_authenticated` in is_contact_of (nobody, or a visitor not logged in,
+    taken for a contact: an error instead of "no")."""
+    from flask_login import AnonymousUserMixin
+
+    from ktc.meetings.models import MemberContact, NetworkMember
+
+    contact = make.user("network", name="Kontakt Värnamo kommun")
+    member = NetworkMember(name="Värnamo kommun", status="member")
+    member.contacts.append(MemberContact(user=contact))
+    db.session.add(member)
+    db.session.flush()
+    assert policy.is_contact_of(contact, member)
+    assert not policy.is_contact_of(make.user("network", name="Kontakt någon annan"), member)
+    assert not policy.is_contact_of(None, member)
+    assert not policy.is_contact_of(AnonymousUserMixin(), member)
+    assert not policy.can_leave_network(AnonymousUserMixin(), member)
