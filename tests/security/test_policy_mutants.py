@@ -50,3 +50,23 @@ def test_nobody_is_a_network_members_contact(make):
     assert not policy.is_contact_of(None, member)
     assert not policy.is_contact_of(AnonymousUserMixin(), member)
     assert not policy.can_leave_network(AnonymousUserMixin(), member)
+
+
+def test_a_manager_marks_any_step_of_their_people_a_participant_only_their_own_modules(make):
+    """Mutants of can_complete_path_step: the manager's check asked for nobody or for no person, or
+    answering "no" (a manager could not mark a practical step of their own staff done)."""
+    from ktc.paths.models import PathAssignment, PathStep
+
+    unit = make.unit(name="Hemsjukvården Gislaved")
+    person = make.participant(unit, name="Anna Andersson")
+    manager = make.manager(unit, name="Maja Chef")
+    stranger = make.manager(make.unit(name="Korttidsboendet Anderstorp"), name="Olle Annan Chef")
+    own = make.user("participant", name="Anna Andersson", participant=person)
+    db.session.flush()
+    assignment = PathAssignment(participant=person, participant_id=person.id)
+    practical, module = PathStep(kind="skill"), PathStep(kind="module")
+    assert policy.can_complete_path_step(manager, assignment, practical)
+    assert policy.can_complete_path_step(manager, assignment, module)
+    assert not policy.can_complete_path_step(stranger, assignment, practical)
+    assert policy.can_complete_path_step(own, assignment, module)
+    assert not policy.can_complete_path_step(own, assignment, practical)
