@@ -5,6 +5,9 @@ from datetime import date, datetime, timedelta, timezone
 import icalendar
 import vobject
 
+from flask import current_app
+
+from ktc.calendar import operations as calendar_ops
 from ktc.extensions import db
 from ktc.mail.models import OutboxMessage
 from ktc.mail.render import render_event
@@ -117,3 +120,23 @@ def caldav_roundtrip(calendar, text, expected):
         assert uid in {str(h.icalendar_component["UID"]) for h in hits}, (uid, start)
         before = calendar.search(start=start - timedelta(minutes=61), end=start - timedelta(minutes=1), event=True)
         assert uid not in {str(h.icalendar_component["UID"]) for h in before}, (uid, start)
+
+
+def created_feeds(user):
+    """The user's feed links as a request creates them (committed, as the request would)."""
+    with current_app.test_request_context():
+        links = calendar_ops.create_feeds(user)
+    db.session.commit()
+    return links
+
+
+def created_feed(user, kind):
+    """The user's one feed of that kind."""
+    (link,) = [link for link in created_feeds(user) if link.kind == kind]
+    return link.feed
+
+
+def feed_events(feed, now=None):
+    """The feed's events by session uid, as icalendar reads them."""
+    cal = parse_icalendar(calendar_ops.render_feed(feed, now))
+    return {str(event["UID"]).split("@")[0]: event for event in cal.walk("VEVENT")}

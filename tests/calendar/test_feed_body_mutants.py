@@ -6,9 +6,8 @@ import pytest
 
 from ktc.calendar import operations
 from ktc.database import utcnow
-from ktc.extensions import db
 
-from tests.calendar.helpers import session as session_
+from tests.calendar.helpers import created_feeds, session as session_
 
 
 @pytest.fixture(autouse=True)
@@ -22,9 +21,7 @@ def _participant_feed(app, make, locale="sv", start=None, title=""):
     participant = make.participant()
     user = make.participant_user(participant, locale=locale)
     make.booking(session_(make, start=start or make.future(10), title=title), participant)
-    with app.test_request_context():
-        (link,) = operations.create_feeds(user)
-    db.session.commit()
+    (link,) = created_feeds(user)
     return link.url.rsplit("/", 1)[1].removesuffix(".ics")
 
 

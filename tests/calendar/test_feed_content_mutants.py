@@ -8,22 +8,13 @@ from ktc.calendar import operations
 from ktc.database import utcnow
 from ktc.extensions import db
 
-from tests.calendar.helpers import parse_icalendar, session as session_
+from tests.calendar.helpers import created_feeds, feed_events as _events, parse_icalendar, session as session_
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 def _feeds(app, user):
-    with app.test_request_context():
-        links = operations.create_feeds(user)
-    db.session.commit()
-    return {(link.kind, link.feed.station_id): link.feed for link in links}
-
-
-def _events(feed, now=None):
-    """The feed's events by session uid, as icalendar reads them."""
-    cal = parse_icalendar(operations.render_feed(feed, now))
-    return {str(event["UID"]).split("@")[0]: event for event in cal.walk("VEVENT")}
+    return {(link.kind, link.feed.station_id): link.feed for link in created_feeds(user)}
 
 
 def test_the_window_starts_at_local_midnight_180_days_before_the_feeds_day(app, make):

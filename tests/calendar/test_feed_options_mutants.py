@@ -7,9 +7,8 @@ import pytest
 
 from ktc.calendar import operations
 from ktc.errors import PermissionDenied, ValidationError
-from ktc.extensions import db
 
-from tests.calendar.helpers import parse_icalendar, session as session_
+from tests.calendar.helpers import created_feeds, feed_events, session as session_
 
 
 def test_every_setting_offered_is_saved_and_nothing_else(make):
@@ -37,11 +36,8 @@ def test_only_a_participant_login_with_a_staff_record_has_calendar_settings(make
 
 
 def _events(app, user):
-    with app.test_request_context():
-        (link,) = operations.create_feeds(user)
-    db.session.commit()
-    cal = parse_icalendar(operations.render_feed(link.feed))
-    return {str(e["UID"]).split("@")[0]: e for e in cal.walk("VEVENT")}
+    (link,) = created_feeds(user)
+    return feed_events(link.feed)
 
 
 def test_a_participants_waiting_place_is_tentative_and_free_time_and_a_seat_has_the_reminder(app, make):

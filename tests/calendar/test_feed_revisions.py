@@ -8,22 +8,14 @@ from ktc.database import utcnow
 from ktc.extensions import db
 from ktc.sessions.operations import move_session, update_session
 
-from tests.calendar.helpers import parse_icalendar, session as session_
+from tests.calendar.helpers import created_feed, feed_events, session as session_
 
 PAST = utcnow() - timedelta(days=2)
 
 
-def _feed(app, user, kind):
-    with app.test_request_context():
-        (link,) = [link for link in operations.create_feeds(user) if link.kind == kind]
-    db.session.commit()
-    return link.feed
-
-
 def _event(feed, session):
     """(SEQUENCE, DTSTAMP, SUMMARY, STATUS) of the session's event in the feed as it reads now."""
-    cal = parse_icalendar(operations.render_feed(feed))
-    (event,) = [e for e in cal.walk("VEVENT") if str(e["UID"]).startswith(session.uid)]
+    event = feed_events(feed)[session.uid]
     return int(event["SEQUENCE"]), event.decoded("DTSTAMP"), str(event["SUMMARY"]), str(event.get("STATUS", ""))
 
 
@@ -41,7 +33,7 @@ def test_promotion_from_the_waiting_list_raises_sequence_and_dtstamp(app, make, 
     (first,) = book_team(admin, session, [seated])
     (second,) = book_team(admin, session, [waiting])
     assert second.booking.status == "waitlisted"
-    feed = _feed(app, user, "participant")
+    feed = created_feed(user, "participant")
     sequence, dtstamp, summary, _status = _event(feed, session)
     assert summary != "HLR"  # the waiting list's title
 
@@ -61,7 +53,7 @@ def test_cancelling_one_booking_changes_the_units_event_with_a_higher_sequence(a
     unit = make.unit()
     anna, bo = make.participant(unit), make.participant(unit)
     results = book_team(admin, session, [anna, bo])
-    feed = _feed(app, make.manager(unit), "unit")
+    feed = created_feed(make.manager(unit), "unit")
     sequence, dtstamp, summary, _status = _event(feed, session)
     assert "2" in summary
 
@@ -76,7 +68,7 @@ def test_cancelling_one_booking_changes_the_units_event_with_a_higher_sequence(a
 def test_a_new_title_raises_sequence_and_dtstamp_in_staff_feeds(app, make):
     instructor = make.user("instructor")
     session = session_(make, start=make.future(20), title="HLR", instructors=[instructor], updated_at=PAST)
-    feed = _feed(app, instructor, "instructor")
+    feed = created_feed(instructor, "instructor")
     sequence, dtstamp, _summary, _status = _event(feed, session)
 
     update_session(make.user("admin"), session, title="HLR vuxen")
@@ -90,7 +82,7 @@ def test_a_moved_session_raises_sequence_and_dtstamp_in_the_participants_feed(ap
     session = session_(make, start=make.future(20), updated_at=PAST)
     participant = make.participant()
     make.booking(session, participant, feed_revised_at=PAST)
-    feed = _feed(app, make.participant_user(participant), "participant")
+    feed = created_feed(make.participant_user(participant), "participant")
     sequence, dtstamp, _summary, _status = _event(feed, session)
 
     move_session(make.user("admin"), session, session.start_at + timedelta(hours=2), session.end_at + timedelta(hours=2))
@@ -103,7 +95,7 @@ def test_an_unchanged_feed_keeps_its_revisions(app, make):
     session = session_(make, start=make.future(20))
     participant = make.participant()
     make.booking(session, participant)
-    feed = _feed(app, make.participant_user(participant), "participant")
+    feed = created_feed(make.participant_user(participant), "participant")
     first = operations.render_feed(feed)
     operations.clear_caches()
     assert operations.render_feed(feed) == first

@@ -10,22 +10,14 @@ from ktc.calendar import operations
 from ktc.database import utcnow
 from ktc.extensions import db
 
-from tests.calendar.helpers import parse_icalendar, session as session_
+from tests.calendar.helpers import created_feed, feed_events, parse_icalendar, session as session_
 
 T0 = (utcnow() - timedelta(days=3)).replace(microsecond=0)
 T1, T2, T3 = T0 + timedelta(hours=1), T0 + timedelta(hours=2), T0 + timedelta(hours=3)
 
 
-def _feed(app, user, kind):
-    with app.test_request_context():
-        (link,) = [link for link in operations.create_feeds(user) if link.kind == kind]
-    db.session.commit()
-    return link.feed
-
-
 def _revision(feed, session):
-    cal = parse_icalendar(operations.render_feed(feed))
-    (event,) = [e for e in cal.walk("VEVENT") if str(e["UID"]).startswith(session.uid)]
+    event = feed_events(feed)[session.uid]
     return int(event["SEQUENCE"]), event.decoded("DTSTAMP")
 
 
@@ -44,11 +36,11 @@ def test_each_feed_adds_the_revisions_of_the_bookings_it_shows_and_only_those(ap
     make.booking(later, anna, feed_revision=5, feed_revised_at=T3)
     db.session.commit()
 
-    assert _revision(_feed(app, make.manager(unit), "unit"), session) == (2 + 3 + 0 + 4 + 2, T2)
-    annas = _feed(app, make.participant_user(anna), "participant")
+    assert _revision(created_feed(make.manager(unit), "unit"), session) == (2 + 3 + 0 + 4 + 2, T2)
+    annas = created_feed(make.participant_user(anna), "participant")
     assert _revision(annas, session) == (2 + 3 + 0, T1)
-    assert _revision(_feed(app, instructor, "instructor"), session) == (2 + 3, T1)
-    assert _revision(_feed(app, make.manager(other_unit), "unit"), session) == (2 + 3 + 7, T3)
+    assert _revision(created_feed(instructor, "instructor"), session) == (2 + 3, T1)
+    assert _revision(created_feed(make.manager(other_unit), "unit"), session) == (2 + 3 + 7, T3)
     assert _revision(annas, later) == (0 + 0 + 5, T3)
 
 
