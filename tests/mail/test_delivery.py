@@ -9,10 +9,10 @@ from ktc.database import utcnow
 from ktc.extensions import db
 from ktc.mail import notify
 from ktc.mail.models import OutboxMessage
-from ktc.mail.outbox import enqueue
 from ktc.mail.sender import send_pending
 
 from tests.calendar.helpers import outbox, session as session_
+from tests.mail.helpers import queue
 
 
 def _confirmed(make, **kw):
@@ -77,14 +77,8 @@ def test_without_a_mail_server_messages_stay_in_the_outbox(make, app):
     assert [m.status for m in outbox()] == ["pending"]
 
 
-def _queue(n):
-    for i in range(n):
-        enqueue("test", f"m{i}", f"person{i}@example.org", f"Meddelande {i}", "Text")
-    db.session.commit()
-
-
 def test_two_senders_at_once_send_every_message_once(app, smtp_server):
-    _queue(30)
+    queue(30)
     barrier = threading.Barrier(2)
     errors = []
 
@@ -154,7 +148,7 @@ def test_after_the_last_attempt_the_message_fails_and_an_admin_can_retry(app, cl
 
 
 def test_a_crash_mid_send_is_recovered_without_repeating_sent_messages(make, smtp_server):
-    _queue(3)
+    queue(3)
     first, second, third = outbox()
     now = utcnow()
     first.status = "sent"

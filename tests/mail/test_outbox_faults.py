@@ -14,15 +14,10 @@ from ktc.database import utcnow
 from ktc.extensions import db
 from ktc.mail import jobs, sender
 from ktc.mail.models import OutboxMessage
-from ktc.mail.outbox import enqueue
+
+from tests.mail.helpers import queue
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _queue(n):
-    for i in range(n):
-        enqueue("test", f"m{i}", f"person{i}@example.org", f"Meddelande {i}", "Text")
-    db.session.commit()
 
 
 def _statuses():
@@ -39,14 +34,14 @@ class Crash(Exception):
 
 
 def test_a_backlog_goes_out_in_one_run(smtp_server):
-    _queue(250)
+    queue(250)
     assert jobs.send_outbox() == 250
     assert _received_recipients(smtp_server) == sorted(f"person{i}@example.org" for i in range(250))
     assert set(_statuses()) == {"sent"}
 
 
 def test_a_run_starts_no_message_after_its_time_is_up_and_the_next_run_carries_on(app, smtp_server):
-    _queue(5)
+    queue(5)
     app.config["KTC_OUTBOX_TIME_BUDGET_SECONDS"] = 0
     try:
         assert jobs.send_outbox() == 1
@@ -58,7 +53,7 @@ def test_a_run_starts_no_message_after_its_time_is_up_and_the_next_run_carries_o
 
 
 def test_a_crash_right_after_the_server_accepted_a_message_leaves_it_marked_sent(monkeypatch, smtp_server):
-    _queue(3)
+    queue(3)
     build = sender.mime.build
     built = []
 
@@ -85,7 +80,7 @@ def test_a_crash_right_after_the_server_accepted_a_message_leaves_it_marked_sent
 def test_a_crash_between_acceptance_and_its_commit_repeats_the_message_with_the_same_message_id(
         monkeypatch, smtp_server):
     # The one window left, documented in the README: delivered at least once.
-    _queue(1)
+    queue(1)
     mark_sent = sender._mark_sent
 
     def crash(message_id):
@@ -107,7 +102,7 @@ def test_a_crash_between_acceptance_and_its_commit_repeats_the_message_with_the_
 
 
 def test_a_message_refused_for_now_is_retried_with_the_same_message_id(monkeypatch, smtp_server):
-    _queue(1)
+    queue(1)
     inbox = smtp_server.inbox
     accept = inbox.handle_DATA
     refused = []
@@ -129,7 +124,7 @@ def test_a_message_refused_for_now_is_retried_with_the_same_message_id(monkeypat
 
 
 def test_the_backoff_setting_decides_when_a_failed_message_is_tried_again(app, smtp_server):
-    _queue(1)
+    queue(1)
     smtp_server.stop()
     app.config["KTC_OUTBOX_BACKOFF_SECONDS"] = 600
     try:
@@ -144,7 +139,7 @@ def test_the_backoff_setting_decides_when_a_failed_message_is_tried_again(app, s
 
 @pytest.mark.slow
 def test_the_backoff_setting_in_the_environment_takes_effect(app, smtp_server):
-    _queue(1)
+    queue(1)
     smtp_server.stop()  # the scheduler finds the mail server down
     env = {k: v for k, v in os.environ.items() if k not in ("KTC_ENV", "FLASK_DEBUG")}
     env.update(

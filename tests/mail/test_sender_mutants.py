@@ -12,13 +12,9 @@ from ktc.database import utcnow
 from ktc.extensions import db
 from ktc.mail import sender
 from ktc.mail.models import OutboxMessage
-from ktc.mail.outbox import enqueue, enqueue_event
+from ktc.mail.outbox import enqueue_event
 
-
-def _queue(n):
-    ids = [enqueue("test", f"m{i}", f"person{i}@example.org", f"Meddelande {i}", "Text").id for i in range(n)]
-    db.session.commit()
-    return ids
+from tests.mail.helpers import queue
 
 
 def _row(message_id):
@@ -31,7 +27,7 @@ def test_a_sender_whose_claim_was_taken_over_leaves_the_verdict_to_the_sender_th
     """Sender A claims a message and stalls (after the server accepted it, before it marks it sent);
     ten minutes on, sender B takes the message over, and the recipient's server refuses it for good.
     A's late "sent" must not overwrite B's verdict: the row stays failed, with B's error, for an admin."""
-    (message_id,) = _queue(1)
+    (message_id,) = queue(1)
     monkeypatch.setitem(app.config, "KTC_OUTBOX_MAX_ATTEMPTS", 1)
     claimed = utcnow()
     # Sender A: the claim, committed before it talks to the server.
@@ -102,7 +98,7 @@ def fake_server(app, monkeypatch):
 def test_the_mail_url_decides_how_the_sender_connects(app, monkeypatch, fake_server, url, connected):
     """Host and port (the scheme's port by default), TLS from the start or by STARTTLS, the login
     with its percent-escapes undone, and a 30-second timeout so a hanging server cannot hold the run."""
-    _queue(1)
+    queue(1)
     monkeypatch.setitem(app.config, "KTC_MAIL_URL", url)
     assert sender.send_pending() == 1
     assert fake_server.calls == connected + [("send", "ktc@example.org", ["person0@example.org"]), ("quit",)]
@@ -115,7 +111,7 @@ def test_a_run_with_nothing_to_send_opens_no_connection(app, monkeypatch, fake_s
 
 
 def test_a_server_that_hangs_up_ends_the_run_and_the_message_waits_for_the_next(app, monkeypatch, fake_server):
-    first, second = _queue(2)
+    first, second = queue(2)
     fake_server.disconnect = True
     monkeypatch.setitem(app.config, "KTC_MAIL_URL", "smtp://mail.example.org")
     now = utcnow()
@@ -132,7 +128,7 @@ def test_a_message_is_from_the_configured_sender_with_a_message_id_in_the_config
         app, monkeypatch, smtp_server):
     monkeypatch.setitem(app.config, "KTC_MAIL_FROM", "KTC Kurscentrum <kurser@ktc.example.org>")
     monkeypatch.setitem(app.config, "KTC_MAIL_DOMAIN", "ktc.example.org")
-    ids = _queue(2)
+    ids = queue(2)
     assert sender.send_pending() == 2
     # The envelope: bounces go to the sender's address, and each message to its recipient alone.
     assert [(e.mail_from, e.rcpt_tos) for e in smtp_server.inbox.envelopes] == [
@@ -143,7 +139,7 @@ def test_a_message_is_from_the_configured_sender_with_a_message_id_in_the_config
 
 
 def test_a_server_that_cannot_be_reached_is_named_in_the_message_s_error(smtp_server):
-    (message_id,) = _queue(1)
+    (message_id,) = queue(1)
     smtp_server.stop()
     assert sender.send_pending() == 0
     assert _row(message_id).last_error.startswith("ConnectionRefusedError: ")
@@ -177,7 +173,7 @@ def admin_client(client, login_as, make):
 
 
 def test_an_admin_s_retry_puts_a_waiting_message_at_the_front_with_its_attempts_reset(admin_client, smtp_server):
-    (message_id,) = _queue(1)
+    (message_id,) = queue(1)
     _set(message_id, attempts=3, last_error="451 try again later", next_attempt_at=utcnow() + timedelta(hours=2))
     page = admin_client.post(f"/mail/outbox/{message_id}/retry", follow_redirects=True).get_data(as_text=True)
     assert "The message will be sent again at the next delivery run." in page
@@ -187,7 +183,7 @@ def test_an_admin_s_retry_puts_a_waiting_message_at_the_front_with_its_attempts_
 
 
 def test_a_sent_message_is_not_sent_again_by_a_retry(admin_client):
-    (message_id,) = _queue(1)
+    (message_id,) = queue(1)
     _set(message_id, status="sent", attempts=1)
     page = admin_client.post(f"/mail/outbox/{message_id}/retry", follow_redirects=True).get_data(as_text=True)
     assert "Only failed or waiting messages can be sent again." in page
@@ -197,7 +193,7 @@ def test_a_sent_message_is_not_sent_again_by_a_retry(admin_client):
 
 
 def test_sending_all_failed_messages_again_resets_the_failed_ones_only(admin_client, smtp_server):
-    failed, also_failed, sent, waiting = _queue(4)
+    failed, also_failed, sent, waiting = queue(4)
     later = utcnow() + timedelta(hours=2)
     _set(failed, status="failed", attempts=8, last_error="550 no such user")
     _set(also_failed, status="failed", attempts=8, last_error="550 no such user")
@@ -217,7 +213,7 @@ def test_sending_all_failed_messages_again_resets_the_failed_ones_only(admin_cli
 def test_a_run_lists_only_due_waiting_messages_and_ends_when_they_are_sent(app, monkeypatch, smtp_server):
     """Sent, sending and backing-off messages are not listed: listed, they could never be claimed,
     and the run would list them again and again until its time is up."""
-    due, sent, sending, backing_off = _queue(4)
+    due, sent, sending, backing_off = queue(4)
     now = utcnow()
     _set(sent, status="sent")
     _set(sending, status="sending", claimed_at=now)
@@ -237,7 +233,7 @@ def test_a_run_lists_only_due_waiting_messages_and_ends_when_they_are_sent(app, 
 
 
 def test_a_run_that_finds_the_server_down_tries_no_other_message(smtp_server):
-    ids = _queue(3)
+    ids = queue(3)
     smtp_server.stop()
     assert sender.send_pending() == 0
     assert [_row(message_id).attempts for message_id in ids] == [1, 0, 0]
