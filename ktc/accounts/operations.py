@@ -7,10 +7,10 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
-from sqlalchemy import bindparam, case, delete, func, select
+from sqlalchemy import String, bindparam, case, cast, delete, func, select
 
 from ktc import audit, policy
-from ktc.accounts.models import ROLES, ApiToken, LoginFailure, User
+from ktc.accounts.models import ROLES, ApiToken, LoginFailure, User, unit_managers
 from ktc.database import utcnow
 from ktc.errors import Conflict, DomainError, ValidationError
 from ktc.extensions import db
@@ -241,15 +241,22 @@ def deactivate_user(user):
 
 
 def load_user_from_cookie(user_id):
-    """Flask-Login's loader: the id carries a nonce that logout and deactivation rotate."""
+    """Flask-Login's loader: the id carries a nonce that logout and deactivation rotate.
+
+    The units the user manages come in the same query (policy.note_managed_units): nearly every
+    page of a manager asks them.
+    """
     try:
         raw_id, nonce = user_id.split(":", 1)
-        user = db.session.get(User, int(raw_id))
+        user_pk = int(raw_id)
     except (ValueError, AttributeError):
         return None
-    if user is None or not user.active or not secrets.compare_digest(user.login_nonce, nonce):
+    if not -2**31 <= user_pk < 2**31:
         return None
-    return user
+    row = db.session.execute(_COOKIE_USER, {"user_id": user_pk}).first()
+    if row is None or not row[0].active or not secrets.compare_digest(row[0].login_nonce, nonce):
+        return None
+    return _with_units(row)
 
 
 def hash_token(token):
@@ -275,12 +282,25 @@ def revoke_api_token(user, token_id):
 
 
 def load_user_from_token(token):
-    """The active user of a personal API token that is not revoked: token and user in one query."""
-    return db.session.execute(_TOKEN_USER, {"token_hash": hash_token(token)}).scalar_one_or_none()
+    """The active user of a personal API token that is not revoked: token, user and the units they
+    manage in one query."""
+    row = db.session.execute(_TOKEN_USER, {"token_hash": hash_token(token)}).first()
+    return None if row is None else _with_units(row)
 
 
-# Built once: every API request asks it.
+def _with_units(row):
+    user, units = row
+    return policy.note_managed_units(user, (int(u) for u in units.split(",")) if units else ())
+
+
+# The units a user manages, as one text ("3,17,42") in a column of the query that loads the user:
+# string_agg on PostgreSQL, group_concat on SQLite.
+_MANAGED = (select(func.aggregate_strings(cast(unit_managers.c.unit_id, String), ","))
+            .where(unit_managers.c.user_id == User.id).scalar_subquery())
+
+# Built once: every request asks one of them.
+_COOKIE_USER = select(User, _MANAGED).where(User.id == bindparam("user_id"))
 _TOKEN_USER = (
-    select(User).join(ApiToken, ApiToken.user_id == User.id)
+    select(User, _MANAGED).join(ApiToken, ApiToken.user_id == User.id)
     .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None), User.active.is_(True))
 )

@@ -11,11 +11,17 @@ from ktc.api.schemas import Boolean, IdList, Schema
 from ktc.api.sessions import CancelInput, CancelQuery, Seats, cancel_reason
 from ktc.api.util import FieldError, commit, iso, require
 from ktc.bookings.models import BOOKING_STATUSES, Booking as BookingModel
-from ktc.bookings.operations import book_team, cancel_booking, locked_participants, locking, seat_summary
+from ktc.bookings.operations import (
+    book_team,
+    cancel_booking,
+    locked_participants,
+    locking,
+    seat_summary,
+    session_to_book,
+)
 from ktc.errors import NotFound
 from ktc.extensions import db
 from ktc.organisations.models import Organisation, Participant, Unit
-from ktc.sessions.operations import session_with_place
 
 OFFSET = {"format": "date-time", "description": "ISO 8601 with an offset"}
 
@@ -110,9 +116,11 @@ _PEOPLE = locking(
 @bp.errors(400, 403, 404, 409)
 @bp.doc(summary="Book a team into a session (admin, manager for their own units' staff)", tags=["Bookings"])
 def book_session(data, session_id):
-    require(policy.can_book(current_user))
-    # Station and centre (the time zone of a quota message) with the session, in one prebuilt query.
-    session = session_with_place(session_id)
+    actor = current_user._get_current_object()
+    require(policy.can_book(actor))
+    # Station and centre (the time zone of a quota message) and the waiting list's length with the
+    # session, in one prebuilt query.
+    session, waiting = session_to_book(session_id)
     if session is None:
         raise NotFound()
     ids, all_or_nothing = data["participant_ids"], data["all_or_nothing"]
@@ -120,16 +128,18 @@ def book_session(data, session_id):
     found = {p.id: p for p in locked_participants(_PEOPLE, {"ids": ids})}
     # Someone else's staff or an unknown id: a manager learns nothing about which it was.
     for pid in ids:
-        if pid not in found or not policy.can_manage_participant(current_user, found[pid]):
-            if policy.is_admin(current_user):
+        if pid not in found or not policy.can_manage_participant(actor, found[pid]):
+            if policy.is_admin(actor):
                 raise FieldError(_("%(name)s refers to nothing that exists."), field="participant_ids",
                                  name="participant_ids")
             require(False)
-    results = book_team(current_user, session, [found[pid] for pid in ids], all_or_nothing=all_or_nothing)
+    results = book_team(actor, session, [found[pid] for pid in ids], all_or_nothing=all_or_nothing,
+                        waiting=waiting)
     # The answer is built from what was just written: nothing needs reloading but the seat counters.
     commit(keep_loaded=True)
     made = any(r.booking is not None for r in results)
-    return {"results": [r.as_dict() for r in results], "seats": seat_summary(session)}, 201 if made else 200
+    return {"results": [r.as_dict() for r in results], "seats": seat_summary(session, results.waitlisted)}, \
+        201 if made else 200
 
 
 def _load_booking(booking_id):

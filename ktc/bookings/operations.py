@@ -10,7 +10,7 @@ from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, event, func, or_, select
+from sqlalchemy import and_, bindparam, event, func, inspect, or_, select
 from sqlalchemy.orm import Session as OrmSession
 
 from ktc import audit, policy
@@ -62,6 +62,13 @@ class BookingResult:
             "reason": self.reason,
             "code": self.code,
         }
+
+
+class TeamResults(list):
+    """The per-person results of a team booking, in order, and how many wait for the session after it
+    (`waitlisted`; None when the caller did not say how many waited before)."""
+
+    waitlisted = None
 
 
 class TeamRefused(TeamNotBookable):
@@ -164,11 +171,13 @@ def lock_participant_ids(ids):
         locked_participants(_people_by_ids(), {"ids": ids})
 
 
-def book_team(actor, session, participants, all_or_nothing=False, now=None):
+def book_team(actor, session, participants, all_or_nothing=False, now=None, waiting=None):
     """Book people into a session in the order given: seats first, then the waitlist.
 
     With all_or_nothing, either everyone gets a confirmed seat or nobody is booked
-    (TeamRefused carries the per-person reasons; the caller rolls back).
+    (TeamRefused carries the per-person reasons; the caller rolls back). `waiting`: how many
+    waited for the session when it was read (session_to_book), so that an empty waiting list is not
+    asked again and the results can say how many wait after the booking.
     """
     from ktc.mail import notify
 
@@ -184,9 +193,9 @@ def book_team(actor, session, participants, all_or_nothing=False, now=None):
     _lock_participants(participants)
     check_reservation(session, participants, now)
     # Seats released since the last job run go to the people already waiting, not to newcomers.
-    promote_from_waitlist(session, now)
+    promoted = promote_from_waitlist(session, now, nobody_waits=waiting == 0)
 
-    results, seen = [], set()
+    results, seen = TeamResults(), set()
     for participant in participants:
         if participant.id in seen:
             continue
@@ -196,8 +205,10 @@ def book_team(actor, session, participants, all_or_nothing=False, now=None):
 
     if all_or_nothing and any(r.status != "confirmed" for r in results):
         for r in results:
+            # Nothing is saved (the caller rolls back): no result names a booking.
+            r.booking = None
             if r.status == "confirmed":
-                r.status, r.booking = "refused", None
+                r.status = "refused"
                 r.code, r.reason = TeamNotBookable.code, str(TeamNotBookable())
         raise TeamRefused(results)
 
@@ -209,7 +220,27 @@ def book_team(actor, session, participants, all_or_nothing=False, now=None):
             notify.booking_waitlisted(r.booking)
         if r.booking is not None:
             audit.record(actor, "booking.created", r.booking, status=r.status, session=session.id)
+    if waiting is not None:
+        results.waitlisted = waiting - len(promoted) + sum(r.status == "waitlisted" for r in results)
     return results
+
+
+def session_to_book(session_id):
+    """The session with its station and centre, and how many wait for it, in one query; (None, 0)
+    if there is no such session. The count spares book_team a look at an empty waiting list and
+    the answer a count after the booking."""
+    row = db.session.execute(_to_book(), {"session_id": session_id}).first()
+    return (None, 0) if row is None else (row[0], row[1])
+
+
+@cache
+def _to_book():
+    """Built once."""
+    from ktc.sessions.operations import with_place
+
+    waiting = (select(func.count(Booking.id)).where(Booking.session_id == Session.id, Booking.status == "waitlisted")
+               .scalar_subquery())
+    return with_place(select(Session, waiting).where(Session.id == bindparam("session_id")))
 
 
 def _own_and_overlapping(participant, session):
@@ -251,22 +282,53 @@ def _book_one(actor, session, participant, now):
     if refused is not None:
         return BookingResult(participant, None, "refused", refused.code, str(refused))
 
-    booking = existing or Booking(session_id=session.id, participant_id=participant.id)
-    booking.side = participant.side
-    booking.booked_by_id = getattr(actor, "id", None)
-    booking.booked_at = now
-    booking.queued_at = now
-    booking.cancelled_at = booking.cancelled_by_id = booking.cancel_reason = None
-    if claim_seat(session, booking.side, now):
-        booking.status = "confirmed"
-        booking.confirmed_at = now
-        result = BookingResult(participant, booking, "confirmed")
+    side = participant.side
+    if claim_seat(session, side, now):
+        status, confirmed_at, why = "confirmed", now, None
     else:
-        why = _why_no_seat(session, booking.side, now)
-        booking.status, booking.confirmed_at = "waitlisted", None
-        result = BookingResult(participant, booking, "waitlisted", why.code, str(why))
+        status, confirmed_at, why = "waitlisted", None, _why_no_seat(session, side, now)
+    if existing is None:
+        booking = _insert_booking(session, participant, side, status, getattr(actor, "id", None), now, confirmed_at)
+    else:
+        booking = existing
+        booking.side = side
+        booking.booked_by_id = getattr(actor, "id", None)
+        booking.booked_at = booking.queued_at = now
+        booking.cancelled_at = booking.cancelled_by_id = booking.cancel_reason = None
+        booking.status, booking.confirmed_at = status, confirmed_at
+    if why is None:
+        return BookingResult(participant, booking, status)
+    return BookingResult(participant, booking, status, why.code, str(why))
+
+
+def _insert_booking(session, participant, side, status, booked_by_id, now, confirmed_at):
+    """A new booking row with one Core INSERT … RETURNING id, and the same row as a persistent object
+    for what follows (messages, audit, the answer) without the unit of work's flush. The feeds it
+    reaches are marked here: the ORM's flush hooks (ktc.calendar.stamps) do not see a Core INSERT."""
+    from sqlalchemy.orm import make_transient_to_detached
+
+    from ktc.calendar import stamps
+
+    values = {
+        "session_id": session.id, "participant_id": participant.id, "side": side, "status": status,
+        "booked_by_id": booked_by_id, "booked_at": now, "queued_at": now, "confirmed_at": confirmed_at,
+        "cancelled_at": None, "cancelled_by_id": None, "cancel_reason": None, "attendance_at": None,
+        "attendance_by_id": None, "ical_sequence": 0, "feed_revision": 0, "feed_revised_at": now,
+        "reply_status": None, "replied_at": None,
+    }
+    booking = Booking(id=db.session.execute(_INSERT_BOOKING, values).scalar_one(), **values)
+    make_transient_to_detached(booking)
     db.session.add(booking)
-    return result
+    # Known to the transaction as a row it inserted, as a flushed object is: a rollback forgets the
+    # object (expunged) instead of leaving it expired, pointing at a row that was never committed.
+    orm_session = db.session()
+    (orm_session.get_nested_transaction() or orm_session.get_transaction())._new[inspect(booking)] = True
+    stamps.people_changed([(participant.id, participant.unit_id)])
+    return booking
+
+
+# Built once: every booking request runs it.
+_INSERT_BOOKING = Booking.__table__.insert().returning(Booking.__table__.c.id)
 
 
 def cancel_booking(actor, booking, reason="", now=None):

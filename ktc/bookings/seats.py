@@ -156,13 +156,40 @@ def claim_seat(session, side, now):
     """
     if not current_app.config.get("KTC_SEAT_GUARD", True):
         return _claim_seat_unguarded(session, side, now)
-    row = db.session.execute(_claim_statement(side, is_released(session, now)), {"session_id": session.id}).first()
-    if row is None:
-        # Not taken: the counters moved under us (or the session changed); read them when asked.
-        db.session.expire(session, ["seats_municipal", "seats_regional"])
-        return False
-    _set_counters(session, *row)
-    return True
+    released = is_released(session, now)
+    if db.session.get_bind().dialect.name == "postgresql":
+        row = db.session.execute(_claim_or_read_statement(side, released), {"session_id": session.id}).first()
+        if row is not None:
+            _set_counters(session, row.seats_municipal, row.seats_regional)
+            if row.claimed:
+                return True
+            if free_for_side(session, side, now) == 0:
+                return False
+            # Read from the statement's snapshot, these counters may predate the claim that filled the
+            # session while this one waited for its row: they are read again when asked.
+    else:
+        row = db.session.execute(_claim_statement(side, released), {"session_id": session.id}).first()
+        if row is not None:
+            _set_counters(session, *row)
+            return True
+    # Not taken: the counters moved under us (or the session changed); read them when asked.
+    db.session.expire(session, ["seats_municipal", "seats_regional"])
+    return False
+
+
+@cache
+def _claim_or_read_statement(side, released):
+    """PostgreSQL: the seat claim and, when it takes nothing, the counters as they are, in one statement
+    (a waiting list's reason and the answer's seats need them): the claim's UPDATE as a CTE, its row
+    if it took a seat, else the session's row."""
+    from sqlalchemy import exists, literal
+
+    table = Session.__table__
+    claimed = _claim_statement(side, released).cte("claimed")
+    took = select(claimed.c.seats_municipal, claimed.c.seats_regional, literal(True).label("claimed"))
+    counters = select(table.c.seats_municipal, table.c.seats_regional, literal(False).label("claimed")).where(
+        table.c.id == bindparam("session_id"), ~exists(select(claimed.c.seats_municipal)))
+    return took.union_all(counters)
 
 
 def _claim_seat_unguarded(session, side, now):
@@ -220,8 +247,12 @@ def current(stmt):
     return db.session.execute(stmt.execution_options(populate_existing=True)).scalars().all()
 
 
-def promote_from_waitlist(session, now=None):
-    """Give free seats to waiting people in queue order, skipping those whose side is at its quota."""
+def promote_from_waitlist(session, now=None, nobody_waits=False):
+    """Give free seats to waiting people in queue order, skipping those whose side is at its quota.
+
+    `nobody_waits`: the caller read the session with an empty waiting list when its request began
+    (session_to_book, in the same query as the session); nobody is looked for then.
+    """
     from ktc import audit
     from ktc.mail import notify
 
@@ -229,7 +260,7 @@ def promote_from_waitlist(session, now=None):
     if session.status != "scheduled" or session.start_at <= now:
         return []
     # A full session promotes nobody: no need to read its waiting list (a rush reads it for every request).
-    if session.seats_taken >= session.capacity:
+    if nobody_waits or session.seats_taken >= session.capacity:
         return []
     promoted = []
     waiting = select(Booking).where(Booking.session_id == session.id, Booking.status == "waitlisted").order_by(

@@ -19,6 +19,7 @@ from ktc.bookings.operations import (
     booking_unit_ids,
     cancel_booking,
     cutoff_at,
+    session_to_book,
 )
 from ktc.bookings.seats import closed_to, free_for_side, is_released, reservations
 from ktc.bookings.team import (
@@ -43,7 +44,7 @@ from ktc.planning.operations import people_for_need
 from ktc.records.operations import visible_units
 from ktc.security import is_safe_next
 from ktc.sessions.models import Session
-from ktc.sessions.operations import session_with_place, side_balance, upcoming_sessions
+from ktc.sessions.operations import side_balance, upcoming_sessions
 from ktc.skills.models import Skill
 from ktc.stations.models import Station
 from ktc.web import get_or_404, require
@@ -56,8 +57,9 @@ def team():
     session_id = request.values.get("session", type=int)
     if not session_id:
         return _pick_session()
-    # Station and centre (the time zone) with the session: every answer below shows them.
-    session = session_with_place(session_id)
+    # Station and centre (the time zone) with the session: every answer below shows them; and how many
+    # wait for it, which a booking need not ask again.
+    session, waiting = session_to_book(session_id)
     if session is None:
         abort(404)
     results, refused_all, status = None, False, 200
@@ -87,7 +89,8 @@ def team():
             status = 422
         else:
             try:
-                results = book_team(current_user, session, chosen, request.form.get("all_or_nothing") == "1")
+                results = book_team(current_user, session, chosen, request.form.get("all_or_nothing") == "1",
+                                    waiting=waiting)
                 db.session.flush()
             except TeamRefused as exc:
                 db.session.rollback()

@@ -56,6 +56,15 @@ def sessions_changed(session_ids, db_session=None):
     _pending(db_session).update(_session_scopes(db_session.connection(), set(session_ids)))
 
 
+def people_changed(people, db_session=None):
+    """Mark the feeds of these people and their units as changed, for booking rows written with a Core
+    INSERT (which the ORM does not see). `people` are (participant id, unit id) pairs, the unit as
+    the transaction has it under the person's lock."""
+    _pending(db_session or db.session).update(
+        scope for participant_id, unit_id in people
+        for scope in (f"participant:{participant_id}", f"unit:{unit_id}"))
+
+
 def everything_changed(db_session=None):
     """Mark every feed as changed (bulk loads such as the bench generator, restores)."""
     _pending(db_session or db.session).add(ALL)

@@ -32,15 +32,10 @@ from ktc.stations.models import ClosedDay, Station
 ACTIVE_SESSION = ("scheduled", "completed")
 
 
-# Built once (a booking request loads its session this way): the session with its station and the
-# station's centre (the time zone of what the answer shows), in one query.
-_WITH_PLACE = (select(Session).where(Session.id == bindparam("session_id"))
-               .options(joinedload(Session.station).joinedload(Station.centre)))
-
-
-def session_with_place(session_id):
-    """The session with its station and centre loaded, or None."""
-    return db.session.execute(_WITH_PLACE, {"session_id": session_id}).scalar_one_or_none()
+def with_place(stmt):
+    """A SELECT of sessions that loads each one's station and the station's centre in the same query
+    (a booking request loads its session this way: the answer shows the time zone)."""
+    return stmt.options(joinedload(Session.station).joinedload(Station.centre))
 
 
 def local_to_utc(day, clock, tz):

@@ -143,3 +143,20 @@ def test_cancelling_twice_is_a_conflict(api, world):
     assert api.as_(world.tokens["admin"]).delete(url).status_code == 200
     r = api.as_(world.tokens["admin"]).delete(url)
     assert r.status_code == 409 and r.json["error"]["code"] == "conflict"
+
+
+def test_the_answers_waiting_list_counts_those_promoted_and_those_added(api, world, make):
+    # A seat freed while someone waits (released since the last job run): the booking gives it to the
+    # person waiting, and the newcomer waits instead. The answer's count is worked out from the count
+    # read with the session, so it must take off the promoted and add the newcomer.
+    session = make.session(world.station, start=make.future(25), capacity=2)
+    make.booking(session, world.staff_a[1])
+    waiting = make.booking(session, world.staff_a[2], status="waitlisted", queued_at=make.future(-3))
+    db.session.commit()
+    r = api.as_(world.tokens["manager_a"]).post(f"/api/v1/sessions/{session.id}/bookings",
+                                                json={"participant_ids": [world.staff_a[3].id]})
+    assert r.status_code == 201, r.json
+    assert [x["status"] for x in r.json["results"]] == ["waitlisted"]
+    assert db.session.get(Booking, waiting.id).status == "confirmed"
+    assert r.json["seats"] == {"municipal": 2, "regional": 0, "free": 0, "waitlisted": 1}
+    assert booking_count(session, "waitlisted") == 1

@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from ktc.bookings.models import Booking
 from ktc.bookings.operations import book_team, cancel_booking
@@ -205,3 +206,24 @@ def test_counters_match_bookings(world, make):
     seated = db.session.query(Booking).filter(Booking.session_id == session.id, Booking.status == "confirmed")
     assert seated.filter_by(side="municipal").count() == session.seats_municipal == 4
     assert seated.filter_by(side="regional").count() == session.seats_regional == 1
+
+
+def test_a_booking_rolled_back_is_forgotten_with_its_row(make):
+    # The booking row is written with a Core INSERT and the object joined to the session as that row:
+    # a rollback must forget the object, as it forgets a flushed one, not leave it pointing at nothing.
+    from sqlalchemy import inspect
+
+    unit = make.unit()
+    manager = make.manager(unit)
+    person = make.participant(unit)
+    session = make.session(capacity=4)
+    db.session.commit()
+    (result,) = book_team(manager, session, [person])
+    booking = result.booking
+    assert booking.id is not None and booking in db.session
+    db.session.rollback()
+    assert booking not in db.session and inspect(booking).transient  # as a flushed new object would be
+    assert booking.status == "confirmed"  # what it held, without a load that finds no row
+    assert db.session.execute(select(Booking).where(Booking.session_id == session.id)).first() is None
+    (again,) = book_team(manager, session, [person])
+    assert again.status == "confirmed" and again.booking is not booking
