@@ -194,6 +194,18 @@ def _rush_sections(lines, entry, missed):
             f"release), each requested by {per_session} people at once; every request {how}. The load "
             "comes from one asyncio process that opens every connection first and releases all the "
             "requests together.",
+        ]
+        rounds = rush.get("rounds") or []
+        if len(rounds) > 1:
+            lines += [
+                f"- {len(rounds)} rounds, the kinds taking turns (HTML form, floor, API, HTML form, …); the "
+                "p99 and the CPU per request below are the medians of the rounds, the throughput, p50, "
+                "maximum and statuses those of the round of median CPU, and the correctness figures hold "
+                "for every round. Rounds (worker + PostgreSQL ms CPU per request, p99 ms): "
+                + "; ".join(f"{_ms(r['app_cpu_ms'], 2)} + {_ms(r['db_cpu_ms'], 2)}, {_ms(r['p99_ms'])}"
+                            for r in rounds) + ".",
+            ]
+        lines += [
             f"- Throughput {rush['throughput']} requests/s ({rush['wall_seconds']} s for all); latency "
             f"p50 {_ms(rush['p50_ms'])} ms, p99 {_ms(rush['p99_ms'])} ms, max {_ms(rush['max_ms'])} ms.",
         ]

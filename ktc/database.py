@@ -189,3 +189,14 @@ def among(column, ids):
         return column == any_(literal(ids, ARRAY(Integer)))
     return column.in_(ids)
 
+
+
+def write(stmt, params=None):
+    """Run a Core INSERT or UPDATE on the transaction's connection, past the ORM session's execute.
+
+    For the hot writes of a booking (the seat claim, the booking row, the outbox event, the audit
+    entry): the session's execute adds its own work (autoflush, ORM events, finding the bind) to
+    every statement, about as much as the round trip itself. Only for statements that need no
+    pending ORM change flushed first: what they refer to is already in the database.
+    """
+    return db.session.connection().execute(stmt, params)

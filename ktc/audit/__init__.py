@@ -5,7 +5,7 @@ from flask import Blueprint
 from sqlalchemy import select
 
 from ktc.audit.models import AuditEntry
-from ktc.database import utcnow
+from ktc.database import utcnow, write
 from ktc.extensions import db
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -18,7 +18,7 @@ def _details_text(details):
 def record(actor, action, obj=None, object_type=None, object_id=None, **details):
     """Write an audit entry in the current transaction: one INSERT now, no ORM object (every booking
     writes one, and the unit of work around an object costs more than the INSERT)."""
-    db.session.execute(_INSERT, {
+    write(_INSERT, {
         "actor_id": getattr(actor, "id", None),
         "action": action,
         "object_type": object_type or (type(obj).__name__.lower() if obj is not None else ""),

@@ -24,7 +24,7 @@ from ktc.bookings.seats import (
     release_seat,
     reservations,
 )
-from ktc.database import LOCKED_PEOPLE, utcnow
+from ktc.database import LOCKED_PEOPLE, utcnow, write
 from ktc.errors import (
     AlreadyBooked,
     BookingClosed,
@@ -316,7 +316,7 @@ def _insert_booking(session, participant, side, status, booked_by_id, now, confi
         "attendance_by_id": None, "ical_sequence": 0, "feed_revision": 0, "feed_revised_at": now,
         "reply_status": None, "replied_at": None,
     }
-    booking = Booking(id=db.session.execute(_INSERT_BOOKING, values).scalar_one(), **values)
+    booking = Booking(id=write(_INSERT_BOOKING, values).scalar_one(), **values)
     make_transient_to_detached(booking)
     db.session.add(booking)
     # Known to the transaction as a row it inserted, as a flushed object is: a rollback forgets the

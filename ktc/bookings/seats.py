@@ -157,8 +157,9 @@ def claim_seat(session, side, now):
     if not current_app.config.get("KTC_SEAT_GUARD", True):
         return _claim_seat_unguarded(session, side, now)
     released = is_released(session, now)
-    if db.session.get_bind().dialect.name == "postgresql":
-        row = db.session.execute(_claim_or_read_statement(side, released), {"session_id": session.id}).first()
+    conn = db.session.connection()  # past the ORM session's execute: see ktc.database.write
+    if conn.dialect.name == "postgresql":
+        row = conn.execute(_claim_or_read_statement(side, released), {"session_id": session.id}).first()
         if row is not None:
             _set_counters(session, row.seats_municipal, row.seats_regional)
             if row.claimed:
@@ -168,7 +169,7 @@ def claim_seat(session, side, now):
             # Read from the statement's snapshot, these counters may predate the claim that filled the
             # session while this one waited for its row: they are read again when asked.
     else:
-        row = db.session.execute(_claim_statement(side, released), {"session_id": session.id}).first()
+        row = conn.execute(_claim_statement(side, released), {"session_id": session.id}).first()
         if row is not None:
             _set_counters(session, *row)
             return True

@@ -63,7 +63,8 @@ def enqueue_event(kind, key, recipient, booking_id, ics_method=None, ics_sequenc
     # Built once per database, and only the new row's id comes back: the caller asks whether it was
     # queued; building the statement or an ORM object of the row would cost more than the INSERT
     # (this runs in every booking request).
-    return db.session.execute(_event_statement(db.session.get_bind().dialect.name), {
+    conn = db.session.connection()  # past the ORM session's execute: see ktc.database.write
+    return conn.execute(_event_statement(conn.dialect.name), {
         "dedupe_key": dedupe_key(kind, key, recipient), "kind": kind, "recipient": recipient,
         "booking_id": booking_id, "ics_method": ics_method, "ics_sequence": ics_sequence, "detail": detail,
     }).scalar()

@@ -57,3 +57,20 @@ def test_the_four_ratio_lines_are_rendered_from_the_figures():
 def test_without_a_floor_no_ratio_is_made_up():
     text = _render({"html": _rush("html", 20.0, 4.0, 3000.0)})
     assert "÷ floor" not in text
+
+
+def test_rounds_are_taken_as_medians_and_correctness_must_hold_in_every_round():
+    from bench.rush import _median_round
+
+    rounds = [_rush("api", 6.0, 1.0, 1800.0), _rush("api", 9.0, 2.0, 2400.0), _rush("api", 5.0, 1.5, 1500.0)]
+    rounds[1]["throughput"], rounds[0]["throughput"] = 90.0, 140.0
+    rounds[2]["overbooked"], rounds[2]["all_full"] = 1, False
+    rounds[1]["server_errors"] = 2
+    one = _median_round(rounds)
+    assert (one["app_cpu_ms"], one["db_cpu_ms"], one["p99_ms"]) == (6.0, 1.5, 1800.0)
+    assert one["throughput"] == 140.0  # the round of median CPU (7.0 ms of 6.5, 7.0 and 11.0)
+    assert (one["overbooked"], one["all_full"], one["server_errors"]) == (1, False, 2)
+    text = _render({"api": one, "floor": _rush("floor", 2.0, 0.5, 600.0)})
+    assert "3 rounds, the kinds taking turns" in text
+    assert "6.00 + 1.00, 1 800.0; 9.00 + 2.00, 2 400.0; 5.00 + 1.50, 1 500.0." in text
+    assert "booking CPU ÷ floor, API: 3.0" in text.splitlines()
