@@ -338,10 +338,12 @@ def main(argv=None):
     results["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     if args.only:
         results = merged_booking_run(results)
-    with open(DATA / "last-results.pickle", "wb") as handle:
-        pickle.dump(results, handle)
     text = render(results)
     if not args.no_write:
+        # Only a run that writes RESULTS.md keeps its figures for the next booking-only run to merge
+        # into: a trial run (`--no-write`, say of the small dataset) must not replace the last full run's.
+        with open(DATA / "last-results.pickle", "wb") as handle:
+            pickle.dump(results, handle)
         RESULTS.write_text(text)
         print(f"written to {RESULTS.relative_to(ROOT)}")
     return results
