@@ -111,3 +111,23 @@ def test_booking_someone_again_after_a_cancel_records_who_booked_them_this_time(
     db.session.expire_all()
     row = db.session.get(Booking, again.booking.id)
     assert (row.status, row.booked_by_id) == ("confirmed", world.manager.id)
+
+
+def test_a_claim_refused_by_the_quota_reads_the_counters_in_its_own_statement(world, make):
+    """Mutants (PostgreSQL): the refused claim's check of the counters it got back made with the other
+    side (`free_for_side(session, None, …)`, the time in the side's place) or at the clock's time
+    instead of the booking's `now` (before the release by `now`, after it by the clock): the
+    counters were taken for stale and read again for the refusal's reason. On SQLite, which has no
+    UPDATE inside a WITH, they are read once after the refused claim."""
+    from datetime import timedelta
+
+    session = make.session(make.plain_station(), start=make.future(2), capacity=2, min_per_side=1,
+                           release_before_hours=72)
+    now = session.start_at - timedelta(days=4)  # before the release; the clock is past it
+    (seated,) = book_team(world.manager, session, world.staff[:1], now=now)
+    db.session.commit()
+    with measure.counting_statements(db.engine) as seen:
+        (refused,) = book_team(world.manager, session, world.staff[1:2], now=now)
+    assert (seated.status, refused.status, refused.code) == ("confirmed", "waitlisted", "quota_reached")
+    counters = [s for s in seen if re.match(r"\s*SELECT sessions\.seats_municipal, sessions\.seats_regional\s", s)]
+    assert len(counters) == (0 if db.engine.dialect.name == "postgresql" else 1)
