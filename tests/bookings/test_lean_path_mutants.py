@@ -79,7 +79,8 @@ def test_a_booking_row_written_by_the_insert_has_the_models_defaults(world, make
     db.session.commit()
     db.session.expire_all()
     row = db.session.get(Booking, waiting.booking.id)
-    defaults = {c.key: c.default.arg for c in Booking.__table__.columns if c.default is not None and c.default.is_scalar}
+    defaults = {c.key: c.default.arg for c in Booking.__table__.columns
+                if c.default is not None and c.default.is_scalar}
     assert {"ical_sequence", "feed_revision"} <= defaults.keys()
     assert {key: getattr(row, key) for key in defaults} == defaults
 
