@@ -132,3 +132,37 @@ def test_a_claim_refused_by_the_quota_reads_the_counters_in_its_own_statement(wo
     assert (seated.status, refused.status, refused.code) == ("confirmed", "waitlisted", "quota_reached")
     counters = [s for s in seen if re.match(r"\s*SELECT sessions\.seats_municipal, sessions\.seats_regional\s", s)]
     assert len(counters) == (0 if db.engine.dialect.name == "postgresql" else 1)
+
+
+def test_a_refused_claim_shows_the_seats_of_its_own_session(world, make):
+    """Hand mutant of `_claim_or_read_statement` (PostgreSQL; mutmut does not mutate a function built
+    once with `functools.cache`): the counters read when the claim takes nothing not limited to the
+    session's row — a refused booking was answered with another session's seats."""
+    other = make.session(make.plain_station(), start=make.future(12), capacity=2)
+    for person in world.staff[2:4]:
+        make.booking(other, person)
+    session = make.session(make.plain_station(), start=make.future(10), capacity=1)
+    make.booking(session, world.staff[0])
+    db.session.commit()
+    (result,) = book_team(world.manager, session, world.staff[1:2], waiting=0)
+    assert (result.status, result.code) == ("waitlisted", "session_full")
+    assert (session.seats_municipal, session.seats_regional) == (1, 0)
+
+
+def test_the_answers_waiting_list_counts_only_those_waiting_for_that_session(world, make, client):
+    """Hand mutant of `_to_book` (mutmut does not mutate a function built once with
+    `functools.cache`): the count of people waiting read with the session not tied to it — the API
+    answered a booking with everyone waiting for any session."""
+    from ktc.accounts.operations import issue_api_token
+
+    other = make.session(make.plain_station(), start=make.future(12), capacity=1)
+    make.booking(other, world.staff[2])
+    make.booking(other, world.staff[3], status="waitlisted")
+    session = make.session(make.plain_station(), start=make.future(10), capacity=2)
+    token = issue_api_token(world.manager, "Skript")
+    db.session.commit()
+    session_id, person_id = session.id, world.staff[0].id
+    response = client.post(f"/api/v1/sessions/{session_id}/bookings", json={"participant_ids": [person_id]},
+                           headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["seats"] == {"municipal": 1, "regional": 0, "free": 1, "waitlisted": 0}
