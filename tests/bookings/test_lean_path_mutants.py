@@ -166,3 +166,24 @@ def test_the_answers_waiting_list_counts_only_those_waiting_for_that_session(wor
                            headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["seats"] == {"municipal": 1, "regional": 0, "free": 1, "waitlisted": 0}
+
+
+def test_a_booking_refused_by_the_quota_reads_the_station_and_centre_with_the_session(world, make, client):
+    """Hand mutant of `_to_book`: the session read without its station and centre (`with_place`
+    dropped) — the refusal's reason, which gives the release time in the centre's time zone, loaded
+    them one query each."""
+    from ktc.accounts.operations import issue_api_token
+
+    session = make.session(make.plain_station(), start=make.future(10), capacity=2, min_per_side=1,
+                           release_before_hours=72)
+    make.booking(session, world.staff[0])
+    token = issue_api_token(world.manager, "Skript")
+    db.session.commit()
+    session_id, person_id = session.id, world.staff[1].id
+    db.session.remove()
+    with measure.counting_statements(db.engine) as seen:
+        response = client.post(f"/api/v1/sessions/{session_id}/bookings", json={"participant_ids": [person_id]},
+                               headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 201, response.get_json()
+    assert [r["code"] for r in response.get_json()["results"]] == ["quota_reached"]
+    assert not [s for s in seen if re.match(r"\s*SELECT (stations|centres)\.", s)]
