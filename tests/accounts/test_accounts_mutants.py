@@ -115,3 +115,43 @@ def test_only_a_participant_login_keeps_its_staff_record(make):
     assert user.participant is person
     update_user(admin, user, user.email, user.name, "manager", participant=person)
     assert user.participant is None
+
+
+@pytest.mark.parametrize("user_id", [2**31, -(2**31) - 1])
+def test_a_cookie_with_a_user_id_no_account_can_have_is_a_signed_out_visit(client, make, user_id):
+    """Mutants: the cookie loader's bounds on the id widened (`<= 2**31`, `< 3**31`, `< 2**32`,
+    `-3**31 <=`, `-2**32 <=`): a forged cookie's id that the column cannot hold reached the
+    database, which on PostgreSQL answers `integer out of range` — a server error instead of the
+    login page."""
+    make.set_login(client, f"{user_id}:any-nonce")
+    response = client.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_highest_user_id_the_column_holds_still_signs_in_by_cookie(client, make):
+    """Mutant: the upper bound `2 * 31` instead of `2**31`: every user with an id above 61 was signed
+    out on their next page."""
+    user = make.user("manager", id=2**31 - 1)
+    db.session.commit()
+    cookie_id = user.get_id()
+    make.set_login(client, cookie_id)
+    assert client.get("/").status_code == 200
+
+
+def test_a_manager_of_several_units_reaches_the_staff_of_each_by_cookie_and_by_token(client, make):
+    """Mutants: the units read with the user split on anything but the comma the query joins them
+    with (`split(None)`, `split("XX,XX")`): a manager of two units or more got a server error on
+    every page that asks for their units, and on every API call."""
+    first, second = make.unit(name="Hemtjänst Centrum"), make.unit(name="Hemtjänst Söder")
+    manager = make.manager(first, second)
+    people = [make.participant(first), make.participant(second)]
+    token = issue_api_token(manager, "Skript")
+    db.session.commit()
+    cookie_id, ids = manager.get_id(), [p.id for p in people]
+    make.set_login(client, cookie_id)
+    for pid in ids:
+        assert client.get(f"/organisations/participants/{pid}/edit").status_code == 200
+    make.set_login(client, None)
+    for pid in ids:
+        response = client.get(f"/api/v1/participants/{pid}", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200 and response.get_json()["id"] == pid

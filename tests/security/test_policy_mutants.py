@@ -70,3 +70,21 @@ def test_a_manager_marks_any_step_of_their_people_a_participant_only_their_own_m
     assert not policy.can_complete_path_step(stranger, assignment, practical)
     assert policy.can_complete_path_step(own, assignment, module)
     assert not policy.can_complete_path_step(own, assignment, practical)
+
+
+def test_a_user_loaded_outside_a_request_leaves_no_units_behind(app, make):
+    """Mutant: `user is not None or has_request_context()` in note_managed_units — a user loaded by
+    token outside a request (a command, a job) had their units kept in the application context, and
+    a request served later in it answered with those units, not the ones given meanwhile."""
+    from ktc.accounts.operations import issue_api_token, load_user_from_token
+
+    unit = make.unit(name="Hemsjukvården Gislaved")
+    other = make.unit(name="Korttidsboendet Anderstorp")
+    manager = make.manager(unit, name="Maja Chef")
+    token = issue_api_token(manager, "Jobb")
+    db.session.commit()
+    assert load_user_from_token(token) is manager
+    other.managers.append(manager)
+    db.session.flush()
+    with app.test_request_context("/"):
+        assert policy.managed_unit_ids(manager) == {unit.id, other.id}
