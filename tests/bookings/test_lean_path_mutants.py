@@ -7,7 +7,6 @@ docstring went unnoticed before.
 """
 import re
 
-import pytest
 from sqlalchemy import select
 
 from bench import measure
@@ -15,15 +14,6 @@ from ktc.bookings.models import Booking
 from ktc.bookings.operations import book_team, cancel_booking
 from ktc.extensions import db
 from ktc.mail.models import OutboxMessage
-
-
-@pytest.fixture
-def world(make):
-    kommun = make.organisation("municipal", name="Värnamo kommun")
-    unit = make.unit(kommun, name="Hemtjänst Norra")
-    manager = make.manager(unit)
-    staff = [make.participant(unit, name=f"Undersköterska {i}") for i in range(4)]
-    return type("World", (), locals())
 
 
 def _queue_reads(statements):

@@ -12,15 +12,6 @@ from ktc.bookings.operations import book_team, cancel_booking
 from ktc.bookings.seats import free_for_side, has_seat_for_side, release_at
 
 
-@pytest.fixture
-def world(make):
-    kommun = make.organisation("municipal", name="Eksjö kommun")
-    unit = make.unit(kommun, name="Hemsjukvården")
-    manager = make.manager(unit)
-    staff = [make.participant(unit, name=f"Undersköterska {i}") for i in range(4)]
-    return type("World", (), locals())
-
-
 @pytest.mark.parametrize("offset, second", [(timedelta(0), "confirmed"), (timedelta(seconds=-1), "waitlisted")])
 def test_held_seats_open_to_both_sides_at_the_release_time_itself(world, make, offset, second):
     """Mutant: `now >= release` → `now > release` in `is_released` (the seat held for the other
