@@ -32,10 +32,11 @@ SESSIONS = 5
 CAPACITY = 12
 # The floor between KTC's two kinds, so that a change in the machine's load weighs on both sides.
 KINDS = ("html", "floor", "api")
-# gunicorn for a 2-core machine that also runs PostgreSQL and the load generator: sync workers
-# (the cheapest per request; a booking request waits on the database only briefly), a few more
-# than the cores so a worker waiting for a row lock or a round trip leaves the CPU to another.
-WORKERS = int(os.environ.get("KTC_BENCH_WORKERS", 5))
+# gunicorn for a machine that also runs PostgreSQL and the load generator: sync workers (the
+# cheapest per request; a booking request waits on the database only briefly), one per core. More
+# workers than cores made each booking dearer and the rush slower: on 2 cores, 5 workers cost KTC's
+# API 5.2 ms of CPU a booking and a p99 of 1.35 s, 2 workers 3.8 ms and 1.10 s (bench/README.md).
+WORKERS = int(os.environ.get("KTC_BENCH_WORKERS", os.cpu_count() or 2))
 WORKER_CLASS = os.environ.get("KTC_BENCH_WORKER_CLASS", "sync")
 THREADS = int(os.environ.get("KTC_BENCH_THREADS", 1))
 # Booking requests that warm the workers before each measured rush (not counted).
