@@ -190,7 +190,6 @@ def among(column, ids):
     return column.in_(ids)
 
 
-
 def write(stmt, params=None):
     """Run a Core INSERT or UPDATE on the transaction's connection, past the ORM session's execute.
 
@@ -200,3 +199,22 @@ def write(stmt, params=None):
     pending ORM change flushed first: what they refer to is already in the database.
     """
     return db.session.connection().execute(stmt, params)
+
+
+def adopt_inserted(obj):
+    """Make `obj`, an object of a row this transaction just wrote with a Core INSERT (every column set,
+    the id included), a persistent object of the ORM session without a flush or a reload.
+
+    It is registered with the transaction as a flushed new object is, so that a rollback (or a
+    rolled-back savepoint) expunges it, instead of leaving it expired and pointing at a row that was
+    never committed. The registration uses the session transaction's own record of the objects it
+    inserted (`_new`); SQLAlchemy has no public call for it.
+    """
+    from sqlalchemy import inspect
+    from sqlalchemy.orm import make_transient_to_detached
+
+    make_transient_to_detached(obj)
+    session = db.session()
+    session.add(obj)
+    (session.get_nested_transaction() or session.get_transaction())._new[inspect(obj)] = True
+    return obj

@@ -10,7 +10,7 @@ from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, event, func, inspect, or_, select
+from sqlalchemy import and_, bindparam, event, func, or_, select
 from sqlalchemy.orm import Session as OrmSession
 
 from ktc import audit, policy
@@ -24,7 +24,7 @@ from ktc.bookings.seats import (
     release_seat,
     reservations,
 )
-from ktc.database import LOCKED_PEOPLE, utcnow, write
+from ktc.database import LOCKED_PEOPLE, adopt_inserted, utcnow, write
 from ktc.errors import (
     AlreadyBooked,
     BookingClosed,
@@ -305,8 +305,6 @@ def _insert_booking(session, participant, side, status, booked_by_id, now, confi
     """A new booking row with one Core INSERT … RETURNING id, and the same row as a persistent object
     for what follows (messages, audit, the answer) without the unit of work's flush. The feeds it
     reaches are marked here: the ORM's flush hooks (ktc.calendar.stamps) do not see a Core INSERT."""
-    from sqlalchemy.orm import make_transient_to_detached
-
     from ktc.calendar import stamps
 
     values = {
@@ -316,13 +314,7 @@ def _insert_booking(session, participant, side, status, booked_by_id, now, confi
         "attendance_by_id": None, "ical_sequence": 0, "feed_revision": 0, "feed_revised_at": now,
         "reply_status": None, "replied_at": None,
     }
-    booking = Booking(id=write(_INSERT_BOOKING, values).scalar_one(), **values)
-    make_transient_to_detached(booking)
-    db.session.add(booking)
-    # Known to the transaction as a row it inserted, as a flushed object is: a rollback forgets the
-    # object (expunged) instead of leaving it expired, pointing at a row that was never committed.
-    orm_session = db.session()
-    (orm_session.get_nested_transaction() or orm_session.get_transaction())._new[inspect(booking)] = True
+    booking = adopt_inserted(Booking(id=write(_INSERT_BOOKING, values).scalar_one(), **values))
     stamps.people_changed([(participant.id, participant.unit_id)])
     return booking
 
