@@ -290,6 +290,10 @@ def _book_one(actor, session, participant, now):
     if existing is None:
         booking = _insert_booking(session, participant, side, status, getattr(actor, "id", None), now, confirmed_at)
     else:
+        # Booked again after a cancel: the row is there, so no conditional INSERT guards the session's
+        # status; the same share lock and check do (see _insert_booking_statement).
+        if db.session.connection().execute(_STILL_SCHEDULED, {"session_id": session.id}).first() is None:
+            raise SessionNotBookable()
         booking = existing
         booking.side = side
         booking.booked_by_id = getattr(actor, "id", None)
@@ -314,13 +318,43 @@ def _insert_booking(session, participant, side, status, booked_by_id, now, confi
         "attendance_by_id": None, "ical_sequence": 0, "feed_revision": 0, "feed_revised_at": now,
         "reply_status": None, "replied_at": None,
     }
-    booking = adopt_inserted(Booking(id=write(_INSERT_BOOKING, values).scalar_one(), **values))
+    booking_id = write(_insert_booking_statement(), values).scalar()
+    if booking_id is None:
+        # The session was cancelled after it was read (see _insert_booking_statement).
+        raise SessionNotBookable()
+    booking = adopt_inserted(Booking(id=booking_id, **values))
     stamps.people_changed([(participant.id, participant.unit_id)])
     return booking
 
 
-# Built once: every booking request runs it.
-_INSERT_BOOKING = Booking.__table__.insert().returning(Booking.__table__.c.id)
+# Built once: the session's row, share-locked, if it is still scheduled.
+_STILL_SCHEDULED = (select(Session.__table__.c.id)
+                    .where(Session.__table__.c.id == bindparam("session_id"), Session.__table__.c.status == "scheduled")
+                    .with_for_update(read=True, key_share=True))
+
+
+@cache
+def _insert_booking_statement():
+    """Built once (every booking request runs it): the booking row, inserted only while its session is
+    still scheduled, as read under a share lock of the session's row.
+
+    A confirmed booking's seat claim already locked that row; a waiting-list booking took no lock
+    of its own, so an admin cancelling the session at that moment (hold_session, then the bookings)
+    could miss it and leave it waiting in a cancelled session. With the lock either the cancel waits
+    for this booking and cancels it with the others, or this statement waits for the cancel, sees
+    the new status and inserts nothing. FOR KEY SHARE does not wait for other bookings' seat claims
+    (they take FOR NO KEY UPDATE), only for the FOR UPDATE of a status change; SQLite writes one
+    transaction at a time and renders no lock.
+    """
+    from sqlalchemy import insert
+
+    table = Booking.__table__
+    names = [c.name for c in table.c if c.name != "id"]
+    sessions = Session.__table__
+    rows = (select(*(bindparam(name, type_=table.c[name].type) for name in names))
+            .where(sessions.c.id == bindparam("session_id"), sessions.c.status == "scheduled")
+            .with_for_update(read=True, key_share=True))
+    return insert(table).from_select(names, rows).returning(table.c.id)
 
 
 def cancel_booking(actor, booking, reason="", now=None):
