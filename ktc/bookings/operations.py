@@ -418,7 +418,7 @@ def restore_bookings(actor, session, bookings, now=None):
         if booking.status == "confirmed":
             notify.booking_confirmed(booking)
         else:
-            notify.booking_waitlisted(booking)
+            notify.booking_waitlisted(booking, reinstated_at=now)
         audit.record(actor, "booking.reinstated", booking, status=booking.status, session=session.id)
     return restored
 

@@ -145,9 +145,15 @@ def booking_confirmed(booking):
     return _to_participant("booking_confirmed", booking, key, method="REQUEST")
 
 
-def booking_waitlisted(booking):
-    """On the waiting list: an e-mail, no invitation (there is no seat yet)."""
+def booking_waitlisted(booking, reinstated_at=None):
+    """On the waiting list: an e-mail, no invitation (there is no seat yet).
+
+    A booking given back with its reinstated session (`reinstated_at`) keeps its place in the
+    queue (its queued_at) and is told again: after "cancelled", silence would leave them thinking so.
+    """
     key = f"b{booking.id}:{_moment(booking.queued_at or booking.booked_at)}"
+    if reinstated_at is not None:
+        key = f"{key}:reinstated:{_moment(reinstated_at)}"
     return _to_participant("booking_waitlisted", booking, key)
 
 

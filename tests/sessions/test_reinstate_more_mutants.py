@@ -32,4 +32,6 @@ def test_people_given_back_their_seat_or_their_place_in_the_queue_are_told_which
     told = set(db.session.execute(
         select(OutboxMessage.booking_id, OutboxMessage.kind).where(OutboxMessage.id.not_in(before))).all())
     assert (seat.id, "booking_confirmed") in told
+    # The one waiting is told again too: their first "waiting" message was followed by "cancelled".
+    assert (queue.id, "booking_waitlisted") in told
     assert (seat.id, "booking_waitlisted") not in told and (queue.id, "booking_confirmed") not in told
