@@ -31,6 +31,13 @@ class ApiBlueprint(Blueprint):
         422: "A field is missing, of the wrong type, unknown or breaks a rule (see error.field).",
     }
 
+    def arguments(self, schema, *args, **kwargs):
+        """flask-smorest's `arguments`, with a schema class made an instance once, here: webargs makes a
+        new instance of a class on every request it parses (copying every field), an instance it uses
+        as it is. Marshmallow keeps nothing of one load in the instance, and the document names the
+        schema by its class either way."""
+        return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
+
     def errors(self, *statuses):
         """Document the error answers an endpoint can give (401 and 503 are added to every one)."""
 

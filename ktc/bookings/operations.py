@@ -53,6 +53,9 @@ class BookingResult:
     status: str  # confirmed, waitlisted or refused
     code: str | None = None
     reason: str | None = None
+    # A row inserted by this booking (not one booked again after a cancel): a confirmed one carries
+    # its invitation's SEQUENCE already (notify.first_sequence).
+    inserted: bool = False
 
     def as_dict(self):
         return {
@@ -215,7 +218,7 @@ def book_team(actor, session, participants, all_or_nothing=False, now=None, wait
     db.session.flush()
     for r in results:
         if r.status == "confirmed":
-            notify.booking_confirmed(r.booking)
+            notify.booking_confirmed(r.booking, sequence_on_row=r.inserted)
         elif r.status == "waitlisted":
             notify.booking_waitlisted(r.booking)
         if r.booking is not None:
@@ -287,7 +290,8 @@ def _book_one(actor, session, participant, now):
         status, confirmed_at, why = "confirmed", now, None
     else:
         status, confirmed_at, why = "waitlisted", None, _why_no_seat(session, side, now)
-    if existing is None:
+    inserted = existing is None
+    if inserted:
         booking = _insert_booking(session, participant, side, status, getattr(actor, "id", None), now, confirmed_at)
     else:
         # Booked again after a cancel: the row is there, so no conditional INSERT guards the session's
@@ -301,8 +305,8 @@ def _book_one(actor, session, participant, now):
         booking.cancelled_at = booking.cancelled_by_id = booking.cancel_reason = None
         booking.status, booking.confirmed_at = status, confirmed_at
     if why is None:
-        return BookingResult(participant, booking, status)
-    return BookingResult(participant, booking, status, why.code, str(why))
+        return BookingResult(participant, booking, status, inserted=inserted)
+    return BookingResult(participant, booking, status, why.code, str(why), inserted=inserted)
 
 
 def _insert_booking(session, participant, side, status, booked_by_id, now, confirmed_at):
@@ -310,12 +314,14 @@ def _insert_booking(session, participant, side, status, booked_by_id, now, confi
     for what follows (messages, audit, the answer) without the unit of work's flush. The feeds it
     reaches are marked here: the ORM's flush hooks (ktc.calendar.stamps) do not see a Core INSERT."""
     from ktc.calendar import stamps
+    from ktc.mail import notify
 
     values = {
         "session_id": session.id, "participant_id": participant.id, "side": side, "status": status,
         "booked_by_id": booked_by_id, "booked_at": now, "queued_at": now, "confirmed_at": confirmed_at,
         "cancelled_at": None, "cancelled_by_id": None, "cancel_reason": None, "attendance_at": None,
-        "attendance_by_id": None, "ical_sequence": 0, "feed_revision": 0, "feed_revised_at": now,
+        "attendance_by_id": None, "feed_revision": 0, "feed_revised_at": now,
+        "ical_sequence": notify.first_sequence(session, participant) if status == "confirmed" else 0,
         "reply_status": None, "replied_at": None,
     }
     booking_id = write(_insert_booking_statement(), values).scalar()

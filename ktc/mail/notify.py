@@ -112,20 +112,35 @@ def _next_sequence(booking):
     return max(booking.session.sequence, booking.ical_sequence + 1)
 
 
-def _to_participant(kind, booking, key, method=None, detail=None):
+def first_sequence(session, participant):
+    """The SEQUENCE of the invitation that a booking confirmed as it is made will carry (0: none, the
+    person has a subscription only). The booking's row is inserted with it (ktc.bookings.operations),
+    so queuing the invitation (booking_confirmed with `sequence_on_row`) changes nothing on the row
+    afterwards: no UPDATE follows the INSERT. The same as _next_sequence of a row that had none."""
+    if participant.calendar_delivery == "subscription":
+        return 0
+    return max(session.sequence, 1)
+
+
+def _to_participant(kind, booking, key, method=None, detail=None, sequence_on_row=False):
     """Queue one event for a booking's participant, with an invitation when `method` is given.
 
     One INSERT: the sender renders it (ktc/mail/render.py). The SEQUENCE is spent on the booking
     only when the row is really queued, so a second call for the same change spends nothing.
+    With `sequence_on_row` the booking was just inserted with its invitation's SEQUENCE already
+    (first_sequence): its new id cannot have been queued before.
     """
     participant = booking.participant
     # With a subscription only, the feed is their calendar: an invitation would put every session
     # there twice, so the e-mail tells it in words alone.
     if participant.calendar_delivery == "subscription":
         method = None
-    sequence = _next_sequence(booking) if method is not None else None
+    if method is None:
+        sequence = None
+    else:
+        sequence = booking.ical_sequence if sequence_on_row else _next_sequence(booking)
     message = enqueue_event(kind, key, participant.email, booking.id, method, sequence, detail or None)
-    if message is not None and sequence is not None:
+    if message is not None and sequence is not None and not sequence_on_row:
         booking.ical_sequence = sequence
     return message
 
@@ -139,10 +154,10 @@ def _invited(booking):
     return booking.ical_sequence > 0
 
 
-def booking_confirmed(booking):
-    """Booking confirmed: an e-mail with a REQUEST invitation."""
+def booking_confirmed(booking, sequence_on_row=False):
+    """Booking confirmed: an e-mail with a REQUEST invitation (`sequence_on_row`: see first_sequence)."""
     key = f"b{booking.id}:{_moment(booking.confirmed_at or booking.booked_at)}"
-    return _to_participant("booking_confirmed", booking, key, method="REQUEST")
+    return _to_participant("booking_confirmed", booking, key, method="REQUEST", sequence_on_row=sequence_on_row)
 
 
 def booking_waitlisted(booking, reinstated_at=None):

@@ -92,3 +92,27 @@ def test_booking_through_the_form_reads_the_units_and_the_seats_once(client, log
                                                                                   r"organisations\.local_passwords, "
                                                                                   r"organisations\.created_at \nFROM "
                                                                                   r"organisations \nWHERE", s)]
+
+
+@pytest.mark.parametrize("session_sequence", [0, 3])
+def test_a_confirmed_booking_row_is_written_once_with_its_invitations_sequence(client, team, session_sequence):
+    """The invitation's SEQUENCE goes into the booking's INSERT: no UPDATE of the row follows it.
+    It is the one the queued invitation carries: above anything sent before for the session."""
+    _manager, (session_id, first, _second), token = team
+    from ktc.bookings.models import Booking
+    from ktc.mail.models import OutboxMessage
+    from ktc.sessions.models import Session
+
+    db.session.get(Session, session_id).sequence = session_sequence
+    db.session.commit()
+    db.session.remove()
+    with measure.counting_statements(db.engine) as seen:
+        response = client.post(f"/api/v1/sessions/{session_id}/bookings", json={"participant_ids": [first]},
+                               headers={"Authorization": f"Bearer {token}"})
+    assert response.get_json()["results"][0]["status"] == "confirmed"
+    assert len(_tables(seen, "INSERT", "bookings")) == 1
+    assert not _tables(seen, "UPDATE", "bookings")
+    booking = db.session.get(Booking, response.get_json()["results"][0]["booking_id"])
+    (sent,) = db.session.query(OutboxMessage).filter_by(booking_id=booking.id, kind="booking_confirmed").all()
+    assert booking.ical_sequence == sent.ics_sequence == max(session_sequence, 1)
+    assert sent.ics_method == "REQUEST"
