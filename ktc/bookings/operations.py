@@ -249,7 +249,10 @@ def _to_book():
 def _own_and_overlapping(participant, session):
     """The person's booking row for this session (or None), and whether another active booking of
     theirs overlaps it: one query for both."""
-    rows = db.session.execute(_OWN_AND_OVERLAPPING, {
+    # On the transaction's connection, past the ORM's execute (ktc.database.write): no pending ORM change
+    # can matter to it, the person's other bookings are changed by nobody else while they are locked,
+    # and their row for this session is written with a Core statement (or read back by id below).
+    rows = db.session.connection().execute(_OWN_AND_OVERLAPPING, {
         "participant_id": participant.id, "session_id": session.id,
         "start_at": session.start_at, "end_at": session.end_at,
     }).all()
