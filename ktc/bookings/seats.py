@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, select, update
 from ktc.bookings.models import Booking
 from ktc.database import utcnow
 from ktc.extensions import db
+from ktc.organisations.models import SIDES
 from ktc.planning.models import Need
 from ktc.sessions.models import Session
 
@@ -260,20 +261,22 @@ def promote_from_waitlist(session, now=None, nobody_waits=False):
     now = now or utcnow()
     if session.status != "scheduled" or session.start_at <= now:
         return []
-    # A full session promotes nobody: no need to read its waiting list (a rush reads it for every request).
-    if nobody_waits or session.seats_taken >= session.capacity:
+    # Only people of a side with a seat it may take can be promoted. A full session promotes nobody,
+    # nor one whose free seats are held for the other side than everyone waiting: its waiting list is
+    # not read and its row not locked (every booking onto such a waiting list did both, each waiting
+    # for the one before to commit).
+    sides = _sides_with_room(session, now)
+    if nobody_waits or not sides:
         return []
     promoted = []
-    waiting = select(Booking).where(Booking.session_id == session.id, Booking.status == "waitlisted").order_by(
-        Booking.queued_at, Booking.id
-    )
-    # Nobody waiting (the usual case) needs no lock; otherwise read the queue again under it.
-    if not db.session.execute(waiting.with_only_columns(Booking.id).limit(1)).first():
+    # Nobody of those sides waiting (the usual case) needs no lock; otherwise read the queue again under it.
+    if not db.session.execute(_waiting(session, sides).with_only_columns(Booking.id).limit(1)).first():
         return []
     hold_session(session)
-    if session.status != "scheduled" or session.seats_taken >= session.capacity:
+    sides = _sides_with_room(session, now) if session.status == "scheduled" else ()
+    if not sides:
         return []
-    for booking in current(waiting):
+    for booking in current(_waiting(session, sides)):
         if session.seats_taken >= session.capacity:
             break
         if not has_seat_for_side(session, booking.side, now):
@@ -287,6 +290,16 @@ def promote_from_waitlist(session, now=None, nobody_waits=False):
         notify.booking_promoted(booking)
         audit.record(None, "booking.promoted", booking, session=session.id)
     return promoted
+
+
+def _sides_with_room(session, now):
+    return tuple(side for side in SIDES if free_for_side(session, side, now) > 0)
+
+
+def _waiting(session, sides):
+    """The session's waiting list of these sides, in queue order."""
+    return select(Booking).where(Booking.session_id == session.id, Booking.status == "waitlisted",
+                                 Booking.side.in_(sides)).order_by(Booking.queued_at, Booking.id)
 
 
 def promote_released_sessions(now=None):

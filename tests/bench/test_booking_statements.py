@@ -116,3 +116,32 @@ def test_a_confirmed_booking_row_is_written_once_with_its_invitations_sequence(c
     (sent,) = db.session.query(OutboxMessage).filter_by(booking_id=booking.id, kind="booking_confirmed").all()
     assert booking.ical_sequence == sent.ics_sequence == max(session_sequence, 1)
     assert sent.ics_method == "REQUEST"
+
+
+def test_a_waiting_list_behind_seats_held_for_the_other_side_is_neither_read_nor_locked(client, make):
+    """Two of three seats taken by the municipality, the third held for the region until the release,
+    a municipal person already waiting: the next municipal booking goes onto the waiting list without
+    reading that list or locking the session's row (which made every such booking wait for the one
+    before it to commit). A regional person waiting would be looked for: their side has the seat."""
+    kommun = make.unit(side="municipal")
+    manager = make.manager(kommun)
+    session = make.session(capacity=3, min_per_side=1, start=make.future(days=30), release_before_hours=24)
+    for person in (make.participant(kommun) for _ in range(2)):
+        make.booking(session, person)
+    make.booking(session, make.participant(kommun), status="waitlisted")
+    newcomer = make.participant(kommun)
+    token = issue_api_token(manager)
+    db.session.commit()
+    session_id, newcomer_id = session.id, newcomer.id
+    db.session.remove()
+    with measure.counting_statements(db.engine) as seen:
+        response = client.post(f"/api/v1/sessions/{session_id}/bookings", json={"participant_ids": [newcomer_id]},
+                               headers={"Authorization": f"Bearer {token}"})
+    assert [r["code"] for r in response.get_json()["results"]] == ["quota_reached"]
+    assert response.get_json()["seats"] == {"municipal": 2, "regional": 0, "free": 1, "waitlisted": 2}
+    # The people are locked (FOR UPDATE OF participants); the session's row is not, nor its queue read.
+    assert not [s for s in seen if re.search(r"FROM sessions\b", s) and re.search(r"FOR UPDATE\s*$", s)]
+    assert not [s for s in seen if re.match(r"\s*SELECT bookings\.id, bookings\.session_id, bookings\.participant_id", s)]
+    # User, session, people, own and overlapping bookings, and whether anyone of the region waits; SQLite
+    # reads the counters after the refused claim (PostgreSQL reads them in the claim).
+    assert len([s for s in seen if re.match(r"\s*SELECT", s)]) == (5 if db.engine.dialect.name == "postgresql" else 6)
