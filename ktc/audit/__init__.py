@@ -28,8 +28,9 @@ def record(actor, action, obj=None, object_type=None, object_id=None, **details)
     })
 
 
-# Built once; the entry's columns are the parameters above.
-_INSERT = AuditEntry.__table__.insert()
+# Built once; the entry's columns are the parameters above. Inline: nothing is read back (without it
+# PostgreSQL's INSERT would return the new id, which nobody asks for).
+_INSERT = AuditEntry.__table__.insert().inline()
 
 
 def record_once(since, action, object_type, **details):
