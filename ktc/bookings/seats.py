@@ -270,7 +270,7 @@ def promote_from_waitlist(session, now=None, nobody_waits=False):
         return []
     promoted = []
     # Nobody of those sides waiting (the usual case) needs no lock; otherwise read the queue again under it.
-    if not db.session.execute(_waiting(session, sides).with_only_columns(Booking.id).limit(1)).first():
+    if not db.session.execute(_ANYONE_WAITING, {"session_id": session.id, "sides": sides}).first():
         return []
     hold_session(session)
     sides = _sides_with_room(session, now) if session.status == "scheduled" else ()
@@ -294,6 +294,14 @@ def promote_from_waitlist(session, now=None, nobody_waits=False):
 
 def _sides_with_room(session, now):
     return tuple(side for side in SIDES if free_for_side(session, side, now) > 0)
+
+
+# Built once (a booking onto a waiting list behind free seats asks it): whether anyone of these sides waits.
+_ANYONE_WAITING = (select(Booking.__table__.c.id)
+                   .where(Booking.__table__.c.session_id == bindparam("session_id"),
+                          Booking.__table__.c.status == "waitlisted",
+                          Booking.__table__.c.side.in_(bindparam("sides", expanding=True)))
+                   .limit(1))
 
 
 def _waiting(session, sides):
