@@ -145,3 +145,32 @@ def test_a_waiting_list_behind_seats_held_for_the_other_side_is_neither_read_nor
     # User, session, people, own and overlapping bookings, and whether anyone of the region waits; SQLite
     # reads the counters after the refused claim (PostgreSQL reads them in the claim).
     assert len([s for s in seen if re.match(r"\s*SELECT", s)]) == (5 if db.engine.dialect.name == "postgresql" else 6)
+
+
+def _asks_whether_anyone_waits(statements):
+    """Promotion's probe (seats._ANYONE_WAITING): one waiting booking's id, of the sides with a seat."""
+    return [s for s in statements if re.match(r"\s*SELECT bookings\.id\s+FROM bookings\s+WHERE bookings\.session_id", s)]
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["nobody-waits", "full-session"])
+def test_a_booking_asks_whether_anyone_waits_only_when_someone_could_move_up(client, make, full):
+    """Nobody is looked for on the waiting list when the request began with it empty (a seat taken
+    where nobody waits), nor when no side has a seat left (a full session: the newcomer joins the
+    queue behind someone already waiting). Either way nobody could move up."""
+    kommun = make.unit(side="municipal")
+    manager = make.manager(kommun)
+    session = make.session(capacity=2)
+    if full:
+        for person in (make.participant(kommun) for _ in range(2)):
+            make.booking(session, person)
+        make.booking(session, make.participant(kommun), status="waitlisted")
+    newcomer = make.participant(kommun)
+    token = issue_api_token(manager)
+    db.session.commit()
+    session_id, newcomer_id = session.id, newcomer.id
+    db.session.remove()
+    with measure.counting_statements(db.engine) as seen:
+        response = client.post(f"/api/v1/sessions/{session_id}/bookings", json={"participant_ids": [newcomer_id]},
+                               headers={"Authorization": f"Bearer {token}"})
+    assert [r["status"] for r in response.get_json()["results"]] == ["waitlisted" if full else "confirmed"]
+    assert not _asks_whether_anyone_waits(seen)
