@@ -33,3 +33,29 @@ def test_someone_booked_again_into_a_session_cancelled_meanwhile_is_refused(worl
         book_team(world.manager, session, world.staff[1:2])
     db.session.expire_all()
     assert db.session.get(Booking, earlier.booking.id).status == "cancelled"
+
+
+def test_a_regional_booking_cancelled_earlier_does_not_make_a_municipal_waiting_booking_lock_the_session(make):
+    """Hand mutant: promotion's probe for anyone waiting (`seats._ANYONE_WAITING`) without its status
+    condition. The session's third seat is held for the region and a municipal person already waits;
+    the region has nobody waiting, only a booking cancelled earlier. The probe took that booking for
+    someone waiting, so the next municipal booking read the whole queue under a lock of the session's
+    row (every such booking waiting for the one before it to commit), to promote nobody."""
+    import re
+
+    from bench import measure
+
+    kommun, region = make.unit(side="municipal"), make.unit(side="regional")
+    manager = make.manager(kommun)
+    session = make.session(capacity=3, min_per_side=1, start=make.future(days=30), release_before_hours=24)
+    for person in (make.participant(kommun) for _ in range(2)):
+        make.booking(session, person)
+    make.booking(session, make.participant(kommun), status="waitlisted")
+    make.booking(session, make.participant(region), status="cancelled")
+    newcomer = make.participant(kommun)
+    db.session.commit()
+    with measure.counting_statements(db.engine) as seen:
+        (result,) = book_team(manager, session, [newcomer])
+    assert (result.status, result.code) == ("waitlisted", "quota_reached")
+    assert not [s for s in seen if re.search(r"FROM sessions\b", s) and re.search(r"FOR UPDATE\s*$", s)]
+    assert not [s for s in seen if "ORDER BY bookings.queued_at" in s]
