@@ -174,3 +174,24 @@ def test_a_booking_asks_whether_anyone_waits_only_when_someone_could_move_up(cli
                                headers={"Authorization": f"Bearer {token}"})
     assert [r["status"] for r in response.get_json()["results"]] == ["waitlisted" if full else "confirmed"]
     assert not _asks_whether_anyone_waits(seen)
+
+
+def test_the_booking_requests_argument_schema_is_not_made_anew_for_each_request(client, team, monkeypatch):
+    """The API's argument schemas are instances made once (ApiBlueprint.arguments): given a schema
+    class, webargs made a new instance, copying every field, on every request it parsed."""
+    from ktc.api.bookings import TeamBookingInput
+
+    _manager, (session_id, first, second), token = team
+    made = []
+    original = TeamBookingInput.__init__
+
+    def counted(self, *args, **kwargs):
+        made.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(TeamBookingInput, "__init__", counted)
+    for person in (first, second):
+        response = client.post(f"/api/v1/sessions/{session_id}/bookings", json={"participant_ids": [person]},
+                               headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201
+    assert made == []
