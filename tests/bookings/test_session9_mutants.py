@@ -59,3 +59,29 @@ def test_a_regional_booking_cancelled_earlier_does_not_make_a_municipal_waiting_
     assert (result.status, result.code) == ("waitlisted", "quota_reached")
     assert not [s for s in seen if re.search(r"FROM sessions\b", s) and re.search(r"FOR UPDATE\s*$", s)]
     assert not [s for s in seen if "ORDER BY bookings.queued_at" in s]
+
+
+def _waiting_mails(person):
+    from sqlalchemy import select
+
+    from ktc.mail.models import OutboxMessage
+
+    return db.session.execute(select(OutboxMessage.booking_id).where(
+        OutboxMessage.kind == "booking_waitlisted", OutboxMessage.recipient == person.email)).scalars().all()
+
+
+def test_each_waiting_list_a_person_joins_is_told_by_its_own_email(world, make):
+    """Mutants: the 'waiting' e-mail's de-duplication key without the booking (`key = None`): a person
+    put on the waiting lists of two sessions was told of the first only; and without the moment they
+    joined the queue (`_moment(None)`): someone put back on a waiting list after cancelling got no word."""
+    person = world.staff[3]
+    sessions = [make.session(make.plain_station(), start=make.future(days), capacity=1) for days in (10, 12)]
+    for session, seated in zip(sessions, world.staff[:2]):
+        book_team(world.manager, session, [seated])
+    first, second = (book_team(world.manager, session, [person])[0].booking for session in sessions)
+    assert (first.status, second.status) == ("waitlisted", "waitlisted")
+    assert sorted(_waiting_mails(person)) == sorted([first.id, second.id])
+    cancel_booking(world.manager, first, "Förhindrad")
+    (again,) = book_team(world.manager, sessions[0], [person])
+    assert (again.booking.id, again.status) == (first.id, "waitlisted")  # the same row, queued again
+    assert sorted(_waiting_mails(person)) == sorted([first.id, first.id, second.id])
