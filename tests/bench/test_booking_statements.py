@@ -146,3 +146,65 @@ def test_a_waiting_list_behind_seats_held_for_the_other_side_is_neither_read_nor
     # User, session, people, own and overlapping bookings, and whether anyone of the region waits; SQLite
     # reads the counters after the refused claim (PostgreSQL reads them in the claim).
     assert len([s for s in seen if re.match(r"\s*SELECT", s)]) == (5 if db.engine.dialect.name == "postgresql" else 6)
+
+
+def _asks_whether_anyone_waits(statements):
+    """Promotion's probe (seats._ANYONE_WAITING): one waiting booking's id, of the sides with a seat."""
+    return [s for s in statements if re.match(r"\s*SELECT bookings\.id\s+FROM bookings\s+WHERE bookings\.session_id", s)]
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["nobody-waits", "full-session"])
+def test_a_booking_asks_whether_anyone_waits_only_when_someone_could_move_up(client, make, full):
+    """Nobody is looked for on the waiting list when the request began with it empty (a seat taken
+    where nobody waits), nor when no side has a seat left (a full session: the newcomer joins the
+    queue behind someone already waiting). Either way nobody could move up."""
+    kommun = make.unit(side="municipal")
+    manager = make.manager(kommun)
+    session = make.session(capacity=2)
+    if full:
+        for person in (make.participant(kommun) for _ in range(2)):
+            make.booking(session, person)
+        make.booking(session, make.participant(kommun), status="waitlisted")
+    newcomer = make.participant(kommun)
+    token = issue_api_token(manager)
+    db.session.commit()
+    session_id, newcomer_id = session.id, newcomer.id
+    db.session.remove()
+    with measure.counting_statements(db.engine) as seen:
+        response = client.post(f"/api/v1/sessions/{session_id}/bookings", json={"participant_ids": [newcomer_id]},
+                               headers={"Authorization": f"Bearer {token}"})
+    assert [r["status"] for r in response.get_json()["results"]] == ["waitlisted" if full else "confirmed"]
+    assert not _asks_whether_anyone_waits(seen)
+
+
+def test_the_booking_requests_argument_schema_is_not_made_anew_for_each_request(client, team, monkeypatch):
+    """The API's argument schemas are instances made once (ApiBlueprint.arguments): given a schema
+    class, webargs made a new instance, copying every field, on every request it parsed."""
+    from ktc.api.bookings import TeamBookingInput
+
+    _manager, (session_id, first, second), token = team
+    made = []
+    original = TeamBookingInput.__init__
+
+    def counted(self, *args, **kwargs):
+        made.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(TeamBookingInput, "__init__", counted)
+    for person in (first, second):
+        response = client.post(f"/api/v1/sessions/{session_id}/bookings", json={"participant_ids": [person]},
+                               headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201
+    assert made == []
+
+
+def test_the_bookings_audit_entry_is_written_without_reading_anything_back(client, team):
+    """The audit entry is an inline INSERT (ktc.audit._INSERT): without `.inline()` PostgreSQL's INSERT
+    returned each new entry's id, which nobody reads (one in every booking request)."""
+    _manager, (session_id, first, _second), token = team
+    with measure.counting_statements(db.engine) as seen:
+        response = client.post(f"/api/v1/sessions/{session_id}/bookings", json={"participant_ids": [first]},
+                               headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 201
+    (entry,) = _tables(seen, "INSERT", "audit_log")
+    assert "RETURNING" not in entry

@@ -139,3 +139,46 @@ def test_no_seat_is_counted_in_a_session_cancelled_after_the_booking_request_rea
         book_team(world.manager, session, world.staff[:1])
     db.session.expire_all()
     assert session.seats_taken == 0
+
+
+def test_promotion_passes_over_a_side_at_its_quota_to_the_next_side_in_the_queue(world, make):
+    """Mutant: `continue` → `break` when a waiting person's side has no seat left (session 9's
+    promotion). Two seats freed, one of them held for the region: the first municipal person in the
+    queue takes the municipality's seat, the second is passed over, and the regional person behind
+    them gets the held seat. With `break` the regional person stayed waiting beside a free seat."""
+    region = make.unit(make.organisation("regional", name="Region Jönköpings län"), name="Ortopeden")
+    nurses = [make.participant(region, name=f"Sjuksköterska {i}") for i in range(2)]
+    session = make.session(make.plain_station(), start=make.future(10), capacity=4, min_per_side=1,
+                           release_before_hours=72)
+    municipal = [r.booking for r in book_team(world.manager, session, world.staff[:5])]
+    assert [b.status for b in municipal] == ["confirmed"] * 3 + ["waitlisted"] * 2
+    seated_nurse, waiting_nurse = (r.booking for r in book_team(world.admin, session, nurses))
+    assert (seated_nurse.status, waiting_nurse.status) == ("confirmed", "waitlisted")
+    # Two seats freed at once (a municipal and the regional one), as by two cancels before a release.
+    municipal[0].status = seated_nurse.status = "cancelled"
+    session.seats_municipal, session.seats_regional = 2, 0
+    db.session.flush()
+    moment = session.start_at - timedelta(days=5)
+    assert promote_from_waitlist(session, moment) == [municipal[3], waiting_nurse]
+    assert municipal[4].status == "waitlisted"
+    assert (session.seats_municipal, session.seats_regional) == (3, 1)
+
+
+def test_team_members_queued_in_one_request_move_up_in_the_order_they_were_booked(world, make):
+    """Mutants: the waiting list's tie-break by id dropped (`order_by(queued_at)` alone). People booked
+    together in one request share their queue time; the first of them in the team's list is the first
+    in the queue, also after the first one's row was written again (PostgreSQL then reads the rewritten
+    row last, and without the tie-break the second person got the freed seat)."""
+    from sqlalchemy import update
+
+    from ktc.bookings.models import Booking
+
+    session = make.session(make.plain_station(), start=make.future(10), capacity=1)
+    seated, first, second = (r.booking for r in book_team(world.manager, session, world.staff[:3]))
+    assert first.queued_at == second.queued_at and first.id < second.id
+    bookings = Booking.__table__
+    # The first person's row written again (cancelled and given back, as a reinstated session does).
+    for status in ("cancelled", "waitlisted"):
+        db.session.execute(update(bookings).where(bookings.c.id == first.id).values(status=status))
+    cancel_booking(world.manager, seated, "Sjuk")
+    assert (first.status, second.status) == ("confirmed", "waitlisted")

@@ -68,3 +68,20 @@ def test_the_versions_are_the_last_statements_of_the_transaction_not_a_savepoint
     writes = [i for i, words in enumerate(statements) if words[:3] == ["INSERT", "INTO", "calendar_stamps"]]
     assert writes, statements
     assert writes == list(range(writes[0], len(statements))), statements
+
+
+def test_a_booking_renews_both_the_persons_and_the_units_feed_in_one_commit(make):
+    """Hand mutants (session 9): a scope lost from the array of scopes stamped in one execution on
+    PostgreSQL (the last in sorted order, the unit's): the unit's feed kept its ETag, so calendars
+    that subscribe to the unit never fetched the new booking."""
+    from ktc.bookings.operations import book_team
+
+    session = session_(make, start=make.future(20))
+    unit = make.unit()
+    person, manager = make.participant(unit), make.manager(unit)
+    db.session.commit()
+    scopes = (f"participant:{person.id}", f"unit:{unit.id}")
+    before = [_version(scope) for scope in scopes]
+    book_team(manager, session, [person])
+    db.session.commit()
+    assert [_version(scope) for scope in scopes] == [v + 1 for v in before]

@@ -35,3 +35,27 @@ def test_people_given_back_their_seat_or_their_place_in_the_queue_are_told_which
     # The one waiting is told again too: their first "waiting" message was followed by "cancelled".
     assert (queue.id, "booking_waitlisted") in told
     assert (seat.id, "booking_waitlisted") not in told and (queue.id, "booking_confirmed") not in told
+
+
+def test_a_session_reinstated_twice_tells_the_one_waiting_each_time_at_the_moment_given(make):
+    """Mutants (session 9): the reinstated e-mail's de-duplication key without the moment of the
+    reinstatement (`_moment(None)`), or with the condition inverted (the key of the first 'waiting'
+    e-mail): after a second cancel and reinstatement the person waiting heard nothing, their last
+    word being "cancelled". And `restore_bookings` ignoring the moment it is given (`now and
+    utcnow()`): the seat given back was confirmed at another time than the reinstatement's."""
+    admin = make.user("admin")
+    unit = make.unit(make.organisation("municipal"))
+    seated, waiting = (make.participant(unit, name=n) for n in ("Maja Ek", "Olle Berg"))
+    start = make.future(8)
+    session = make.session(make.plain_station(), start=start, capacity=1)
+    seat, queue = (r.booking for r in book_team(admin, session, [seated, waiting]))
+    for days in (6, 5):
+        cancel_session(admin, session, "Strömavbrott")
+        db.session.flush()
+        before = set(db.session.execute(select(OutboxMessage.id)).scalars())
+        moment = start - timedelta(days=days)
+        reinstate_session(admin, session, now=moment)
+        told = set(db.session.execute(
+            select(OutboxMessage.booking_id, OutboxMessage.kind).where(OutboxMessage.id.not_in(before))).all())
+        assert (queue.id, "booking_waitlisted") in told
+        assert (seat.status, seat.confirmed_at) == ("confirmed", moment)
