@@ -118,17 +118,15 @@ def test_a_confirmed_booking_row_is_written_once_with_its_invitations_sequence(c
     assert sent.ics_method == "REQUEST"
 
 
-def test_a_waiting_list_behind_seats_held_for_the_other_side_is_neither_read_nor_locked(client, make):
-    """Two of three seats taken by the municipality, the third held for the region until the release,
-    a municipal person already waiting: the next municipal booking goes onto the waiting list without
-    reading that list or locking the session's row (which made every such booking wait for the one
-    before it to commit). A regional person waiting would be looked for: their side has the seat."""
+def _book_a_newcomer(client, make, session, taken):
+    """`taken` municipal seats booked and, if any, one more municipal person waiting; then a manager
+    books one more of the unit through the API. The answer and the statements it made."""
     kommun = make.unit(side="municipal")
     manager = make.manager(kommun)
-    session = make.session(capacity=3, min_per_side=1, start=make.future(days=30), release_before_hours=24)
-    for person in (make.participant(kommun) for _ in range(2)):
+    for person in (make.participant(kommun) for _ in range(taken)):
         make.booking(session, person)
-    make.booking(session, make.participant(kommun), status="waitlisted")
+    if taken:
+        make.booking(session, make.participant(kommun), status="waitlisted")
     newcomer = make.participant(kommun)
     token = issue_api_token(manager)
     db.session.commit()
@@ -137,6 +135,16 @@ def test_a_waiting_list_behind_seats_held_for_the_other_side_is_neither_read_nor
     with measure.counting_statements(db.engine) as seen:
         response = client.post(f"/api/v1/sessions/{session_id}/bookings", json={"participant_ids": [newcomer_id]},
                                headers={"Authorization": f"Bearer {token}"})
+    return response, seen
+
+
+def test_a_waiting_list_behind_seats_held_for_the_other_side_is_neither_read_nor_locked(client, make):
+    """Two of three seats taken by the municipality, the third held for the region until the release,
+    a municipal person already waiting: the next municipal booking goes onto the waiting list without
+    reading that list or locking the session's row (which made every such booking wait for the one
+    before it to commit). A regional person waiting would be looked for: their side has the seat."""
+    response, seen = _book_a_newcomer(client, make, make.session(
+        capacity=3, min_per_side=1, start=make.future(days=30), release_before_hours=24), taken=2)
     assert [r["code"] for r in response.get_json()["results"]] == ["quota_reached"]
     assert response.get_json()["seats"] == {"municipal": 2, "regional": 0, "free": 1, "waitlisted": 2}
     # The people are locked (FOR UPDATE OF participants); the session's row is not, nor its queue read.
@@ -158,21 +166,7 @@ def test_a_booking_asks_whether_anyone_waits_only_when_someone_could_move_up(cli
     """Nobody is looked for on the waiting list when the request began with it empty (a seat taken
     where nobody waits), nor when no side has a seat left (a full session: the newcomer joins the
     queue behind someone already waiting). Either way nobody could move up."""
-    kommun = make.unit(side="municipal")
-    manager = make.manager(kommun)
-    session = make.session(capacity=2)
-    if full:
-        for person in (make.participant(kommun) for _ in range(2)):
-            make.booking(session, person)
-        make.booking(session, make.participant(kommun), status="waitlisted")
-    newcomer = make.participant(kommun)
-    token = issue_api_token(manager)
-    db.session.commit()
-    session_id, newcomer_id = session.id, newcomer.id
-    db.session.remove()
-    with measure.counting_statements(db.engine) as seen:
-        response = client.post(f"/api/v1/sessions/{session_id}/bookings", json={"participant_ids": [newcomer_id]},
-                               headers={"Authorization": f"Bearer {token}"})
+    response, seen = _book_a_newcomer(client, make, make.session(capacity=2), taken=2 if full else 0)
     assert [r["status"] for r in response.get_json()["results"]] == ["waitlisted" if full else "confirmed"]
     assert not _asks_whether_anyone_waits(seen)
 
