@@ -244,9 +244,9 @@ def hold_session(session):
     return True
 
 
-def current(stmt):
+def current(stmt, params=None):
     """Objects as the database has them now (not as loaded before a lock was taken)."""
-    return db.session.execute(stmt.execution_options(populate_existing=True)).scalars().all()
+    return db.session.execute(stmt.execution_options(populate_existing=True), params).scalars().all()
 
 
 def promote_from_waitlist(session, now=None, nobody_waits=False):
@@ -276,7 +276,7 @@ def promote_from_waitlist(session, now=None, nobody_waits=False):
     sides = _sides_with_room(session, now) if session.status == "scheduled" else ()
     if not sides:
         return []
-    for booking in current(_waiting(session, sides)):
+    for booking in current(_QUEUE, {"session_id": session.id, "sides": sides}):
         if session.seats_taken >= session.capacity:
             break
         if not has_seat_for_side(session, booking.side, now):
@@ -296,18 +296,12 @@ def _sides_with_room(session, now):
     return tuple(side for side in SIDES if free_for_side(session, side, now) > 0)
 
 
-# Built once (a booking onto a waiting list behind free seats asks it): whether anyone of these sides waits.
-_ANYONE_WAITING = (select(Booking.__table__.c.id)
-                   .where(Booking.__table__.c.session_id == bindparam("session_id"),
-                          Booking.__table__.c.status == "waitlisted",
-                          Booking.__table__.c.side.in_(bindparam("sides", expanding=True)))
-                   .limit(1))
-
-
-def _waiting(session, sides):
-    """The session's waiting list of these sides, in queue order."""
-    return select(Booking).where(Booking.session_id == session.id, Booking.status == "waitlisted",
-                                 Booking.side.in_(sides)).order_by(Booking.queued_at, Booking.id)
+# Built once: a session's waiting list, of the sides given, in queue order; and whether anyone is on
+# it (a booking onto a waiting list behind free seats asks that).
+_QUEUED = (Booking.session_id == bindparam("session_id"), Booking.status == "waitlisted",
+           Booking.side.in_(bindparam("sides", expanding=True)))
+_QUEUE = select(Booking).where(*_QUEUED).order_by(Booking.queued_at, Booking.id)
+_ANYONE_WAITING = select(Booking.id).where(*_QUEUED).limit(1)
 
 
 def promote_released_sessions(now=None):
