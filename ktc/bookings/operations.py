@@ -336,10 +336,17 @@ def _insert_booking(session, participant, side, status, booked_by_id, now, confi
     return booking
 
 
+def _if_still_scheduled(*columns):
+    """A SELECT of `columns` that yields one row while the session (`:session_id`) is scheduled, read
+    under a share lock of its row (see _insert_booking_statement)."""
+    sessions = Session.__table__
+    return (select(*columns).select_from(sessions)
+            .where(sessions.c.id == bindparam("session_id"), sessions.c.status == "scheduled")
+            .with_for_update(read=True, key_share=True))
+
+
 # Built once: the session's row, share-locked, if it is still scheduled.
-_STILL_SCHEDULED = (select(Session.__table__.c.id)
-                    .where(Session.__table__.c.id == bindparam("session_id"), Session.__table__.c.status == "scheduled")
-                    .with_for_update(read=True, key_share=True))
+_STILL_SCHEDULED = _if_still_scheduled(Session.__table__.c.id)
 
 
 @cache
@@ -359,10 +366,7 @@ def _insert_booking_statement():
 
     table = Booking.__table__
     names = [c.name for c in table.c if c.name != "id"]
-    sessions = Session.__table__
-    rows = (select(*(bindparam(name, type_=table.c[name].type) for name in names))
-            .where(sessions.c.id == bindparam("session_id"), sessions.c.status == "scheduled")
-            .with_for_update(read=True, key_share=True))
+    rows = _if_still_scheduled(*(bindparam(name, type_=table.c[name].type) for name in names))
     return insert(table).from_select(names, rows).returning(table.c.id)
 
 
