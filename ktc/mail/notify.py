@@ -109,17 +109,25 @@ def _session_email(kind, key, to, locale, session, invitation=None, ics_method=N
 
 def _next_sequence(booking):
     """A SEQUENCE higher than anything this attendee got before, and never below the session's."""
-    return max(booking.session.sequence, booking.ical_sequence + 1)
+    return _sequence_after(booking.session, booking.ical_sequence)
+
+
+def _sequence_after(session, last):
+    return max(session.sequence, last + 1)
+
+
+def _gets_invitations(participant):
+    """With a subscription only, the feed is their calendar: an invitation would put every session
+    there twice, so their e-mails tell it in words alone."""
+    return participant.calendar_delivery != "subscription"
 
 
 def first_sequence(session, participant):
     """The SEQUENCE of the invitation that a booking confirmed as it is made will carry (0: none, the
     person has a subscription only). The booking's row is inserted with it (ktc.bookings.operations),
     so queuing the invitation (booking_confirmed with `sequence_on_row`) changes nothing on the row
-    afterwards: no UPDATE follows the INSERT. The same as _next_sequence of a row that had none."""
-    if participant.calendar_delivery == "subscription":
-        return 0
-    return max(session.sequence, 1)
+    afterwards: no UPDATE follows the INSERT."""
+    return _sequence_after(session, 0) if _gets_invitations(participant) else 0
 
 
 def _to_participant(kind, booking, key, method=None, detail=None, sequence_on_row=False):
@@ -131,9 +139,7 @@ def _to_participant(kind, booking, key, method=None, detail=None, sequence_on_ro
     (first_sequence): its new id cannot have been queued before.
     """
     participant = booking.participant
-    # With a subscription only, the feed is their calendar: an invitation would put every session
-    # there twice, so the e-mail tells it in words alone.
-    if participant.calendar_delivery == "subscription":
+    if not _gets_invitations(participant):
         method = None
     if method is None:
         sequence = None
