@@ -8,8 +8,6 @@ no job would ever reach them again. The booking row is now inserted only while t
 still scheduled, read under a share lock of its row (bookings.operations._insert_booking_statement).
 PostgreSQL: SQLite runs one writing transaction at a time.
 """
-import threading
-
 import pytest
 from sqlalchemy import bindparam, select
 
@@ -19,7 +17,7 @@ from ktc.extensions import db
 from ktc.organisations.models import Participant
 from ktc.sessions.models import Session
 from ktc.sessions.operations import cancel_session
-from tests.staging import wait_for_a_lock_wait
+from tests.staging import hold_then_start
 
 
 @pytest.fixture
@@ -52,55 +50,6 @@ def _bookings_of(person_id):
     return [tuple(row) for row in rows]
 
 
-def _run(app, first, second):
-    """`first` does its work and holds it uncommitted; `second` starts; `first` commits once `second`
-    waits for a lock (or is done). Each is (name, callable run in an app context); returns
-    {name: result or the exception's repr}."""
-    did_work, second_done, may_commit = threading.Event(), threading.Event(), threading.Event()
-    outcomes = {}
-
-    def run_first():
-        name, work = first
-        with app.app_context():
-            try:
-                outcomes[name] = work()
-                did_work.set()
-                may_commit.wait(timeout=30)
-                db.session.commit()
-            except Exception as exc:  # reported by the assertions
-                db.session.rollback()
-                outcomes[name] = repr(exc)
-            finally:
-                did_work.set()
-                db.session.remove()
-
-    def run_second():
-        name, work = second
-        with app.app_context():
-            try:
-                did_work.wait(timeout=30)
-                outcomes[name] = work()
-                db.session.commit()
-            except Exception as exc:
-                db.session.rollback()
-                outcomes[name] = repr(exc)
-            finally:
-                second_done.set()
-                db.session.remove()
-
-    threads = [threading.Thread(target=run_first), threading.Thread(target=run_second)]
-    for t in threads:
-        t.start()
-    assert did_work.wait(timeout=30)
-    wait_for_a_lock_wait(f"{second[0]} neither finished nor waited for {first[0]}", on_failure=may_commit.set,
-                         done=second_done)
-    may_commit.set()
-    for t in threads:
-        t.join(timeout=30)
-    assert not any(t.is_alive() for t in threads)
-    return outcomes
-
-
 def _book(ids):
     from ktc.accounts.models import User
 
@@ -122,14 +71,14 @@ def _cancel(ids):
 
 
 def test_a_booking_waiting_for_the_cancel_is_refused(app, full_session, postgres_only):
-    outcomes = _run(app, _cancel(full_session), _book(full_session))
+    outcomes = hold_then_start(app, _cancel(full_session), _book(full_session))
     assert outcomes["cancel"] == "cancelled"
     assert "SessionNotBookable" in outcomes["book"]
     assert _bookings_of(full_session["person"]) == full_session["before"]
 
 
 def test_a_booking_made_before_the_cancel_is_cancelled_with_the_others(app, full_session, postgres_only):
-    outcomes = _run(app, _book(full_session), _cancel(full_session))
+    outcomes = hold_then_start(app, _book(full_session), _cancel(full_session))
     assert outcomes == {"book": "waitlisted", "cancel": "cancelled"}
     assert _bookings_of(full_session["person"]) == [("cancelled", "cancelled")]
 
@@ -140,6 +89,6 @@ def test_control_without_the_share_lock_the_person_is_left_waiting_in_a_cancelle
     monkeypatch.setattr(booking_ops, "_insert_booking_statement", lambda: table.insert().returning(table.c.id))
     monkeypatch.setattr(booking_ops, "_STILL_SCHEDULED",
                         select(sessions.c.id).where(sessions.c.id == bindparam("session_id")))
-    outcomes = _run(app, _cancel(full_session), _book(full_session))
+    outcomes = hold_then_start(app, _cancel(full_session), _book(full_session))
     assert outcomes == {"cancel": "cancelled", "book": "waitlisted"}
     assert _bookings_of(full_session["person"]) == [("waitlisted", "cancelled")]

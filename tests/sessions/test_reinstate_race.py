@@ -6,8 +6,6 @@ reinstatement is under way, must be seen by it (or see it): both check for an ov
 either commits. They are serialised by the people's row locks, taken before the session's
 (the order book_team keeps). PostgreSQL: SQLite runs one writing transaction at a time.
 """
-import threading
-
 import pytest
 from sqlalchemy import select
 
@@ -17,8 +15,7 @@ from ktc.extensions import db
 from ktc.organisations.models import Participant
 from ktc.sessions.models import Session
 from ktc.sessions.operations import cancel_session, reinstate_session
-from tests.staging import wait_for_a_lock_wait
-
+from tests.staging import hold_then_start
 
 
 @pytest.fixture
@@ -51,50 +48,15 @@ def _race(app, setup):
     from ktc.accounts.models import User
 
     manager_id, planner_id, person_id, first_id, other_id = setup
-    booked, reinstated = threading.Event(), threading.Event()
-    may_commit = threading.Event()
-    outcomes = {}
 
     def book():
-        with app.app_context():
-            try:
-                manager, person = db.session.get(User, manager_id), db.session.get(Participant, person_id)
-                results = booking_ops.book_team(manager, db.session.get(Session, other_id), [person])
-                booked.set()
-                may_commit.wait(timeout=30)
-                db.session.commit()
-                outcomes["book"] = results[0].status
-            except Exception as exc:  # reported by the assertions
-                db.session.rollback()
-                outcomes["book"] = repr(exc)
-            finally:
-                booked.set()
-                db.session.remove()
+        manager, person = db.session.get(User, manager_id), db.session.get(Participant, person_id)
+        return booking_ops.book_team(manager, db.session.get(Session, other_id), [person])[0].status
 
     def reinstate():
-        with app.app_context():
-            try:
-                booked.wait(timeout=30)
-                restored = reinstate_session(db.session.get(User, planner_id), db.session.get(Session, first_id))
-                db.session.commit()
-                outcomes["reinstate"] = len(restored)
-            except Exception as exc:
-                db.session.rollback()
-                outcomes["reinstate"] = repr(exc)
-            finally:
-                reinstated.set()
-                db.session.remove()
+        return len(reinstate_session(db.session.get(User, planner_id), db.session.get(Session, first_id)))
 
-    threads = [threading.Thread(target=book), threading.Thread(target=reinstate)]
-    for t in threads:
-        t.start()
-    assert booked.wait(timeout=30)
-    wait_for_a_lock_wait("the reinstatement neither finished nor waited", done=reinstated)
-    may_commit.set()
-    for t in threads:
-        t.join(timeout=30)
-    assert not any(t.is_alive() for t in threads)
-    return outcomes
+    return hold_then_start(app, ("book", book), ("reinstate", reinstate))
 
 
 @pytest.fixture
