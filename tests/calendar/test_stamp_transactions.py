@@ -85,3 +85,58 @@ def test_a_booking_renews_both_the_persons_and_the_units_feed_in_one_commit(make
     book_team(manager, session, [person])
     db.session.commit()
     assert [_version(scope) for scope in scopes] == [v + 1 for v in before]
+
+
+def _stamp(person_id, unit_id):
+    """Mark a booking's feeds and write their versions now, holding the rows' locks until the commit."""
+    from ktc.calendar import stamps
+
+    def work():
+        stamps.people_changed([(person_id, unit_id)])
+        stamps._write(db.session())
+        return "stamped"
+    return work
+
+
+def _two_writers_stamp_one_unit(app, make):
+    from ktc.calendar import stamps
+    from ktc.database import utcnow
+    from tests.staging import hold_then_start
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writing transaction at a time (BEGIN IMMEDIATE): the two cannot interleave")
+    unit = make.unit()
+    first, second = make.participant(unit), make.participant(unit)
+    db.session.commit()
+    scope = f"unit:{unit.id}"
+    # The unit's feed has a version already (the control's UPDATE needs a row).
+    db.session.execute(stamps._stamp_statement(db.engine.dialect.name), {"scope": scope, "changed_at": utcnow()})
+    db.session.commit()
+    before = _version(scope)
+    db.session.commit()
+    outcomes = hold_then_start(app, ("first", _stamp(first.id, unit.id)), ("second", _stamp(second.id, unit.id)))
+    assert outcomes == {"first": "stamped", "second": "stamped"}
+    db.session.expire_all()
+    return _version(scope) - before
+
+
+def test_two_bookings_in_one_unit_at_once_both_renew_its_feed(app, make):
+    """The unit's version is raised in the database (`version = version + 1` on conflict), not read and
+    written back: the second writer waits for the first's row and raises it again, so a calendar
+    that fetched the feed between the two commits sees a new ETag after the second."""
+    assert _two_writers_stamp_one_unit(app, make) == 2
+
+
+def test_control_a_read_then_write_stamp_loses_the_first_writers_change(app, make, monkeypatch):
+    from sqlalchemy import update
+
+    from ktc.calendar import stamps
+
+    def read_then_write(session):
+        conn = session.connection()
+        for scope in sorted(session.info.pop(stamps._PENDING, ())):
+            version = conn.execute(select(CalendarStamp.version).where(CalendarStamp.scope == scope)).scalar() or 0
+            conn.execute(update(CalendarStamp).where(CalendarStamp.scope == scope).values(version=version + 1))
+
+    monkeypatch.setattr(stamps, "_write", read_then_write)
+    assert _two_writers_stamp_one_unit(app, make) == 1
