@@ -58,6 +58,8 @@ def main(argv=None):
                         help="profile only this kind of request (both are still measured)")
     parser.add_argument("--dump", help="write the cProfile stats to this file")
     parser.add_argument("--sql", action="store_true", help="print the statements of the busiest request of each kind")
+    parser.add_argument("--floor", action="store_true",
+                        help="PostgreSQL: also book through bench/floor.py in this process, alternating with the API")
     args = parser.parse_args(argv)
 
     if args.db == "sqlite":
@@ -72,8 +74,12 @@ def main(argv=None):
     # The rush's own setting: sessions of 12 seats, one person per request, most onto the waiting list.
     with app.app_context():
         before = measure.max_ids()
-    rush_ids, participants, manager_id, auth = rush._setup(app, 2 * args.reps, weeks_ahead=4)
+    rush_ids, participants, manager_id, auth = rush._setup(app, (3 if args.floor else 2) * args.reps, weeks_ahead=4)
     slots = [(rush_ids[i % len(rush_ids)], pid) for i, pid in enumerate(participants)]
+    if args.floor:
+        if args.db != "postgres":
+            parser.error("--floor needs --db postgres")
+        return _against_floor(app, url, rush_ids, participants, manager_id, auth, before)
     html_slots, api_slots = slots[0::2], slots[1::2]
     profiler = cProfile.Profile(time.process_time) if args.top else None  # CPU, not waits on the database
     try:
@@ -107,6 +113,51 @@ def main(argv=None):
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
         print(out.getvalue())
+
+
+def _against_floor(app, url, rush_ids, participants, manager_id, auth, before):
+    """KTC's booking API and the floor, one request each in turn, same kind of sessions: CPU per request."""
+    from bench import floor, rush
+    from ktc.extensions import db
+    from ktc.runtime import settle_worker
+
+    try:
+        with app.app_context():
+            floor.create_outbox(db.engine)
+            db.session.commit()
+        floor_app = floor.create_app(url.replace("postgresql://", "postgresql+psycopg://", 1)
+                                     if url.startswith("postgresql://") else url)
+        headers = {"Authorization": f"Bearer {auth['api']}"}
+        cpu = {"floor": [], "api": [], "html": []}
+        with app.app_context():
+            settle_worker()
+            api_client, floor_client, html_client = measure.client_for(app), floor_app.test_client(), measure.client_for(app)
+            measure.login(html_client, db.session.get(measure.User, manager_id))
+            db.session.rollback()
+            kinds = list(cpu)
+            for i, pid in enumerate(participants):
+                name = kinds[i % 3]
+                session_id = rush_ids[(i // 3) % len(rush_ids)]
+                started = time.process_time()
+                if name == "html":
+                    response = html_client.post("/bookings/team", data={"session": session_id, "participant_ids": [pid]})
+                else:
+                    response = (api_client if name == "api" else floor_client).post(
+                        f"/api/v1/sessions/{session_id}/bookings", headers=headers, json={"participant_ids": [pid]})
+                response.get_data()
+                spent = time.process_time() - started
+                if response.status_code not in (200, 201):
+                    raise RuntimeError(f"{name} answered {response.status_code}: {response.get_data(True)[:300]}")
+                if i >= 6:
+                    cpu[name].append(spent * 1000)
+        f, a, h = (statistics.median(cpu[k]) for k in ("floor", "api", "html"))
+        print(f"in-process CPU per booking (worker side only), medians: floor {f:.2f} ms, "
+              f"API {a:.2f} ms (÷ floor {a / f:.2f}), HTML form {h:.2f} ms (÷ floor {h / f:.2f})")
+        with app.app_context():
+            db.engine.dispose()
+        floor_app.extensions["floor_engine"].dispose()
+    finally:
+        rush._clean_up(app, before, rush_ids, manager_id)
 
 
 if __name__ == "__main__":

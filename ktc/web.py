@@ -51,6 +51,26 @@ def main_nav():
     return html
 
 
+# URLs that depend only on their endpoint, their values and where the app is mounted, kept per app.
+FIXED_URL_CACHE_SIZE = 256
+
+
+def fixed_url(endpoint, **values):
+    """url_for for the links every page repeats (stylesheets, scripts, the header's forms and links):
+    built once per process and mount point. Only for endpoints whose URL does not depend on the
+    request otherwise (no `_external`, no values taken from the current URL)."""
+    app = current_app._get_current_object()
+    key = (request.script_root, endpoint, *sorted(values.items()))
+    cache = app.extensions.setdefault("ktc_fixed_urls", {})
+    url = cache.get(key)
+    if url is None:
+        url = url_for(endpoint, **values)
+        if len(cache) >= FIXED_URL_CACHE_SIZE:
+            cache.clear()
+        cache[key] = url
+    return url
+
+
 class App(Flask):
     """KTC's Flask app: every request is one unit of work (see ktc.database)."""
 
@@ -141,7 +161,7 @@ def init_app(app):
         if exc is not None:
             db.session.rollback()
 
-    app.jinja_env.globals["main_nav"] = main_nav
+    app.jinja_env.globals.update(main_nav=main_nav, fixed_url=fixed_url)
 
     @app.context_processor
     def _globals():
