@@ -23,6 +23,7 @@ from ktc.bookings.seats import (
     release_at,
     release_seat,
     reservations,
+    Waiting,
 )
 from ktc.database import LOCKED_PEOPLE, adopt_inserted, utcnow, write
 from ktc.errors import (
@@ -178,9 +179,10 @@ def book_team(actor, session, participants, all_or_nothing=False, now=None, wait
     """Book people into a session in the order given: seats first, then the waitlist.
 
     With all_or_nothing, either everyone gets a confirmed seat or nobody is booked
-    (TeamRefused carries the per-person reasons; the caller rolls back). `waiting`: how many
-    waited for the session when it was read (session_to_book), so that an empty waiting list is not
-    asked again and the results can say how many wait after the booking.
+    (TeamRefused carries the per-person reasons; the caller rolls back). `waiting`: who waited for
+    the session, per side, when it was read (session_to_book, a seats.Waiting), so that a waiting
+    list nobody of a side with room is on is not asked again, and the results can say how many wait
+    after the booking.
     """
     from ktc.mail import notify
 
@@ -196,7 +198,7 @@ def book_team(actor, session, participants, all_or_nothing=False, now=None, wait
     _lock_participants(participants)
     check_reservation(session, participants, now)
     # Seats released since the last job run go to the people already waiting, not to newcomers.
-    promoted = promote_from_waitlist(session, now, nobody_waits=waiting == 0)
+    promoted = promote_from_waitlist(session, now, waiting=waiting)
 
     results, seen = TeamResults(), set()
     for participant in participants:
@@ -224,16 +226,16 @@ def book_team(actor, session, participants, all_or_nothing=False, now=None, wait
         if r.booking is not None:
             audit.record(actor, "booking.created", r.booking, status=r.status, session=session.id)
     if waiting is not None:
-        results.waitlisted = waiting - len(promoted) + sum(r.status == "waitlisted" for r in results)
+        results.waitlisted = waiting.total - len(promoted) + sum(r.status == "waitlisted" for r in results)
     return results
 
 
 def session_to_book(session_id):
-    """The session with its station and centre, and how many wait for it, in one query; (None, 0)
-    if there is no such session. The count spares book_team a look at an empty waiting list and
-    the answer a count after the booking."""
+    """The session with its station and centre, and how many wait for it per side (seats.Waiting), in
+    one query; (None, Waiting()) if there is no such session. The counts spare book_team a look at a
+    waiting list nobody of a side with room is on, and the answer a count after the booking."""
     row = db.session.execute(_to_book(), {"session_id": session_id}).first()
-    return (None, 0) if row is None else (row[0], row[1])
+    return (None, Waiting()) if row is None else (row[0], Waiting(row[1], row[2]))
 
 
 @cache
@@ -241,9 +243,13 @@ def _to_book():
     """Built once."""
     from ktc.sessions.operations import with_place
 
-    waiting = (select(func.count(Booking.id)).where(Booking.session_id == Session.id, Booking.status == "waitlisted")
-               .scalar_subquery())
-    return with_place(select(Session, waiting).where(Session.id == bindparam("session_id")))
+    def waiting(side):
+        return (select(func.count(Booking.id))
+                .where(Booking.session_id == Session.id, Booking.status == "waitlisted", Booking.side == side)
+                .scalar_subquery())
+
+    return with_place(select(Session, waiting("municipal"), waiting("regional"))
+                      .where(Session.id == bindparam("session_id")))
 
 
 def _own_and_overlapping(participant, session):

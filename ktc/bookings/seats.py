@@ -249,11 +249,29 @@ def current(stmt, params=None):
     return db.session.execute(stmt.execution_options(populate_existing=True), params).scalars().all()
 
 
-def promote_from_waitlist(session, now=None, nobody_waits=False):
+@dataclass(frozen=True)
+class Waiting:
+    """How many people wait for a session, per side, as counted in the query that read the session
+    when the request began (ktc.bookings.operations.session_to_book)."""
+
+    municipal: int = 0
+    regional: int = 0
+
+    @property
+    def total(self):
+        return self.municipal + self.regional
+
+    def of(self, side):
+        return self.regional if side == "regional" else self.municipal
+
+
+def promote_from_waitlist(session, now=None, waiting=None):
     """Give free seats to waiting people in queue order, skipping those whose side is at its quota.
 
-    `nobody_waits`: the caller read the session with an empty waiting list when its request began
-    (session_to_book, in the same query as the session); nobody is looked for then.
+    `waiting`: who waited for the session, per side, when the caller's request read it (Waiting); a
+    side nobody of which waited then is not looked for. In a mixed group before the release, the
+    seats held for one side are free while the other side's people queue: a booking onto that queue
+    asked, every time, whether anyone of the side with room waited.
     """
     from ktc import audit
     from ktc.mail import notify
@@ -266,7 +284,9 @@ def promote_from_waitlist(session, now=None, nobody_waits=False):
     # not read and its row not locked (every booking onto such a waiting list did both, each waiting
     # for the one before to commit).
     sides = _sides_with_room(session, now)
-    if nobody_waits or not sides:
+    if waiting is not None:
+        sides = tuple(side for side in sides if waiting.of(side))
+    if not sides:
         return []
     promoted = []
     # Nobody of those sides waiting (the usual case) needs no lock; otherwise read the queue again under it.

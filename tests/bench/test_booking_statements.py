@@ -4,10 +4,12 @@ person's own and overlapping bookings in one query, and nothing reloaded for the
 import re
 
 import pytest
+from sqlalchemy import select
 
 from bench import measure
 from ktc.accounts.models import User
 from ktc.accounts.operations import issue_api_token
+from ktc.bookings.models import Booking
 from ktc.extensions import db
 
 
@@ -141,8 +143,9 @@ def _book_a_newcomer(client, make, session, taken):
 def test_a_waiting_list_behind_seats_held_for_the_other_side_is_neither_read_nor_locked(client, make):
     """Two of three seats taken by the municipality, the third held for the region until the release,
     a municipal person already waiting: the next municipal booking goes onto the waiting list without
-    reading that list or locking the session's row (which made every such booking wait for the one
-    before it to commit). A regional person waiting would be looked for: their side has the seat."""
+    reading that list, locking the session's row (which made every such booking wait for the one
+    before it to commit), or asking whether anyone of the region waits: the session's query counted
+    who waits per side, and nobody of the region did."""
     response, seen = _book_a_newcomer(client, make, make.session(
         capacity=3, min_per_side=1, start=make.future(days=30), release_before_hours=24), taken=2)
     assert [r["code"] for r in response.get_json()["results"]] == ["quota_reached"]
@@ -151,9 +154,27 @@ def test_a_waiting_list_behind_seats_held_for_the_other_side_is_neither_read_nor
     assert not [s for s in seen if re.search(r"FROM sessions\b", s) and re.search(r"FOR UPDATE\s*$", s)]
     queue = r"\s*SELECT bookings\.id, bookings\.session_id, bookings\.participant_id"
     assert not [s for s in seen if re.match(queue, s)]
-    # User, session, people, own and overlapping bookings, and whether anyone of the region waits; SQLite
-    # reads the counters after the refused claim (PostgreSQL reads them in the claim).
-    assert len([s for s in seen if re.match(r"\s*SELECT", s)]) == (5 if db.engine.dialect.name == "postgresql" else 6)
+    assert not _asks_whether_anyone_waits(seen)
+    # User, session (with who waits per side), people, own and overlapping bookings; SQLite reads the
+    # counters after the refused claim (PostgreSQL reads them in the claim).
+    assert len([s for s in seen if re.match(r"\s*SELECT", s)]) == (4 if db.engine.dialect.name == "postgresql" else 5)
+
+
+def test_someone_of_the_side_with_room_who_waits_moves_up_when_the_next_booking_comes(client, make):
+    """The same session, but a person of the region waits (their seat came free: an admin raised the
+    capacity): the next booking, of the municipality, finds them and gives them the region's seat
+    before it queues behind a full session. The per-side count is what tells the two cases apart."""
+    session = make.session(capacity=3, min_per_side=1, start=make.future(days=30), release_before_hours=24)
+    regional_person = make.participant(make.unit(side="regional"))
+    make.booking(session, regional_person, status="waitlisted")
+    db.session.flush()
+    regional_id = regional_person.id
+    response, seen = _book_a_newcomer(client, make, session, taken=2)
+    assert [r["code"] for r in response.get_json()["results"]] == ["session_full"]
+    assert response.get_json()["seats"] == {"municipal": 2, "regional": 1, "free": 0, "waitlisted": 2}
+    assert _asks_whether_anyone_waits(seen)
+    (status,) = db.session.execute(select(Booking.status).where(Booking.participant_id == regional_id)).one()
+    assert status == "confirmed"
 
 
 def _asks_whether_anyone_waits(statements):

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bench import measure
 from ktc.bookings.models import Booking
 from ktc.bookings.operations import book_team, cancel_booking
+from ktc.bookings.seats import Waiting
 from ktc.extensions import db
 from ktc.mail.models import OutboxMessage
 
@@ -28,7 +29,7 @@ def test_a_booking_nobody_waits_for_does_not_look_at_the_waiting_list(world, mak
     session = make.session(make.plain_station(), start=make.future(10), capacity=3)
     db.session.commit()
     with measure.counting_statements(db.engine) as seen:
-        (result,) = book_team(world.manager, session, world.staff[:1], waiting=0)
+        (result,) = book_team(world.manager, session, world.staff[:1], waiting=Waiting())
     assert result.status == "confirmed"
     assert _queue_reads(seen) == []
 
@@ -42,7 +43,7 @@ def test_a_booking_into_a_full_session_does_not_look_at_its_waiting_list(world, 
     make.booking(session, world.staff[1], status="waitlisted")
     db.session.commit()
     with measure.counting_statements(db.engine) as seen:
-        (result,) = book_team(world.manager, session, world.staff[2:3], waiting=1)
+        (result,) = book_team(world.manager, session, world.staff[2:3], waiting=Waiting(municipal=1))
     assert (result.status, result.code) == ("waitlisted", "session_full")
     assert _queue_reads(seen) == []
 
@@ -54,7 +55,7 @@ def test_the_booking_just_written_is_not_read_back(world, make):
     session = make.session(make.plain_station(), start=make.future(10), capacity=3)
     db.session.commit()
     with measure.counting_statements(db.engine) as seen:
-        (result,) = book_team(world.manager, session, world.staff[:1], waiting=0)
+        (result,) = book_team(world.manager, session, world.staff[:1], waiting=Waiting())
     assert (result.booking.status, result.booking.participant_id) == ("confirmed", world.staff[0].id)
     assert not [s for s in seen if re.search(r"FROM bookings\s+WHERE bookings\.id = ", s)]
 
@@ -134,7 +135,7 @@ def test_a_refused_claim_shows_the_seats_of_its_own_session(world, make):
     session = make.session(make.plain_station(), start=make.future(10), capacity=1)
     make.booking(session, world.staff[0])
     db.session.commit()
-    (result,) = book_team(world.manager, session, world.staff[1:2], waiting=0)
+    (result,) = book_team(world.manager, session, world.staff[1:2], waiting=Waiting())
     assert (result.status, result.code) == ("waitlisted", "session_full")
     assert (session.seats_municipal, session.seats_regional) == (1, 0)
 
