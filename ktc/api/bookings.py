@@ -3,7 +3,7 @@ import marshmallow as ma
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import selectinload
 
 from ktc import policy
 from ktc.api import bp
@@ -16,12 +16,13 @@ from ktc.bookings.operations import (
     cancel_booking,
     locked_participants,
     locking,
+    with_side,
     seat_summary,
     session_to_book,
 )
 from ktc.errors import NotFound
 from ktc.extensions import db
-from ktc.organisations.models import Organisation, Participant, Unit
+from ktc.organisations.models import Participant
 
 OFFSET = {"format": "date-time", "description": "ISO 8601 with an offset"}
 
@@ -95,14 +96,8 @@ def booking_json(booking):
 
 
 # Built once: the people named, whatever their state (the operation says why it refuses someone),
-# with unit and organisation (the side), locked in id order.
-_PEOPLE = locking(
-    select(Participant)
-    .join(Unit, Unit.id == Participant.unit_id)
-    .join(Organisation, Organisation.id == Unit.organisation_id)
-    .where(Participant.id.in_(bindparam("ids", expanding=True)))
-    .options(contains_eager(Participant.unit).contains_eager(Unit.organisation))
-)
+# with their side (with_side), locked in id order.
+_PEOPLE = locking(with_side(select(Participant)).where(Participant.id.in_(bindparam("ids", expanding=True))))
 
 
 @bp.post("/sessions/<int:session_id>/bookings")

@@ -143,10 +143,25 @@ def locking(stmt):
 
 def locked_participants(stmt, params=None):
     """Run a `locking` SELECT of people: a request that loads the people it books this way (the team
-    form, the API) does not read them a second time to lock them (lock_participant_ids skips them)."""
-    people = db.session.execute(stmt, params or {}).scalars().unique().all()
+    form, the API) does not read them a second time to lock them (lock_participant_ids skips them).
+    A statement that selects each person's side as a second column (with_side) notes it on them."""
+    rows = db.session.execute(stmt, params or {}).unique().all()
+    people = []
+    for row in rows:
+        if len(row) > 1:
+            row[0].note_side(row[1])
+        people.append(row[0])
     db.session.info.setdefault(LOCKED_PEOPLE, set()).update(p.id for p in people)
     return people
+
+
+def with_side(stmt):
+    """A SELECT of people that also selects each one's side, joining their unit and organisation as
+    tables: the ORM builds one object per person instead of three (a booking needs only the side)."""
+    from ktc.organisations.models import Organisation, Unit
+
+    return (stmt.add_columns(Organisation.side).join(Unit, Unit.id == Participant.unit_id)
+            .join(Organisation, Organisation.id == Unit.organisation_id))
 
 
 @cache
@@ -487,12 +502,14 @@ def booking_unit_ids(actor):
     return None if policy.is_admin(actor) else policy.managed_unit_ids(actor)
 
 
-def bookable_participants(actor, ids=None):
+def bookable_participants(actor, ids=None, to_book=False):
     """The active staff this user may book: their units' people (everyone for admins).
 
     With `ids`, only those of them (a posted team), so a booking never loads the whole staff list.
     Unit and organisation (the side) come in the same query, the profession (shown on the staff
     list, not needed to book) in one more for the whole list; never one query per person.
+    `to_book` (with `ids`): the people are about to be booked, which needs only their side: it is
+    selected as a column (with_side) instead of their unit and organisation as objects.
     """
     from sqlalchemy.orm import selectinload
 
@@ -502,25 +519,27 @@ def bookable_participants(actor, ids=None):
     params = {} if admin else {"units": sorted(policy.managed_unit_ids(actor)) or [0]}
     if ids is not None:
         # A posted team is about to be booked: locked now, in the same statement.
-        return locked_participants(_bookable(admin, True), {**params, "ids": sorted(set(ids))})
+        return locked_participants(_bookable(admin, True, to_book), {**params, "ids": sorted(set(ids))})
     stmt = _bookable(admin, False).options(selectinload(Participant.profession))
     return db.session.execute(stmt.order_by(Unit.name, Participant.name), params).scalars().all()
 
 
 @cache
-def _bookable(admin, by_ids):
+def _bookable(admin, by_ids, to_book=False):
     """Built once per kind: active people with unit and organisation, in the manager's units (an
-    expanding list) unless for an admin; by_ids: only the given ids (an expanding list), locked."""
+    expanding list) unless for an admin; by_ids: only the given ids (an expanding list), locked;
+    to_book: with their side as a column instead of unit and organisation (with_side)."""
     from sqlalchemy.orm import contains_eager
 
     from ktc.organisations.models import Organisation, Unit
 
-    stmt = (
-        select(Participant).join(Unit, Unit.id == Participant.unit_id)
-        .join(Organisation, Organisation.id == Unit.organisation_id)
-        .where(Participant.active.is_(True), Participant.anonymised_at.is_(None))
-        .options(contains_eager(Participant.unit).contains_eager(Unit.organisation))
-    )
+    if to_book:
+        stmt = with_side(select(Participant))
+    else:
+        stmt = (select(Participant).join(Unit, Unit.id == Participant.unit_id)
+                .join(Organisation, Organisation.id == Unit.organisation_id)
+                .options(contains_eager(Participant.unit).contains_eager(Unit.organisation)))
+    stmt = stmt.where(Participant.active.is_(True), Participant.anonymised_at.is_(None))
     if not admin:
         stmt = stmt.where(Participant.unit_id.in_(bindparam("units", expanding=True)))
     if by_ids:

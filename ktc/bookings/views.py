@@ -74,7 +74,7 @@ def team():
             chosen = [by_id[i] for i in ids if i in by_id]
     if request.method == "POST":
         ids = request.form.getlist("participant_ids", type=int)
-        by_id = {p.id: p for p in bookable_participants(current_user, ids=ids)}
+        by_id = {p.id: p for p in bookable_participants(current_user, ids=ids, to_book=True)}
         # Tick order is kept: the first ticked get the first seats. Browsers send the boxes in page
         # order, so the page's script records the ticking order in `tick_order`; people missing
         # from it keep their page order after those in it (sorted() is stable).

@@ -67,7 +67,17 @@ class Participant(db.Model):
 
     @property
     def side(self):
+        """The side of the person's organisation: as noted with the person (note_side) while they are in
+        the unit it was read with, else from their unit's organisation."""
+        noted = self.__dict__.get("_noted_side")
+        if noted is not None and noted[0] == self.unit_id:
+            return noted[1]
         return self.unit.organisation.side
+
+    def note_side(self, side):
+        """Keep the side read in the same query as the person (a booking's locking query selects it as a
+        column), so that a booking needs neither their unit nor its organisation as objects."""
+        self.__dict__["_noted_side"] = (self.unit_id, side)
 
 
 class CsvUpload(db.Model):
