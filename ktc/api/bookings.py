@@ -113,8 +113,8 @@ _PEOPLE = locking(with_side(select(Participant)).where(Participant.id.in_(bindpa
 def book_session(data, session_id):
     actor = current_user._get_current_object()
     require(policy.can_book(actor))
-    # Station and centre (the time zone of a quota message) and the waiting list's length with the
-    # session, in one prebuilt query.
+    # Where it is (the time zone of a quota message) and how many wait for it per side, with the
+    # session in one prebuilt query.
     session, waiting = session_to_book(session_id)
     if session is None:
         raise NotFound()

@@ -90,7 +90,7 @@ def cutoff_at(session):
 def _why_no_seat(session, side, now):
     if session.seats_taken >= session.capacity:
         return SessionFull()
-    return QuotaReached(release=fmt_datetime(release_at(session), session.station.centre.timezone, "short"))
+    return QuotaReached(release=fmt_datetime(release_at(session), session.place.timezone, "short"))
 
 
 def check_bookable(actor, session, now):
@@ -117,7 +117,7 @@ def check_reservation(session, participants, now):
         select(Participant.id, Participant.unit_id).where(Participant.id.in_([p.id for p in participants]))).all())
     outside = [p for p in participants if units.get(p.id) not in reservation.unit_ids]
     if outside:
-        raise SeatsReserved(until=fmt_datetime(reservation.until, session.station.centre.timezone, "short"),
+        raise SeatsReserved(until=fmt_datetime(reservation.until, session.place.timezone, "short"),
                             names=", ".join(dict.fromkeys(p.name for p in outside)))
 
 
@@ -246,25 +246,30 @@ def book_team(actor, session, participants, all_or_nothing=False, now=None, wait
 
 
 def session_to_book(session_id):
-    """The session with its station and centre, and how many wait for it per side (seats.Waiting), in
-    one query; (None, Waiting()) if there is no such session. The counts spare book_team a look at a
-    waiting list nobody of a side with room is on, and the answer a count after the booking."""
+    """The session with its place (Session.place) and how many wait for it per side (seats.Waiting),
+    in one query; (None, Waiting()) if there is no such session. The counts spare book_team a look
+    at a waiting list nobody of a side with room is on, and the answer a count after the booking."""
     row = db.session.execute(_to_book(), {"session_id": session_id}).first()
-    return (None, Waiting()) if row is None else (row[0], Waiting(row[1], row[2]))
+    if row is None:
+        return None, Waiting()
+    session, municipal, regional, station, timezone = row
+    session.note_place(station, timezone)
+    return session, Waiting(municipal, regional)
 
 
 @cache
 def _to_book():
-    """Built once."""
-    from ktc.sessions.operations import with_place
+    """Built once: one ORM object (the session); its station's name and centre's time zone as columns."""
+    from ktc.stations.models import Centre, Station
 
     def waiting(side):
         return (select(func.count(Booking.id))
                 .where(Booking.session_id == Session.id, Booking.status == "waitlisted", Booking.side == side)
                 .scalar_subquery())
 
-    return with_place(select(Session, waiting("municipal"), waiting("regional"))
-                      .where(Session.id == bindparam("session_id")))
+    return (select(Session, waiting("municipal"), waiting("regional"), Station.name, Centre.timezone)
+            .join(Station, Station.id == Session.station_id).join(Centre, Centre.id == Station.centre_id)
+            .where(Session.id == bindparam("session_id")))
 
 
 def _own_and_overlapping(participant, session):

@@ -57,8 +57,8 @@ def team():
     session_id = request.values.get("session", type=int)
     if not session_id:
         return _pick_session()
-    # Station and centre (the time zone) with the session: every answer below shows them; and how many
-    # wait for it, which a booking need not ask again.
+    # Where it is (the station's name, the centre's time zone) with the session: every answer below shows
+    # it; and how many wait for it per side, which a booking need not ask again.
     session, waiting = session_to_book(session_id)
     if session is None:
         abort(404)
@@ -104,7 +104,7 @@ def team():
                 # claim expires them, and the page reads them again): nothing is reloaded.
                 return render_template(
                     "bookings/results.html", session=session, results=results, refused_all=refused_all,
-                    tz=session.station.centre.timezone,
+                    place=session.place,
                 ), status
     units, unit_id = _team_units(from_need.unit_id if from_need is not None else None)
     if unit_id:
@@ -134,7 +134,8 @@ def team():
         reserved_units=_unit_names(reservation) if reservation is not None else [],
         reserved_for_me=reservation is None or reservation.admits(booking_unit_ids(current_user)),
         booked=booked,
-        tz=session.station.centre.timezone,
+        place=session.place,
+        tz=session.place.timezone,
         released=is_released(session, now),
         free_by_side={side: free_for_side(session, side, now) for side in booking_sides(current_user)},
         closed=now >= cutoff_at(session) and not policy.is_admin(current_user),

@@ -1,5 +1,6 @@
 """Training sessions (träningstillfällen) and the series they may belong to."""
 import uuid
+from typing import NamedTuple
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,6 +9,13 @@ from ktc.database import UTCDateTime, utcnow
 from ktc.extensions import db
 
 SESSION_STATUSES = ("scheduled", "cancelled", "completed")
+
+
+class Place(NamedTuple):
+    """Where a session is, as a booking's answer shows it: the station's name and the centre's time zone."""
+
+    station: str
+    timezone: str | None
 
 session_instructors = db.Table(
     "session_instructors",
@@ -102,3 +110,17 @@ class Session(db.Model):
 
     def seats_for(self, side):
         return self.seats_municipal if side == "municipal" else self.seats_regional
+
+    @property
+    def place(self):
+        """The station's name and the centre's time zone: as noted with the session (note_place) while it
+        is at the station it was read with, else from its station and centre."""
+        noted = self.__dict__.get("_noted_place")
+        if noted is not None and noted[0] == self.station_id:
+            return noted[1]
+        return Place(self.station.name, self.station.centre.timezone)
+
+    def note_place(self, station, timezone):
+        """Keep the place read in the same query as the session (a booking's query selects it as two
+        columns), so that a booking needs neither the station nor the centre as objects."""
+        self.__dict__["_noted_place"] = (self.station_id, Place(station, timezone))

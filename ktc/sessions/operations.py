@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
 
 from ktc import audit
 from ktc.accounts.models import User
@@ -30,12 +29,6 @@ from ktc.sessions.models import Series, Session, session_instructors
 from ktc.stations.models import ClosedDay, Station
 
 ACTIVE_SESSION = ("scheduled", "completed")
-
-
-def with_place(stmt):
-    """A SELECT of sessions that loads each one's station and the station's centre in the same query
-    (a booking request loads its session this way: the answer shows the time zone)."""
-    return stmt.options(joinedload(Session.station).joinedload(Station.centre))
 
 
 def local_to_utc(day, clock, tz):
