@@ -79,7 +79,7 @@ def main(argv=None):
     if args.floor:
         if args.db != "postgres":
             parser.error("--floor needs --db postgres")
-        return _against_floor(app, url, rush_ids, participants, manager_id, auth, before)
+        return _against_floor(app, url, rush_ids, participants, manager_id, auth, before, count_calls=bool(args.top))
     html_slots, api_slots = slots[0::2], slots[1::2]
     profiler = cProfile.Profile(time.process_time) if args.top else None  # CPU, not waits on the database
     try:
@@ -115,7 +115,7 @@ def main(argv=None):
         print(out.getvalue())
 
 
-def _against_floor(app, url, rush_ids, participants, manager_id, auth, before):
+def _against_floor(app, url, rush_ids, participants, manager_id, auth, before, count_calls=False):
     """KTC's booking API and the floor, one request each in turn, same kind of sessions: CPU per request."""
     from bench import floor, rush
     from ktc.extensions import db
@@ -129,6 +129,7 @@ def _against_floor(app, url, rush_ids, participants, manager_id, auth, before):
                                      if url.startswith("postgresql://") else url)
         headers = {"Authorization": f"Bearer {auth['api']}"}
         cpu = {"floor": [], "api": [], "html": []}
+        profiler = {k: cProfile.Profile() for k in cpu} if count_calls else None
         with app.app_context():
             settle_worker()
             api_client, floor_client, html_client = measure.client_for(app), floor_app.test_client(), measure.client_for(app)
@@ -139,12 +140,16 @@ def _against_floor(app, url, rush_ids, participants, manager_id, auth, before):
                 name = kinds[i % 3]
                 session_id = rush_ids[(i // 3) % len(rush_ids)]
                 started = time.process_time()
+                if profiler is not None and i >= 6:
+                    profiler[name].enable()
                 if name == "html":
                     response = html_client.post("/bookings/team", data={"session": session_id, "participant_ids": [pid]})
                 else:
                     response = (api_client if name == "api" else floor_client).post(
                         f"/api/v1/sessions/{session_id}/bookings", headers=headers, json={"participant_ids": [pid]})
                 response.get_data()
+                if profiler is not None and i >= 6:
+                    profiler[name].disable()
                 spent = time.process_time() - started
                 if response.status_code not in (200, 201):
                     raise RuntimeError(f"{name} answered {response.status_code}: {response.get_data(True)[:300]}")
@@ -153,6 +158,12 @@ def _against_floor(app, url, rush_ids, participants, manager_id, auth, before):
         f, a, h = (statistics.median(cpu[k]) for k in ("floor", "api", "html"))
         print(f"in-process CPU per booking (worker side only), medians: floor {f:.2f} ms, "
               f"API {a:.2f} ms (÷ floor {a / f:.2f}), HTML form {h:.2f} ms (÷ floor {h / f:.2f})")
+        if profiler is not None:
+            # Python function calls per request: a figure the machine's load does not move.
+            calls = {k: pstats.Stats(p).total_calls / len(cpu[k]) for k, p in profiler.items()}
+            print(f"Python function calls per request (cProfile): floor {calls['floor']:.0f}, "
+                  f"API {calls['api']:.0f} (÷ floor {calls['api'] / calls['floor']:.2f}), "
+                  f"HTML form {calls['html']:.0f} (÷ floor {calls['html'] / calls['floor']:.2f})")
         with app.app_context():
             db.engine.dispose()
         floor_app.extensions["floor_engine"].dispose()

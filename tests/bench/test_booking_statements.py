@@ -223,3 +223,18 @@ def test_the_bookings_audit_entry_is_written_without_reading_anything_back(clien
     assert response.status_code == 201
     (entry,) = _tables(seen, "INSERT", "audit_log")
     assert "RETURNING" not in entry
+
+
+def test_the_overlap_check_reads_only_what_the_persons_index_on_bookings_holds():
+    """The person's own row and overlapping bookings are found from the index on (participant,
+    session, status) alone: PostgreSQL can then answer the bookings' side without visiting a heap
+    page per booking the person ever had (a column outside the index, such as the booking's id,
+    sends it to every one of them)."""
+    from sqlalchemy.sql import visitors
+
+    from ktc.bookings.operations import _OWN_AND_OVERLAPPING
+
+    (index,) = [i for i in Booking.__table__.indexes if i.name == "ix_bookings_participant_session_status"]
+    read = {c.name for c in visitors.iterate(_OWN_AND_OVERLAPPING)
+            if getattr(c, "table", None) is Booking.__table__ and hasattr(c, "name")}
+    assert read and read <= {c.name for c in index.columns}
