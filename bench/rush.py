@@ -108,6 +108,31 @@ def _setup(app, requests_count, weeks_ahead):
         return rush_ids, participants, manager.id, {"cookie": cookie, "csrf": csrf_token, "api": api_token}
 
 
+def _browser_cookie(port, auth, session_id):
+    """The session cookie a browser holds once it has opened the booking page: the cookie made for the
+    rush (login and CSRF token) as the app sent it back, with what the app adds on a first page (the
+    login's session-protection identifier, the user's language). Asked with the same headers as the
+    rush's requests (no User-Agent, from this address), which the identifier is made of. Without it
+    every form request of the rush changed the cookie and was answered with a newly signed one, which
+    a browser's later requests are not."""
+    request = (f"GET /bookings/team?session={session_id} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+               f"Cookie: session={auth['cookie']}\r\nConnection: close\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", port), timeout=120) as connection:
+        connection.sendall(request.encode())
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    for line in head.split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "set-cookie" and value.strip().startswith("session="):
+            return value.strip()[len("session="):].split(";", 1)[0]
+    return auth["cookie"]
+
+
 def _request_text(kind, port, session_id, participant_id, auth):
     """One raw HTTP/1.1 request, as a browser (html) or an integration (api) sends it."""
     if kind == "html":
@@ -251,6 +276,8 @@ def run(url, meta, requests_count, secret, kinds=KINDS):
             _warm_bookings(app, before, port, kind, weeks_ahead + len(kinds))
             rush_ids, participants, manager_id, auth = _setup(app, requests_count, weeks_ahead)
             try:
+                if kind == "html":
+                    auth["cookie"] = _browser_cookie(port, auth, rush_ids[0])
                 texts = _requests(app, kind, port, rush_ids, participants, auth)
                 _warm(port, auth, rush_ids[0], floor=kind == "floor")
                 workers, backends = _server_pids(app, server)
@@ -385,4 +412,12 @@ def _clean_up(app, before, rush_ids, manager_id):
         db.session.execute(delete(ApiToken).where(ApiToken.user_id == manager_id))
         db.session.execute(delete(User).where(User.id == manager_id))
         db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            # The rows just removed, vacuumed away as autovacuum would in time. Left, they piled up run
+            # after run on the same people (every rush books the first people of the same units): their
+            # dead booking rows were visited by every later overlap check of theirs, KTC's and not the
+            # floor's, and the rushes grew slower one after the other.
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text("VACUUM ANALYZE bookings, sessions, session_skills, outbox, audit_log, "
+                                        "calendar_stamps, users, api_tokens, unit_managers"))
         db.engine.dispose()
