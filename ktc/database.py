@@ -3,7 +3,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import DateTime, Integer, any_, event, literal
+from sqlalchemy import DateTime, Integer, any_, bindparam, event, literal
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import TypeDecorator
@@ -188,6 +188,16 @@ def among(column, ids):
     if db.session.get_bind().dialect.name == "postgresql":
         return column == any_(literal(ids, ARRAY(Integer)))
     return column.in_(ids)
+
+
+def one_of(column, name, dialect):
+    """SQL for a statement built once: `column` is one of the list bound as `name` when it runs. On
+    PostgreSQL one array parameter (`= ANY(:name)`): the statement's text is the same for every list,
+    where an expanding IN is written out again, a parameter per item, at every execution (and is
+    another statement to the server for each length). SQLite takes the expanding IN."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 def write(stmt, params=None):

@@ -1,8 +1,10 @@
 """Team booking into a session, and reading or cancelling one booking."""
+from functools import cache
+
 import marshmallow as ma
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ktc import policy
@@ -20,6 +22,7 @@ from ktc.bookings.operations import (
     seat_summary,
     session_to_book,
 )
+from ktc.database import one_of
 from ktc.errors import NotFound
 from ktc.extensions import db
 from ktc.organisations.models import Participant
@@ -95,9 +98,11 @@ def booking_json(booking):
     }
 
 
-# Built once: the people named, whatever their state (the operation says why it refuses someone),
-# with their side (with_side), locked in id order.
-_PEOPLE = locking(with_side(select(Participant)).where(Participant.id.in_(bindparam("ids", expanding=True))))
+@cache
+def _people(dialect):
+    """Built once per database: the people named (a list, `one_of`), whatever their state (the
+    operation says why it refuses someone), with their side (with_side), locked in id order."""
+    return locking(with_side(select(Participant)).where(one_of(Participant.id, "ids", dialect)))
 
 
 @bp.post("/sessions/<int:session_id>/bookings")
@@ -120,7 +125,7 @@ def book_session(data, session_id):
         raise NotFound()
     ids, all_or_nothing = data["participant_ids"], data["all_or_nothing"]
     # Locked as they are read (book_team does not read them again to lock them).
-    found = {p.id: p for p in locked_participants(_PEOPLE, {"ids": ids})}
+    found = {p.id: p for p in locked_participants(_people(db.session.get_bind().dialect.name), {"ids": ids})}
     # Someone else's staff or an unknown id: a manager learns nothing about which it was.
     for pid in ids:
         if pid not in found or not policy.can_manage_participant(actor, found[pid]):

@@ -25,7 +25,7 @@ from ktc.bookings.seats import (
     reservations,
     Waiting,
 )
-from ktc.database import LOCKED_PEOPLE, adopt_inserted, utcnow, write
+from ktc.database import LOCKED_PEOPLE, adopt_inserted, one_of, utcnow, write
 from ktc.errors import (
     AlreadyBooked,
     BookingClosed,
@@ -533,17 +533,18 @@ def bookable_participants(actor, ids=None, to_book=False):
 
     admin = policy.is_admin(actor)
     params = {} if admin else {"units": sorted(policy.managed_unit_ids(actor)) or [0]}
+    dialect = db.session.get_bind().dialect.name
     if ids is not None:
         # A posted team is about to be booked: locked now, in the same statement.
-        return locked_participants(_bookable(admin, True, to_book), {**params, "ids": sorted(set(ids))})
-    stmt = _bookable(admin, False).options(selectinload(Participant.profession))
+        return locked_participants(_bookable(admin, True, dialect, to_book), {**params, "ids": sorted(set(ids))})
+    stmt = _bookable(admin, False, dialect).options(selectinload(Participant.profession))
     return db.session.execute(stmt.order_by(Unit.name, Participant.name), params).scalars().all()
 
 
 @cache
-def _bookable(admin, by_ids, to_book=False):
-    """Built once per kind: active people with unit and organisation, in the manager's units (an
-    expanding list) unless for an admin; by_ids: only the given ids (an expanding list), locked;
+def _bookable(admin, by_ids, dialect, to_book=False):
+    """Built once per kind and database: active people with unit and organisation, in the manager's
+    units (a list, `one_of`) unless for an admin; by_ids: only the given ids (a list), locked;
     to_book: with their side as a column instead of unit and organisation (with_side)."""
     from sqlalchemy.orm import contains_eager
 
@@ -557,8 +558,8 @@ def _bookable(admin, by_ids, to_book=False):
                 .options(contains_eager(Participant.unit).contains_eager(Unit.organisation)))
     stmt = stmt.where(Participant.active.is_(True), Participant.anonymised_at.is_(None))
     if not admin:
-        stmt = stmt.where(Participant.unit_id.in_(bindparam("units", expanding=True)))
+        stmt = stmt.where(one_of(Participant.unit_id, "units", dialect))
     if by_ids:
-        stmt = locking(stmt.where(Participant.id.in_(bindparam("ids", expanding=True))))
+        stmt = locking(stmt.where(one_of(Participant.id, "ids", dialect)))
     return stmt
 

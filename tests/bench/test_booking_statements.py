@@ -238,3 +238,31 @@ def test_the_overlap_check_reads_only_what_the_persons_index_on_bookings_holds()
     read = {c.name for c in visitors.iterate(_OWN_AND_OVERLAPPING)
             if getattr(c, "table", None) is Booking.__table__ and hasattr(c, "name")}
     assert read and read <= {c.name for c in index.columns}
+
+
+def test_the_people_to_book_are_read_with_one_statement_text_whatever_their_number(app, make):
+    """The ticked people and the manager's units are lists bound when the statement runs. On
+    PostgreSQL each is one array parameter, so a team of one and a team of three are the same
+    statement (an expanding IN was rewritten at every execution, a parameter per person and unit);
+    either way exactly the manager's own people are read, with their side."""
+    from ktc.bookings.operations import bookable_participants
+
+    kommun, other_kommun, elsewhere = make.unit(side="municipal"), make.unit(side="municipal"), make.unit()
+    manager = make.manager(kommun, other_kommun)
+    ours = [make.participant(kommun), make.participant(other_kommun), make.participant(kommun)]
+    stranger = make.participant(elsewhere)
+    db.session.commit()
+    ours, stranger = [p.id for p in ours], stranger.id
+    texts = []
+    with app.test_request_context():
+        for team in ([ours[0]], [*ours, stranger]):
+            with measure.counting_statements(db.engine) as seen:
+                people = bookable_participants(manager, ids=team, to_book=True)
+                assert {p.side for p in people} == {"municipal"}
+            texts.append([s for s in seen if "FROM participants" in s])  # not the manager's reload
+            assert sorted(p.id for p in people) == sorted(set(team) - {stranger})
+            db.session.rollback()
+    assert len(texts[0]) == len(texts[1]) == 1
+    if db.engine.dialect.name == "postgresql":
+        assert texts[0] == texts[1]
+        assert "= ANY (" in texts[0][0]
