@@ -30,7 +30,7 @@ def create_app(overrides=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     from ktc import models  # noqa: F401  (registers every table on the metadata)
-    from ktc.database import configure_sqlite, watch_commits
+    from ktc.database import configure_sqlite
     from ktc.i18n import register_template_helpers, select_locale, translation_directories
 
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = translation_directories()
@@ -40,7 +40,6 @@ def create_app(overrides=None):
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     with app.app_context():
-        watch_commits(db.engine)
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(
                 db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"], app.config["SQLITE_IMMEDIATE_OUTSIDE_REQUESTS"]

@@ -80,15 +80,6 @@ def configure_sqlite(engine, busy_timeout_ms, immediate_outside_requests=True):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def watch_commits(engine):
-    """Note in the request when it starts a COMMIT, so that a lost connection is retried only before one."""
-
-    @event.listens_for(engine, "commit")
-    def _on_commit(_conn):
-        if has_request_context():
-            g._database_committed = True
-
-
 def retry_after_lost_connection(exc):
     """Run the request once more when its database connection turned out to be dead; else None.
 
@@ -178,6 +169,12 @@ def commit_step():
 
 
 def _commit():
+    # Noted before the COMMIT is sent, so that a lost connection is retried only before one
+    # (retry_after_lost_connection). Here, at the one place KTC commits, rather than with an engine
+    # "commit" listener: any engine listener makes SQLAlchemy dispatch every execution's events
+    # (before and after each statement) to empty listener lists, on every statement of every request.
+    if has_request_context():
+        g._database_committed = True
     db.session.commit()
 
 

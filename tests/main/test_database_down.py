@@ -167,3 +167,53 @@ def test_a_database_failure_outside_a_view_is_a_503_too(app):
         app.config["PROPAGATE_EXCEPTIONS"] = None
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "database_unavailable"
+
+
+@pytest.mark.parametrize("fails_at", ["first statement", "commit"])
+def test_a_lost_connection_is_retried_once_but_never_after_the_commit_began(client, make, monkeypatch, fails_at):
+    """A request whose connection turns out dead is run once more, unless its COMMIT had been sent:
+    that commit may have happened, and the booking it made must not be made twice. The lost
+    connection is injected at the request's first statement (run again: booked once) or at its
+    commit (not run again: a 503, the view ran once)."""
+    from flask import has_request_context
+    from sqlalchemy.orm import scoping
+
+    session = make.session(capacity=3)
+    unit = make.unit(side="municipal")
+    manager = make.manager(unit)
+    person = make.participant(unit)
+    token = issue_api_token(manager)
+    db.session.commit()
+    session_id, person_id = session.id, person.id
+    db.session.remove()
+    views, commits = [], []
+    lost = OperationalError("COMMIT", {}, Exception("server closed the connection (injected)"),
+                            connection_invalidated=True)
+    real_commit = scoping.scoped_session.commit
+
+    def commit(self):
+        if has_request_context():  # the request's commit, not the test client's own before it
+            commits.append(1)
+            if fails_at == "commit":
+                raise lost
+        return real_commit(self)
+
+    def first_statement(conn, cursor, statement, parameters, context, executemany):
+        if fails_at == "first statement" and not views and "FROM users" in statement:
+            views.append("failed")
+            raise OperationalError(statement, parameters, Exception("server closed the connection (injected)"),
+                                   connection_invalidated=True)
+
+    monkeypatch.setattr(scoping.scoped_session, "commit", commit)
+    event.listen(db.engine, "before_cursor_execute", first_statement)
+    try:
+        response = client.post(f"/api/v1/sessions/{session_id}/bookings", json={"participant_ids": [person_id]},
+                               headers={"Authorization": f"Bearer {token}"})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", first_statement)
+    if fails_at == "commit":
+        assert response.status_code == 503
+        assert len(commits) == 1
+    else:
+        assert response.status_code == 201, response.get_json()
+        assert len(commits) == 1 and views == ["failed"]
