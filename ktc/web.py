@@ -71,8 +71,25 @@ def fixed_url(endpoint, **values):
     return url
 
 
+# Views, hooks and handlers whose sync-or-async answer is kept (ktc.web.App.ensure_sync).
+SYNC_CACHE_SIZE = 4096
+
+
 class App(Flask):
     """KTC's Flask app: every request is one unit of work (see ktc.database)."""
+
+    def ensure_sync(self, func):
+        """Flask asks this of every hook, handler and view on every request, and answers it with
+        `inspect.iscoroutinefunction` (which unwraps each decorator); the answer is kept per function.
+        The functions are the app's own views and hooks, registered once; the table is bounded all the
+        same (a function made per request, as `after_this_request` takes, would otherwise pile up)."""
+        known = self.__dict__.setdefault("_ktc_sync", {})
+        sync = known.get(func)
+        if sync is None:
+            if len(known) >= SYNC_CACHE_SIZE:
+                known.clear()
+            sync = known[func] = super().ensure_sync(func)
+        return sync
 
     def dispatch_request(self):
         """Run the view, then commit once, before the answer is final (as Indico's `RH.process` does).

@@ -74,6 +74,10 @@ class TeamResults(list):
 
     waitlisted = None
 
+    def count(self, status):
+        """How many people got this status (confirmed, waitlisted, refused)."""
+        return sum(1 for r in self if r.status == status)
+
 
 class TeamRefused(TeamNotBookable):
     """All or nothing: not everyone fitted. Carries the per-person results (nothing is saved)."""
@@ -302,7 +306,9 @@ _OWN_AND_OVERLAPPING = (
     .where(
         Booking.participant_id == bindparam("participant_id"),
         or_(Booking.session_id == bindparam("session_id"),
-            and_(Booking.status.in_(ACTIVE_STATUSES), Session.status != "cancelled",
+            # The statuses spelled out, not `in_`: a constant IN list is a post-compiled parameter that
+            # SQLAlchemy writes out again at every execution.
+            and_(or_(*(Booking.status == status for status in ACTIVE_STATUSES)), Session.status != "cancelled",
                  Session.start_at < bindparam("end_at"), Session.end_at > bindparam("start_at"))),
     )
 )
