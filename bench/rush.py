@@ -238,8 +238,11 @@ def _server_pids(app, server):
         except (OSError, ValueError, IndexError):
             continue
     with app.app_context():
+        # Client backends only: an autovacuum worker that happens to run during a rush is not that
+        # rush's bookings' work, and it runs when it will: one rush would count it and the next not.
         backends = db.session.execute(text(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'"
         )).scalars().all()
         db.session.rollback()
         db.engine.dispose()
