@@ -251,19 +251,24 @@ def _rush_sections(lines, entry, missed):
         missed.append(("floor_ratio", f"{', '.join(over)} (target ≤ {FLOOR_TARGET}). " + FLOOR_WHY))
 
 
-def _missed_section(lines, missed):
-    """Each target missed in this database's figures, with the reason."""
+def _missed_section(lines, missed, bare_flask=None):
+    """Each target missed in this database's figures, with the reason; `bare_flask` (ms), a bare Flask
+    app's response in the same run, says how fast the machine was."""
     if missed:
         lines += ["### Where a target was missed, why, and what would fix it", ""]
+        speed = ("" if bare_flask is None else
+                 f" A bare Flask app's response took {_ms(bare_flask, 2)} ms in this run: the machine's own speed, "
+                 "to compare with other runs' before reading a change in the page's time as the code's.")
         for key in missed:
             if isinstance(key, tuple):
                 key, why = key
                 lines.append(f"- **{LABELS.get(key, key)}**: {why or 'see the figures above.'}")
             elif key in WHY:
-                lines.append(f"- **{LABELS.get(key, key.replace('_', ' '))}**: {WHY[key]}")
+                page = not key.endswith("_ratio")
+                lines.append(f"- **{LABELS.get(key, key.replace('_', ' '))}**: {WHY[key]}{speed if page else ''}")
             else:
-                lines.append(f"- **{LABELS.get(key, key)}**: measured under the load shown above; "
-                             "with the machine to itself this page is well inside its target.")
+                lines.append(f"- **{LABELS.get(key, key)}**: measured on this run's machine, under the load shown "
+                             f"above.{speed}")
         lines.append("")
 
 
@@ -366,7 +371,7 @@ def render_markdown(results, pages, limits, default_limit, statistics):
         if ratio_304 > 2:
             missed.append("feed_304_ratio")
         _rush_sections(lines, entry, missed)
-        _missed_section(lines, missed)
+        _missed_section(lines, missed, bare_flask)
     lines += [
         "## What this work changed in the app",
         "",
