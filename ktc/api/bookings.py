@@ -18,9 +18,9 @@ from ktc.bookings.operations import (
     cancel_booking,
     locked_participants,
     locking,
-    with_side,
     seat_summary,
     session_to_book,
+    with_side,
 )
 from ktc.database import one_of
 from ktc.errors import NotFound
