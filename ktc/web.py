@@ -24,6 +24,18 @@ DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 RETRY_AFTER_SECONDS = 30
 
 
+def kept(table, limit, key, make, *args):
+    """`make(*args)`, kept in `table` (a dict the app holds) under `key`; the table is emptied when it
+    reaches `limit` entries, so keys that carry ids or a page's path cannot make it grow for ever."""
+    value = table.get(key)
+    if value is None:
+        value = make(*args)
+        if len(table) >= limit:
+            table.clear()
+        table[key] = value
+    return value
+
+
 # Rendered menus kept per app: (role, language, script root, path) → HTML. Bounded: a path carries ids.
 NAV_CACHE_SIZE = 2048
 
@@ -40,15 +52,13 @@ def main_nav():
 
     app = current_app._get_current_object()
     key = (current_user.role, str(get_locale()), request.script_root, request.path)
-    cache = app.extensions.setdefault("ktc_nav", {})
-    html = cache.get(key)
-    if html is None:
-        html = Markup(render_template("_nav.html", role=key[0], path=key[3]))
-        if not app.debug:
-            if len(cache) >= NAV_CACHE_SIZE:
-                cache.clear()
-            cache[key] = html
-    return html
+
+    def render():
+        return Markup(render_template("_nav.html", role=key[0], path=key[3]))
+
+    if app.debug:
+        return render()
+    return kept(app.extensions.setdefault("ktc_nav", {}), NAV_CACHE_SIZE, key, render)
 
 
 # URLs that depend only on their endpoint, their values and where the app is mounted, kept per app.
@@ -59,16 +69,9 @@ def fixed_url(endpoint, **values):
     """url_for for the links every page repeats (stylesheets, scripts, the header's forms and links):
     built once per process and mount point. Only for endpoints whose URL does not depend on the
     request otherwise (no `_external`, no values taken from the current URL)."""
-    app = current_app._get_current_object()
+    table = current_app.extensions.setdefault("ktc_fixed_urls", {})
     key = (request.script_root, endpoint, *sorted(values.items()))
-    cache = app.extensions.setdefault("ktc_fixed_urls", {})
-    url = cache.get(key)
-    if url is None:
-        url = url_for(endpoint, **values)
-        if len(cache) >= FIXED_URL_CACHE_SIZE:
-            cache.clear()
-        cache[key] = url
-    return url
+    return kept(table, FIXED_URL_CACHE_SIZE, key, lambda: url_for(endpoint, **values))
 
 
 # Views, hooks and handlers whose sync-or-async answer is kept (ktc.web.App.ensure_sync).
@@ -83,13 +86,7 @@ class App(Flask):
         `inspect.iscoroutinefunction` (which unwraps each decorator); the answer is kept per function.
         The functions are the app's own views and hooks, registered once; the table is bounded all the
         same (a function made per request, as `after_this_request` takes, would otherwise pile up)."""
-        known = self.__dict__.setdefault("_ktc_sync", {})
-        sync = known.get(func)
-        if sync is None:
-            if len(known) >= SYNC_CACHE_SIZE:
-                known.clear()
-            sync = known[func] = super().ensure_sync(func)
-        return sync
+        return kept(self.__dict__.setdefault("_ktc_sync", {}), SYNC_CACHE_SIZE, func, super().ensure_sync, func)
 
     def dispatch_request(self):
         """Run the view, then commit once, before the answer is final (as Indico's `RH.process` does).
