@@ -159,13 +159,20 @@ def locked_participants(stmt, params=None):
     return people
 
 
+def _to_organisation(stmt):
+    """A SELECT of people joined with their unit and its organisation."""
+    from ktc.organisations.models import Organisation, Unit
+
+    return (stmt.join(Unit, Unit.id == Participant.unit_id)
+            .join(Organisation, Organisation.id == Unit.organisation_id))
+
+
 def with_side(stmt):
     """A SELECT of people that also selects each one's side, joining their unit and organisation as
     tables: the ORM builds one object per person instead of three (a booking needs only the side)."""
-    from ktc.organisations.models import Organisation, Unit
+    from ktc.organisations.models import Organisation
 
-    return (stmt.add_columns(Organisation.side).join(Unit, Unit.id == Participant.unit_id)
-            .join(Organisation, Organisation.id == Unit.organisation_id))
+    return _to_organisation(stmt.add_columns(Organisation.side))
 
 
 @cache
@@ -554,14 +561,13 @@ def _bookable(admin, by_ids, dialect, to_book=False):
     to_book: with their side as a column instead of unit and organisation (with_side)."""
     from sqlalchemy.orm import contains_eager
 
-    from ktc.organisations.models import Organisation, Unit
+    from ktc.organisations.models import Unit
 
     if to_book:
         stmt = with_side(select(Participant))
     else:
-        stmt = (select(Participant).join(Unit, Unit.id == Participant.unit_id)
-                .join(Organisation, Organisation.id == Unit.organisation_id)
-                .options(contains_eager(Participant.unit).contains_eager(Unit.organisation)))
+        stmt = _to_organisation(select(Participant)).options(
+            contains_eager(Participant.unit).contains_eager(Unit.organisation))
     stmt = stmt.where(Participant.active.is_(True), Participant.anonymised_at.is_(None))
     if not admin:
         stmt = stmt.where(one_of(Participant.unit_id, "units", dialect))

@@ -17,6 +17,7 @@ class Place(NamedTuple):
     station: str
     timezone: str | None
 
+
 session_instructors = db.Table(
     "session_instructors",
     db.Column("session_id", db.ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
