@@ -125,8 +125,7 @@ def _against_floor(app, url, rush_ids, participants, manager_id, auth, before, c
         with app.app_context():
             floor.create_outbox(db.engine)
             db.session.commit()
-        floor_app = floor.create_app(url.replace("postgresql://", "postgresql+psycopg://", 1)
-                                     if url.startswith("postgresql://") else url)
+        floor_app = floor.create_app(url)
         headers = {"Authorization": f"Bearer {auth['api']}"}
         cpu = {"floor": [], "api": [], "html": []}
         profiler = {k: cProfile.Profile() for k in cpu} if count_calls else None

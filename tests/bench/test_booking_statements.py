@@ -242,7 +242,7 @@ def test_the_overlap_check_reads_only_what_the_persons_index_on_bookings_holds()
 
 def test_the_people_to_book_are_read_with_one_statement_text_whatever_their_number(app, make):
     """The ticked people and the manager's units are lists bound when the statement runs. On
-    PostgreSQL each is one array parameter, so a team of one and a team of three are the same
+    PostgreSQL each is one array parameter, so a team of one and a team of four are the same
     statement (an expanding IN was rewritten at every execution, a parameter per person and unit);
     either way exactly the manager's own people are read, with their side."""
     from ktc.bookings.operations import bookable_participants
