@@ -111,26 +111,15 @@ def _setup(app, requests_count, weeks_ahead):
 def _browser_cookie(port, auth, session_id):
     """The session cookie a browser holds once it has opened the booking page: the cookie made for the
     rush (login and CSRF token) as the app sent it back, with what the app adds on a first page (the
-    login's session-protection identifier, the user's language). Asked with the same headers as the
-    rush's requests (no User-Agent, from this address), which the identifier is made of. Without it
-    every form request of the rush changed the cookie and was answered with a newly signed one, which
-    a browser's later requests are not."""
-    request = (f"GET /bookings/team?session={session_id} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-               f"Cookie: session={auth['cookie']}\r\nConnection: close\r\n\r\n")
-    with socket.create_connection(("127.0.0.1", port), timeout=120) as connection:
-        connection.sendall(request.encode())
-        answer = b""
-        while b"\r\n\r\n" not in answer:
-            chunk = connection.recv(65536)
-            if not chunk:
-                break
-            answer += chunk
-    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1")
-    for line in head.split("\r\n")[1:]:
-        name, _, value = line.partition(":")
-        if name.strip().lower() == "set-cookie" and value.strip().startswith("session="):
-            return value.strip()[len("session="):].split(";", 1)[0]
-    return auth["cookie"]
+    login's session-protection identifier, the user's language). Asked without a User-Agent, as the
+    rush's requests are, from the same address: the identifier is made of the two. Without it every
+    form request of the rush changed the cookie and was answered with a newly signed one, which a
+    browser's later requests are not."""
+    import requests
+
+    response = requests.get(f"http://127.0.0.1:{port}/bookings/team", params={"session": session_id},
+                            cookies={"session": auth["cookie"]}, headers={"User-Agent": None}, timeout=120)
+    return response.cookies.get("session", auth["cookie"])
 
 
 def _request_text(kind, port, session_id, participant_id, auth):
