@@ -53,6 +53,19 @@ def plan_for(size):
     return Plan.full() if size == "full" else Plan.scaled(0.05)
 
 
+def _upgrade(url):
+    """Migrate the database at `url` to the code's head; the app for it."""
+    from flask_migrate import upgrade
+
+    from ktc.extensions import db
+
+    app = app_for(url)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return app
+
+
 def prepare(db_kind, size, pg_server, regenerate):
     """The database URL and the generated ids, generating the dataset when it is missing or stale."""
     DATA.mkdir(parents=True, exist_ok=True)
@@ -69,19 +82,19 @@ def prepare(db_kind, size, pg_server, regenerate):
              and (path is None or path.exists()))
     if fresh:
         print(f"[{db_kind}] reusing the {size} dataset generated on {meta['generated_on']}")
+        # Migrations added since it was generated are applied (an index changed, say), so that the
+        # figures are those of the schema in the code.
+        _upgrade(url)
         return url, meta
     if path is not None:
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
     elif meta is not None or regenerate:
         url = recreate_or_keep_pg(pg_server, f"ktc_bench_{size}", sidecar, True)
-    app = app_for(url)
-    from flask_migrate import upgrade
-
+    app = _upgrade(url)
     from ktc.extensions import db
 
     with app.app_context():
-        upgrade()
         print(f"[{db_kind}] generating the {size} dataset …", flush=True)
         started = time.perf_counter()
         generated = generate(plan_for(size))

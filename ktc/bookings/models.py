@@ -13,17 +13,20 @@ ACTIVE_STATUSES = ("confirmed", "waitlisted", "attended", "no_show")
 
 class Booking(db.Model):
     __tablename__ = "bookings"
-    # One row per person and session: a person is never booked twice into one session.
+    # One row per person and session: a person is never booked twice into one session. Its unique
+    # index also serves every lookup of a session's bookings (session_id leads it), so session_id
+    # has no index of its own: every booking written would keep one more up to date.
     # The two indexes below hold every column their lists need, so the table's wide rows are not read:
-    # a unit's bookings (team bookings, the skill matrix) by person, and the waiting lists by status.
+    # a unit's bookings (team bookings, the skill matrix) by person, and the waiting lists by status,
+    # counted per side (the booking request counts who waits for the session on each side).
     __table_args__ = (
         UniqueConstraint("session_id", "participant_id"),
         Index("ix_bookings_participant_session_status", "participant_id", "session_id", "status"),
-        Index("ix_bookings_status_session", "status", "session_id"),
+        Index("ix_bookings_status_session_side", "status", "session_id", "side"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"))
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
     # The participant's side when booked; the seat counters are kept per this side.
     side: Mapped[str] = mapped_column(String(10))

@@ -274,7 +274,7 @@ def _to_book():
     from ktc.stations.models import Centre, Station
 
     def waiting(side):
-        return (select(func.count(Booking.id))
+        return (select(func.count())
                 .where(Booking.session_id == Session.id, Booking.status == "waitlisted", Booking.side == side)
                 .scalar_subquery())
 
@@ -495,7 +495,7 @@ def waitlist_counts(session_ids):
 
 # Built once (the booking API's answer asks it on every request).
 _WAITLIST_COUNTS = (
-    select(Booking.session_id, func.count(Booking.id))
+    select(Booking.session_id, func.count())
     .where(Booking.session_id.in_(bindparam("ids", expanding=True)), Booking.status == "waitlisted")
     .group_by(Booking.session_id)
 )

@@ -1,5 +1,5 @@
 """The outbox: every message is written in the same transaction as the change that causes it."""
-from sqlalchemy import String, Text
+from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ktc.database import UTCDateTime, utcnow
@@ -18,11 +18,15 @@ class OutboxMessage(db.Model):
     """
 
     __tablename__ = "outbox"
+    # One index for every list by status: the sender's due messages (pending, by next attempt), the
+    # stale claims (sending), the failures, the purge of sent ones. Every booking writes a row here
+    # and every send changes its status, so each index more is kept up to date on both.
+    __table_args__ = (Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # (kind, object, sequence) made into one string: the same message is never queued twice.
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
     recipient: Mapped[str] = mapped_column(String(254))
     # Set for an event: the booking it is about (no foreign key: mail does not hold bookings back).
     booking_id: Mapped[int | None] = mapped_column()
@@ -35,9 +39,9 @@ class OutboxMessage(db.Model):
     body_html: Mapped[str | None] = mapped_column(Text)
     ics: Mapped[str | None] = mapped_column(Text)
     ics_method: Mapped[str | None] = mapped_column(String(10))
-    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+    next_attempt_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     claimed_at = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
