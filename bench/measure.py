@@ -168,7 +168,11 @@ def find_targets(generated, today=None):
 
 
 def booking_slots(manager, unit_id, count):
-    """(session, participant) pairs the manager can book now without overlap or double booking."""
+    """(session, participant) pairs the manager can book now without overlap or double booking.
+
+    Each person comes once: two of the sessions may be at the same time (at two stations), and a
+    person booked into the first would be refused the second as an overlap, which is another,
+    shorter request than the booking measured."""
     now = datetime.now(timezone.utc)
     sessions = db.session.execute(
         select(Session).join(Station).where(
@@ -186,6 +190,7 @@ def booking_slots(manager, unit_id, count):
         free = db.session.execute(
             select(Participant.id).where(Participant.unit_id == unit_id, Participant.active.is_(True),
                                          Participant.anonymised_at.is_(None), ~exists(busy),
+                                         Participant.id.not_in([pid for _, pid in pairs]),
                                          ~exists(select(Booking.id).where(and_(Booking.session_id == session.id,
                                                                                Booking.participant_id == Participant.id))))
             .order_by(Participant.id).limit(2)

@@ -122,6 +122,9 @@ def recreate_or_keep_pg(server, name, sidecar, recreate):
 
 def measure_pages(url, meta, reps):
     """Median and p95 server time and SQL statements for the pages people use most."""
+    from sqlalchemy import func, select
+
+    from ktc.bookings.models import Booking
     from ktc.extensions import db
     from ktc.runtime import settle_worker
 
@@ -173,6 +176,11 @@ def measure_pages(url, meta, reps):
             if i >= 2:
                 booking.times_ms.append(ms)
                 booking.queries.append(queries)
+        booked = db.session.execute(select(func.count()).select_from(Booking).where(
+            Booking.id > before[Booking], Booking.status.in_(("confirmed", "waitlisted")))).scalar_one()
+        if booked != len(slots):
+            # A refusal (an overlap, say) is a shorter request than the booking this figure is about.
+            raise RuntimeError(f"{len(slots)} booking requests made {booked} bookings")
         figures["booking"] = booking
         print(f"  {booking.name:<44} median {booking.median:7.1f} ms  p95 {booking.p95:7.1f} ms"
               f"  {booking.query_count:3d} queries", flush=True)
