@@ -50,3 +50,23 @@ def test_a_database_never_analysed_is_left_without_figures(tmp_path):
         db.engine.dispose()
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone() is None
+
+
+def test_running_the_migrations_in_a_process_leaves_its_loggers_working(tmp_path):
+    """The bench migrates a reused dataset in its own process, as these tests do: the logging set up
+    for the migrations must not disable the loggers that process already has (the scheduler's,
+    the sender's)."""
+    import logging
+
+    logger = logging.getLogger("ktc.scheduler")
+    app = _app(tmp_path / "ktc.sqlite")
+    from ktc.extensions import db
+
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+    # A disabled logger drops every record, whatever its level and handlers (a later test's
+    # capture, a worker's log file): the scheduler's failing jobs went unlogged.
+    assert not logger.disabled
+    assert logger.isEnabledFor(logging.ERROR)
