@@ -5,7 +5,7 @@ from typing import NamedTuple
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ktc.database import UTCDateTime, utcnow
+from ktc.database import UTCDateTime, note, noted, utcnow
 from ktc.extensions import db
 
 SESSION_STATUSES = ("scheduled", "cancelled", "completed")
@@ -116,12 +116,10 @@ class Session(db.Model):
     def place(self):
         """The station's name and the centre's time zone: as noted with the session (note_place) while it
         is at the station it was read with, else from its station and centre."""
-        noted = self.__dict__.get("_noted_place")
-        if noted is not None and noted[0] == self.station_id:
-            return noted[1]
-        return Place(self.station.name, self.station.centre.timezone)
+        place = noted(self, "_noted_place", self.station_id)
+        return place if place is not None else Place(self.station.name, self.station.centre.timezone)
 
     def note_place(self, station, timezone):
         """Keep the place read in the same query as the session (a booking's query selects it as two
         columns), so that a booking needs neither the station nor the centre as objects."""
-        self.__dict__["_noted_place"] = (self.station_id, Place(station, timezone))
+        note(self, "_noted_place", Place(station, timezone), self.station_id)
