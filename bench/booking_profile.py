@@ -74,12 +74,13 @@ def main(argv=None):
     # The rush's own setting: sessions of 12 seats, one person per request, most onto the waiting list.
     with app.app_context():
         before = measure.max_ids()
-    rush_ids, participants, manager_id, auth = rush._setup(app, (3 if args.floor else 2) * args.reps, weeks_ahead=4)
+    rush_ids, participants, manager_id, auth = rush._setup(app, (4 if args.floor else 2) * args.reps, weeks_ahead=4)
     slots = [(rush_ids[i % len(rush_ids)], pid) for i, pid in enumerate(participants)]
     if args.floor:
         if args.db != "postgres":
             parser.error("--floor needs --db postgres")
-        return _against_floor(app, url, rush_ids, participants, manager_id, auth, before, count_calls=bool(args.top))
+        return _against_floor(app, url, rush_ids, participants, manager_id, auth, before,
+                              count_calls=bool(args.top or args.dump), dump=args.dump)
     html_slots, api_slots = slots[0::2], slots[1::2]
     profiler = cProfile.Profile(time.process_time) if args.top else None  # CPU, not waits on the database
     try:
@@ -115,7 +116,7 @@ def main(argv=None):
         print(out.getvalue())
 
 
-def _against_floor(app, url, rush_ids, participants, manager_id, auth, before, count_calls=False):
+def _against_floor(app, url, rush_ids, participants, manager_id, auth, before, count_calls=False, dump=None):
     """KTC's booking API and the floor, one request each in turn, same kind of sessions: CPU per request."""
     from bench import floor, rush
     from ktc.extensions import db
@@ -127,7 +128,7 @@ def _against_floor(app, url, rush_ids, participants, manager_id, auth, before, c
             db.session.commit()
         floor_app = floor.create_app(url)
         headers = {"Authorization": f"Bearer {auth['api']}"}
-        cpu = {"floor": [], "api": [], "html": []}
+        cpu = {"floor": [], "guarded": [], "api": [], "html": []}
         profiler = {k: cProfile.Profile() for k in cpu} if count_calls else None
         with app.app_context():
             settle_worker()
@@ -136,33 +137,44 @@ def _against_floor(app, url, rush_ids, participants, manager_id, auth, before, c
             db.session.rollback()
             kinds = list(cpu)
             for i, pid in enumerate(participants):
-                name = kinds[i % 3]
-                session_id = rush_ids[(i // 3) % len(rush_ids)]
+                name = kinds[i % len(kinds)]
+                session_id = rush_ids[(i // len(kinds)) % len(rush_ids)]
                 started = time.process_time()
-                if profiler is not None and i >= 6:
+                if profiler is not None and i >= 2 * len(kinds):
                     profiler[name].enable()
                 if name == "html":
                     response = html_client.post("/bookings/team", data={"session": session_id, "participant_ids": [pid]})
+                elif name == "guarded":
+                    response = floor_client.post(f"/guarded/sessions/{session_id}/bookings", headers=headers,
+                                                 json={"participant_ids": [pid]})
                 else:
                     response = (api_client if name == "api" else floor_client).post(
                         f"/api/v1/sessions/{session_id}/bookings", headers=headers, json={"participant_ids": [pid]})
                 response.get_data()
-                if profiler is not None and i >= 6:
+                if profiler is not None and i >= 2 * len(kinds):
                     profiler[name].disable()
                 spent = time.process_time() - started
-                if response.status_code not in (200, 201):
+                # Every request books its person (a refusal would measure less work): the JSON kinds say
+                # so with 201, the form with its page of results.
+                if response.status_code != (200 if name == "html" else 201):
                     raise RuntimeError(f"{name} answered {response.status_code}: {response.get_data(True)[:300]}")
-                if i >= 6:
+                if i >= 2 * len(kinds):
                     cpu[name].append(spent * 1000)
-        f, a, h = (statistics.median(cpu[k]) for k in ("floor", "api", "html"))
+        f, g, a, h = (statistics.median(cpu[k]) for k in ("floor", "guarded", "api", "html"))
         print(f"in-process CPU per booking (worker side only), medians: floor {f:.2f} ms, "
-              f"API {a:.2f} ms (÷ floor {a / f:.2f}), HTML form {h:.2f} ms (÷ floor {h / f:.2f})")
+              f"guarded floor {g:.2f} ms (÷ floor {g / f:.2f}), "
+              f"API {a:.2f} ms (÷ floor {a / f:.2f}, ÷ guarded {a / g:.2f}), "
+              f"HTML form {h:.2f} ms (÷ floor {h / f:.2f}, ÷ guarded {h / g:.2f})")
         if profiler is not None:
             # Python function calls per request: a figure the machine's load does not move.
             calls = {k: pstats.Stats(p).total_calls / len(cpu[k]) for k, p in profiler.items()}
             print(f"Python function calls per request (cProfile): floor {calls['floor']:.0f}, "
+                  f"guarded floor {calls['guarded']:.0f}, "
                   f"API {calls['api']:.0f} (÷ floor {calls['api'] / calls['floor']:.2f}), "
                   f"HTML form {calls['html']:.0f} (÷ floor {calls['html'] / calls['floor']:.2f})")
+            if dump:
+                for k, p in profiler.items():
+                    p.dump_stats(f"{dump}.{k}")  # one file per kind: <dump>.floor, <dump>.api, <dump>.html
         with app.app_context():
             db.engine.dispose()
         floor_app.extensions["floor_engine"].dispose()

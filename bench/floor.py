@@ -19,6 +19,11 @@ what KTC's booking costs beyond this is what its features and its framework add.
 runs it under gunicorn beside KTC in the same run; bench/report.py divides KTC's figures by it.
 The outbox row goes to a table of its own (`bench_floor_outbox`, created by `create_outbox`), so
 the floor does not depend on the shape of KTC's outbox.
+
+The same app answers `POST /guarded/sessions/<id>/bookings`, the guarded floor: everything KTC's
+booking guarantees (the rules of the SPEC and QUALITY.md a one-person booking must keep), in KTC's
+own nine statements on KTC's own tables, and nothing else. Between the two floors lies what the
+guarantees cost; between the guarded floor and KTC, what KTC's framework adds.
 """
 import hashlib
 import json
@@ -27,6 +32,7 @@ from datetime import datetime, timezone
 
 from flask import Flask, Response, request
 from sqlalchemy import (
+    ARRAY,
     Boolean,
     Column,
     DateTime,
@@ -34,9 +40,11 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    and_,
     bindparam,
     create_engine,
     func,
+    literal,
     or_,
     select,
     update,
@@ -52,16 +60,29 @@ unit_managers = Table("unit_managers", metadata, Column("user_id", Integer), Col
 organisations = Table("organisations", metadata, Column("id", Integer, primary_key=True), Column("side", String))
 units = Table("units", metadata, Column("id", Integer, primary_key=True), Column("organisation_id", Integer))
 participants = Table("participants", metadata, Column("id", Integer, primary_key=True), Column("unit_id", Integer),
-                     Column("active", Boolean), Column("anonymised_at", DateTime(timezone=True)))
+                     Column("active", Boolean), Column("anonymised_at", DateTime(timezone=True)),
+                     Column("email", String))
 sessions = Table("sessions", metadata, Column("id", Integer, primary_key=True), Column("status", String),
-                 Column("start_at", DateTime(timezone=True)), Column("capacity", Integer),
+                 Column("start_at", DateTime(timezone=True)), Column("end_at", DateTime(timezone=True)),
+                 Column("capacity", Integer),
                  Column("min_per_side", Integer), Column("release_before_hours", Integer),
                  Column("seats_municipal", Integer), Column("seats_regional", Integer))
 bookings = Table("bookings", metadata, Column("id", Integer, primary_key=True), Column("session_id", Integer),
                  Column("participant_id", Integer), Column("side", String), Column("status", String),
                  Column("booked_by_id", Integer), Column("booked_at", DateTime(timezone=True)),
                  Column("queued_at", DateTime(timezone=True)), Column("confirmed_at", DateTime(timezone=True)),
-                 Column("ical_sequence", Integer), Column("feed_revision", Integer))
+                 Column("ical_sequence", Integer), Column("feed_revision", Integer),
+                 Column("feed_revised_at", DateTime(timezone=True)))
+ktc_outbox = Table("outbox", metadata, Column("id", Integer, primary_key=True), Column("dedupe_key", String),
+                   Column("kind", String), Column("recipient", String), Column("booking_id", Integer),
+                   Column("ics_sequence", Integer), Column("ics_method", String), Column("status", String),
+                   Column("attempts", Integer), Column("next_attempt_at", DateTime(timezone=True)),
+                   Column("created_at", DateTime(timezone=True)))
+audit_log = Table("audit_log", metadata, Column("id", Integer, primary_key=True), Column("at", DateTime(timezone=True)),
+                  Column("actor_id", Integer), Column("action", String), Column("object_type", String),
+                  Column("object_id", Integer), Column("details", String))
+calendar_stamps = Table("calendar_stamps", metadata, Column("scope", String, primary_key=True),
+                        Column("version", Integer), Column("changed_at", DateTime(timezone=True)))
 outbox = Table("bench_floor_outbox", metadata, Column("id", Integer, primary_key=True),
                Column("dedupe_key", String(200), unique=True, nullable=False),
                Column("kind", String(40), nullable=False), Column("booking_id", Integer, nullable=False),
@@ -103,6 +124,103 @@ def _claim(side):
 CLAIM = {side: _claim(side) for side in ("municipal", "regional")}
 INSERT_BOOKING = bookings.insert().returning(bookings.c.id)
 INSERT_OUTBOX = pg_insert(outbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
+
+
+# The guarded floor (POST /guarded/sessions/<id>/bookings): every guarantee KTC's booking keeps, as
+# Core statements built once, and no framework beyond Flask. Its cost above the floor's is what the
+# guarantees cost; KTC's cost above the guarded floor's is what KTC's framework and features add.
+ACTIVE = ("confirmed", "waitlisted", "attended", "no_show")
+
+
+def _waiting(side):
+    return (select(func.count()).select_from(bookings)
+            .where(bookings.c.session_id == sessions.c.id, bookings.c.status == "waitlisted", bookings.c.side == side)
+            .scalar_subquery())
+
+
+# The session, with how many wait for it per side (seats released go to those already waiting).
+SESSION_TO_BOOK = (select(sessions.c.start_at, sessions.c.end_at, _waiting("municipal"), _waiting("regional"))
+                   .where(sessions.c.id == bindparam("session_id")))
+# The person locked (their other bookings are decided under the lock), only if this user manages their unit.
+PERSON_LOCKED = (
+    select(participants.c.unit_id, participants.c.email, participants.c.active, participants.c.anonymised_at,
+           organisations.c.side)
+    .select_from(participants)
+    .join(units, units.c.id == participants.c.unit_id)
+    .join(organisations, organisations.c.id == units.c.organisation_id)
+    .join(unit_managers, unit_managers.c.unit_id == participants.c.unit_id)
+    .where(participants.c.id == bindparam("participant_id"), unit_managers.c.user_id == bindparam("user_id"))
+    .with_for_update(of=participants)
+)
+# Already booked into this session, or an active booking at an overlapping time.
+OWN_AND_OVERLAPPING = (
+    select(bookings.c.session_id).join(sessions, sessions.c.id == bookings.c.session_id)
+    .where(bookings.c.participant_id == bindparam("participant_id"),
+           or_(bookings.c.session_id == bindparam("session_id"),
+               and_(or_(*(bookings.c.status == status for status in ACTIVE)), sessions.c.status != "cancelled",
+                    sessions.c.start_at < bindparam("end_at"), sessions.c.end_at > bindparam("start_at"))))
+)
+_BOOKING_COLUMNS = ("session_id", "participant_id", "side", "status", "booked_by_id", "booked_at", "queued_at",
+                    "confirmed_at", "ical_sequence", "feed_revision", "feed_revised_at")
+# The booking, inserted only while its session is scheduled, read under a share lock of its row (a
+# waiting-list booking claims no seat, so nothing else stops a cancel of the session from missing it).
+INSERT_BOOKING_GUARDED = bookings.insert().from_select(
+    list(_BOOKING_COLUMNS),
+    select(*(bindparam(name, type_=bookings.c[name].type) for name in _BOOKING_COLUMNS)).select_from(sessions)
+    .where(sessions.c.id == bindparam("session_id"), sessions.c.status == "scheduled")
+    .with_for_update(read=True, key_share=True),
+).returning(bookings.c.id)
+INSERT_EVENT = pg_insert(ktc_outbox).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(ktc_outbox.c.id)
+INSERT_AUDIT = audit_log.insert().inline()
+_scopes = (func.unnest(bindparam("scopes", type_=ARRAY(String))).table_valued("scope", with_ordinality="n")
+           .render_derived())
+_stamp = pg_insert(calendar_stamps).from_select(
+    ["scope", "version", "changed_at"],
+    select(_scopes.c.scope, literal(1), bindparam("changed_at", type_=DateTime(timezone=True))).order_by(_scopes.c.n))
+# The feeds of the person and their unit, marked as changed (their ETags).
+STAMP = _stamp.on_conflict_do_update(index_elements=["scope"], set_={
+    "version": calendar_stamps.c.version + 1, "changed_at": _stamp.excluded.changed_at})
+
+
+def _book_guarded(conn, user_id, session_id, participant_id, now):
+    """One person into one session with every guarantee; (status code, body)."""
+    session = conn.execute(SESSION_TO_BOOK, {"session_id": session_id}).first()
+    if session is None:
+        return 404, {"error": {"code": "not_found"}}
+    start_at, end_at, *waiting = session
+    person = conn.execute(PERSON_LOCKED, {"participant_id": participant_id, "user_id": user_id}).first()
+    if person is None:
+        return 403, {"error": {"code": "forbidden"}}
+    unit_id, email, active, anonymised_at, side = person
+    found = conn.execute(OWN_AND_OVERLAPPING, {"participant_id": participant_id, "session_id": session_id,
+                                               "start_at": start_at, "end_at": end_at}).scalars().all()
+    if not active or anonymised_at is not None or found:
+        code = "inactive" if not active or anonymised_at is not None else (
+            "already_booked" if session_id in found else "overlap")
+        return 200, {"results": [{"participant_id": participant_id, "booking_id": None, "status": "refused",
+                                  "code": code}]}
+    # (KTC first gives seats released since the last job run to those already waiting: with no seat free,
+    # as in the rush, that costs it no statement, so none here either.)
+    seats = conn.execute(CLAIM[side], {"session_id": session_id}).first()
+    status = "confirmed" if seats is not None else "waitlisted"
+    booking_id = conn.execute(INSERT_BOOKING_GUARDED, {
+        "session_id": session_id, "participant_id": participant_id, "side": side, "status": status,
+        "booked_by_id": user_id, "booked_at": now, "queued_at": now, "confirmed_at": now if seats else None,
+        "ical_sequence": 0, "feed_revision": 0, "feed_revised_at": now,
+    }).scalar()
+    if booking_id is None:
+        return 409, {"error": {"code": "session_not_bookable"}}
+    conn.execute(INSERT_EVENT, {
+        "dedupe_key": f"booking_{status}:b{booking_id}:{now.timestamp()}", "kind": f"booking_{status}",
+        "recipient": email, "booking_id": booking_id, "ics_sequence": 0 if seats else None,
+        "ics_method": "REQUEST" if seats else None, "status": "pending", "attempts": 0,
+        "next_attempt_at": now, "created_at": now})
+    conn.execute(INSERT_AUDIT, {"at": now, "actor_id": user_id, "action": "booking.created",
+                                "object_type": "booking", "object_id": booking_id,
+                                "details": json.dumps({"session": session_id, "status": status})})
+    conn.execute(STAMP, {"scopes": sorted((f"participant:{participant_id}", f"unit:{unit_id}")), "changed_at": now})
+    return 201, {"results": [{"participant_id": participant_id, "booking_id": booking_id, "status": status}],
+                 "waitlisted": sum(waiting) + (status == "waitlisted")}
 
 
 def create_outbox(engine):
@@ -153,6 +271,26 @@ def create_app(url=None):
             return _json({"error": {"code": "already_booked"}}, 409)
         return _json({"results": [{"participant_id": participant_id, "booking_id": booking_id, "status": status}]},
                      201)
+
+    @app.post("/guarded/sessions/<int:session_id>/bookings")
+    def book_guarded(session_id):
+        auth = request.headers.get("Authorization", "")
+        if not auth.startswith("Bearer "):
+            return _json({"error": {"code": "unauthorised"}}, 401)
+        token_hash = hashlib.sha256(auth[7:].encode()).hexdigest()
+        payload = request.get_json(silent=True) or {}
+        ids = payload.get("participant_ids")
+        if not isinstance(ids, list) or len(ids) != 1 or not isinstance(ids[0], int):
+            return _json({"error": {"code": "invalid"}}, 422)
+        with engine.connect() as conn:
+            with conn.begin() as transaction:
+                user_id = conn.execute(TOKEN_USER, {"token_hash": token_hash}).scalar()
+                if user_id is None:
+                    return _json({"error": {"code": "unauthorised"}}, 401)
+                status, body = _book_guarded(conn, user_id, session_id, ids[0], datetime.now(timezone.utc))
+                if status >= 400 or body["results"][0]["booking_id"] is None:
+                    transaction.rollback()
+        return _json(body, status)
 
     @app.get("/healthz")
     def healthz():

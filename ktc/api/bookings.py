@@ -22,7 +22,7 @@ from ktc.bookings.operations import (
     session_to_book,
     with_side,
 )
-from ktc.database import one_of
+from ktc.database import one_of, one_of_value
 from ktc.errors import NotFound
 from ktc.extensions import db
 from ktc.organisations.models import Participant
@@ -99,10 +99,11 @@ def booking_json(booking):
 
 
 @cache
-def _people(dialect):
-    """Built once per database: the people named (a list, `one_of`), whatever their state (the
-    operation says why it refuses someone), with their side (with_side), locked in id order."""
-    return locking(with_side(select(Participant)).where(one_of(Participant.id, "ids", dialect)))
+def _people(dialect, single):
+    """Built once per database (and for one person or more): the people named (a list, `one_of`),
+    whatever their state (the operation says why it refuses someone), with their side (with_side),
+    locked in id order."""
+    return locking(with_side(select(Participant)).where(one_of(Participant.id, "ids", dialect, single)))
 
 
 @bp.post("/sessions/<int:session_id>/bookings")
@@ -125,7 +126,9 @@ def book_session(data, session_id):
         raise NotFound()
     ids, all_or_nothing = data["participant_ids"], data["all_or_nothing"]
     # Locked as they are read (book_team does not read them again to lock them).
-    found = {p.id: p for p in locked_participants(_people(db.session.get_bind().dialect.name), {"ids": ids})}
+    dialect, single = db.session.get_bind().dialect.name, len(set(ids)) == 1
+    found = {p.id: p for p in locked_participants(_people(dialect, single),
+                                                  {"ids": one_of_value(set(ids), dialect, single)})}
     # Someone else's staff or an unknown id: a manager learns nothing about which it was.
     for pid in ids:
         if pid not in found or not policy.can_manage_participant(actor, found[pid]):

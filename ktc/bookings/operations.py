@@ -25,7 +25,7 @@ from ktc.bookings.seats import (
     reservations,
     Waiting,
 )
-from ktc.database import LOCKED_PEOPLE, adopt_inserted, one_of, utcnow, write
+from ktc.database import LOCKED_PEOPLE, adopt_inserted, one_of, one_of_value, utcnow, write
 from ktc.errors import (
     AlreadyBooked,
     BookingClosed,
@@ -549,16 +549,19 @@ def bookable_participants(actor, ids=None, to_book=False):
     dialect = db.session.get_bind().dialect.name
     if ids is not None:
         # A posted team is about to be booked: locked now, in the same statement.
-        return locked_participants(_bookable(admin, True, dialect, to_book), {**params, "ids": sorted(set(ids))})
+        ids, single = sorted(set(ids)), len(set(ids)) == 1
+        return locked_participants(_bookable(admin, True, dialect, to_book, single),
+                                   {**params, "ids": one_of_value(ids, dialect, single)})
     stmt = _bookable(admin, False, dialect).options(selectinload(Participant.profession))
     return db.session.execute(stmt.order_by(Unit.name, Participant.name), params).scalars().all()
 
 
 @cache
-def _bookable(admin, by_ids, dialect, to_book=False):
+def _bookable(admin, by_ids, dialect, to_book=False, single=False):
     """Built once per kind and database: active people with unit and organisation, in the manager's
-    units (a list, `one_of`) unless for an admin; by_ids: only the given ids (a list), locked;
-    to_book: with their side as a column instead of unit and organisation (with_side)."""
+    units (a list, `one_of`) unless for an admin; by_ids: only the given ids (a list, or one id
+    with `single`), locked; to_book: with their side as a column instead of unit and organisation
+    (with_side)."""
     from sqlalchemy.orm import contains_eager
 
     from ktc.organisations.models import Unit
@@ -572,6 +575,6 @@ def _bookable(admin, by_ids, dialect, to_book=False):
     if not admin:
         stmt = stmt.where(one_of(Participant.unit_id, "units", dialect))
     if by_ids:
-        stmt = locking(stmt.where(one_of(Participant.id, "ids", dialect)))
+        stmt = locking(stmt.where(one_of(Participant.id, "ids", dialect, single)))
     return stmt
 

@@ -54,3 +54,57 @@ def test_the_floor_books_within_capacity_and_the_quota_with_an_outbox_row_each(f
     assert dict(held) == {"municipal": 3, "regional": 1}
     assert (seats.seats_municipal, seats.seats_regional) == (3, 1)
     assert db.session.execute(text("SELECT count(*) FROM bench_floor_outbox")).scalar() == 5
+
+
+def test_the_guarded_floor_keeps_ktcs_guarantees(floor_client, make):
+    """The guarded floor is what KTC's booking costs with every guarantee and no framework: it must
+    really keep them, or the bench would credit the framework with work the guarded floor skips."""
+    from ktc.audit.models import AuditEntry
+    from ktc.calendar.models import CalendarStamp
+    from ktc.mail.models import OutboxMessage
+
+    kommun, other = make.unit(side="municipal"), make.unit(side="municipal")
+    region = make.unit(side="regional")
+    manager = make.manager(kommun, region)
+    municipal = [make.participant(kommun) for _ in range(4)]
+    regional = make.participant(region)
+    stranger = make.participant(other)
+    session = make.session(capacity=4, min_per_side=1, release_before_hours=72)
+    # The same hour at another station: booking a person there too is an overlap.
+    clash = make.session(start=session.start_at, capacity=4)
+    cancelled = make.session(start=session.end_at, capacity=4, status="cancelled")
+    token = issue_api_token(manager)
+    db.session.commit()
+    session_id, clash_id, cancelled_id, unit_id = session.id, clash.id, cancelled.id, kommun.id
+
+    def book(person, into=session_id):
+        return floor_client.post(f"/guarded/sessions/{into}/bookings", json={"participant_ids": [person.id]},
+                                 headers={"Authorization": f"Bearer {token}"})
+
+    assert [book(p).get_json()["results"][0]["status"] for p in municipal] == ["confirmed"] * 3 + ["waitlisted"]
+    assert book(regional).get_json()["results"][0]["status"] == "confirmed"
+    assert book(stranger).status_code == 403
+    assert book(regional).get_json()["results"][0]["code"] == "already_booked"
+    assert book(regional, into=clash_id).get_json()["results"][0]["code"] == "overlap"
+    other_person = make.participant(kommun)
+    db.session.commit()
+    assert book(other_person, into=cancelled_id).status_code == 409
+
+    db.session.expire_all()
+    rows = db.session.execute(
+        select(Booking.side, Booking.status, func.count()).where(Booking.session_id.in_([session_id, clash_id,
+                                                                                         cancelled_id]))
+        .group_by(Booking.side, Booking.status)
+    ).all()
+    assert sorted(rows) == [("municipal", "confirmed", 3), ("municipal", "waitlisted", 1), ("regional", "confirmed", 1)]
+    seats = db.session.get(Session, session_id)
+    assert (seats.seats_municipal, seats.seats_regional) == (3, 1)
+    booked = db.session.execute(select(Booking.id).where(Booking.session_id == session_id)).scalars().all()
+    events = db.session.execute(select(OutboxMessage.kind).where(OutboxMessage.booking_id.in_(booked))).scalars()
+    assert sorted(events) == ["booking_confirmed"] * 4 + ["booking_waitlisted"]
+    audited = db.session.execute(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "booking.created", AuditEntry.object_id.in_(booked))).scalar()
+    assert audited == 5
+    # Four bookings of the unit's people: its feeds' stamp rose with each.
+    assert db.session.get(CalendarStamp, f"unit:{unit_id}").version >= 4
+    assert db.session.get(CalendarStamp, f"participant:{municipal[0].id}") is not None

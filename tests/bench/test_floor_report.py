@@ -74,3 +74,27 @@ def test_rounds_are_taken_as_medians_and_correctness_must_hold_in_every_round():
     assert "3 rounds, the kinds taking turns" in text
     assert "6.00 + 1.00, 1 800.0; 9.00 + 2.00, 2 400.0; 5.00 + 1.50, 1 500.0." in text
     assert "booking CPU ÷ floor, API: 3.0" in text.splitlines()
+
+
+def test_the_guarded_floor_says_what_the_guarantees_cost_and_what_ktc_adds():
+    text = _render({
+        "html": _rush("html", 20.0, 4.0, 3000.0),
+        "floor": _rush("floor", 3.0, 1.0, 800.0),
+        "api": _rush("api", 8.0, 2.0, 1600.0),
+        "guarded": _rush("guarded", 3.5, 1.5, 1200.0),
+    })
+    lines = text.splitlines()
+    # (3.5 + 1.5) ÷ (3 + 1); (8 + 2) ÷ 5; (20 + 4) ÷ 5.
+    assert "guarded floor CPU ÷ floor: 1.2" in lines
+    assert "booking CPU ÷ guarded floor, API: 2.0" in lines
+    assert "booking CPU ÷ guarded floor, HTML form: 4.8" in lines
+    # The four ratio lines of the issue are still against the floor itself.
+    assert "booking CPU ÷ floor, API: 2.5" in lines
+    # The guarded floor is a floor: its p99 over a second is no target KTC missed.
+    missed = text.split("### Where a target was missed", 1)[1]
+    assert "rush_p99_guarded" not in missed
+
+
+def test_without_the_guarded_floor_no_guarded_ratio_is_made_up():
+    text = _render({"floor": _rush("floor", 3.0, 1.0, 800.0), "api": _rush("api", 8.0, 2.0, 1600.0)})
+    assert "guarded" not in text
