@@ -225,6 +225,10 @@ def _rush_sections(lines, entry, missed):
     rushes = entry.get("rush") or {}
     if "requests" in rushes:  # a run saved before the rush had two kinds
         rushes = {"html": {**rushes, "kind": "html"}}
+    # The order the kinds were rushed in (bench/rush.py KINDS), then the first again.
+    names = {"html": "HTML form", "floor": "floor", "api": "API", "guarded": "guarded floor"}
+    order = [names.get(kind, kind) for kind in rushes]
+    turns = ", ".join(order + order[:1])
     for kind, rush in rushes.items():
         title, how = RUSH_KINDS.get(kind, (kind, kind))
         per_session = rush["requests"] // max(1, rush["sessions"])
@@ -241,7 +245,7 @@ def _rush_sections(lines, entry, missed):
         rounds = rush.get("rounds") or []
         if len(rounds) > 1:
             lines += [
-                f"- {len(rounds)} rounds, the kinds taking turns (HTML form, floor, API, HTML form, …); the "
+                f"- {len(rounds)} rounds, the kinds taking turns ({turns}, …); the "
                 "p99 and the CPU per request below are the medians of the rounds, the throughput, p50, "
                 "maximum and statuses those of the round of median CPU, and the correctness figures hold "
                 "for every round. Rounds (worker + PostgreSQL ms CPU per request, p99 ms): "

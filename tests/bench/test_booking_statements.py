@@ -271,9 +271,9 @@ def test_the_people_to_book_are_read_with_one_statement_text_whatever_their_numb
 
 
 def test_postgresql_keeps_one_plan_for_locking_one_person_to_book(app, make):
-    """PostgreSQL plans `id = ANY(:ids)` anew at every execution (its generic plan for a list of
-    unknown length never looks cheaper than one made for the list at hand): about 0.5 ms of the
-    server's CPU per booking. The statement for one person is planned once per connection and its
+    """On a table of realistic size PostgreSQL plans `id = ANY(:ids)` anew at every execution (its
+    generic plan for a list of unknown length looks dearer than one made for the list at hand):
+    about 0.5 ms of the server's CPU per booking. The statement for one person is planned once per connection and its
     plan kept; the one for a team still takes the list it is given."""
     from sqlalchemy import text
 
