@@ -67,6 +67,8 @@ def main(argv=None):
     else:
         url = recreate_or_keep_pg(args.pg_url, f"ktc_bench_{args.size}", DATA / f"postgres-{args.size}.json", False)
     app = app_for(url)
+    if args.floor:
+        add_shell(app)
     from bench import rush
     from ktc.extensions import db
     from ktc.runtime import settle_worker
@@ -74,7 +76,7 @@ def main(argv=None):
     # The rush's own setting: sessions of 12 seats, one person per request, most onto the waiting list.
     with app.app_context():
         before = measure.max_ids()
-    rush_ids, participants, manager_id, auth = rush._setup(app, (4 if args.floor else 2) * args.reps, weeks_ahead=4)
+    rush_ids, participants, manager_id, auth = rush._setup(app, (5 if args.floor else 2) * args.reps, weeks_ahead=4)
     slots = [(rush_ids[i % len(rush_ids)], pid) for i, pid in enumerate(participants)]
     if args.floor:
         if args.db != "postgres":
@@ -116,6 +118,43 @@ def main(argv=None):
         print(out.getvalue())
 
 
+SHELL_PATH = "/api/v1/bench-shell/sessions/<int:session_id>/bookings"
+
+
+def add_shell(app):
+    """KTC's own request shell around the guarded floor's statements (bench/floor.py), on this app
+    only, for the bench: the token's user through Flask-Login, the body and the answer through the
+    API's schemas, KTC's one commit point, the reason translated. Its cost is what a second,
+    hand-written path for booking one person would cost (issue 13's option b); added before the
+    app's first request."""
+    from datetime import datetime, timezone
+
+    from flask_babel import gettext as _
+    from flask_login import current_user
+
+    from bench import floor
+    from ktc import policy
+    from ktc.api import bp
+    from ktc.api.bookings import TeamBookingInput, TeamBookingResult
+    from ktc.api.util import require
+    from ktc.errors import NotFound
+    from ktc.extensions import db
+
+    def book(data, session_id):
+        require(current_user.is_authenticated and policy.can_book(current_user))
+        status, body = floor._book_guarded(db.session.connection(), current_user.id, session_id,
+                                           data["participant_ids"][0], datetime.now(timezone.utc))
+        if status == 404:
+            raise NotFound()
+        result = body["results"][0]
+        if result["status"] == "waitlisted":
+            result.update(code="session_full", reason=_("The session is full: you are on the waiting list."))
+        return {"results": [result], "seats": body["seats"]}, status
+
+    app.add_url_rule(SHELL_PATH, "bench_shell", bp.arguments(TeamBookingInput)(bp.response(201, TeamBookingResult)(book)),
+                     methods=["POST"])
+
+
 def _against_floor(app, url, rush_ids, participants, manager_id, auth, before, count_calls=False, dump=None):
     """KTC's booking API and the floor, one request each in turn, same kind of sessions: CPU per request."""
     from bench import floor, rush
@@ -128,7 +167,7 @@ def _against_floor(app, url, rush_ids, participants, manager_id, auth, before, c
             db.session.commit()
         floor_app = floor.create_app(url)
         headers = {"Authorization": f"Bearer {auth['api']}"}
-        cpu = {"floor": [], "guarded": [], "api": [], "html": []}
+        cpu = {"floor": [], "guarded": [], "shell": [], "api": [], "html": []}
         profiler = {k: cProfile.Profile() for k in cpu} if count_calls else None
         with app.app_context():
             settle_worker()
@@ -147,6 +186,9 @@ def _against_floor(app, url, rush_ids, participants, manager_id, auth, before, c
                 elif name == "guarded":
                     response = floor_client.post(f"/guarded/sessions/{session_id}/bookings", headers=headers,
                                                  json={"participant_ids": [pid]})
+                elif name == "shell":
+                    response = api_client.post(SHELL_PATH.replace("<int:session_id>", str(session_id)),
+                                               headers=headers, json={"participant_ids": [pid]})
                 else:
                     response = (api_client if name == "api" else floor_client).post(
                         f"/api/v1/sessions/{session_id}/bookings", headers=headers, json={"participant_ids": [pid]})
@@ -160,21 +202,22 @@ def _against_floor(app, url, rush_ids, participants, manager_id, auth, before, c
                     raise RuntimeError(f"{name} answered {response.status_code}: {response.get_data(True)[:300]}")
                 if i >= 2 * len(kinds):
                     cpu[name].append(spent * 1000)
-        f, g, a, h = (statistics.median(cpu[k]) for k in ("floor", "guarded", "api", "html"))
+        f, g, sh, a, h = (statistics.median(cpu[k]) for k in ("floor", "guarded", "shell", "api", "html"))
         print(f"in-process CPU per booking (worker side only), medians: floor {f:.2f} ms, "
               f"guarded floor {g:.2f} ms (÷ floor {g / f:.2f}), "
+              f"KTC's shell around the guarded statements {sh:.2f} ms (÷ floor {sh / f:.2f}), "
               f"API {a:.2f} ms (÷ floor {a / f:.2f}, ÷ guarded {a / g:.2f}), "
               f"HTML form {h:.2f} ms (÷ floor {h / f:.2f}, ÷ guarded {h / g:.2f})")
         if profiler is not None:
             # Python function calls per request: a figure the machine's load does not move.
             calls = {k: pstats.Stats(p).total_calls / len(cpu[k]) for k, p in profiler.items()}
             print(f"Python function calls per request (cProfile): floor {calls['floor']:.0f}, "
-                  f"guarded floor {calls['guarded']:.0f}, "
+                  f"guarded floor {calls['guarded']:.0f}, shell {calls['shell']:.0f}, "
                   f"API {calls['api']:.0f} (÷ floor {calls['api'] / calls['floor']:.2f}), "
                   f"HTML form {calls['html']:.0f} (÷ floor {calls['html'] / calls['floor']:.2f})")
             if dump:
                 for k, p in profiler.items():
-                    p.dump_stats(f"{dump}.{k}")  # one file per kind: <dump>.floor, <dump>.api, <dump>.html
+                    p.dump_stats(f"{dump}.{k}")  # one file per kind: <dump>.floor, <dump>.guarded, …
         with app.app_context():
             db.engine.dispose()
         floor_app.extensions["floor_engine"].dispose()

@@ -42,6 +42,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    exists,
     create_engine,
     func,
     literal,
@@ -132,6 +133,18 @@ INSERT_OUTBOX = pg_insert(outbox).on_conflict_do_nothing(index_elements=["dedupe
 ACTIVE = ("confirmed", "waitlisted", "attended", "no_show")
 
 
+def _claim_or_count(side):
+    """The seat claim as KTC makes it: the counters come back also when no seat was taken (the
+    answer states them), with whether this request took one."""
+    claimed = _claim(side).returning(sessions.c.capacity).cte("claimed")
+    return select(claimed.c.seats_municipal, claimed.c.seats_regional, claimed.c.capacity, literal(True)).union_all(
+        select(sessions.c.seats_municipal, sessions.c.seats_regional, sessions.c.capacity, literal(False))
+        .where(sessions.c.id == bindparam("session_id"), ~exists(select(claimed.c.capacity))))
+
+
+CLAIM_OR_COUNT = {side: _claim_or_count(side) for side in ("municipal", "regional")}
+
+
 def _waiting(side):
     return (select(func.count()).select_from(bookings)
             .where(bookings.c.session_id == sessions.c.id, bookings.c.status == "waitlisted", bookings.c.side == side)
@@ -201,26 +214,27 @@ def _book_guarded(conn, user_id, session_id, participant_id, now):
                                   "code": code}]}
     # (KTC first gives seats released since the last job run to those already waiting: with no seat free,
     # as in the rush, that costs it no statement, so none here either.)
-    seats = conn.execute(CLAIM[side], {"session_id": session_id}).first()
-    status = "confirmed" if seats is not None else "waitlisted"
+    municipal, regional, capacity, claimed = conn.execute(CLAIM_OR_COUNT[side], {"session_id": session_id}).one()
+    status = "confirmed" if claimed else "waitlisted"
     booking_id = conn.execute(INSERT_BOOKING_GUARDED, {
         "session_id": session_id, "participant_id": participant_id, "side": side, "status": status,
-        "booked_by_id": user_id, "booked_at": now, "queued_at": now, "confirmed_at": now if seats else None,
+        "booked_by_id": user_id, "booked_at": now, "queued_at": now, "confirmed_at": now if claimed else None,
         "ical_sequence": 0, "feed_revision": 0, "feed_revised_at": now,
     }).scalar()
     if booking_id is None:
         return 409, {"error": {"code": "session_not_bookable"}}
     conn.execute(INSERT_EVENT, {
         "dedupe_key": f"booking_{status}:b{booking_id}:{now.timestamp()}", "kind": f"booking_{status}",
-        "recipient": email, "booking_id": booking_id, "ics_sequence": 0 if seats else None,
-        "ics_method": "REQUEST" if seats else None, "status": "pending", "attempts": 0,
+        "recipient": email, "booking_id": booking_id, "ics_sequence": 0 if claimed else None,
+        "ics_method": "REQUEST" if claimed else None, "status": "pending", "attempts": 0,
         "next_attempt_at": now, "created_at": now})
     conn.execute(INSERT_AUDIT, {"at": now, "actor_id": user_id, "action": "booking.created",
                                 "object_type": "booking", "object_id": booking_id,
                                 "details": json.dumps({"session": session_id, "status": status})})
     conn.execute(STAMP, {"scopes": sorted((f"participant:{participant_id}", f"unit:{unit_id}")), "changed_at": now})
     return 201, {"results": [{"participant_id": participant_id, "booking_id": booking_id, "status": status}],
-                 "waitlisted": sum(waiting) + (status == "waitlisted")}
+                 "seats": {"municipal": municipal, "regional": regional, "free": capacity - municipal - regional,
+                           "waitlisted": sum(waiting) + (status == "waitlisted")}}
 
 
 def create_outbox(engine):
