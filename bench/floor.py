@@ -246,6 +246,18 @@ def _json(body, status):
     return Response(json.dumps(body), status=status, content_type="application/json")
 
 
+def _token_and_person():
+    """(the API token's hash, the one person to book) from the request; (None, an error answer) if
+    it has no token or does not name exactly one person."""
+    auth = request.headers.get("Authorization", "")
+    if not auth.startswith("Bearer "):
+        return None, _json({"error": {"code": "unauthorised"}}, 401)
+    ids = (request.get_json(silent=True) or {}).get("participant_ids")
+    if not isinstance(ids, list) or len(ids) != 1 or not isinstance(ids[0], int):
+        return None, _json({"error": {"code": "invalid"}}, 422)
+    return hashlib.sha256(auth[7:].encode()).hexdigest(), ids[0]
+
+
 def create_app(url=None):
     url = url or os.environ["BENCH_FLOOR_DATABASE_URL"]
     engine = create_engine(url, pool_size=2, max_overflow=0)
@@ -254,15 +266,9 @@ def create_app(url=None):
 
     @app.post("/api/v1/sessions/<int:session_id>/bookings")
     def book(session_id):
-        auth = request.headers.get("Authorization", "")
-        if not auth.startswith("Bearer "):
-            return _json({"error": {"code": "unauthorised"}}, 401)
-        token_hash = hashlib.sha256(auth[7:].encode()).hexdigest()
-        payload = request.get_json(silent=True) or {}
-        ids = payload.get("participant_ids")
-        if not isinstance(ids, list) or len(ids) != 1 or not isinstance(ids[0], int):
-            return _json({"error": {"code": "invalid"}}, 422)
-        participant_id = ids[0]
+        token_hash, participant_id = _token_and_person()
+        if token_hash is None:
+            return participant_id
         now = datetime.now(timezone.utc)
         try:
             with engine.begin() as conn:
@@ -288,20 +294,15 @@ def create_app(url=None):
 
     @app.post("/guarded/sessions/<int:session_id>/bookings")
     def book_guarded(session_id):
-        auth = request.headers.get("Authorization", "")
-        if not auth.startswith("Bearer "):
-            return _json({"error": {"code": "unauthorised"}}, 401)
-        token_hash = hashlib.sha256(auth[7:].encode()).hexdigest()
-        payload = request.get_json(silent=True) or {}
-        ids = payload.get("participant_ids")
-        if not isinstance(ids, list) or len(ids) != 1 or not isinstance(ids[0], int):
-            return _json({"error": {"code": "invalid"}}, 422)
+        token_hash, participant_id = _token_and_person()
+        if token_hash is None:
+            return participant_id
         with engine.connect() as conn:
             with conn.begin() as transaction:
                 user_id = conn.execute(TOKEN_USER, {"token_hash": token_hash}).scalar()
                 if user_id is None:
                     return _json({"error": {"code": "unauthorised"}}, 401)
-                status, body = _book_guarded(conn, user_id, session_id, ids[0], datetime.now(timezone.utc))
+                status, body = _book_guarded(conn, user_id, session_id, participant_id, datetime.now(timezone.utc))
                 if status >= 400 or body["results"][0]["booking_id"] is None:
                     transaction.rollback()
         return _json(body, status)

@@ -22,16 +22,22 @@ def floor_client(database_url):
     db.session.commit()
 
 
-def test_the_floor_books_within_capacity_and_the_quota_with_an_outbox_row_each(floor_client, make):
+def _setting(make):
+    """A manager of a municipal and a regional unit, four of the first's people, one of the second's,
+    one of another unit; a session of 4 seats, 1 held per side until the release (ten days away), so
+    the municipal side may take 3; the manager's API token."""
     kommun, other = make.unit(side="municipal"), make.unit(side="municipal")
     region = make.unit(side="regional")
     manager = make.manager(kommun, region)
     municipal = [make.participant(kommun) for _ in range(4)]
     regional = make.participant(region)
     stranger = make.participant(other)
-    # 4 seats, 1 held per side until the release (ten days away): the municipal side may take 3.
     session = make.session(capacity=4, min_per_side=1, release_before_hours=72)
-    token = issue_api_token(manager)
+    return kommun, municipal, regional, stranger, session, issue_api_token(manager)
+
+
+def test_the_floor_books_within_capacity_and_the_quota_with_an_outbox_row_each(floor_client, make):
+    _unit, municipal, regional, stranger, session, token = _setting(make)
     db.session.commit()
 
     def book(person, bearer=token):
@@ -63,17 +69,10 @@ def test_the_guarded_floor_keeps_ktcs_guarantees(floor_client, make):
     from ktc.calendar.models import CalendarStamp
     from ktc.mail.models import OutboxMessage
 
-    kommun, other = make.unit(side="municipal"), make.unit(side="municipal")
-    region = make.unit(side="regional")
-    manager = make.manager(kommun, region)
-    municipal = [make.participant(kommun) for _ in range(4)]
-    regional = make.participant(region)
-    stranger = make.participant(other)
-    session = make.session(capacity=4, min_per_side=1, release_before_hours=72)
+    kommun, municipal, regional, stranger, session, token = _setting(make)
     # The same hour at another station: booking a person there too is an overlap.
     clash = make.session(start=session.start_at, capacity=4)
     cancelled = make.session(start=session.end_at, capacity=4, status="cancelled")
-    token = issue_api_token(manager)
     db.session.commit()
     session_id, clash_id, cancelled_id, unit_id = session.id, clash.id, cancelled.id, kommun.id
 

@@ -33,12 +33,14 @@ def _render(rushes):
     return render_markdown(_results(rushes), (), {}, 150, statistics)
 
 
+def _kinds(**more):
+    """The HTML form, the floor and the API as in the first test, and any kinds more."""
+    return {"html": _rush("html", 20.0, 4.0, 3000.0), "floor": _rush("floor", 3.0, 1.0, 800.0),
+            "api": _rush("api", 8.0, 2.0, 1600.0), **more}
+
+
 def test_the_four_ratio_lines_are_rendered_from_the_figures():
-    text = _render({
-        "html": _rush("html", 20.0, 4.0, 3000.0),
-        "floor": _rush("floor", 3.0, 1.0, 800.0),
-        "api": _rush("api", 8.0, 2.0, 1600.0),
-    })
+    text = _render(_kinds())
     lines = text.splitlines()
     # (8 + 2) ÷ (3 + 1), (20 + 4) ÷ (3 + 1), 1600 ÷ 800, 3000 ÷ 800.
     assert "booking CPU ÷ floor, API: 2.5" in lines
@@ -77,12 +79,7 @@ def test_rounds_are_taken_as_medians_and_correctness_must_hold_in_every_round():
 
 
 def test_the_guarded_floor_says_what_the_guarantees_cost_and_what_ktc_adds():
-    text = _render({
-        "html": _rush("html", 20.0, 4.0, 3000.0),
-        "floor": _rush("floor", 3.0, 1.0, 800.0),
-        "api": _rush("api", 8.0, 2.0, 1600.0),
-        "guarded": _rush("guarded", 3.5, 1.5, 1200.0),
-    })
+    text = _render(_kinds(guarded=_rush("guarded", 3.5, 1.5, 1200.0)))
     lines = text.splitlines()
     # (3.5 + 1.5) ÷ (3 + 1); (8 + 2) ÷ 5; (20 + 4) ÷ 5.
     assert "guarded floor CPU ÷ floor: 1.2" in lines
