@@ -68,6 +68,8 @@ def main(argv=None):
         url = recreate_or_keep_pg(args.pg_url, f"ktc_bench_{args.size}", DATA / f"postgres-{args.size}.json", False)
     app = app_for(url)
     if args.floor:
+        from bench.shell import add_shell
+
         add_shell(app)
     from bench import rush
     from ktc.extensions import db
@@ -118,46 +120,10 @@ def main(argv=None):
         print(out.getvalue())
 
 
-SHELL_PATH = "/api/v1/bench-shell/sessions/<int:session_id>/bookings"
-
-
-def add_shell(app):
-    """KTC's own request shell around the guarded floor's statements (bench/floor.py), on this app
-    only, for the bench: the token's user through Flask-Login, the body and the answer through the
-    API's schemas, KTC's one commit point, the reason translated. Its cost is what a second,
-    hand-written path for booking one person would cost (issue 13's option b); added before the
-    app's first request."""
-    from datetime import datetime, timezone
-
-    from flask_babel import gettext as _
-    from flask_login import current_user
-
-    from bench import floor
-    from ktc import policy
-    from ktc.api import bp
-    from ktc.api.bookings import TeamBookingInput, TeamBookingResult
-    from ktc.api.util import require
-    from ktc.errors import NotFound
-    from ktc.extensions import db
-
-    def book(data, session_id):
-        require(current_user.is_authenticated and policy.can_book(current_user))
-        status, body = floor._book_guarded(db.session.connection(), current_user.id, session_id,
-                                           data["participant_ids"][0], datetime.now(timezone.utc))
-        if status == 404:
-            raise NotFound()
-        result = body["results"][0]
-        if result["status"] == "waitlisted":
-            result.update(code="session_full", reason=_("The session is full: you are on the waiting list."))
-        return {"results": [result], "seats": body["seats"]}, status
-
-    app.add_url_rule(SHELL_PATH, "bench_shell", bp.arguments(TeamBookingInput)(bp.response(201, TeamBookingResult)(book)),
-                     methods=["POST"])
-
-
 def _against_floor(app, url, rush_ids, participants, manager_id, auth, before, count_calls=False, dump=None):
     """KTC's booking API and the floor, one request each in turn, same kind of sessions: CPU per request."""
     from bench import floor, rush
+    from bench.shell import SHELL_PATH
     from ktc.extensions import db
     from ktc.runtime import settle_worker
 

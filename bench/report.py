@@ -117,6 +117,12 @@ RUSH_KINDS = {
                 "the session with its waiting counts, the person locked under the manager's units, the overlap "
                 "and already-booked check, the seat claim, the booking `INSERT` under a share lock of the "
                 "session, an outbox event, an audit entry, the feed stamps, commit"),
+    "shell": ("KTC's request shell around the guarded floor's statements (`bench/shell.py`)",
+              "the same API request against KTC's app with one route more: KTC's own request handling (the "
+              "token's user through Flask-Login, the body and the answer through the API's schemas, the one "
+              "commit point, a translated reason) around the guarded floor's statements, under a gunicorn of "
+              "its own with the same settings: what a second, hand-written path for booking one person "
+              "would cost"),
 }
 # KTC's two ways of booking, against the floor: the names on the ratio lines.
 FLOOR_KINDS = (("api", "API"), ("html", "HTML form"))
@@ -185,6 +191,19 @@ def guarded_lines(rushes):
     for kind, name in FLOOR_KINDS:
         if kind in rushes:
             lines += [f"booking CPU ÷ guarded floor, {name}: {cpu_per_request(rushes[kind]) / cpu:.1f}", ""]
+    shell = rushes.get("shell")
+    if shell:
+        lines += [
+            "KTC's request shell around the guarded floor's statements (what a second, hand-written path for "
+            f"booking one person would cost) books in {_ms(cpu_per_request(shell), 2)} ms "
+            f"({_ms(shell['app_cpu_ms'], 2)} ms worker + {_ms(shell['db_cpu_ms'], 2)} ms PostgreSQL), "
+            f"p99 {_ms(shell['p99_ms'])} ms.",
+            "",
+            f"shell CPU ÷ floor: {cpu_per_request(shell) / cpu_per_request(floor):.1f}",
+            "",
+            f"shell p99 ÷ floor p99: {shell['p99_ms'] / floor['p99_ms']:.1f}",
+            "",
+        ]
     return lines
 
 
@@ -225,7 +244,7 @@ def _rush_sections(lines, entry, missed):
     if "requests" in rushes:  # a run saved before the rush had two kinds
         rushes = {"html": {**rushes, "kind": "html"}}
     # The order the kinds were rushed in (bench/rush.py KINDS), then the first again.
-    names = {"html": "HTML form", "floor": "floor", "api": "API", "guarded": "guarded floor"}
+    names = {"html": "HTML form", "floor": "floor", "api": "API", "guarded": "guarded floor", "shell": "shell"}
     order = [names.get(kind, kind) for kind in rushes]
     turns = ", ".join(order + order[:1])
     for kind, rush in rushes.items():
@@ -272,7 +291,7 @@ def _rush_sections(lines, entry, missed):
             lines.append(f"| {s_['session']} | {s_['capacity']} | {s_['confirmed']} | {s_['municipal']} | "
                          f"{s_['regional']} | {s_['waitlisted']} |")
         lines.append("")
-        if rush["p99_ms"] >= 1000 and kind not in ("floor", "guarded"):
+        if rush["p99_ms"] >= 1000 and kind not in ("floor", "guarded", "shell"):
             missed.append(("rush_p99_" + kind, rush_why(rush) if "app_cpu_ms" in rush else None))
     lines += floor_lines(rushes)
     over = [f"{label}: {value:.1f}" for label, value in floor_ratios(rushes) if value > FLOOR_TARGET]

@@ -8,7 +8,9 @@ token, seat UPDATE, booking INSERT, outbox row), under its own gunicorn with the
 the same run; bench/report.py divides KTC's CPU per request and p99 by the floor's. `guarded`: the
 guarded floor of the same app (`POST /guarded/sessions/<id>/bookings`), every guarantee KTC's booking
 keeps in KTC's nine statements and nothing else, which tells what the guarantees cost and what the
-framework does. The sessions
+framework does. `shell`: KTC's own request handling around the guarded floor's statements
+(bench/shell.py, KTC's app with one route added, under a gunicorn of its own): what a second,
+hand-written path for booking one person would cost. The sessions
 have few seats, so most people must end up on the waiting list; afterwards the database must
 hold exactly `capacity` seat-holding bookings per session, seat counters equal to them, and no
 request may have failed with a 5xx.
@@ -34,9 +36,12 @@ ZONE = ZoneInfo("Europe/Stockholm")
 SESSIONS = 5
 CAPACITY = 12
 # A floor between KTC's two kinds, so that a change in the machine's load weighs on both sides.
-KINDS = ("html", "floor", "api", "guarded")
+KINDS = ("html", "floor", "api", "guarded", "shell")
 # The kinds served by bench/floor.py, not by KTC.
 FLOOR_KINDS = ("floor", "guarded")
+# The server of each kind: (name, gunicorn's app).
+SERVERS = {"floor": ("floor", "bench.floor:app"), "guarded": ("floor", "bench.floor:app"),
+           "shell": ("shell", "bench.shell:app")}
 # gunicorn for a machine that also runs PostgreSQL and the load generator: sync workers (the
 # cheapest per request; a booking request waits on the database only briefly), one per core. More
 # workers than cores made each booking dearer and the rush slower: on 2 cores, 5 workers cost KTC's
@@ -135,7 +140,7 @@ def _request_text(kind, port, session_id, participant_id, auth):
                                              "Content-Type: application/x-www-form-urlencoded"]
     else:
         body = json.dumps({"participant_ids": [participant_id]})
-        path = "/guarded" if kind == "guarded" else "/api/v1"
+        path = {"guarded": "/guarded", "shell": "/api/v1/bench-shell"}.get(kind, "/api/v1")
         target, headers = f"{path}/sessions/{session_id}/bookings", [f"Authorization: Bearer {auth['api']}",
                                                                      "Content-Type: application/json"]
     lines = [f"POST {target} HTTP/1.1", f"Host: 127.0.0.1:{port}", *headers, f"Content-Length: {len(body)}"]
@@ -253,7 +258,7 @@ def _fire(port, requests_text):
 
 
 def run(url, meta, requests_count, secret, kinds=KINDS):
-    """Run the rush once per kind (html, floor, api, guarded); return {kind: figures and the database's verdict}."""
+    """Run the rush once per kind (html, floor, api, guarded, shell); return {kind: figures and the database's verdict}."""
     from bench.measure import max_ids
     from bench.run import app_for
 
@@ -266,7 +271,7 @@ def run(url, meta, requests_count, secret, kinds=KINDS):
         for weeks_ahead, kind in [(i, kind) for _round in range(ROUNDS) for i, kind in enumerate(kinds)]:
             # Each server is started when first needed (ten workers booting at once on two cores
             # would outlast the warm-up), and both run until the end.
-            name, target = ("floor", "bench.floor:app") if kind in FLOOR_KINDS else ("ktc", "wsgi:app")
+            name, target = SERVERS.get(kind, ("ktc", "wsgi:app"))
             if name not in servers:
                 port = _free_port()
                 servers[name] = (port, _start_gunicorn(url, secret, port, target))

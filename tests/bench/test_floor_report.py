@@ -95,3 +95,16 @@ def test_the_guarded_floor_says_what_the_guarantees_cost_and_what_ktc_adds():
 def test_without_the_guarded_floor_no_guarded_ratio_is_made_up():
     text = _render({"floor": _rush("floor", 3.0, 1.0, 800.0), "api": _rush("api", 8.0, 2.0, 1600.0)})
     assert "guarded" not in text
+
+
+def test_the_shell_is_set_against_the_floor_and_misses_no_target_of_its_own():
+    shell = _rush("shell", 5.0, 1.4, 1500.0)
+    shell["rounds"] = [dict(shell), dict(shell)]
+    text = _render(_kinds(guarded=_rush("guarded", 3.5, 1.5, 1200.0), shell=shell))
+    lines = text.splitlines()
+    # (5 + 1.4) ÷ (3 + 1); 1500 ÷ 800.
+    assert "shell CPU ÷ floor: 1.6" in lines
+    assert "shell p99 ÷ floor p99: 1.9" in lines
+    assert "rush_p99_shell" not in text.split("### Where a target was missed", 1)[1]
+    # The rounds say in which order the kinds took turns.
+    assert "the kinds taking turns (HTML form, floor, API, guarded floor, shell, HTML form, …)" in text

@@ -1,0 +1,52 @@
+"""KTC's request shell around the guarded floor's statements: what a second, hand-written path for
+booking one person would cost (issue 13's option b), measured, not built into KTC.
+
+    DATABASE_URL=… SECRET_KEY=… gunicorn bench.shell:app     # KTC's app with the shell's route added
+
+`add_shell(app)` adds `POST /api/v1/bench-shell/sessions/<id>/bookings` to a KTC app (only the one
+the bench serves or measures): KTC's own request handling (the token's user through Flask-Login, the
+body and the answer through the API's schemas, KTC's one commit point, the reason translated) around
+`bench.floor`'s guarded statements (every guarantee of a one-person booking as SQLAlchemy Core).
+bench/booking_profile.py --floor books through it in-process; bench/rush.py rushes it under gunicorn.
+"""
+SHELL_PATH = "/api/v1/bench-shell/sessions/<int:session_id>/bookings"
+
+
+def add_shell(app):
+    """Add the shell's route to `app`, before its first request."""
+    from datetime import datetime, timezone
+
+    from flask_babel import gettext as _
+    from flask_login import current_user
+
+    from bench import floor
+    from ktc import policy
+    from ktc.api import bp
+    from ktc.api.bookings import TeamBookingInput, TeamBookingResult
+    from ktc.api.util import require
+    from ktc.errors import NotFound
+    from ktc.extensions import db
+
+    def book(data, session_id):
+        require(current_user.is_authenticated and policy.can_book(current_user))
+        status, body = floor._book_guarded(db.session.connection(), current_user.id, session_id,
+                                           data["participant_ids"][0], datetime.now(timezone.utc))
+        if status == 404:
+            raise NotFound()
+        result = body["results"][0]
+        if result["status"] == "waitlisted":
+            result.update(code="session_full", reason=_("The session is full: you are on the waiting list."))
+        return {"results": [result], "seats": body["seats"]}, status
+
+    app.add_url_rule(SHELL_PATH, "bench_shell", bp.arguments(TeamBookingInput)(bp.response(201, TeamBookingResult)(book)),
+                     methods=["POST"])
+    return app
+
+
+def __getattr__(name):
+    # `gunicorn bench.shell:app` builds KTC's app (from the environment, as wsgi.py) on first use.
+    if name == "app":
+        from ktc import create_app
+
+        return add_shell(create_app())
+    raise AttributeError(name)
