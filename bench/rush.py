@@ -295,7 +295,11 @@ def run(url, meta, requests_count, secret, kinds=KINDS):
                 verdict = _verdict(app, rush_ids)
             finally:
                 _clean_up(app, before, rush_ids, manager_id)
-            rounds[kind].append(_figures(kind, fired, len(rush_ids), verdict))
+            figures = _figures(kind, fired, len(rush_ids), verdict)
+            if kind in SERVERS and figures["statuses"] != {"201": figures["requests"]}:
+                # A yardstick that booked nobody measures nothing: stop rather than report it.
+                raise RuntimeError(f"the {kind} rush did not book every request: {figures['statuses']}")
+            rounds[kind].append(figures)
     finally:
         for _port, server in servers.values():
             server.terminate()

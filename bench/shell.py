@@ -24,22 +24,30 @@ def add_shell(app):
     from ktc.api import bp
     from ktc.api.bookings import TeamBookingInput, TeamBookingResult
     from ktc.api.util import require
-    from ktc.errors import NotFound
-    from ktc.extensions import db
+    from ktc.errors import NotFound, SessionNotBookable
+    from ktc.extensions import csrf, db
+    from ktc.web import api_error
 
     def book(data, session_id):
-        require(current_user.is_authenticated and policy.can_book(current_user))
+        if not current_user.is_authenticated:  # as the API's own check (ktc/api/__init__.py)
+            return api_error("unauthorized", _("A valid API token is required."), 401)
+        require(policy.can_book(current_user))
         status, body = floor._book_guarded(db.session.connection(), current_user.id, session_id,
                                            data["participant_ids"][0], datetime.now(timezone.utc))
         if status == 404:
             raise NotFound()
+        require(status != 403)
+        if status == 409:
+            raise SessionNotBookable()
         result = body["results"][0]
         if result["status"] == "waitlisted":
             result.update(code="session_full", reason=_("The session is full: you are on the waiting list."))
-        return {"results": [result], "seats": body["seats"]}, status
+        return {"results": [result], "seats": body.get("seats")}, status
 
-    app.add_url_rule(SHELL_PATH, "bench_shell", bp.arguments(TeamBookingInput)(bp.response(201, TeamBookingResult)(book)),
-                     methods=["POST"])
+    view = bp.arguments(TeamBookingInput)(bp.response(201, TeamBookingResult)(book))
+    # Token-authenticated like the API, which is exempt from CSRF as a whole (ktc/api/__init__.py).
+    csrf.exempt(view)
+    app.add_url_rule(SHELL_PATH, "bench_shell", view, methods=["POST"])
     return app
 
 

@@ -107,3 +107,34 @@ def test_the_guarded_floor_keeps_ktcs_guarantees(floor_client, make):
     # Four bookings of the unit's people: its feeds' stamp rose with each.
     assert db.session.get(CalendarStamp, f"unit:{unit_id}").version >= 4
     assert db.session.get(CalendarStamp, f"participant:{municipal[0].id}") is not None
+
+
+def test_the_shell_books_through_ktcs_own_request_handling(floor_client, database_url, make):
+    """bench/shell.py is KTC's app with one route more: under KTC's production settings (CSRF on, as
+    under gunicorn in the rush) a token books through it, or the rush would time refusals."""
+    from bench.shell import SHELL_PATH, add_shell
+    from ktc import create_app
+    from tests.conftest import TEST_CONFIG, FreshContextClient
+
+    kommun, municipal, regional, stranger, session, token = _setting(make)
+    db.session.commit()
+    shell = add_shell(create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": True}))
+    shell.test_client_class = FreshContextClient
+    url = SHELL_PATH.replace("<int:session_id>", str(session.id))
+    client = shell.test_client()
+
+    def book(person, bearer=token):
+        return client.post(url, json={"participant_ids": [person.id]}, headers={"Authorization": f"Bearer {bearer}"})
+
+    answers = [book(p) for p in municipal]
+    assert [a.status_code for a in answers] == [201] * 4
+    assert [a.get_json()["results"][0]["status"] for a in answers] == ["confirmed"] * 3 + ["waitlisted"]
+    assert answers[-1].get_json()["results"][0]["code"] == "session_full"
+    assert answers[-1].get_json()["seats"] == {"municipal": 3, "regional": 0, "free": 1, "waitlisted": 1}
+    assert book(stranger).status_code == 403
+    assert book(regional, bearer="ktc_not-a-token").status_code == 401
+    with shell.app_context():
+        db.engine.dispose()
+    db.session.expire_all()
+    assert db.session.execute(select(func.count()).select_from(Booking)
+                              .where(Booking.session_id == session.id)).scalar() == 4
