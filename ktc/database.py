@@ -189,9 +189,10 @@ def among(column, ids):
 
 def one_of(column, name, dialect, single=False):
     """SQL for a statement built once: `column` is one of the list bound as `name` when it runs (bind
-    `one_of_value`). On PostgreSQL one array parameter (`= ANY(:name)`): the statement's text is the
-    same for every list, where an expanding IN is written out again, a parameter per item, at every
-    execution (and is another statement to the server for each length). SQLite takes the expanding IN.
+    what `one_of_bind` gives). On PostgreSQL one array parameter (`= ANY(:name)`): the statement's
+    text is the same for every list, where an expanding IN is written out again, a parameter per
+    item, at every execution (and is another statement to the server for each length). SQLite takes
+    the expanding IN.
 
     `single`: the statement for a list of exactly one item, on PostgreSQL `column = :name`. On a table
     of realistic size PostgreSQL plans `= ANY(:name)` anew at every execution: its generic plan, made
@@ -206,12 +207,13 @@ def one_of(column, name, dialect, single=False):
     return column.in_(bindparam(name, expanding=True))
 
 
-def one_of_value(values, dialect, single=False):
-    """What to bind for a `one_of` list: the list, or on PostgreSQL its only item for a `single` statement."""
-    if single and dialect == "postgresql":
-        (value,) = values
-        return value
-    return list(values)
+def one_of_bind(values, dialect):
+    """(single, value) for a list bound to a `one_of` statement: whether the list (without repeats)
+    has exactly one item, which picks the statement (`one_of(..., single)`), and what to bind to it:
+    that item on PostgreSQL for the single statement, else the list, in order."""
+    items = sorted(set(values))
+    single = len(items) == 1
+    return single, items[0] if single and dialect == "postgresql" else items
 
 
 def note(obj, name, value, key):

@@ -22,7 +22,7 @@ from ktc.bookings.operations import (
     session_to_book,
     with_side,
 )
-from ktc.database import one_of, one_of_value
+from ktc.database import one_of, one_of_bind
 from ktc.errors import NotFound
 from ktc.extensions import db
 from ktc.organisations.models import Participant
@@ -126,9 +126,9 @@ def book_session(data, session_id):
         raise NotFound()
     ids, all_or_nothing = data["participant_ids"], data["all_or_nothing"]
     # Locked as they are read (book_team does not read them again to lock them).
-    dialect, single = db.session.get_bind().dialect.name, len(set(ids)) == 1
-    found = {p.id: p for p in locked_participants(_people(dialect, single),
-                                                  {"ids": one_of_value(set(ids), dialect, single)})}
+    dialect = db.session.get_bind().dialect.name
+    single, bound = one_of_bind(ids, dialect)
+    found = {p.id: p for p in locked_participants(_people(dialect, single), {"ids": bound})}
     # Someone else's staff or an unknown id: a manager learns nothing about which it was.
     for pid in ids:
         if pid not in found or not policy.can_manage_participant(actor, found[pid]):

@@ -25,7 +25,7 @@ from ktc.bookings.seats import (
     reservations,
     Waiting,
 )
-from ktc.database import LOCKED_PEOPLE, adopt_inserted, one_of, one_of_value, utcnow, write
+from ktc.database import LOCKED_PEOPLE, adopt_inserted, one_of, one_of_bind, utcnow, write
 from ktc.errors import (
     AlreadyBooked,
     BookingClosed,
@@ -549,9 +549,8 @@ def bookable_participants(actor, ids=None, to_book=False):
     dialect = db.session.get_bind().dialect.name
     if ids is not None:
         # A posted team is about to be booked: locked now, in the same statement.
-        ids, single = sorted(set(ids)), len(set(ids)) == 1
-        return locked_participants(_bookable(admin, True, dialect, to_book, single),
-                                   {**params, "ids": one_of_value(ids, dialect, single)})
+        single, bound = one_of_bind(ids, dialect)
+        return locked_participants(_bookable(admin, True, dialect, to_book, single), {**params, "ids": bound})
     stmt = _bookable(admin, False, dialect).options(selectinload(Participant.profession))
     return db.session.execute(stmt.order_by(Unit.name, Participant.name), params).scalars().all()
 

@@ -279,7 +279,7 @@ def test_postgresql_keeps_one_plan_for_locking_one_person_to_book(app, make):
 
     from ktc.api.bookings import _people
     from ktc.bookings.operations import _bookable
-    from ktc.database import one_of_value
+    from ktc.database import one_of_bind
 
     from ktc.organisations.models import Participant
 
@@ -295,7 +295,7 @@ def test_postgresql_keeps_one_plan_for_locking_one_person_to_book(app, make):
     db.session.execute(text("ANALYZE participants, units, organisations"))
     db.session.commit()
     ids, units = [p.id for p in people], [kommun.id]
-    one = one_of_value(ids[:1], "postgresql", True)
+    _single, one = one_of_bind(ids[:1], "postgresql")
 
     def plans(stmt, params, times=25):
         """(generic, custom) plans PostgreSQL made for the statement over `times` executions, prepared
