@@ -123,7 +123,7 @@ def main(argv=None):
 def _against_floor(app, url, rush_ids, participants, manager_id, auth, before, count_calls=False, dump=None):
     """KTC's booking API and the floor, one request each in turn, same kind of sessions: CPU per request."""
     from bench import floor, rush
-    from bench.shell import SHELL_PATH
+    from bench.floor import booking_url
     from ktc.extensions import db
     from ktc.runtime import settle_worker
 
@@ -149,15 +149,10 @@ def _against_floor(app, url, rush_ids, participants, manager_id, auth, before, c
                     profiler[name].enable()
                 if name == "html":
                     response = html_client.post("/bookings/team", data={"session": session_id, "participant_ids": [pid]})
-                elif name == "guarded":
-                    response = floor_client.post(f"/guarded/sessions/{session_id}/bookings", headers=headers,
-                                                 json={"participant_ids": [pid]})
-                elif name == "shell":
-                    response = api_client.post(SHELL_PATH.replace("<int:session_id>", str(session_id)),
-                                               headers=headers, json={"participant_ids": [pid]})
                 else:
-                    response = (api_client if name == "api" else floor_client).post(
-                        f"/api/v1/sessions/{session_id}/bookings", headers=headers, json={"participant_ids": [pid]})
+                    response = (floor_client if name in rush.FLOOR_KINDS else api_client).post(
+                        booking_url(rush.BOOKING_PATHS[name], session_id), headers=headers,
+                        json={"participant_ids": [pid]})
                 response.get_data()
                 if profiler is not None and i >= 2 * len(kinds):
                     profiler[name].disable()

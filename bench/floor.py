@@ -22,7 +22,8 @@ the floor does not depend on the shape of KTC's outbox.
 
 The same app answers `POST /guarded/sessions/<id>/bookings`, the guarded floor: everything KTC's
 booking guarantees (the rules of the SPEC and QUALITY.md a one-person booking must keep), in KTC's
-own nine statements on KTC's own tables, and nothing else. Between the two floors lies what the
+own nine statements on KTC's own tables, and nothing else (which booking statuses hold a person's
+time it takes from KTC's model module, the one constant it imports; no ORM runs in it). Between the two floors lies what the
 guarantees cost; between the guarded floor and KTC, what KTC's framework adds.
 """
 import hashlib
@@ -52,6 +53,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
+
+from ktc.bookings.models import ACTIVE_STATUSES
 
 metadata = MetaData()
 users = Table("users", metadata, Column("id", Integer, primary_key=True), Column("active", Boolean))
@@ -130,7 +133,6 @@ INSERT_OUTBOX = pg_insert(outbox).on_conflict_do_nothing(index_elements=["dedupe
 # The guarded floor (POST /guarded/sessions/<id>/bookings): every guarantee KTC's booking keeps, as
 # Core statements built once, and no framework beyond Flask. Its cost above the floor's is what the
 # guarantees cost; KTC's cost above the guarded floor's is what KTC's framework and features add.
-ACTIVE = ("confirmed", "waitlisted", "attended", "no_show")
 
 
 def _claim_or_count(side):
@@ -170,7 +172,7 @@ OWN_AND_OVERLAPPING = (
     select(bookings.c.session_id).join(sessions, sessions.c.id == bookings.c.session_id)
     .where(bookings.c.participant_id == bindparam("participant_id"),
            or_(bookings.c.session_id == bindparam("session_id"),
-               and_(or_(*(bookings.c.status == status for status in ACTIVE)), sessions.c.status != "cancelled",
+               and_(or_(*(bookings.c.status == status for status in ACTIVE_STATUSES)), sessions.c.status != "cancelled",
                     sessions.c.start_at < bindparam("end_at"), sessions.c.end_at > bindparam("start_at"))))
 )
 _BOOKING_COLUMNS = ("session_id", "participant_id", "side", "status", "booked_by_id", "booked_at", "queued_at",
@@ -237,6 +239,16 @@ def _book_guarded(conn, user_id, session_id, participant_id, now):
                            "waitlisted": sum(waiting) + (status == "waitlisted")}}
 
 
+# Where each floor books (the floor answers KTC's own API path, as an integration would call it).
+PATHS = {"floor": "/api/v1/sessions/<int:session_id>/bookings",
+         "guarded": "/guarded/sessions/<int:session_id>/bookings"}
+
+
+def booking_url(path, session_id):
+    """A booking route's URL for one session."""
+    return path.replace("<int:session_id>", str(session_id))
+
+
 def create_outbox(engine):
     """The floor's outbox table (kept apart from KTC's); created once before a run."""
     outbox.create(engine, checkfirst=True)
@@ -264,7 +276,7 @@ def create_app(url=None):
     app = Flask(__name__)
     app.extensions["floor_engine"] = engine
 
-    @app.post("/api/v1/sessions/<int:session_id>/bookings")
+    @app.post(PATHS["floor"])
     def book(session_id):
         token_hash, participant_id = _token_and_person()
         if token_hash is None:
@@ -292,7 +304,7 @@ def create_app(url=None):
         return _json({"results": [{"participant_id": participant_id, "booking_id": booking_id, "status": status}]},
                      201)
 
-    @app.post("/guarded/sessions/<int:session_id>/bookings")
+    @app.post(PATHS["guarded"])
     def book_guarded(session_id):
         token_hash, participant_id = _token_and_person()
         if token_hash is None:

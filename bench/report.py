@@ -124,8 +124,12 @@ RUSH_KINDS = {
               "its own with the same settings: what a second, hand-written path for booking one person "
               "would cost"),
 }
+# Each kind's short name (the ratio lines, the order of the rounds).
+KIND_NAMES = {"html": "HTML form", "floor": "floor", "api": "API", "guarded": "guarded floor", "shell": "shell"}
 # KTC's two ways of booking, against the floor: the names on the ratio lines.
-FLOOR_KINDS = (("api", "API"), ("html", "HTML form"))
+FLOOR_KINDS = tuple((kind, KIND_NAMES[kind]) for kind in ("api", "html"))
+# The yardsticks KTC is measured against: no target of KTC's is theirs.
+YARDSTICKS = ("floor", "guarded", "shell")
 # The issue's target for every ratio (issue 13): at most this many times the floor.
 FLOOR_TARGET = 2.5
 
@@ -178,14 +182,15 @@ def guarded_lines(rushes):
     if not floor or not guarded:
         return []
     cpu = cpu_per_request(guarded)
+    ratio = cpu / cpu_per_request(floor)
     lines = [
         "The guarded floor (every guarantee of KTC's booking, in the same nine statements, Core alone) "
         f"books in {_ms(cpu, 2)} ms ({_ms(guarded['app_cpu_ms'], 2)} ms worker + "
         f"{_ms(guarded['db_cpu_ms'], 2)} ms PostgreSQL), p99 {_ms(guarded['p99_ms'])} ms: the guarantees cost "
-        f"{cpu / cpu_per_request(floor):.1f} times the floor; the rest of KTC's cost is its framework "
+        f"{ratio:.1f} times the floor; the rest of KTC's cost is its framework "
         "(ORM objects, request parsing and answer, login, translations).",
         "",
-        f"guarded floor CPU ÷ floor: {cpu / cpu_per_request(floor):.1f}",
+        f"guarded floor CPU ÷ floor: {ratio:.1f}",
         "",
     ]
     for kind, name in FLOOR_KINDS:
@@ -244,8 +249,7 @@ def _rush_sections(lines, entry, missed):
     if "requests" in rushes:  # a run saved before the rush had two kinds
         rushes = {"html": {**rushes, "kind": "html"}}
     # The order the kinds were rushed in (bench/rush.py KINDS), then the first again.
-    names = {"html": "HTML form", "floor": "floor", "api": "API", "guarded": "guarded floor", "shell": "shell"}
-    order = [names.get(kind, kind) for kind in rushes]
+    order = [KIND_NAMES.get(kind, kind) for kind in rushes]
     turns = ", ".join(order + order[:1])
     for kind, rush in rushes.items():
         title, how = RUSH_KINDS.get(kind, (kind, kind))
@@ -291,7 +295,7 @@ def _rush_sections(lines, entry, missed):
             lines.append(f"| {s_['session']} | {s_['capacity']} | {s_['confirmed']} | {s_['municipal']} | "
                          f"{s_['regional']} | {s_['waitlisted']} |")
         lines.append("")
-        if rush["p99_ms"] >= 1000 and kind not in ("floor", "guarded", "shell"):
+        if rush["p99_ms"] >= 1000 and kind not in YARDSTICKS:
             missed.append(("rush_p99_" + kind, rush_why(rush) if "app_cpu_ms" in rush else None))
     lines += floor_lines(rushes)
     over = [f"{label}: {value:.1f}" for label, value in floor_ratios(rushes) if value > FLOOR_TARGET]

@@ -298,8 +298,9 @@ def main(argv=None):
     parser.add_argument("--rush", type=int, default=500, help="concurrent booking requests (PostgreSQL)")
     parser.add_argument("--no-rush", action="store_true")
     parser.add_argument("--only", choices=("booking",),
-                        help="booking: only the rush (HTML form, JSON API, the floor and the guarded floor) on PostgreSQL; its "
-                             "figures replace the rush of the last full run in bench/RESULTS.md")
+                        help="booking: only the rush (HTML form, JSON API and the yardsticks: the floor, the "
+                             "guarded floor, KTC's shell) on PostgreSQL; its figures replace the rush of the last "
+                             "full run in bench/RESULTS.md")
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--no-write", action="store_true", help="print only; do not write bench/RESULTS.md")
     parser.add_argument("--prepare-only", action="store_true", help="generate (or check) the datasets and stop")

@@ -31,6 +31,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 
+from bench.floor import PATHS as FLOOR_PATHS, booking_url
+from bench.shell import SHELL_PATH
+
 ROOT = Path(__file__).resolve().parent.parent
 ZONE = ZoneInfo("Europe/Stockholm")
 SESSIONS = 5
@@ -42,6 +45,8 @@ FLOOR_KINDS = ("floor", "guarded")
 # The server of each kind: (name, gunicorn's app).
 SERVERS = {"floor": ("floor", "bench.floor:app"), "guarded": ("floor", "bench.floor:app"),
            "shell": ("shell", "bench.shell:app")}
+# Where each JSON kind books (the floor answers KTC's own API path).
+BOOKING_PATHS = {"api": FLOOR_PATHS["floor"], **FLOOR_PATHS, "shell": SHELL_PATH}
 # gunicorn for a machine that also runs PostgreSQL and the load generator: sync workers (the
 # cheapest per request; a booking request waits on the database only briefly), one per core. More
 # workers than cores made each booking dearer and the rush slower: on 2 cores, 5 workers cost KTC's
@@ -140,9 +145,8 @@ def _request_text(kind, port, session_id, participant_id, auth):
                                              "Content-Type: application/x-www-form-urlencoded"]
     else:
         body = json.dumps({"participant_ids": [participant_id]})
-        path = {"guarded": "/guarded", "shell": "/api/v1/bench-shell"}.get(kind, "/api/v1")
-        target, headers = f"{path}/sessions/{session_id}/bookings", [f"Authorization: Bearer {auth['api']}",
-                                                                     "Content-Type: application/json"]
+        target = booking_url(BOOKING_PATHS[kind], session_id)
+        headers = [f"Authorization: Bearer {auth['api']}", "Content-Type: application/json"]
     lines = [f"POST {target} HTTP/1.1", f"Host: 127.0.0.1:{port}", *headers, f"Content-Length: {len(body)}"]
     return "\r\n".join(lines) + "\r\n\r\n" + body
 
@@ -196,7 +200,7 @@ def _requests(app, kind, port, session_ids, people, auth):
         with app.app_context():
             floor.create_outbox(db.engine)
             db.engine.dispose()
-    return [_request_text("api" if kind == "floor" else kind, port, session_ids[i % len(session_ids)], pid, auth)
+    return [_request_text(kind, port, session_ids[i % len(session_ids)], pid, auth)
             for i, pid in enumerate(people)]
 
 
@@ -258,7 +262,7 @@ def _fire(port, requests_text):
 
 
 def run(url, meta, requests_count, secret, kinds=KINDS):
-    """Run the rush once per kind (html, floor, api, guarded, shell); return {kind: figures and the database's verdict}."""
+    """Run the rush once per kind (KINDS); return {kind: figures and the database's verdict}."""
     from bench.measure import max_ids
     from bench.run import app_for
 

@@ -16,21 +16,20 @@ def add_shell(app):
     """Add the shell's route to `app`, before its first request."""
     from datetime import datetime, timezone
 
-    from flask_babel import gettext as _
     from flask_login import current_user
 
     from bench import floor
     from ktc import policy
-    from ktc.api import bp
+    from ktc.api import _require_token, bp
     from ktc.api.bookings import TeamBookingInput, TeamBookingResult
     from ktc.api.util import require
-    from ktc.errors import NotFound, SessionNotBookable
+    from ktc.errors import NotFound, SessionFull, SessionNotBookable
     from ktc.extensions import csrf, db
-    from ktc.web import api_error
 
     def book(data, session_id):
-        if not current_user.is_authenticated:  # as the API's own check (ktc/api/__init__.py)
-            return api_error("unauthorized", _("A valid API token is required."), 401)
+        refused = _require_token()  # the API's own check (its blueprint's, which this route is outside of)
+        if refused is not None:
+            return refused
         require(policy.can_book(current_user))
         status, body = floor._book_guarded(db.session.connection(), current_user.id, session_id,
                                            data["participant_ids"][0], datetime.now(timezone.utc))
@@ -41,7 +40,7 @@ def add_shell(app):
             raise SessionNotBookable()
         result = body["results"][0]
         if result["status"] == "waitlisted":
-            result.update(code="session_full", reason=_("The session is full: you are on the waiting list."))
+            result.update(code=SessionFull.code, reason=str(SessionFull()))
         return {"results": [result], "seats": body.get("seats")}, status
 
     view = bp.arguments(TeamBookingInput)(bp.response(201, TeamBookingResult)(book))
