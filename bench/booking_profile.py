@@ -134,7 +134,7 @@ def _against_floor(app, url, rush_ids, participants, manager_id, auth, before, c
         floor_app = floor.create_app(url)
         headers = {"Authorization": f"Bearer {auth['api']}"}
         cpu = {"floor": [], "guarded": [], "shell": [], "api": [], "html": []}
-        profiler = {k: cProfile.Profile() for k in cpu} if count_calls else None
+        profiler = {k: cProfile.Profile(time.process_time) for k in cpu} if count_calls else None
         with app.app_context():
             settle_worker()
             api_client, floor_client, html_client = measure.client_for(app), floor_app.test_client(), measure.client_for(app)

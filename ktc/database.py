@@ -216,19 +216,6 @@ def one_of_bind(values, dialect):
     return single, items[0] if single and dialect == "postgresql" else items
 
 
-def note(obj, name, value, key):
-    """Keep on `obj` a value read in the same query as it (a column of a joined row), valid while
-    `key` (the foreign key it was read through) stays what it is now: `noted` gives it back until
-    then, so a hot path needs no related object loaded for it."""
-    obj.__dict__[name] = (key, value)
-
-
-def noted(obj, name, key):
-    """The value `note` kept under `name`, if `key` is still the one it was read through; else None."""
-    kept = obj.__dict__.get(name)
-    return kept[1] if kept is not None and kept[0] == key else None
-
-
 def write(stmt, params=None):
     """Run a Core INSERT or UPDATE on the transaction's connection, past the ORM session's execute.
 

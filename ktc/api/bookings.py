@@ -16,11 +16,10 @@ from ktc.bookings.models import BOOKING_STATUSES, Booking as BookingModel
 from ktc.bookings.operations import (
     book_team,
     cancel_booking,
-    locked_participants,
-    locking,
+    people_to_book,
+    people_to_book_statement,
     seat_summary,
     session_to_book,
-    with_side,
 )
 from ktc.database import one_of, one_of_bind
 from ktc.errors import NotFound
@@ -101,9 +100,9 @@ def booking_json(booking):
 @cache
 def _people(dialect, single):
     """Built once per database (and for one person or more): the people named (a list, `one_of`),
-    whatever their state (the operation says why it refuses someone), with their side (with_side),
+    whatever their state (the operation says why it refuses someone), as people_to_book reads them,
     locked in id order."""
-    return locking(with_side(select(Participant)).where(one_of(Participant.id, "ids", dialect, single)))
+    return people_to_book_statement(one_of(Participant.__table__.c.id, "ids", dialect, single))
 
 
 @bp.post("/sessions/<int:session_id>/bookings")
@@ -128,7 +127,7 @@ def book_session(data, session_id):
     # Locked as they are read (book_team does not read them again to lock them).
     dialect = db.session.get_bind().dialect.name
     single, bound = one_of_bind(ids, dialect)
-    found = {p.id: p for p in locked_participants(_people(dialect, single), {"ids": bound})}
+    found = {p.id: p for p in people_to_book(_people(dialect, single), {"ids": bound})}
     # Someone else's staff or an unknown id: a manager learns nothing about which it was.
     for pid in ids:
         if pid not in found or not policy.can_manage_participant(actor, found[pid]):

@@ -42,7 +42,7 @@ from ktc.errors import (
 from ktc.extensions import db
 from ktc.i18n import fmt_datetime
 from ktc.organisations.models import Participant
-from ktc.sessions.models import Session
+from ktc.sessions.models import SeatCounts, Session
 
 
 @dataclass
@@ -146,15 +146,9 @@ def locking(stmt):
 
 
 def locked_participants(stmt, params=None):
-    """Run a `locking` SELECT of people: a request that loads the people it books this way (the team
-    form, the API) does not read them a second time to lock them (lock_participant_ids skips them).
-    A statement that selects each person's side as a second column (with_side) notes it on them."""
-    rows = db.session.execute(stmt, params or {}).unique().all()
-    people = []
-    for row in rows:
-        if len(row) > 1:
-            row[0].note_side(row[1])
-        people.append(row[0])
+    """Run a `locking` SELECT of people: a request that loads the people it books this way does not read
+    them a second time to lock them (lock_participant_ids skips them)."""
+    people = db.session.execute(stmt, params or {}).unique().scalars().all()
     db.session.info.setdefault(LOCKED_PEOPLE, set()).update(p.id for p in people)
     return people
 
@@ -165,14 +159,6 @@ def _to_organisation(stmt):
 
     return (stmt.join(Unit, Unit.id == Participant.unit_id)
             .join(Organisation, Organisation.id == Unit.organisation_id))
-
-
-def with_side(stmt):
-    """A SELECT of people that also selects each one's side, joining their unit and organisation as
-    tables: the ORM builds one object per person instead of three (a booking needs only the side)."""
-    from ktc.organisations.models import Organisation
-
-    return _to_organisation(stmt.add_columns(Organisation.side))
 
 
 @cache
@@ -250,37 +236,109 @@ def book_team(actor, session, participants, all_or_nothing=False, now=None, wait
         elif r.status == "waitlisted":
             notify.booking_waitlisted(r.booking)
         if r.booking is not None:
-            audit.record(actor, "booking.created", r.booking, status=r.status, session=session.id)
+            audit.record(actor, "booking.created", object_type="booking", object_id=r.booking.id, status=r.status,
+                         session=session.id)
     if waiting is not None:
         results.waitlisted = waiting.total - len(promoted) + sum(r.status == "waitlisted" for r in results)
     return results
 
 
+class SessionToBook(SeatCounts):
+    """A session as booking it reads it: the columns the rules need, from one Core row (session_to_book),
+    and where it is (`place`). Not an ORM object: building one cost a booking more than its statement.
+    A seat claim puts the counters it returns on it; `reread` reads its row again (under a lock with
+    `lock`), as the ORM's expire and populate_existing would."""
+
+    COLUMNS = ("id", "station_id", "start_at", "end_at", "status", "capacity", "min_per_side",
+               "release_before_hours", "sequence", "priority_until", "seats_municipal", "seats_regional")
+
+    def __init__(self, row, place):
+        self.__dict__.update(zip(self.COLUMNS, row))
+        self.place = place
+
+    def reread(self, lock=False, columns=COLUMNS):
+        """Read `columns` of the session's row again (all of them unless told), under a lock with `lock`."""
+        table = Session.__table__
+        stmt = select(*(table.c[name] for name in columns)).where(table.c.id == bindparam("session_id"))
+        if lock:
+            stmt = stmt.with_for_update()
+        row = db.session.connection().execute(stmt, {"session_id": self.id}).one()
+        self.__dict__.update(zip(columns, row))
+
+
+class PersonToBook:
+    """A person as booking reads them, locked: the columns the rules, the messages and the answer need,
+    and their side, from one Core row (people_to_book). Not an ORM object, as SessionToBook."""
+
+    COLUMNS = ("id", "name", "email", "unit_id", "active", "anonymised_at", "calendar_delivery")
+
+    def __init__(self, row):
+        self.__dict__.update(zip(self.COLUMNS, row))
+        self.side = row[-1]
+
+
+class NewBooking:
+    """A booking row just inserted for a SessionToBook and a PersonToBook (_insert_booking): its columns,
+    its person and its session, for the messages, the audit entry and the answer."""
+
+    def __init__(self, booking_id, participant, session, values):
+        self.__dict__.update(values)
+        self.id, self.participant, self.session = booking_id, participant, session
+
+
+def _session_columns():
+    table = Session.__table__
+    return select(*(table.c[name] for name in SessionToBook.COLUMNS))
+
+
 def session_to_book(session_id):
-    """The session with its place (Session.place) and how many wait for it per side (seats.Waiting),
-    in one query; (None, Waiting()) if there is no such session. The counts spare book_team a look
-    at a waiting list nobody of a side with room is on, and the answer a count after the booking."""
-    row = db.session.execute(_to_book(), {"session_id": session_id}).first()
+    """The session to book (a SessionToBook, with its place) and how many wait for it per side
+    (seats.Waiting), in one Core query; (None, Waiting()) if there is no such session. The counts spare
+    book_team a look at a waiting list nobody of a side with room is on, and the answer a count after
+    the booking."""
+    from ktc.sessions.models import Place
+
+    row = db.session.connection().execute(_to_book(), {"session_id": session_id}).first()
     if row is None:
         return None, Waiting()
-    session, municipal, regional, station, timezone = row
-    session.note_place(station, timezone)
-    return session, Waiting(municipal, regional)
+    *columns, municipal, regional, station, timezone = row
+    return SessionToBook(columns, Place(station, timezone)), Waiting(municipal, regional)
 
 
 @cache
 def _to_book():
-    """Built once: one ORM object (the session); its station's name and centre's time zone as columns."""
+    """Built once: the session's columns, how many wait per side, its station's name and centre's time zone."""
     from ktc.stations.models import Centre, Station
+
+    table = Session.__table__
 
     def waiting(side):
         return (select(func.count())
-                .where(Booking.session_id == Session.id, Booking.status == "waitlisted", Booking.side == side)
+                .where(Booking.session_id == table.c.id, Booking.status == "waitlisted", Booking.side == side)
                 .scalar_subquery())
 
-    return (select(Session, waiting("municipal"), waiting("regional"), Station.name, Centre.timezone)
-            .join(Station, Station.id == Session.station_id).join(Centre, Centre.id == Station.centre_id)
-            .where(Session.id == bindparam("session_id")))
+    return (_session_columns().add_columns(waiting("municipal"), waiting("regional"), Station.name, Centre.timezone)
+            .join(Station, Station.id == table.c.station_id).join(Centre, Centre.id == Station.centre_id)
+            .where(table.c.id == bindparam("session_id")))
+
+
+def people_to_book(stmt, params):
+    """Run a `people_to_book_statement`: the people (PersonToBook), locked in id order. A request that
+    reads the people it books this way does not read them a second time to lock them."""
+    people = [PersonToBook(row) for row in db.session.connection().execute(stmt, params)]
+    db.session.info.setdefault(LOCKED_PEOPLE, set()).update(p.id for p in people)
+    return people
+
+
+def people_to_book_statement(*conditions):
+    """A SELECT of the people `conditions` name, as PersonToBook reads them (their side joined through
+    unit and organisation), locking their rows in id order (see `locking`)."""
+    from ktc.organisations.models import Organisation, Unit
+
+    table = Participant.__table__
+    return (select(*(table.c[name] for name in PersonToBook.COLUMNS), Organisation.side)
+            .join(Unit, Unit.id == table.c.unit_id).join(Organisation, Organisation.id == Unit.organisation_id)
+            .where(*conditions).order_by(table.c.id).with_for_update(of=table))
 
 
 def _own_and_overlapping(participant, session):
@@ -363,9 +421,10 @@ def _book_one(actor, session, participant, now):
 
 
 def _insert_booking(session, participant, side, status, booked_by_id, now, confirmed_at):
-    """A new booking row with one Core INSERT … RETURNING id, and the same row as a persistent object
-    for what follows (messages, audit, the answer) without the unit of work's flush. The feeds it
-    reaches are marked here: the ORM's flush hooks (ktc.calendar.stamps) do not see a Core INSERT."""
+    """A new booking row with one Core INSERT … RETURNING id, and the same row for what follows (messages,
+    audit, the answer) without the unit of work's flush: a NewBooking for a person read as a row
+    (PersonToBook, the booking requests), else a persistent ORM object. The feeds it reaches are marked
+    here: the ORM's flush hooks (ktc.calendar.stamps) do not see a Core INSERT."""
     from ktc.calendar import stamps
     from ktc.mail import notify
 
@@ -381,7 +440,10 @@ def _insert_booking(session, participant, side, status, booked_by_id, now, confi
     if booking_id is None:
         # The session was cancelled after it was read (see _insert_booking_statement).
         raise SessionNotBookable()
-    booking = adopt_inserted(Booking(id=booking_id, **values))
+    if isinstance(participant, PersonToBook):
+        booking = NewBooking(booking_id, participant, session, values)
+    else:
+        booking = adopt_inserted(Booking(id=booking_id, **values))
     stamps.people_changed([(participant.id, participant.unit_id)])
     return booking
 
@@ -537,8 +599,8 @@ def bookable_participants(actor, ids=None, to_book=False):
     With `ids`, only those of them (a posted team), so a booking never loads the whole staff list.
     Unit and organisation (the side) come in the same query, the profession (shown on the staff
     list, not needed to book) in one more for the whole list; never one query per person.
-    `to_book` (with `ids`): the people are about to be booked, which needs only their side: it is
-    selected as a column (with_side) instead of their unit and organisation as objects.
+    `to_book` (with `ids`): the people are about to be booked, read as rows (PersonToBook) with their
+    side, instead of objects with their unit and organisation.
     """
     from sqlalchemy.orm import selectinload
 
@@ -550,26 +612,36 @@ def bookable_participants(actor, ids=None, to_book=False):
     if ids is not None:
         # A posted team is about to be booked: locked now, in the same statement.
         single, bound = one_of_bind(ids, dialect)
-        return locked_participants(_bookable(admin, True, dialect, to_book, single), {**params, "ids": bound})
+        params["ids"] = bound
+        if to_book:
+            return people_to_book(_bookable_to_book(admin, dialect, single), params)
+        return locked_participants(_bookable(admin, True, dialect, single=single), params)
     stmt = _bookable(admin, False, dialect).options(selectinload(Participant.profession))
     return db.session.execute(stmt.order_by(Unit.name, Participant.name), params).scalars().all()
 
 
 @cache
-def _bookable(admin, by_ids, dialect, to_book=False, single=False):
+def _bookable_to_book(admin, dialect, single):
+    """Built once per kind and database: `_bookable`'s people by id, as people_to_book reads them."""
+    table = Participant.__table__
+    conditions = [table.c.active.is_(True), table.c.anonymised_at.is_(None),
+                  one_of(table.c.id, "ids", dialect, single)]
+    if not admin:
+        conditions.append(one_of(table.c.unit_id, "units", dialect))
+    return people_to_book_statement(*conditions)
+
+
+@cache
+def _bookable(admin, by_ids, dialect, single=False):
     """Built once per kind and database: active people with unit and organisation, in the manager's
     units (a list, `one_of`) unless for an admin; by_ids: only the given ids (a list, or one id
-    with `single`), locked; to_book: with their side as a column instead of unit and organisation
-    (with_side)."""
+    with `single`), locked. (People about to be booked: _bookable_to_book.)"""
     from sqlalchemy.orm import contains_eager
 
     from ktc.organisations.models import Unit
 
-    if to_book:
-        stmt = with_side(select(Participant))
-    else:
-        stmt = _to_organisation(select(Participant)).options(
-            contains_eager(Participant.unit).contains_eager(Unit.organisation))
+    stmt = _to_organisation(select(Participant)).options(
+        contains_eager(Participant.unit).contains_eager(Unit.organisation))
     stmt = stmt.where(Participant.active.is_(True), Participant.anonymised_at.is_(None))
     if not admin:
         stmt = stmt.where(one_of(Participant.unit_id, "units", dialect))

@@ -119,11 +119,24 @@ def within_quota_clause(side):
 
 
 def _set_counters(session, municipal, regional):
-    """Put the counters the database just returned on the object, without a reload or a dirty mark."""
+    """Put the counters the database just returned on the session, without a reload or a dirty mark (a
+    session booking read as a row, SessionToBook, takes them as they are)."""
     from sqlalchemy.orm.attributes import set_committed_value
 
+    if not isinstance(session, Session):
+        session.seats_municipal, session.seats_regional = municipal, regional
+        return
     set_committed_value(session, "seats_municipal", municipal)
     set_committed_value(session, "seats_regional", regional)
+
+
+def _counters_moved(session):
+    """The counters moved under us (or the session changed): an ORM session reads them again when
+    asked; a session read as a row (SessionToBook) reads them now."""
+    if isinstance(session, Session):
+        db.session.expire(session, ["seats_municipal", "seats_regional"])
+    else:
+        session.reread(columns=("seats_municipal", "seats_regional"))
 
 
 @cache
@@ -174,8 +187,8 @@ def claim_seat(session, side, now):
         if row is not None:
             _set_counters(session, *row)
             return True
-    # Not taken: the counters moved under us (or the session changed); read them when asked.
-    db.session.expire(session, ["seats_municipal", "seats_regional"])
+    # Not taken: the counters moved under us (or the session changed).
+    _counters_moved(session)
     return False
 
 
@@ -209,7 +222,7 @@ def _claim_seat_unguarded(session, side, now):
             synchronize_session=False
         )
     )
-    db.session.expire(session, ["seats_municipal", "seats_regional"])
+    _counters_moved(session)
     return True
 
 
@@ -217,7 +230,7 @@ def release_seat(session, side):
     """Give back one seat held by `side` (never below zero)."""
     row = db.session.execute(_release_statement(side), {"session_id": session.id}).first()
     if row is None:
-        db.session.expire(session, ["seats_municipal", "seats_regional"])
+        _counters_moved(session)
     else:
         _set_counters(session, *row)
 
@@ -237,6 +250,9 @@ def hold_session(session):
     """
     if not current_app.config.get("KTC_STATUS_GUARD", True):
         return False
+    if not isinstance(session, Session):  # read as a row by a booking (SessionToBook)
+        session.reread(lock=True)
+        return True
     db.session.execute(
         select(Session).where(Session.id == session.id).with_for_update()
         .execution_options(populate_existing=True)

@@ -94,14 +94,16 @@ def team():
                 db.session.flush()
             except TeamRefused as exc:
                 db.session.rollback()
+                session.reread()  # the seats this booking had claimed were given back
                 results, refused_all, status = exc.results, True, 409
             except DomainError as exc:
                 db.session.rollback()
+                session.reread()
                 flash(str(exc), "error")
                 status = exc.status
             if results is not None:
-                # The seat counters are as this transaction left them (a claim returns them; a refused
-                # claim expires them, and the page reads them again): nothing is reloaded.
+                # The seat counters are as this transaction left them (a claim returns them, a refused
+                # claim reads them again; a rollback above did): nothing else is reloaded.
                 return render_template(
                     "bookings/results.html", session=session, results=results, refused_all=refused_all,
                     place=session.place,

@@ -3,7 +3,7 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ktc.accounts.models import unit_managers
-from ktc.database import UTCDateTime, note, noted, utcnow
+from ktc.database import UTCDateTime, utcnow
 from ktc.extensions import db
 
 SIDES = ("municipal", "regional")
@@ -67,15 +67,9 @@ class Participant(db.Model):
 
     @property
     def side(self):
-        """The side of the person's organisation: as noted with the person (note_side) while they are in
-        the unit it was read with, else from their unit's organisation."""
-        side = noted(self, "_noted_side", self.unit_id)
-        return side if side is not None else self.unit.organisation.side
-
-    def note_side(self, side):
-        """Keep the side read in the same query as the person (a booking's locking query selects it as a
-        column), so that a booking needs neither their unit nor its organisation as objects."""
-        note(self, "_noted_side", side, self.unit_id)
+        """The side of the person's organisation (a booking reads it as a column of the person's row:
+        ktc.bookings.operations.PersonToBook)."""
+        return self.unit.organisation.side
 
 
 class CsvUpload(db.Model):

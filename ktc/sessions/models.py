@@ -5,7 +5,7 @@ from typing import NamedTuple
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ktc.database import UTCDateTime, note, noted, utcnow
+from ktc.database import UTCDateTime, utcnow
 from ktc.extensions import db
 
 SESSION_STATUSES = ("scheduled", "cancelled", "completed")
@@ -16,6 +16,22 @@ class Place(NamedTuple):
 
     station: str
     timezone: str | None
+
+
+class SeatCounts:
+    """The seat counters read as a whole: the ORM's Session and the session a booking reads as one Core row
+    (ktc.bookings.operations.SessionToBook) both have `capacity`, `seats_municipal` and `seats_regional`."""
+
+    @property
+    def seats_taken(self):
+        return self.seats_municipal + self.seats_regional
+
+    @property
+    def seats_free(self):
+        return max(self.capacity - self.seats_taken, 0)
+
+    def seats_for(self, side):
+        return self.seats_municipal if side == "municipal" else self.seats_regional
 
 
 session_instructors = db.Table(
@@ -55,7 +71,7 @@ class Series(db.Model):
     sessions = relationship("Session", back_populates="series", order_by="Session.start_at")
 
 
-class Session(db.Model):
+class Session(SeatCounts, db.Model):
     __tablename__ = "sessions"
     __table_args__ = (
         CheckConstraint("end_at > start_at", name="end_after_start"),
@@ -102,24 +118,7 @@ class Session(db.Model):
     bookings = relationship("Booking", back_populates="session", order_by="Booking.id")
 
     @property
-    def seats_taken(self):
-        return self.seats_municipal + self.seats_regional
-
-    @property
-    def seats_free(self):
-        return max(self.capacity - self.seats_taken, 0)
-
-    def seats_for(self, side):
-        return self.seats_municipal if side == "municipal" else self.seats_regional
-
-    @property
     def place(self):
-        """The station's name and the centre's time zone: as noted with the session (note_place) while it
-        is at the station it was read with, else from its station and centre."""
-        place = noted(self, "_noted_place", self.station_id)
-        return place if place is not None else Place(self.station.name, self.station.centre.timezone)
-
-    def note_place(self, station, timezone):
-        """Keep the place read in the same query as the session (a booking's query selects it as two
-        columns), so that a booking needs neither the station nor the centre as objects."""
-        note(self, "_noted_place", Place(station, timezone), self.station_id)
+        """The station's name and the centre's time zone (a booking reads them as columns of its session's
+        row: ktc.bookings.operations.SessionToBook)."""
+        return Place(self.station.name, self.station.centre.timezone)

@@ -278,7 +278,7 @@ def test_postgresql_keeps_one_plan_for_locking_one_person_to_book(app, make):
     from sqlalchemy import text
 
     from ktc.api.bookings import _people
-    from ktc.bookings.operations import _bookable
+    from ktc.bookings.operations import _bookable_to_book
     from ktc.database import one_of_bind
 
     from ktc.organisations.models import Participant
@@ -318,6 +318,6 @@ def test_postgresql_keeps_one_plan_for_locking_one_person_to_book(app, make):
     assert generic > custom, "one person: the generic plan is kept"
     (generic, custom), = team
     assert custom > generic, "a team: planned for its list each time"
-    form = plans(_bookable(False, True, "postgresql", True, True), {"ids": one, "units": units})
+    form = plans(_bookable_to_book(False, "postgresql", True), {"ids": one, "units": units})
     (generic, custom), = form
     assert generic > custom, "the form's one person, in the manager's units: the generic plan is kept"

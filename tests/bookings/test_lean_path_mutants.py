@@ -161,7 +161,7 @@ def test_the_answers_waiting_list_counts_only_those_waiting_for_that_session(wor
 
 def test_a_booking_refused_by_the_quota_reads_the_station_and_centre_with_the_session(world, make, client):
     """Hand mutant of `_to_book`: the session read without its place (the station's name and the
-    centre's time zone as columns, noted on it) — the refusal's reason, which gives the release time
+    centre's time zone as columns of its row, SessionToBook.place) — the refusal's reason, which gives the release time
     in the centre's time zone, loaded the station and the centre one query each."""
     from ktc.accounts.operations import issue_api_token
 
