@@ -249,7 +249,7 @@ class SessionToBook(SeatCounts):
     A seat claim puts the counters it returns on it; `reread` reads its row again (under a lock with
     `lock`), as the ORM's expire and populate_existing would."""
 
-    COLUMNS = ("id", "station_id", "start_at", "end_at", "status", "capacity", "min_per_side",
+    COLUMNS = ("id", "start_at", "end_at", "status", "capacity", "min_per_side",
                "release_before_hours", "sequence", "priority_until", "seats_municipal", "seats_regional")
 
     def __init__(self, row, place):

@@ -108,6 +108,11 @@ def team():
                     "bookings/results.html", session=session, results=results, refused_all=refused_all,
                     place=session.place,
                 ), status
+    if request.method == "POST" and chosen:
+        # The page shows the posted people as its list does (unit, profession): they were read as rows
+        # to be booked (PersonToBook), so on a refusal they are read again as objects.
+        by_id = {p.id: p for p in bookable_participants(current_user, ids=[p.id for p in chosen])}
+        chosen = [by_id[p.id] for p in chosen if p.id in by_id]
     units, unit_id = _team_units(from_need.unit_id if from_need is not None else None)
     if unit_id:
         staff = search_staff(current_user, unit_id=unit_id, limit=None)

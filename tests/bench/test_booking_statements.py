@@ -96,6 +96,44 @@ def test_booking_through_the_form_reads_the_units_and_the_seats_once(client, log
                                                                                   r"organisations \nWHERE", s)]
 
 
+@pytest.mark.parametrize("kind", ["api", "form"])
+def test_a_booking_request_builds_no_orm_object_but_its_user(client, login_as, team, kind):
+    """The session, the people and the new booking are read and kept as rows (SessionToBook, PersonToBook,
+    NewBooking): building them as ORM objects cost a booking more than their statements. The only object
+    the ORM loads or takes in is the signed-in user."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session as OrmSession
+
+    manager_id, (session_id, first, second), token = team
+    if kind == "form":
+        login_as(db.session.get(User, manager_id))
+        db.session.remove()
+    built = []
+
+    def loaded(target, _context):
+        built.append(type(target).__name__)
+
+    def taken_in(_session, instance):
+        built.append(type(instance).__name__)
+
+    event.listen(db.Model, "load", loaded, propagate=True)
+    event.listen(OrmSession, "detached_to_persistent", taken_in)
+    try:
+        if kind == "api":
+            response = client.post(f"/api/v1/sessions/{session_id}/bookings",
+                                   json={"participant_ids": [first, second]}, headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 201
+        else:
+            response = client.post("/bookings/team", data={"session": session_id, "participant_ids": [first, second]})
+            assert response.status_code == 200
+    finally:
+        event.remove(db.Model, "load", loaded)
+        event.remove(OrmSession, "detached_to_persistent", taken_in)
+    assert built == ["User"]
+    assert db.session.execute(select(Booking.status).where(Booking.session_id == session_id)).scalars().all() == [
+        "confirmed", "confirmed"]
+
+
 @pytest.mark.parametrize("session_sequence", [0, 3])
 def test_a_confirmed_booking_row_is_written_once_with_its_invitations_sequence(client, team, session_sequence):
     """The invitation's SEQUENCE goes into the booking's INSERT: no UPDATE of the row follows it.

@@ -39,7 +39,28 @@ def test_all_or_nothing_refuses_and_saves_nothing(client, login_as, team):
     response = client.post("/bookings/team", data={
         "session": team.session.id, "participant_ids": [p.id for p in team.staff[:3]], "all_or_nothing": "1"})
     assert response.status_code == 409
-    assert "ingen bokades" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "ingen bokades" in page
+    assert db.session.query(Booking).count() == 0
+    # The seats the refused team had claimed before the last one did not fit were given back: the page
+    # shows the session as it is, not as the rolled-back claims left it.
+    assert "Bokade: 0 från kommunen, 0 från regionen · 2 av 2 lediga" in page
+
+
+def test_a_refusal_after_a_seat_was_claimed_shows_the_seats_as_they_are(client, login_as, team, monkeypatch):
+    """A booking refused after its seat claim (here: the session cancelled meanwhile, as the INSERT
+    finds it) is rolled back: the page it answers with shows the session's seats as saved."""
+    from ktc.bookings import operations
+
+    def cancelled_meanwhile(*args, **kwargs):
+        raise operations.SessionNotBookable()
+
+    monkeypatch.setattr(operations, "_insert_booking", cancelled_meanwhile)
+    login_as(team.manager)
+    response = client.post("/bookings/team", data={"session": team.session.id, "participant_ids": [team.staff[0].id]})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "Bokade: 0 från kommunen, 0 från regionen · 2 av 2 lediga" in page
     assert db.session.query(Booking).count() == 0
 
 
