@@ -244,7 +244,7 @@ def book_team(actor, session, participants, all_or_nothing=False, now=None, wait
 
 
 class SessionToBook(SeatCounts):
-    """A session as booking it reads it: the columns the rules need, from one Core row (session_to_book),
+    """A session as a booking reads it: the columns the rules need, from one Core row (session_to_book),
     and where it is (`place`). Not an ORM object: building one cost a booking more than its statement.
     A seat claim puts the counters it returns on it; `reread` reads its row again (under a lock with
     `lock`), as the ORM's expire and populate_existing would."""
@@ -267,7 +267,7 @@ class SessionToBook(SeatCounts):
 
 
 class PersonToBook:
-    """A person as booking reads them, locked: the columns the rules, the messages and the answer need,
+    """A person as a booking reads them, locked: the columns the rules, the messages and the answer need,
     and their side, from one Core row (people_to_book). Not an ORM object, as SessionToBook."""
 
     COLUMNS = ("id", "name", "email", "unit_id", "active", "anonymised_at", "calendar_delivery")
