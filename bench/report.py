@@ -86,20 +86,17 @@ FLOOR_WHY = (
     "session; the outbox event; the audit entry; the feed stamps). Every one is a rule of the SPEC or a "
     "guarantee of QUALITY.md (overlap under the person's lock, audit, feed validators, permissions per "
     "object). The guarded floor, those nine statements as SQLAlchemy Core on the bare app, is what the "
-    "guarantees cost (its ratio to the floor is above). The rest is KTC's framework. Measured in one "
-    "process (`bench/booking_profile.py --floor`, 2026-12-01, worker CPU), booking in turn: the guarded "
-    "floor 1.38–1.40 times the floor; KTC's own request handling (the token's user through Flask-Login, "
-    "the API's schemas in and out, the one commit point, a translated reason) around the guarded "
-    "statements 2.04–2.09; the API 2.80–2.89; the form 3.45–3.56. What the API costs above that shell is "
-    "its ORM objects (the session and the people loaded as objects, the new booking adopted as one) and "
-    "the booking operation's work around the same statements (its checks, the waiting list's turn, the "
-    "invitation's sequence, messages, audit and stamps through their modules); the form adds its result "
-    "page, CSRF and the cookie. 2.5× would take booking on Core rows: a second, hand-written path for "
-    "one person (the shell above), or the booking operation rewritten on rows for every caller. The "
-    "rush ratios move with the machine more than with small changes: on 2026-12-01 booking-only rushes "
-    "of the same code gave 3.2 to 3.8 for the API's CPU and 3.6 to 4.5 for the form's; that is why each "
-    "kind is rushed three times and the medians are compared, and why the in-process comparison is the "
-    "one to judge a change by."
+    "guarantees cost (its ratio to the floor is above). The rest is KTC's framework. Since session 13 "
+    "the booking operation reads the session and the people as Core rows and keeps the new booking as a "
+    "row, for the API and the form alike (no ORM object but the signed-in user). Measured in one process "
+    "(`bench/booking_profile.py --floor`, 2026-12-01, worker CPU), booking in turn: the guarded floor "
+    "1.3–1.5 times the floor; KTC's own request handling around the guarded statements (the shell) "
+    "2.0–2.2; the API 2.50–2.62 (2.80–2.89 before the rows); the form 3.16–3.27 (3.45–3.56 before). What "
+    "the form adds to the API is its answer: the result page in the full layout, the cookie session, "
+    "the login by cookie and CSRF, about 0.6 times the floor by itself. The rush ratios move with the "
+    "machine more than with small changes (the round-by-round figures above): on 2026-12-01 three runs "
+    "of this code gave 2.2 to 2.6 for the API's CPU and 2.5 to 3.3 for the form's, with the floor at "
+    "2.56 to 3.14 ms; the in-process comparison is the one to judge a change by."
 )
 
 
@@ -173,7 +170,39 @@ def floor_lines(rushes):
     ]
     for label, value in ratios:
         lines += [f"{label}: {value:.1f}", ""]
-    return lines + guarded_lines(rushes)
+    return lines + round_lines(rushes) + guarded_lines(rushes)
+
+
+def round_ratios(rushes):
+    """[(label, [ratio per round])] for the four ratios taken round by round (the kinds take turns, so
+    each round compares a kind with the floor rushed next to it); empty unless every kind has the same
+    number of rounds, more than one."""
+    kinds = [kind for kind, _name in FLOOR_KINDS if kind in rushes]
+    rounds = {kind: rushes[kind].get("rounds") or [] for kind in ["floor", *kinds]}
+    count = len(rounds["floor"])
+    if count < 2 or any(len(r) != count for r in rounds.values()):
+        return []
+    floor = rounds["floor"]
+    ratios = [(f"booking CPU ÷ floor, {KIND_NAMES[kind]}",
+               [cpu_per_request(k) / cpu_per_request(f) for k, f in zip(rounds[kind], floor)]) for kind in kinds]
+    ratios += [(f"rush p99 ÷ floor p99, {KIND_NAMES[kind]}",
+                [k["p99_ms"] / f["p99_ms"] for k, f in zip(rounds[kind], floor)]) for kind in kinds]
+    return ratios
+
+
+def round_lines(rushes):
+    """How far the ratios move from one round to the next: the machine's noise, next to the medians."""
+    ratios = round_ratios(rushes)
+    if not ratios:
+        return []
+    return [
+        "The lines above compare each kind's median with the floor's. Round by round (each kind against the "
+        "floor rushed in the same round), the same ratios were: "
+        + "; ".join(f"{label} {', '.join(f'{v:.1f}' for v in values)}" for label, values in ratios)
+        + ". How far they move is the machine's noise, not the code's: judge a change by "
+        "`bench/booking_profile.py --floor` (in one process, the kinds in turn).",
+        "",
+    ]
 
 
 def guarded_lines(rushes):
@@ -188,7 +217,8 @@ def guarded_lines(rushes):
         f"books in {_ms(cpu, 2)} ms ({_ms(guarded['app_cpu_ms'], 2)} ms worker + "
         f"{_ms(guarded['db_cpu_ms'], 2)} ms PostgreSQL), p99 {_ms(guarded['p99_ms'])} ms: the guarantees cost "
         f"{ratio:.1f} times the floor; the rest of KTC's cost is its framework "
-        "(ORM objects, request parsing and answer, login, translations).",
+        "(the booking operation's work around the statements, request parsing and answer, login, "
+        "translations).",
         "",
         f"guarded floor CPU ÷ floor: {ratio:.1f}",
         "",

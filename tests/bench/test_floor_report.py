@@ -108,3 +108,32 @@ def test_the_shell_is_set_against_the_floor_and_misses_no_target_of_its_own():
     assert "rush_p99_shell" not in text.split("### Where a target was missed", 1)[1]
     # The rounds say in which order the kinds took turns.
     assert "the kinds taking turns (HTML form, floor, API, guarded floor, shell, HTML form, …)" in text
+
+
+def test_the_ratios_are_also_given_round_by_round():
+    """Each kind's median is set against the floor's median; the rounds show how far the same ratio moved
+    from one round to the next (the kinds take turns, so round i of a kind is set against round i of
+    the floor)."""
+    def rounds(*figures):
+        return [{"app_cpu_ms": a, "db_cpu_ms": d, "p99_ms": p} for a, d, p in figures]
+
+    kinds = _kinds()
+    kinds["floor"]["rounds"] = rounds((3.0, 1.0, 800.0), (2.0, 0.5, 500.0), (4.0, 1.0, 1000.0))
+    kinds["api"]["rounds"] = rounds((8.0, 2.0, 1600.0), (7.0, 1.0, 1500.0), (8.0, 2.0, 1600.0))
+    kinds["html"]["rounds"] = rounds((20.0, 4.0, 3000.0), (10.0, 0.0, 2000.0), (25.0, 5.0, 3000.0))
+    text = _render(kinds)
+    line = next(line for line in text.splitlines() if line.startswith("The lines above compare"))
+    # 10 ÷ 4, 8 ÷ 2.5, 10 ÷ 5; 1600 ÷ 800, 1500 ÷ 500, 1600 ÷ 1000.
+    assert "booking CPU ÷ floor, API 2.5, 3.2, 2.0" in line
+    assert "booking CPU ÷ floor, HTML form 6.0, 4.0, 6.0" in line
+    assert "rush p99 ÷ floor p99, API 2.0, 3.0, 1.6" in line
+    assert "rush p99 ÷ floor p99, HTML form 3.8, 4.0, 3.0" in line
+    # The four lines of their own are still the medians' (and still one each).
+    assert "booking CPU ÷ floor, API: 2.5" in text.splitlines()
+
+
+def test_no_rounds_are_made_up_when_a_kind_has_fewer():
+    kinds = _kinds()
+    kinds["floor"]["rounds"] = [{"app_cpu_ms": 3.0, "db_cpu_ms": 1.0, "p99_ms": 800.0}] * 3
+    kinds["api"]["rounds"] = [{"app_cpu_ms": 8.0, "db_cpu_ms": 2.0, "p99_ms": 1600.0}] * 2
+    assert "Round by round" not in _render(kinds)
