@@ -246,8 +246,8 @@ def book_team(actor, session, participants, all_or_nothing=False, now=None, wait
 class SessionToBook(SeatCounts):
     """A session as a booking reads it: the columns the rules need, from one Core row (session_to_book),
     and where it is (`place`). Not an ORM object: building one cost a booking more than its statement.
-    A seat claim puts the counters it returns on it; `reread` reads its row again (under a lock with
-    `lock`), as the ORM's expire and populate_existing would."""
+    It answers the seat rule as the ORM's Session does (take_counters, counters_moved,
+    lock_and_reread), reading its row again where the ORM would expire or re-read the object."""
 
     COLUMNS = ("id", "start_at", "end_at", "status", "capacity", "min_per_side",
                "release_before_hours", "sequence", "priority_until", "seats_municipal", "seats_regional")
@@ -258,12 +258,21 @@ class SessionToBook(SeatCounts):
 
     def reread(self, lock=False, columns=COLUMNS):
         """Read `columns` of the session's row again (all of them unless told), under a lock with `lock`."""
-        table = Session.__table__
-        stmt = select(*(table.c[name] for name in columns)).where(table.c.id == bindparam("session_id"))
+        stmt = _session_columns(columns).where(Session.__table__.c.id == bindparam("session_id"))
         if lock:
             stmt = stmt.with_for_update()
         row = db.session.connection().execute(stmt, {"session_id": self.id}).one()
         self.__dict__.update(zip(columns, row))
+
+    # What the seat rule asks of a session (SeatCounts), for one read as a row.
+    def take_counters(self, municipal, regional):
+        self.seats_municipal, self.seats_regional = municipal, regional
+
+    def counters_moved(self):
+        self.reread(columns=("seats_municipal", "seats_regional"))
+
+    def lock_and_reread(self):
+        self.reread(lock=True)
 
 
 class PersonToBook:
@@ -286,9 +295,10 @@ class NewBooking:
         self.id, self.participant, self.session = booking_id, participant, session
 
 
-def _session_columns():
+def _session_columns(names=SessionToBook.COLUMNS):
+    """A SELECT of these columns of the sessions table (SessionToBook's unless told)."""
     table = Session.__table__
-    return select(*(table.c[name] for name in SessionToBook.COLUMNS))
+    return select(*(table.c[name] for name in names))
 
 
 def session_to_book(session_id):

@@ -118,27 +118,6 @@ def within_quota_clause(side):
     return _counter(side) < table.c.capacity - table.c.min_per_side
 
 
-def _set_counters(session, municipal, regional):
-    """Put the counters the database just returned on the session, without a reload or a dirty mark (a
-    session booking read as a row, SessionToBook, takes them as they are)."""
-    from sqlalchemy.orm.attributes import set_committed_value
-
-    if not isinstance(session, Session):
-        session.seats_municipal, session.seats_regional = municipal, regional
-        return
-    set_committed_value(session, "seats_municipal", municipal)
-    set_committed_value(session, "seats_regional", regional)
-
-
-def _counters_moved(session):
-    """The counters moved under us (or the session changed): an ORM session reads them again when
-    asked; a session read as a row (SessionToBook) reads them now."""
-    if isinstance(session, Session):
-        db.session.expire(session, ["seats_municipal", "seats_regional"])
-    else:
-        session.reread(columns=("seats_municipal", "seats_regional"))
-
-
 @cache
 def _claim_statement(side, released):
     """The seat claim as a Core statement on the sessions table, built once per side and release state
@@ -175,7 +154,7 @@ def claim_seat(session, side, now):
     if conn.dialect.name == "postgresql":
         row = conn.execute(_claim_or_read_statement(side, released), {"session_id": session.id}).first()
         if row is not None:
-            _set_counters(session, row.seats_municipal, row.seats_regional)
+            session.take_counters(row.seats_municipal, row.seats_regional)
             if row.claimed:
                 return True
             if free_for_side(session, side, now) == 0:
@@ -185,10 +164,10 @@ def claim_seat(session, side, now):
     else:
         row = conn.execute(_claim_statement(side, released), {"session_id": session.id}).first()
         if row is not None:
-            _set_counters(session, *row)
+            session.take_counters(*row)
             return True
     # Not taken: the counters moved under us (or the session changed).
-    _counters_moved(session)
+    session.counters_moved()
     return False
 
 
@@ -222,7 +201,7 @@ def _claim_seat_unguarded(session, side, now):
             synchronize_session=False
         )
     )
-    _counters_moved(session)
+    session.counters_moved()
     return True
 
 
@@ -230,9 +209,9 @@ def release_seat(session, side):
     """Give back one seat held by `side` (never below zero)."""
     row = db.session.execute(_release_statement(side), {"session_id": session.id}).first()
     if row is None:
-        _counters_moved(session)
+        session.counters_moved()
     else:
-        _set_counters(session, *row)
+        session.take_counters(*row)
 
 
 def hold_session(session):
@@ -250,13 +229,7 @@ def hold_session(session):
     """
     if not current_app.config.get("KTC_STATUS_GUARD", True):
         return False
-    if not isinstance(session, Session):  # read as a row by a booking (SessionToBook)
-        session.reread(lock=True)
-        return True
-    db.session.execute(
-        select(Session).where(Session.id == session.id).with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    session.lock_and_reread()
     return True
 
 

@@ -2,8 +2,9 @@
 import uuid
 from typing import NamedTuple
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, Time
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, Time, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ktc.database import UTCDateTime, utcnow
 from ktc.extensions import db
@@ -20,7 +21,9 @@ class Place(NamedTuple):
 
 class SeatCounts:
     """The seat counters read as a whole: the ORM's Session and the session a booking reads as one Core row
-    (ktc.bookings.operations.SessionToBook) both have `capacity`, `seats_municipal` and `seats_regional`."""
+    (ktc.bookings.operations.SessionToBook) both have `capacity`, `seats_municipal` and `seats_regional`,
+    and both answer the seat rule (ktc.bookings.seats) the same three requests, each in its own way:
+    `take_counters` (what a claim returned), `counters_moved` (read them again) and `lock_and_reread`."""
 
     @property
     def seats_taken(self):
@@ -122,3 +125,18 @@ class Session(SeatCounts, db.Model):
         """The station's name and the centre's time zone (a booking reads them as columns of its session's
         row: ktc.bookings.operations.SessionToBook)."""
         return Place(self.station.name, self.station.centre.timezone)
+
+    def take_counters(self, municipal, regional):
+        """The counters the database just returned, without a reload or a dirty mark."""
+        set_committed_value(self, "seats_municipal", municipal)
+        set_committed_value(self, "seats_regional", regional)
+
+    def counters_moved(self):
+        """The counters changed under us: read them again when asked."""
+        db.session.expire(self, ["seats_municipal", "seats_regional"])
+
+    def lock_and_reread(self):
+        """Lock the session's row for the rest of the transaction and read it again."""
+        db.session.execute(
+            select(Session).where(Session.id == self.id).with_for_update().execution_options(populate_existing=True)
+        ).scalar_one()
