@@ -139,10 +139,15 @@ if not event.contains(OrmSession, "after_transaction_end", _forget_locks):
     event.listen(OrmSession, "after_transaction_end", _forget_locks)
 
 
+def _locked_in_id_order(stmt):
+    """A SELECT of people (with whatever it joins) that locks their rows in id order, so that two writers
+    sharing people cannot deadlock."""
+    return stmt.order_by(Participant.id).with_for_update(of=Participant)
+
+
 def locking(stmt):
-    """A SELECT of people (with whatever it joins) made to lock their rows in id order, so that two
-    writers sharing people cannot deadlock, and to re-read them (populate_existing)."""
-    return stmt.order_by(Participant.id).with_for_update(of=Participant).execution_options(populate_existing=True)
+    """A SELECT of people as objects, locked in id order (_locked_in_id_order) and re-read (populate_existing)."""
+    return _locked_in_id_order(stmt).execution_options(populate_existing=True)
 
 
 def locked_participants(stmt, params=None):
@@ -343,12 +348,11 @@ def people_to_book(stmt, params):
 def people_to_book_statement(*conditions):
     """A SELECT of the people `conditions` name, as PersonToBook reads them (their side joined through
     unit and organisation), locking their rows in id order (see `locking`)."""
-    from ktc.organisations.models import Organisation, Unit
+    from ktc.organisations.models import Organisation
 
     table = Participant.__table__
-    return (select(*(table.c[name] for name in PersonToBook.COLUMNS), Organisation.side)
-            .join(Unit, Unit.id == table.c.unit_id).join(Organisation, Organisation.id == Unit.organisation_id)
-            .where(*conditions).order_by(table.c.id).with_for_update(of=table))
+    columns = (table.c[name] for name in PersonToBook.COLUMNS)
+    return _locked_in_id_order(_to_organisation(select(*columns, Organisation.side)).where(*conditions))
 
 
 def _own_and_overlapping(participant, session):
@@ -633,29 +637,30 @@ def bookable_participants(actor, ids=None, to_book=False):
 @cache
 def _bookable_to_book(admin, dialect, single):
     """Built once per kind and database: `_bookable`'s people by id, as people_to_book reads them."""
-    table = Participant.__table__
-    conditions = [table.c.active.is_(True), table.c.anonymised_at.is_(None),
-                  one_of(table.c.id, "ids", dialect, single)]
-    if not admin:
-        conditions.append(one_of(table.c.unit_id, "units", dialect))
-    return people_to_book_statement(*conditions)
+    return people_to_book_statement(*_bookable_conditions(admin, dialect, True, single))
 
 
 @cache
 def _bookable(admin, by_ids, dialect, single=False):
     """Built once per kind and database: active people with unit and organisation, in the manager's
-    units (a list, `one_of`) unless for an admin; by_ids: only the given ids (a list, or one id
-    with `single`), locked. (People about to be booked: _bookable_to_book.)"""
+    units unless for an admin; by_ids: only the given ids, locked. (People about to be booked:
+    _bookable_to_book.)"""
     from sqlalchemy.orm import contains_eager
 
     from ktc.organisations.models import Unit
 
-    stmt = _to_organisation(select(Participant)).options(
-        contains_eager(Participant.unit).contains_eager(Unit.organisation))
-    stmt = stmt.where(Participant.active.is_(True), Participant.anonymised_at.is_(None))
-    if not admin:
-        stmt = stmt.where(one_of(Participant.unit_id, "units", dialect))
-    if by_ids:
-        stmt = locking(stmt.where(one_of(Participant.id, "ids", dialect, single)))
-    return stmt
+    stmt = (_to_organisation(select(Participant))
+            .options(contains_eager(Participant.unit).contains_eager(Unit.organisation))
+            .where(*_bookable_conditions(admin, dialect, by_ids, single)))
+    return locking(stmt) if by_ids else stmt
 
+
+def _bookable_conditions(admin, dialect, by_ids, single):
+    """Who a user may book: active people, not anonymised, in the manager's units (a list, `one_of`)
+    unless for an admin; by_ids: only the given ids (a list, or one id with `single`)."""
+    conditions = [Participant.active.is_(True), Participant.anonymised_at.is_(None)]
+    if not admin:
+        conditions.append(one_of(Participant.unit_id, "units", dialect))
+    if by_ids:
+        conditions.append(one_of(Participant.id, "ids", dialect, single))
+    return conditions
