@@ -93,14 +93,13 @@ def team():
                                     waiting=waiting)
                 db.session.flush()
             except TeamRefused as exc:
-                db.session.rollback()
-                session.reread()  # the seats this booking had claimed were given back
                 results, refused_all, status = exc.results, True, 409
             except DomainError as exc:
-                db.session.rollback()
-                session.reread()
                 flash(str(exc), "error")
                 status = exc.status
+            if status != 200:
+                db.session.rollback()
+                session.reread()  # the seats this booking had claimed were given back
             if results is not None:
                 # The seat counters are as this transaction left them (a claim returns them, a refused
                 # claim reads them again; a rollback above did): nothing else is reloaded.
