@@ -263,10 +263,7 @@ class SessionToBook(SeatCounts):
 
     def reread(self, lock=False, columns=COLUMNS):
         """Read `columns` of the session's row again (all of them unless told), under a lock with `lock`."""
-        stmt = _session_columns(columns).where(Session.__table__.c.id == bindparam("session_id"))
-        if lock:
-            stmt = stmt.with_for_update()
-        row = db.session.connection().execute(stmt, {"session_id": self.id}).one()
+        row = db.session.connection().execute(_session_row(columns, lock), {"session_id": self.id}).one()
         self.__dict__.update(zip(columns, row))
 
     # What the seat rule asks of a session (SeatCounts), for one read as a row.
@@ -304,6 +301,14 @@ def _session_columns(names=SessionToBook.COLUMNS):
     """A SELECT of these columns of the sessions table (SessionToBook's unless told)."""
     table = Session.__table__
     return select(*(table.c[name] for name in names))
+
+
+@cache
+def _session_row(names, lock):
+    """Built once per column list and lock: the session's row (`:session_id`), read again (a refused
+    claim on SQLite reads the counters so at every waiting-list booking)."""
+    stmt = _session_columns(names).where(Session.__table__.c.id == bindparam("session_id"))
+    return stmt.with_for_update() if lock else stmt
 
 
 def session_to_book(session_id):
