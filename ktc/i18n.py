@@ -81,8 +81,8 @@ _ENGLISH = {
 }
 
 
-def _pattern(kind, fmt):
-    if get_locale().language == "en":
+def _pattern(kind, fmt, locale):
+    if locale.language == "en":
         return _ENGLISH[kind].get(fmt, fmt)
     return fmt
 
@@ -103,7 +103,8 @@ def _formatted(kind, value, tz, pattern, locale):
 def fmt_datetime(value, tz=None, fmt="medium"):
     if value is None:
         return ""
-    return _formatted("datetime", value, tz or DEFAULT_TZ, _pattern("datetime", fmt), get_locale())
+    locale = _locale()
+    return _formatted("datetime", value, tz or DEFAULT_TZ, _pattern("datetime", fmt, locale), locale)
 
 
 def fmt_date(value, fmt="medium", tz=None):
@@ -111,7 +112,8 @@ def fmt_date(value, fmt="medium", tz=None):
         return ""
     if isinstance(value, datetime):
         value = to_local(value, tz).date()
-    return _formatted("date", value, None, _pattern("date", fmt), get_locale())
+    locale = _locale()
+    return _formatted("date", value, None, _pattern("date", fmt, locale), locale)
 
 
 def fmt_time(value, tz=None, fmt="short"):
@@ -122,7 +124,8 @@ def fmt_time(value, tz=None, fmt="short"):
         # Aware datetimes compare (and hash) by their instant: the zone must be part of the key.
         zone = tz or DEFAULT_TZ
         value = to_local(value, zone)
-    return _formatted("time", value, zone, _pattern("time", fmt), get_locale())
+    locale = _locale()
+    return _formatted("time", value, zone, _pattern("time", fmt, locale), locale)
 
 
 def fmt_number(value, fmt=None):
@@ -139,26 +142,50 @@ def fmt_weekday(value, width="wide"):
     return get_day_names(width, locale=get_locale())[value]
 
 
+def _babel_context():
+    """Flask-Babel's state for this app context (`g._flask_babel`), read from the context itself
+    rather than through the `g` proxy (templates ask for it once per string); None outside one."""
+    app_ctx = _cv_app.get(None)
+    ctx = None if app_ctx is None else app_ctx.g.__dict__.get("_flask_babel")
+    return _get_current_context() if ctx is None and app_ctx is not None else ctx
+
+
 def _translations():
     """The request's translations, looked up once per locale in effect (a page asks for dozens of
     strings; Flask-Babel's own template callables look the catalogue up again for each).
     force_locale (e-mails in the recipient's language) replaces ctx.babel_locale, so the memo,
-    keyed on that object, is never used across a change of locale.
-
-    Flask-Babel keeps its state in `g._flask_babel`; it is read here from the app context itself
-    rather than through the `g` proxy twice per string (a template asks this once per string)."""
-    app_ctx = _cv_app.get(None)
-    ctx = None if app_ctx is None else app_ctx.g.__dict__.get("_flask_babel")
+    keyed on that object, is never used across a change of locale."""
+    ctx = _babel_context()
     if ctx is None:
-        ctx = _get_current_context()
-        if ctx is None:
-            return get_translations()
+        return get_translations()
     memo = getattr(ctx, "ktc_translations", None)
     locale = getattr(ctx, "babel_locale", None)
     if memo is None or locale is None or memo[0] is not locale:
         translations = get_translations()
         memo = ctx.ktc_translations = (getattr(ctx, "babel_locale", None), translations)
     return memo[1]
+
+
+def _locale():
+    """`get_locale()`, read straight from Flask-Babel's state once it is known (the date and time
+    filters ask for it once per value; Flask-Babel goes through the `g` proxy twice each time)."""
+    locale = getattr(_babel_context(), "babel_locale", None)
+    return locale if locale is not None else get_locale()
+
+
+def locale_name():
+    """`str(get_locale())` ("sv", "en"), worked out once per locale in effect: the keys of the page
+    pieces kept once rendered (ktc.web) carry it, several per page. Memoised as `_translations` is."""
+    ctx = _babel_context()
+    locale = getattr(ctx, "babel_locale", None)
+    memo = getattr(ctx, "ktc_locale_name", None)
+    if memo is not None and locale is not None and memo[0] is locale:
+        return memo[1]
+    locale = get_locale()
+    name = "" if locale is None else str(locale)
+    if ctx is not None:
+        ctx.ktc_locale_name = (locale, name)
+    return name
 
 
 @pass_eval_context

@@ -1,9 +1,9 @@
 """Request-wide wiring: login loading, error pages, security headers, template globals."""
 import logging
+from typing import NamedTuple
 
-from flask import (Flask, abort, current_app, flash, g, jsonify, make_response, redirect, render_template, request,
-                   session, url_for)
-from flask_babel import get_locale
+from flask import (Flask, abort, current_app, flash, g, get_template_attribute, jsonify, make_response, redirect,
+                   render_template, request, session, url_for)
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
@@ -13,7 +13,7 @@ from ktc import policy
 from ktc.database import READ_ONLY_METHODS, commits_always, end_unit_of_work, retry_after_lost_connection
 from ktc.errors import Conflict, DomainError
 from ktc.extensions import db, login_manager
-from ktc.i18n import remember_user_locale
+from ktc.i18n import locale_name, remember_user_locale
 from ktc.security import apply_security_headers
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def main_nav():
     from markupsafe import Markup
 
     app = current_app._get_current_object()
-    key = (current_user.role, str(get_locale()), request.script_root, request.path)
+    key = (current_user.role, locale_name(), request.script_root, request.path)
 
     def render():
         return Markup(render_template("_nav.html", role=key[0], path=key[3]))
@@ -59,6 +59,58 @@ def main_nav():
     if app.debug:
         return render()
     return kept(app.extensions.setdefault("ktc_nav", {}), NAV_CACHE_SIZE, key, render)
+
+
+# Pieces of a page that depend on a few values and the language only, rendered once from their macro
+# and kept per app: (template, macro, language, where the app is mounted, the values) → HTML. Bounded.
+FRAGMENT_CACHE_SIZE = 4096
+
+
+def kept_fragment(template, macro, values, *args):
+    """`macro(*args)` of `template` as HTML, rendered once per language, mount point and `values` (what
+    the output depends on besides them; in debug mode, where templates reload, every time)."""
+    from markupsafe import Markup
+
+    app = current_app._get_current_object()
+
+    def render():
+        return Markup(get_template_attribute(template, macro)(*args))
+
+    if app.debug:
+        return render()
+    key = (template, macro, locale_name(), request.script_root, *values)
+    return kept(app.extensions.setdefault("ktc_fragments", {}), FRAGMENT_CACHE_SIZE, key, render)
+
+
+class SeatFigures(NamedTuple):
+    """What a session's seats show (templates/sessions/_macros.html, `seats`)."""
+
+    seats_municipal: int
+    seats_regional: int
+    seats_free: int
+    capacity: int
+
+
+def status_badge(status):
+    """A booking's or session's status as a badge; lists show one per row."""
+    return kept_fragment("sessions/_macros.html", "status_badge", (status,), status)
+
+
+def balance_badge(balance):
+    """A session's mix of municipal and regional staff as a badge (none when it is not known)."""
+    return kept_fragment("sessions/_macros.html", "balance_badge", (balance,), balance)
+
+
+def seats(session, waitlisted=0):
+    """A session's booked seats per side and its free seats (and how many wait, if asked)."""
+    figures = SeatFigures(session.seats_municipal, session.seats_regional, session.seats_free, session.capacity)
+    return kept_fragment("sessions/_macros.html", "seats", (*figures, waitlisted), figures, waitlisted)
+
+
+def chrome(part, signed_in):
+    """A part of the page layout (templates/_chrome.html) that depends only on the language, where the
+    app is mounted and whether someone is signed in: every page shows them."""
+    return kept_fragment("_chrome.html", part, (signed_in,), signed_in)
 
 
 # URLs that depend only on their endpoint, their values and where the app is mounted, kept per app.
@@ -175,14 +227,12 @@ def init_app(app):
         if exc is not None:
             db.session.rollback()
 
-    app.jinja_env.globals.update(main_nav=main_nav, fixed_url=fixed_url)
+    app.jinja_env.globals.update(policy=policy, main_nav=main_nav, fixed_url=fixed_url, chrome=chrome, seats=seats,
+                                 status_badge=status_badge, balance_badge=balance_badge)
 
     @app.context_processor
     def _globals():
-        return {
-            "policy": policy,
-            "current_locale": str(get_locale()),
-        }
+        return {"current_locale": locale_name()}
 
     def _wants_json():
         return request.path.startswith("/api/")

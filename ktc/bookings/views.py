@@ -53,7 +53,8 @@ from ktc.web import get_or_404, require
 @bp.route("/team", methods=["GET", "POST"])
 @login_required
 def team():
-    require(policy.can_book(current_user))
+    user = current_user._get_current_object()  # asked below a dozen times: once through the proxy
+    require(policy.can_book(user))
     session_id = request.values.get("session", type=int)
     if not session_id:
         return _pick_session()
@@ -70,11 +71,11 @@ def team():
         from_need = _offered_need(session)
         if from_need is not None:
             ids = [p.id for p in people_for_need(from_need, session)]
-            by_id = {p.id: p for p in bookable_participants(current_user, ids=ids)}
+            by_id = {p.id: p for p in bookable_participants(user, ids=ids)}
             chosen = [by_id[i] for i in ids if i in by_id]
     if request.method == "POST":
         ids = request.form.getlist("participant_ids", type=int)
-        by_id = {p.id: p for p in bookable_participants(current_user, ids=ids, to_book=True)}
+        by_id = {p.id: p for p in bookable_participants(user, ids=ids, to_book=True)}
         # Tick order is kept: the first ticked get the first seats. Browsers send the boxes in page
         # order, so the page's script records the ticking order in `tick_order`; people missing
         # from it keep their page order after those in it (sorted() is stable).
@@ -89,7 +90,7 @@ def team():
             status = 422
         else:
             try:
-                results = book_team(current_user, session, chosen, request.form.get("all_or_nothing") == "1",
+                results = book_team(user, session, chosen, request.form.get("all_or_nothing") == "1",
                                     waiting=waiting)
                 db.session.flush()
             except TeamRefused as exc:
@@ -110,16 +111,16 @@ def team():
     if request.method == "POST" and chosen:
         # The page shows the posted people as its list does (unit, profession): they were read as rows
         # to be booked (PersonToBook), so on a refusal they are read again as objects.
-        by_id = {p.id: p for p in bookable_participants(current_user, ids=[p.id for p in chosen])}
+        by_id = {p.id: p for p in bookable_participants(user, ids=[p.id for p in chosen])}
         chosen = [by_id[p.id] for p in chosen if p.id in by_id]
     units, unit_id = _team_units(from_need.unit_id if from_need is not None else None)
     if unit_id:
-        staff = search_staff(current_user, unit_id=unit_id, limit=None)
-    elif policy.is_admin(current_user):
+        staff = search_staff(user, unit_id=unit_id, limit=None)
+    elif policy.is_admin(user):
         # A county has thousands of people: admins choose a unit or search, they get no list of all.
         staff = []
     else:
-        staff = bookable_participants(current_user)
+        staff = bookable_participants(user)
     listed = {p.id for p in staff}
     staff = [p for p in chosen if p.id not in listed] + list(staff)
     booked = {
@@ -138,18 +139,18 @@ def team():
         from_need=from_need,
         reservation=reservation,
         reserved_units=_unit_names(reservation) if reservation is not None else [],
-        reserved_for_me=reservation is None or reservation.admits(booking_unit_ids(current_user)),
+        reserved_for_me=reservation is None or reservation.admits(booking_unit_ids(user)),
         booked=booked,
         place=session.place,
         tz=session.place.timezone,
         released=is_released(session, now),
-        free_by_side={side: free_for_side(session, side, now) for side in booking_sides(current_user)},
-        closed=now >= cutoff_at(session) and not policy.is_admin(current_user),
+        free_by_side={side: free_for_side(session, side, now) for side in booking_sides(user)},
+        closed=now >= cutoff_at(session) and not policy.is_admin(user),
         # Nobody (admins neither) can book once the session has started: say so instead of a form
         # that can only fail.
         started=session.start_at <= now,
         balance=side_balance(session),
-        units=units, unit_id=unit_id, searchable=policy.is_admin(current_user),
+        units=units, unit_id=unit_id, searchable=policy.is_admin(user),
     ), status
 
 

@@ -14,7 +14,7 @@ def test_fixed_urls_are_kept_per_mount_point(app):
 
 
 def test_a_page_links_its_stylesheet_under_its_mount_point(app, client):
-    page = client.get("/accounts/login", base_url="http://ktc.example/ktc").get_data(as_text=True)
+    page = client.get("/login", base_url="http://ktc.example/ktc").get_data(as_text=True)
     assert 'href="/ktc/static/css/app.css"' in page
-    page = client.get("/accounts/login").get_data(as_text=True)
+    page = client.get("/login").get_data(as_text=True)
     assert 'href="/static/css/app.css"' in page
