@@ -64,11 +64,11 @@ def _answer(feedback):
     return _private("feedback/form.html", status, form=form, feedback=feedback)
 
 
-@bp.app_context_processor
-def _feedback_waiting():
-    """`feedback_waiting()` for templates: the current participant's unanswered requests (queried
-    only where a page shows them)."""
-    return {"feedback_waiting": lambda: waiting_for(getattr(current_user, "participant_id", None))}
+@bp.app_template_global()
+def feedback_waiting():
+    """For templates: the current participant's unanswered requests (queried only where a page shows
+    them). A global rather than a context processor, which would run for every page rendered."""
+    return waiting_for(getattr(current_user, "participant_id", None))
 
 
 @bp.route("/reports")

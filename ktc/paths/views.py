@@ -32,13 +32,18 @@ def status_labels():
     return {"done": _("Done"), "due": _("To do"), "late": _("Late")}
 
 
-@bp.app_context_processor
-def _path_labels():
-    return {
-        "step_kind_labels": STEP_KIND_LABELS,
-        "policy_can_complete": lambda assignment, step: policy.can_complete_path_step(current_user, assignment, step),
-        "policy_can_undo": lambda assignment: policy.can_manage_participant(current_user, assignment.participant),
-    }
+# For the path templates; globals rather than a context processor, which would run for every page.
+bp.add_app_template_global(STEP_KIND_LABELS, "step_kind_labels")
+
+
+@bp.app_template_global("policy_can_complete")
+def _can_complete(assignment, step):
+    return policy.can_complete_path_step(current_user, assignment, step)
+
+
+@bp.app_template_global("policy_can_undo")
+def _can_undo(assignment):
+    return policy.can_manage_participant(current_user, assignment.participant)
 
 
 # --- defining paths (admin) --------------------------------------------------------------------
