@@ -42,7 +42,7 @@ from ktc.errors import (
 from ktc.extensions import db
 from ktc.i18n import fmt_datetime
 from ktc.organisations.models import Participant
-from ktc.sessions.models import SeatCounts, Session
+from ktc.sessions.models import Place, SeatCounts, Session
 
 
 @dataclass
@@ -153,7 +153,12 @@ def locking(stmt):
 def locked_participants(stmt, params=None):
     """Run a `locking` SELECT of people: a request that loads the people it books this way does not read
     them a second time to lock them (lock_participant_ids skips them)."""
-    people = db.session.execute(stmt, params or {}).unique().scalars().all()
+    return _noted_as_locked(db.session.execute(stmt, params or {}).unique().scalars().all())
+
+
+def _noted_as_locked(people):
+    """`people`, noted as locked by this transaction (lock_participant_ids skips them; _forget_locks
+    forgets them when it ends)."""
     db.session.info.setdefault(LOCKED_PEOPLE, set()).update(p.id for p in people)
     return people
 
@@ -316,8 +321,6 @@ def session_to_book(session_id):
     (seats.Waiting), in one Core query; (None, Waiting()) if there is no such session. The counts spare
     book_team a look at a waiting list nobody of a side with room is on, and the answer a count after
     the booking."""
-    from ktc.sessions.models import Place
-
     row = db.session.connection().execute(_to_book(), {"session_id": session_id}).first()
     if row is None:
         return None, Waiting()
@@ -345,9 +348,7 @@ def _to_book():
 def people_to_book(stmt, params):
     """Run a `people_to_book_statement`: the people (PersonToBook), locked in id order. A request that
     reads the people it books this way does not read them a second time to lock them."""
-    people = [PersonToBook(row) for row in db.session.connection().execute(stmt, params)]
-    db.session.info.setdefault(LOCKED_PEOPLE, set()).update(p.id for p in people)
-    return people
+    return _noted_as_locked([PersonToBook(row) for row in db.session.connection().execute(stmt, params)])
 
 
 def people_to_book_statement(*conditions):
