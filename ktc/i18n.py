@@ -150,20 +150,26 @@ def _babel_context():
     return _get_current_context() if ctx is None and app_ctx is not None else ctx
 
 
-def _translations():
-    """The request's translations, looked up once per locale in effect (a page asks for dozens of
-    strings; Flask-Babel's own template callables look the catalogue up again for each).
-    force_locale (e-mails in the recipient's language) replaces ctx.babel_locale, so the memo,
-    keyed on that object, is never used across a change of locale."""
+def _per_locale(attr, make):
+    """`make()`, worked out once per locale in effect and kept in Flask-Babel's state under `attr`.
+    force_locale (e-mails in the recipient's language) replaces ctx.babel_locale, so the memo, keyed
+    on that object, is never used across a change of locale."""
     ctx = _babel_context()
     if ctx is None:
-        return get_translations()
-    memo = getattr(ctx, "ktc_translations", None)
+        return make()
+    memo = getattr(ctx, attr, None)
     locale = getattr(ctx, "babel_locale", None)
     if memo is None or locale is None or memo[0] is not locale:
-        translations = get_translations()
-        memo = ctx.ktc_translations = (getattr(ctx, "babel_locale", None), translations)
+        value = make()  # works the locale out first if it was not yet
+        memo = (getattr(ctx, "babel_locale", None), value)
+        setattr(ctx, attr, memo)
     return memo[1]
+
+
+def _translations():
+    """The request's translations (a page asks for dozens of strings; Flask-Babel's own template
+    callables look the catalogue up again for each)."""
+    return _per_locale("ktc_translations", get_translations)
 
 
 def _locale():
@@ -173,19 +179,15 @@ def _locale():
     return locale if locale is not None else get_locale()
 
 
-def locale_name():
-    """`str(get_locale())` ("sv", "en"), worked out once per locale in effect: the keys of the page
-    pieces kept once rendered (ktc.web) carry it, several per page. Memoised as `_translations` is."""
-    ctx = _babel_context()
-    locale = getattr(ctx, "babel_locale", None)
-    memo = getattr(ctx, "ktc_locale_name", None)
-    if memo is not None and locale is not None and memo[0] is locale:
-        return memo[1]
+def _locale_name():
     locale = get_locale()
-    name = "" if locale is None else str(locale)
-    if ctx is not None:
-        ctx.ktc_locale_name = (locale, name)
-    return name
+    return "" if locale is None else str(locale)
+
+
+def locale_name():
+    """`str(get_locale())` ("sv", "en"): the keys of the page pieces kept once rendered (ktc.web) carry
+    it, several per page."""
+    return _per_locale("ktc_locale_name", _locale_name)
 
 
 @pass_eval_context
