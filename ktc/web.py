@@ -36,34 +36,10 @@ def kept(table, limit, key, make, *args):
     return value
 
 
-# Rendered menus kept per app: (role, language, script root, path) → HTML. Bounded: a path carries ids.
-NAV_CACHE_SIZE = 2048
-
-
-def main_nav():
-    """The main menu for the signed-in user's role on this page (templates/_nav.html).
-
-    It depends only on the role, the language, where the app is mounted and the page's path (which
-    link is current), so each is rendered once per process and kept (in debug mode, where templates
-    reload, every time). Every page shows it; rendering it was about a fifth of a small page's work.
-    """
-    from flask_login import current_user
-    from markupsafe import Markup
-
-    app = current_app._get_current_object()
-    key = (current_user.role, locale_name(), request.script_root, request.path)
-
-    def render():
-        return Markup(render_template("_nav.html", role=key[0], path=key[3]))
-
-    if app.debug:
-        return render()
-    return kept(app.extensions.setdefault("ktc_nav", {}), NAV_CACHE_SIZE, key, render)
-
-
 # Pieces of a page that depend on a few values and the language only, rendered once from their macro
-# and kept per app: (template, macro, language, where the app is mounted, the values) → HTML. Bounded.
-FRAGMENT_CACHE_SIZE = 4096
+# and kept per app: (template, macro, language, where the app is mounted, the values) → HTML. Bounded:
+# the menu's values include the page's path, which carries ids.
+FRAGMENT_CACHE_SIZE = 6144
 
 
 def kept_fragment(template, macro, values, *args):
@@ -105,6 +81,16 @@ def seats(session, waitlisted=0):
     """A session's booked seats per side and its free seats (and how many wait, if asked)."""
     figures = SeatFigures(session.seats_municipal, session.seats_regional, session.seats_free, session.capacity)
     return kept_fragment("sessions/_macros.html", "seats", (*figures, waitlisted), figures, waitlisted)
+
+
+def main_nav():
+    """The main menu for the signed-in user's role on this page (templates/_nav.html): it depends only
+    on the role, the language, where the app is mounted and the page's path (which link is current).
+    Every page shows it; rendering it was about a fifth of a small page's work."""
+    from flask_login import current_user
+
+    role, path = current_user.role, request.path
+    return kept_fragment("_nav.html", "main_menu", (role, path), role, path)
 
 
 def chrome(part, signed_in):
