@@ -59,9 +59,10 @@ def create_app(overrides=None):
         elif bp is not None:
             app.register_blueprint(bp)
 
-    from ktc import cli, web
+    from ktc import cli, database, web
     from ktc.calendar import stamps
 
+    database.install_last_writes()
     stamps.install()
     web.init_app(app)
     cli.init_app(app)

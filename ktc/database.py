@@ -3,7 +3,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import DateTime, Integer, any_, bindparam, event, literal
+from sqlalchemy import DateTime, Integer, any_, bindparam, event, literal, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import TypeDecorator
@@ -224,6 +224,7 @@ def write(stmt, params=None):
     every statement, about as much as the round trip itself. Only for statements that need no
     pending ORM change flushed first: what they refer to is already in the database.
     """
+    send_kept()
     return db.session.connection().execute(stmt, params)
 
 
@@ -244,3 +245,148 @@ def adopt_inserted(obj):
     session.add(obj)
     (session.get_nested_transaction() or session.get_transaction())._new[inspect(obj)] = True
     return obj
+
+
+# Writes sent with the transaction's last statement. On PostgreSQL the rows a booking writes that
+# nothing in the transaction reads back (its outbox event, its audit entry) wait for the commit and
+# go, with the feeds' versions (ktc.calendar.stamps), as one statement: each a data-modifying WITH
+# of it. One statement instead of three per booking is three round trips fewer to the server and
+# two fewer executions through SQLAlchemy, for the same rows in the same transaction.
+
+_AT_COMMIT = "ktc_at_commit"
+_LAST_WRITERS = []
+# At most this many writes go in one statement; more (a large team booked at once) go in several.
+_PARTS_PER_STATEMENT = 16
+
+
+def write_at_commit(stmt, params):
+    """Run a Core INSERT as a part of the transaction's last statement, at its commit.
+
+    For rows that the transaction itself does not read back: in case it does, the next statement
+    through the ORM session (a query, a lazy load), through `write`, or a `savepoint` sends them first;
+    a Core statement on the connection does not. The statement's every parameter is a `bindparam`
+    (`params` names them; no literal values given to `.values()`), and it gives every column that has
+    a default itself: SQLAlchemy fills in defaults only for the outermost statement, not for a WITH.
+
+    A rollback drops it with the rest. Inside a savepoint, and on SQLite (which takes no INSERT inside
+    a WITH), it runs now, as `write` does.
+    """
+    session = db.session()
+    if session.in_nested_transaction() or session.get_bind().dialect.name != "postgresql":
+        return write(stmt, params)
+    session.info.setdefault(_AT_COMMIT, []).append((stmt, params))
+    return None
+
+
+def last_write(writer):
+    """Register `writer(session)`: called before every commit, it gives the (statement, parameters) to
+    send last, or None. What write_at_commit kept goes with it, in one statement, on PostgreSQL."""
+    if writer not in _LAST_WRITERS:
+        _LAST_WRITERS.append(writer)
+
+
+def _write_at_commit(session):
+    if session.in_nested_transaction():
+        # Releasing a savepoint fires before_commit too: the writes wait for the real commit.
+        return
+    session.flush()
+    writes = session.info.pop(_AT_COMMIT, [])
+    for writer in _LAST_WRITERS:
+        found = writer(session)
+        if found is not None:
+            writes.append(found)
+    if writes:  # (asking for the connection would begin a transaction where there was none)
+        _send(session.connection(), writes)
+
+
+def _read_your_writes(orm_execute_state):
+    """Before a statement through the ORM session (a query, a lazy load, `get`): the writes kept for the
+    commit go first, so that a read in the same transaction finds their rows after all."""
+    send_kept(orm_execute_state.session)
+
+
+def send_kept(session=None):
+    """Send the writes kept for the commit now (write_at_commit): before a write that must come after
+    them (`write` does), or a read of their rows."""
+    session = session or db.session()
+    writes = session.info.pop(_AT_COMMIT, None)
+    if writes:
+        _send(session.connection(), writes)
+
+
+def _send(conn, writes):
+    if conn.dialect.name != "postgresql":
+        for stmt, params in writes:
+            conn.execute(stmt, params)
+        return
+    # In parts of at most _PARTS_PER_STATEMENT writes, each one statement, a `SELECT 1` with the writes
+    # as its data-modifying WITHs. PostgreSQL runs a WITH nobody reads after the statement itself, the
+    # last one listed first (ExecPostprocessPlan): so they are listed in reverse, and the rows of one
+    # table get their ids in the order they were written (a team's audit entries, say). At the commit
+    # the last writer's statement (the feeds' versions) is in the last part.
+    while writes:
+        parts, writes = writes[:_PARTS_PER_STATEMENT], writes[_PARTS_PER_STATEMENT:]
+        if len(parts) == 1:
+            conn.execute(*parts[0])
+        else:
+            conn.execute(_combined(tuple(stmt for stmt, _params in parts)), _combined_params(parts))
+
+
+def _combined_params(parts):
+    values = {}
+    for i, (_stmt, params) in enumerate(parts):
+        values.update((f"w{i}_{name}", value) for name, value in params.items())
+    return values
+
+
+_COMBINED = {}
+
+
+def _combined(stmts):
+    """One statement for these: `SELECT 1` with each as a data-modifying WITH, its parameters renamed
+    `w<i>_<name>` (an anonymous literal's keep their values). Built once per list of statements (they
+    are each built once)."""
+    key = tuple(map(id, stmts))
+    found = _COMBINED.get(key)
+    if found is not None and found[0] == stmts:
+        return found[1]
+    from sqlalchemy.sql import visitors
+    from sqlalchemy.sql.elements import BindParameter
+
+    def renamed(stmt, prefix):
+        def rename(element):
+            if isinstance(element, BindParameter) and not element.unique:  # an anonymous literal keeps its value
+                return bindparam(prefix + element.key, type_=element.type)
+            return None
+        return visitors.replacement_traverse(stmt, {}, rename)
+
+    withs = [renamed(stmt, f"w{i}_").cte(f"w{i}") for i, stmt in enumerate(stmts)]
+    combined = select(literal(1)).add_cte(*reversed(withs))
+    if len(_COMBINED) >= 256:
+        _COMBINED.clear()
+    _COMBINED[key] = (stmts, combined)
+    return combined
+
+
+def _forget_at_commit(session, transaction):
+    if transaction.parent is None:
+        session.info.pop(_AT_COMMIT, None)
+
+
+def install_last_writes():
+    """Listen on every ORM session (once): the writes kept for the commit, and the last writers'."""
+    from sqlalchemy.orm import Session as OrmSession
+
+    if not event.contains(OrmSession, "before_commit", _write_at_commit):
+        event.listen(OrmSession, "before_commit", _write_at_commit)
+        event.listen(OrmSession, "do_orm_execute", _read_your_writes)
+        event.listen(OrmSession, "after_transaction_end", _forget_at_commit)
+
+
+@contextmanager
+def savepoint():
+    """A SAVEPOINT for the block (`Session.begin_nested`), after the writes kept for the commit are sent:
+    rolling the savepoint back must not take them with it. Use it, not begin_nested, in KTC's code."""
+    send_kept()
+    with db.session.begin_nested() as nested:
+        yield nested

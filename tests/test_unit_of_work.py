@@ -56,13 +56,15 @@ def _skill_codes():
 # --- the rule itself -----------------------------------------------------------------------------
 
 def test_nothing_outside_the_unit_of_work_commits():
-    """No `.commit(` call (nor a `session.begin()` block, which commits too) outside ktc/database.py."""
+    """No `.commit(` call (nor a `session.begin()` block, which commits too) outside ktc/database.py, and
+    no SAVEPOINT begun past `ktc.database.savepoint` (which first sends the writes kept for the commit:
+    rolling the savepoint back would otherwise take them with it)."""
     found = set()
     for path in sorted((ROOT / "ktc").rglob("*.py")):
         name = path.relative_to(ROOT).as_posix()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), name)):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in ("commit", "begin") and name not in COMMITS_HERE):
+                    and node.func.attr in ("commit", "begin", "begin_nested") and name not in COMMITS_HERE):
                 found.add(f"{name}:{node.lineno} .{node.func.attr}()")
     assert found == set()
 

@@ -2,10 +2,10 @@
 import json
 
 from flask import Blueprint
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ktc.audit.models import AuditEntry
-from ktc.database import utcnow, write
+from ktc.database import utcnow, write_at_commit
 from ktc.extensions import db
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -16,9 +16,11 @@ def _details_text(details):
 
 
 def record(actor, action, obj=None, object_type=None, object_id=None, **details):
-    """Write an audit entry in the current transaction: one INSERT now, no ORM object (every booking
-    writes one, and the unit of work around an object costs more than the INSERT)."""
-    write(_INSERT, {
+    """Write an audit entry in the current transaction: one INSERT, no ORM object (every booking
+    writes one, and the unit of work around an object costs more than the INSERT). Nothing reads an
+    entry back in the transaction that writes it: on PostgreSQL the INSERT goes with the transaction's
+    last statement (ktc.database.write_at_commit)."""
+    write_at_commit(_INSERT, {
         "actor_id": getattr(actor, "id", None),
         "action": action,
         "object_type": object_type or (type(obj).__name__.lower() if obj is not None else ""),
@@ -28,9 +30,11 @@ def record(actor, action, obj=None, object_type=None, object_id=None, **details)
     })
 
 
-# Built once; the entry's columns are the parameters above. Inline: nothing is read back (without it
-# PostgreSQL's INSERT would return the new id, which nobody asks for).
-_INSERT = AuditEntry.__table__.insert().inline()
+# Built once; the entry's columns are the parameters above, each a bindparam (write_at_commit renames
+# them when the INSERT is a part of a larger statement). Nothing is read back.
+_INSERT = AuditEntry.__table__.insert().values({
+    name: bindparam(name, type_=AuditEntry.__table__.c[name].type)
+    for name in ("actor_id", "action", "object_type", "object_id", "details", "at")}).inline()
 
 
 def record_once(since, action, object_type, **details):

@@ -244,7 +244,7 @@ def book_team(actor, session, participants, all_or_nothing=False, now=None, wait
         if r.status == "confirmed":
             notify.booking_confirmed(r.booking, sequence_on_row=r.inserted)
         elif r.status == "waitlisted":
-            notify.booking_waitlisted(r.booking)
+            notify.booking_waitlisted(r.booking, just_inserted=r.inserted)
         if r.booking is not None:
             audit.record(actor, "booking.created", object_type="booking", object_id=r.booking.id, status=r.status,
                          session=session.id)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from ktc.calendar import replies
 from ktc.calendar.imap import Mailbox
 from ktc.calendar.models import MailboxLease
-from ktc.database import commit_step, utcnow
+from ktc.database import commit_step, savepoint, utcnow
 from ktc.extensions import db
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def _take_lease(holder):
     now = utcnow()
     if db.session.get(MailboxLease, LEASE) is None:
         try:
-            with db.session.begin_nested():
+            with savepoint():
                 db.session.add(MailboxLease(name=LEASE))
         except IntegrityError:
             pass  # another process made the row at the same moment

@@ -17,7 +17,7 @@ from ktc.accounts.models import User
 from ktc.bookings.models import ACTIVE_STATUSES, Booking
 from ktc.calendar import ics, stamps
 from ktc.calendar.models import CalendarFeed
-from ktc.database import UTCDateTime, among, utcnow
+from ktc.database import UTCDateTime, among, savepoint, utcnow
 from ktc.errors import PermissionDenied, ValidationError
 from ktc.extensions import db
 from ktc.i18n import known_locale, to_local
@@ -146,7 +146,7 @@ def _create_feed(user, kind, scope_key, columns):
     feed = CalendarFeed(kind=kind, scope_key=scope_key, owner_user_id=user.id, nonce=nonce,
                         token_hash=_hash(_token(scope_key, nonce)), **columns)
     try:
-        with db.session.begin_nested():
+        with savepoint():
             db.session.add(feed)
     except IntegrityError:
         # Another request created it first: use that one.

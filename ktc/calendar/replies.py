@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from ktc.accounts.models import User
 from ktc.bookings.models import Booking
 from ktc.calendar.models import CalendarReply
-from ktc.database import utcnow
+from ktc.database import savepoint, utcnow
 from ktc.errors import BookingClosed, DomainError
 from ktc.extensions import db
 from ktc.organisations.models import Participant
@@ -249,7 +249,7 @@ def _decline(booking, now, partstat):
 
     if now < cutoff_at(booking.session):
         try:
-            with db.session.begin_nested():
+            with savepoint():
                 cancel_booking(_actor_for(booking.participant), booking,
                                reason=_("Declined in the calendar"), now=now)
         except BookingClosed:

@@ -2,8 +2,8 @@
 
 A feed's content is known to be unchanged when none of its scopes' versions moved (see
 `CalendarStamp`). The ORM changes that reach a feed are found after each flush (`_collect`) and
-the versions are raised just before the commit (`_write`), in a fixed order and as the last
-statements of the transaction, so that concurrent writers hold a version row only for an instant
+the versions are raised just before the commit (`_last`, by ktc.database), in a fixed order and
+as the last statement of the transaction, so that concurrent writers hold a version row only for an instant
 and never wait for each other in a cycle. Changes made with bulk UPDATE/DELETE statements bypass
 the ORM: their operations call `sessions_changed` (or `everything_changed`) themselves.
 """
@@ -16,7 +16,7 @@ from sqlalchemy.orm.util import identity_key
 from ktc.accounts.models import User
 from ktc.bookings.models import Booking
 from ktc.calendar.models import CalendarStamp
-from ktc.database import LOCKED_PEOPLE, utcnow
+from ktc.database import LOCKED_PEOPLE, last_write, utcnow
 from ktc.extensions import db
 from ktc.organisations.models import Participant, Unit
 from ktc.paths.models import CircleMeeting, StudyCircle, circle_members
@@ -213,25 +213,29 @@ def _revise(session, _flush_context, _instances):
 
 
 def _write(session):
-    """Before the commit: raise the version of every scope the transaction changed, in a fixed order."""
+    """Raise the version of every scope the transaction changed, now (as the commit does: `_last`)."""
     if session.in_nested_transaction():
-        # Releasing a savepoint fires before_commit too: the versions wait for the real commit,
-        # so that they are the transaction's last statements (and cover what follows the savepoint).
         return
     session.flush()
+    found = _last(session)
+    if found is not None:
+        session.connection().execute(*found)
+
+
+def _last(session):
+    """Before the commit (ktc.database.last_write): the statement that raises the version of every scope
+    the transaction changed, in a fixed order, or None. It is the transaction's last statement."""
     scopes = session.info.pop(_PENDING, None)
     if not scopes:
-        return
-    conn = session.connection()
+        return None
     now = utcnow()
     # One statement for all the scopes; rows are inserted and locked in the order given (sorted),
     # so two transactions stamping the same scopes cannot deadlock.
-    if conn.dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         # The scopes as one array: one execution, where a list of parameter sets is one per scope.
-        conn.execute(_stamp_array_statement(), {"scopes": sorted(scopes), "changed_at": now})
-    else:
-        conn.execute(_stamp_statement(conn.dialect.name),
-                     [{"scope": scope, "changed_at": now} for scope in sorted(scopes)])
+        return _stamp_array_statement(), {"scopes": sorted(scopes), "changed_at": now}
+    return _stamp_statement(dialect), [{"scope": scope, "changed_at": now} for scope in sorted(scopes)]
 
 
 def _bump(stmt):
@@ -286,5 +290,5 @@ def install():
     if not event.contains(OrmSession, "after_flush", _collect):
         event.listen(OrmSession, "before_flush", _revise)
         event.listen(OrmSession, "after_flush", _collect)
-        event.listen(OrmSession, "before_commit", _write)
+        last_write(_last)
         event.listen(OrmSession, "after_transaction_end", _forget)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from ktc.accounts.models import User
 from ktc.bookings.models import Booking
-from ktc.database import among, utcnow
+from ktc.database import among, savepoint, utcnow
 from ktc.errors import Conflict, NotFound, PermissionDenied
 from ktc.extensions import db
 from ktc.feedback.anonymise import scrub
@@ -121,7 +121,7 @@ def request_feedback(now=None):
         try:
             # A savepoint per booking: if a concurrent run got there first, the unique
             # booking_id refuses our row and only that booking is skipped.
-            with db.session.begin_nested():
+            with savepoint():
                 feedback = Feedback(
                     booking_id=booking.id,
                     session_id=booking.session_id,

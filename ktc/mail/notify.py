@@ -130,13 +130,14 @@ def first_sequence(session, participant):
     return _sequence_after(session, 0) if _gets_invitations(participant) else 0
 
 
-def _to_participant(kind, booking, key, method=None, detail=None, sequence_on_row=False):
+def _to_participant(kind, booking, key, method=None, detail=None, sequence_on_row=False, just_inserted=False):
     """Queue one event for a booking's participant, with an invitation when `method` is given.
 
     One INSERT: the sender renders it (ktc/mail/render.py). The SEQUENCE is spent on the booking
     only when the row is really queued, so a second call for the same change spends nothing.
     With `sequence_on_row` the booking was just inserted with its invitation's SEQUENCE already
-    (first_sequence): its new id cannot have been queued before.
+    (first_sequence): its new id cannot have been queued before. So with `just_inserted`: the event
+    goes with the transaction's last statement (enqueue_event's `at_commit`).
     """
     participant = booking.participant
     if not _gets_invitations(participant):
@@ -145,7 +146,8 @@ def _to_participant(kind, booking, key, method=None, detail=None, sequence_on_ro
         sequence = None
     else:
         sequence = booking.ical_sequence if sequence_on_row else _next_sequence(booking)
-    message = enqueue_event(kind, key, participant.email, booking.id, method, sequence, detail or None)
+    message = enqueue_event(kind, key, participant.email, booking.id, method, sequence, detail or None,
+                            at_commit=just_inserted or sequence_on_row)
     if message is not None and sequence is not None and not sequence_on_row:
         booking.ical_sequence = sequence
     return message
@@ -166,7 +168,7 @@ def booking_confirmed(booking, sequence_on_row=False):
     return _to_participant("booking_confirmed", booking, key, method="REQUEST", sequence_on_row=sequence_on_row)
 
 
-def booking_waitlisted(booking, reinstated_at=None):
+def booking_waitlisted(booking, reinstated_at=None, just_inserted=False):
     """On the waiting list: an e-mail, no invitation (there is no seat yet).
 
     A booking given back with its reinstated session (`reinstated_at`) keeps its place in the
@@ -175,7 +177,7 @@ def booking_waitlisted(booking, reinstated_at=None):
     key = f"b{booking.id}:{_moment(booking.queued_at or booking.booked_at)}"
     if reinstated_at is not None:
         key = f"{key}:reinstated:{_moment(reinstated_at)}"
-    return _to_participant("booking_waitlisted", booking, key)
+    return _to_participant("booking_waitlisted", booking, key, just_inserted=just_inserted)
 
 
 def booking_promoted(booking):

@@ -3,6 +3,7 @@ from functools import cache
 
 from sqlalchemy import bindparam, select
 
+from ktc.database import send_kept, utcnow, write_at_commit
 from ktc.extensions import db
 from ktc.mail.models import OutboxMessage
 
@@ -51,32 +52,48 @@ def enqueue(kind, key, recipient, subject, body_text, body_html=None, ics=None, 
                 ics_method=ics_method)
 
 
-def enqueue_event(kind, key, recipient, booking_id, ics_method=None, ics_sequence=None, detail=None):
+def enqueue_event(kind, key, recipient, booking_id, ics_method=None, ics_sequence=None, detail=None,
+                  at_commit=False):
     """Add an event that the sender renders when it sends (ktc/mail/render.py).
 
     `ics_method` and `ics_sequence` are decided now, in the transaction of the change: the
     invitation keeps the METHOD and SEQUENCE of the moment, whatever it shows of the session then.
     Returns the new row's id, or None when the event was queued before.
+
+    `at_commit`: the key names a booking this transaction inserted, so it cannot have been queued
+    before and nothing here needs its id: the row goes with the transaction's last statement
+    (ktc.database.write_at_commit) and None is returned.
     """
     if not recipient:
         return None
+    now = utcnow()
+    # Every column with a default is given (a statement sent as a part of another gets none of its
+    # defaults filled in: see write_at_commit).
+    values = {
+        "dedupe_key": dedupe_key(kind, key, recipient), "kind": kind, "recipient": recipient,
+        "booking_id": booking_id, "ics_method": ics_method, "ics_sequence": ics_sequence, "detail": detail,
+        "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
+    }
     # Built once per database, and only the new row's id comes back: the caller asks whether it was
     # queued; building the statement or an ORM object of the row would cost more than the INSERT
     # (this runs in every booking request).
+    if at_commit:
+        write_at_commit(_event_statement(db.session.get_bind().dialect.name, returning=False), values)
+        return None
+    send_kept()  # an event kept for the commit (a booking's first) is sent before this one
     conn = db.session.connection()  # past the ORM session's execute: see ktc.database.write
-    return conn.execute(_event_statement(conn.dialect.name), {
-        "dedupe_key": dedupe_key(kind, key, recipient), "kind": kind, "recipient": recipient,
-        "booking_id": booking_id, "ics_method": ics_method, "ics_sequence": ics_sequence, "detail": detail,
-    }).scalar()
+    return conn.execute(_event_statement(conn.dialect.name), values).scalar()
 
 
 @cache
-def _event_statement(dialect):
+def _event_statement(dialect, returning=True):
     table = OutboxMessage.__table__
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    names = ("dedupe_key", "kind", "recipient", "booking_id", "ics_method", "ics_sequence", "detail")
-    return (insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in names})
-            .on_conflict_do_nothing(index_elements=[table.c.dedupe_key]).returning(table.c.id))
+    names = ("dedupe_key", "kind", "recipient", "booking_id", "ics_method", "ics_sequence", "detail", "status",
+             "attempts", "next_attempt_at", "created_at")
+    stmt = (insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in names})
+            .on_conflict_do_nothing(index_elements=[table.c.dedupe_key]))
+    return stmt.returning(table.c.id) if returning else stmt

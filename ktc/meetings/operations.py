@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ktc.accounts.models import User
-from ktc.database import utcnow
+from ktc.database import savepoint, utcnow
 from ktc.errors import Conflict, NotFound, ValidationError
 from ktc.extensions import db
 from ktc.meetings.models import ANSWERS, Meeting, MeetingFeed, MeetingInvitation, MemberContact, NetworkMember
@@ -405,7 +405,7 @@ def make_feed(user):
     if feed is None:
         feed = MeetingFeed(user_id=user.id, nonce=nonce, token_hash=token_hash, created_at=utcnow())
         try:
-            with db.session.begin_nested():
+            with savepoint():
                 db.session.add(feed)
             return feed
         except IntegrityError:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ktc.accounts.models import User, unit_managers
-from ktc.database import utcnow
+from ktc.database import savepoint, utcnow
 from ktc.extensions import db
 from ktc.i18n import fmt_datetime, known_locale
 from ktc.notices.models import TeamEvent
@@ -109,7 +109,7 @@ def record_events(manager, kind, cause, people, session=None):
     if not rows:
         return []
     try:
-        with db.session.begin_nested():
+        with savepoint():
             db.session.add_all(rows)
     except IntegrityError:
         return []

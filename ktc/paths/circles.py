@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ktc import policy
 from ktc.accounts.models import User
-from ktc.database import utcnow
+from ktc.database import savepoint, utcnow
 from ktc.errors import Conflict, PermissionDenied, ValidationError
 from ktc.extensions import db
 from ktc.i18n import local_today
@@ -41,7 +41,7 @@ def _check_circle(name, path, facilitator, exclude_id=None):
 
 def _flush():
     try:
-        with db.session.begin_nested():
+        with savepoint():
             db.session.flush()
     except IntegrityError:
         raise Conflict(_l("A study circle with that name already exists."), field="name") from None

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from ktc import policy
-from ktc.database import among
+from ktc.database import among, savepoint
 from ktc.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ktc.extensions import db
 from ktc.i18n import local_today, to_local
@@ -48,7 +48,7 @@ def _check_path_name(name, exclude_id=None):
 
 def _flush_path():
     try:
-        with db.session.begin_nested():
+        with savepoint():
             db.session.flush()
     except IntegrityError:
         raise Conflict(_l("A learning path with that name already exists."), field="name") from None
@@ -215,7 +215,7 @@ def assign(actor, path, participants, start_date, source="manual"):
                                       assigned_by_id=getattr(actor, "id", None)))
         result.created.append(person)
     try:
-        with db.session.begin_nested():
+        with savepoint():
             db.session.flush()
     except IntegrityError:
         raise Conflict(_l("Someone was put on the path at the same time. Please try again.")) from None
@@ -355,7 +355,7 @@ def complete_step(actor, assignment, step, on=None, today=None, authorised=False
                                 recorded_by_id=getattr(actor, "id", None))
     db.session.add(completion)
     try:
-        with db.session.begin_nested():
+        with savepoint():
             db.session.flush()
     except IntegrityError:
         raise Conflict(_l("The step was marked done at the same time. Please reload the page.")) from None

@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ktc import policy
 from ktc.bookings.models import Booking
 from ktc.bookings.seats import free_for_side
-from ktc.database import among, utcnow
+from ktc.database import among, savepoint, utcnow
 from ktc.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ktc.extensions import db
 from ktc.i18n import local_today, to_local
@@ -351,7 +351,7 @@ def _claim_decision(actor, unit, skill_id, month, fingerprint, answer):
         return
     if seen is None:
         try:
-            with db.session.begin_nested():
+            with savepoint():
                 db.session.add(DerivedDecision(unit_id=unit.id, skill_id=skill_id, month=month, **values))
         except IntegrityError:
             raise DerivedNeedChanged() from None

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ktc.accounts.models import User
-from ktc.database import utcnow
+from ktc.database import savepoint, utcnow
 from ktc.extensions import db
 from ktc.i18n import known_locale, to_local
 from ktc.mail.outbox import enqueue, is_queued
@@ -113,7 +113,7 @@ def send_expiry_digests(now=None):
         if not manager.units:
             continue
         try:
-            with db.session.begin_nested():
+            with savepoint():
                 message = queue_digest(manager, now)
                 db.session.flush()
         except IntegrityError:

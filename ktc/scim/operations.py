@@ -17,7 +17,7 @@ from sqlalchemy.orm import contains_eager
 from ktc import audit
 from ktc.accounts.models import User
 from ktc.accounts.operations import deactivate_user, hash_token
-from ktc.database import utcnow
+from ktc.database import savepoint, utcnow
 from ktc.errors import Conflict
 from ktc.extensions import db
 from ktc.organisations.models import Organisation, Participant, Unit
@@ -249,7 +249,7 @@ def _unit(scope, department):
         return unit
     _flush()  # the person's own changes first, so that only the unit is in the savepoint below
     try:
-        with db.session.begin_nested():
+        with savepoint():
             unit = Unit(organisation=scope.organisation, name=name)
             db.session.add(unit)
     except IntegrityError:

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, select
 
 from ktc import audit
 from ktc.accounts.models import User
-from ktc.database import utcnow
+from ktc.database import savepoint, utcnow
 from ktc.errors import (
     ClosedDayError,
     Conflict,
@@ -205,7 +205,7 @@ def create_series(
     for day in series_dates(first_date, occurrences, interval_weeks):
         start_at, end_at = local_to_utc(day, start_time, tz), local_to_utc(day, end_time, tz)
         try:
-            with db.session.begin_nested():
+            with savepoint():
                 sessions.append(
                     create_session(actor, station, start_at, end_at, series=series, **session_fields)
                 )

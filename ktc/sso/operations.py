@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from ktc import audit
 from ktc.accounts.models import User
 from ktc.accounts.operations import create_user, normalise_email, user_by_email
-from ktc.database import utcnow
+from ktc.database import savepoint, utcnow
 from ktc.errors import Conflict, PermissionDenied, ValidationError
 from ktc.extensions import db
 from ktc.organisations.models import Organisation, Participant, Unit
@@ -202,7 +202,7 @@ def sign_in(provider, claims):
     KTC_SSO_LINK_GUARD=False only for the race test's control run.
     """
     try:
-        with db.session.begin_nested():
+        with savepoint():
             return _sign_in(provider, claims)
     except (IntegrityError, Conflict):
         if not current_app.config.get("KTC_SSO_LINK_GUARD", True):
