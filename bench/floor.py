@@ -22,7 +22,8 @@ the floor does not depend on the shape of KTC's outbox.
 
 The same app answers `POST /guarded/sessions/<id>/bookings`, the guarded floor: everything KTC's
 booking guarantees (the rules of the SPEC and QUALITY.md a one-person booking must keep), in KTC's
-own nine statements on KTC's own tables, and nothing else (which booking statuses hold a person's
+own seven statements on KTC's own tables (the outbox event, the audit entry and the feed stamps in one, as
+KTC sends them at the commit), and nothing else (which booking statuses hold a person's
 time it takes from KTC's model module, the one constant it imports; no ORM runs in it). Between the two floors lies what the
 guarantees cost; between the guarded floor and KTC, what KTC's framework adds.
 """
@@ -185,8 +186,13 @@ INSERT_BOOKING_GUARDED = bookings.insert().from_select(
     .where(sessions.c.id == bindparam("session_id"), sessions.c.status == "scheduled")
     .with_for_update(read=True, key_share=True),
 ).returning(bookings.c.id)
-INSERT_EVENT = pg_insert(ktc_outbox).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(ktc_outbox.c.id)
-INSERT_AUDIT = audit_log.insert().inline()
+_EVENT_COLUMNS = ("dedupe_key", "kind", "recipient", "booking_id", "ics_sequence", "ics_method", "status", "attempts",
+                  "next_attempt_at", "created_at")
+_AUDIT_COLUMNS = ("at", "actor_id", "action", "object_type", "object_id", "details")
+# The outbox event and the audit entry, each with its own parameters (`e_…`, `a_…`).
+INSERT_EVENT = pg_insert(ktc_outbox).values({c: bindparam(f"e_{c}", type_=ktc_outbox.c[c].type) for c in _EVENT_COLUMNS}
+                                            ).on_conflict_do_nothing(index_elements=["dedupe_key"])
+INSERT_AUDIT = audit_log.insert().values({c: bindparam(f"a_{c}", type_=audit_log.c[c].type) for c in _AUDIT_COLUMNS})
 _scopes = (func.unnest(bindparam("scopes", type_=ARRAY(String))).table_valued("scope", with_ordinality="n")
            .render_derived())
 _stamp = pg_insert(calendar_stamps).from_select(
@@ -195,6 +201,9 @@ _stamp = pg_insert(calendar_stamps).from_select(
 # The feeds of the person and their unit, marked as changed (their ETags).
 STAMP = _stamp.on_conflict_do_update(index_elements=["scope"], set_={
     "version": calendar_stamps.c.version + 1, "changed_at": _stamp.excluded.changed_at})
+# As KTC sends them at the commit on PostgreSQL (ktc.database.write_at_commit): the event, the entry and
+# the stamps in one statement, each a data-modifying WITH.
+EVENT_AUDIT_STAMP = select(literal(1)).add_cte(STAMP.cte("stamp"), INSERT_AUDIT.cte("entry"), INSERT_EVENT.cte("event"))
 
 
 def _book_guarded(conn, user_id, session_id, participant_id, now):
@@ -225,15 +234,14 @@ def _book_guarded(conn, user_id, session_id, participant_id, now):
     }).scalar()
     if booking_id is None:
         return 409, {"error": {"code": "session_not_bookable"}}
-    conn.execute(INSERT_EVENT, {
-        "dedupe_key": f"booking_{status}:b{booking_id}:{now.timestamp()}", "kind": f"booking_{status}",
-        "recipient": email, "booking_id": booking_id, "ics_sequence": 0 if claimed else None,
-        "ics_method": "REQUEST" if claimed else None, "status": "pending", "attempts": 0,
-        "next_attempt_at": now, "created_at": now})
-    conn.execute(INSERT_AUDIT, {"at": now, "actor_id": user_id, "action": "booking.created",
-                                "object_type": "booking", "object_id": booking_id,
-                                "details": json.dumps({"session": session_id, "status": status})})
-    conn.execute(STAMP, {"scopes": sorted((f"participant:{participant_id}", f"unit:{unit_id}")), "changed_at": now})
+    conn.execute(EVENT_AUDIT_STAMP, {
+        "e_dedupe_key": f"booking_{status}:b{booking_id}:{now.timestamp()}", "e_kind": f"booking_{status}",
+        "e_recipient": email, "e_booking_id": booking_id, "e_ics_sequence": 0 if claimed else None,
+        "e_ics_method": "REQUEST" if claimed else None, "e_status": "pending", "e_attempts": 0,
+        "e_next_attempt_at": now, "e_created_at": now,
+        "a_at": now, "a_actor_id": user_id, "a_action": "booking.created", "a_object_type": "booking",
+        "a_object_id": booking_id, "a_details": json.dumps({"session": session_id, "status": status}),
+        "scopes": sorted((f"participant:{participant_id}", f"unit:{unit_id}")), "changed_at": now})
     return 201, {"results": [{"participant_id": participant_id, "booking_id": booking_id, "status": status}],
                  "seats": {"municipal": municipal, "regional": regional, "free": capacity - municipal - regional,
                            "waitlisted": sum(waiting) + (status == "waitlisted")}}
