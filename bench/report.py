@@ -79,26 +79,27 @@ WHY = {
 FLOOR_WHY = (
     "The floor is five statements on a bare Flask app: token and user, the person's side, the seat "
     "UPDATE, the booking INSERT, an outbox row (with BEGIN and COMMIT, seven round trips). A KTC booking "
-    "of one person is nine (the token's user with the units they manage; the session with its place and "
+    "of one person is seven (the token's user with the units they manage; the session with its place and "
     "who waits for it per side; the people locked, with their side; whether they have a row for it and "
     "any overlapping booking, from their index on bookings alone; the seat claim, which on PostgreSQL "
     "returns the counters also when it takes nothing; the booking row, inserted only into a scheduled "
-    "session; the outbox event; the audit entry; the feed stamps). Every one is a rule of the SPEC or a "
+    "session; and at the commit the outbox event, the audit entry and the feed stamps as one statement, "
+    "each a data-modifying WITH of it, since session 15). Every one is a rule of the SPEC or a "
     "guarantee of QUALITY.md (overlap under the person's lock, audit, feed validators, permissions per "
-    "object). The guarded floor, those nine statements as SQLAlchemy Core on the bare app, is what the "
+    "object). The guarded floor, those seven statements as SQLAlchemy Core on the bare app, is what the "
     "guarantees cost (its ratio to the floor is above). The rest is KTC's framework. Since session 13 "
     "the booking operation reads the session and the people as Core rows and keeps the new booking as a "
     "row, for the API and the form alike (no ORM object but the signed-in user). Measured in one process "
-    "(`bench/booking_profile.py --floor`, worker CPU, booking in turn with the floor): the guarded floor "
-    "1.4–1.5 times the floor; KTC's own request handling around the guarded statements (the shell) "
-    "2.1–2.2; the API 2.50–2.60 (2.80–2.89 before the rows); the form 3.07–3.09 (3.45–3.56 before the "
-    "rows, 3.16–3.27 before session 14 kept the layout's fixed parts, seats and badges rendered once). "
-    "What the form adds to the API is its answer: the result page in the full layout (about 15 % of the "
-    "form's request now), the cookie session, the login by cookie and CSRF, about 0.55 times the floor "
-    "together; even a page that cost nothing would leave the form near 2.8. The rush ratios move with "
-    "the machine more than with small changes (the round-by-round figures above): six runs on "
-    "2026-12-01 (sessions 13 and 14) gave 2.2 to 2.8 for the API's CPU and 2.5 to 3.3 for the form's, with "
-    "the floor at 2.20 to 3.14 ms; the in-process comparison is the one to judge a change by."
+    "(`bench/booking_profile.py --floor`, worker CPU, booking in turn with the floor; five runs): the "
+    "guarded floor 1.22–1.35 times the floor; KTC's own request handling around the guarded statements "
+    "(the shell) 1.9–2.0; the API 2.02–2.32 (2.50–2.60 with the three writes as statements of their own, "
+    "2.80–2.89 before the rows); the form 2.63–2.84 (3.07–3.09 with the three writes, 3.45–3.56 before "
+    "the rows). What the form adds to the API is its answer: the result page in the full layout (about "
+    "15 % of the form's request), the cookie session, the login by cookie and CSRF, about 0.5 times the "
+    "floor together. The rush ratios move with the machine more than with small changes (the "
+    "round-by-round figures above): six runs on 2026-12-01 before the writes were joined gave 2.2 to 2.8 "
+    "for the API's CPU and 2.5 to 3.3 for the form's, with the floor at 2.20 to 3.14 ms; the in-process "
+    "comparison is the one to judge a change by."
 )
 
 
@@ -112,10 +113,10 @@ RUSH_KINDS = {
               "the person's side under the manager's units, one conditional seat `UPDATE … RETURNING`, the "
               "booking `INSERT`, an outbox row, commit), under its own gunicorn with the same settings"),
     "guarded": ("the guarded floor (`bench/floor.py`)", "the same API request against the same minimal app doing "
-                "everything KTC's booking guarantees, in KTC's nine statements as SQLAlchemy Core built once: "
+                "everything KTC's booking guarantees, in KTC's seven statements as SQLAlchemy Core built once: "
                 "the session with its waiting counts, the person locked under the manager's units, the overlap "
                 "and already-booked check, the seat claim, the booking `INSERT` under a share lock of the "
-                "session, an outbox event, an audit entry, the feed stamps, commit"),
+                "session, then the outbox event, the audit entry and the feed stamps in one statement, commit"),
     "shell": ("KTC's request shell around the guarded floor's statements (`bench/shell.py`)",
               "the same API request against KTC's app with one route more: KTC's own request handling (the "
               "token's user through Flask-Login, the body and the answer through the API's schemas, the one "
@@ -215,7 +216,7 @@ def guarded_lines(rushes):
     cpu = cpu_per_request(guarded)
     ratio = cpu / cpu_per_request(floor)
     lines = [
-        "The guarded floor (every guarantee of KTC's booking, in the same nine statements, Core alone) "
+        "The guarded floor (every guarantee of KTC's booking, in the same seven statements, Core alone) "
         f"books in {_ms(cpu, 2)} ms ({_ms(guarded['app_cpu_ms'], 2)} ms worker + "
         f"{_ms(guarded['db_cpu_ms'], 2)} ms PostgreSQL), p99 {_ms(guarded['p99_ms'])} ms: the guarantees cost "
         f"{ratio:.1f} times the floor; the rest of KTC's cost is its framework "

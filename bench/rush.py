@@ -7,7 +7,7 @@ API request against bench/floor.py, the least a booking can cost (SQLAlchemy Cor
 token, seat UPDATE, booking INSERT, outbox row), under its own gunicorn with the same settings, in
 the same run; bench/report.py divides KTC's CPU per request and p99 by the floor's. `guarded`: the
 guarded floor of the same app (`POST /guarded/sessions/<id>/bookings`), every guarantee KTC's booking
-keeps in KTC's nine statements and nothing else, which tells what the guarantees cost and what the
+keeps in KTC's seven statements and nothing else, which tells what the guarantees cost and what the
 framework does. `shell`: KTC's own request handling around the guarded floor's statements
 (bench/shell.py, KTC's app with one route added, under a gunicorn of its own): what a second,
 hand-written path for booking one person would cost. The sessions
