@@ -164,3 +164,17 @@ def test_inside_a_savepoint_a_kept_write_is_sent_at_once(team):
     db.session.commit()
     assert db.session.execute(select(AuditEntry.action).where(AuditEntry.action.in_(("probe", "kept")))).scalars(
     ).all() == ["kept"]
+
+
+def test_a_write_after_a_kept_one_comes_after_it(team):
+    """`write` (the Core writes of the hot path) sends the kept writes first: statements reach the
+    database in the order they were made, whatever was kept."""
+    from ktc.audit import _INSERT
+    from ktc.database import utcnow, write
+
+    entry = {"actor_id": None, "object_type": "", "object_id": None, "details": "{}"}
+    write_at_commit(_INSERT, {**entry, "action": "first", "at": utcnow()})
+    write(_INSERT, {**entry, "action": "second", "at": utcnow()})
+    db.session.commit()
+    assert db.session.execute(select(AuditEntry.action).where(AuditEntry.action.in_(("first", "second")))
+                              .order_by(AuditEntry.id)).scalars().all() == ["first", "second"]
