@@ -368,9 +368,22 @@ def _combined(stmts):
     return combined
 
 
-def _forget_at_commit(session, transaction):
-    if transaction.parent is None:
-        session.info.pop(_AT_COMMIT, None)
+def forget_at_end(key):
+    """Listen on every ORM session (once per key): when a whole transaction ends, committed or rolled
+    back, `session.info[key]` goes with it. A savepoint's end does not count: what a rolled-back
+    savepoint left in it stays for the transaction around it."""
+    from sqlalchemy.orm import Session as OrmSession
+
+    def forget(session, transaction):
+        if transaction.parent is None:
+            session.info.pop(key, None)
+
+    if key not in _FORGOTTEN_AT_END:
+        _FORGOTTEN_AT_END.add(key)
+        event.listen(OrmSession, "after_transaction_end", forget)
+
+
+_FORGOTTEN_AT_END = set()
 
 
 def install_last_writes():
@@ -380,7 +393,7 @@ def install_last_writes():
     if not event.contains(OrmSession, "before_commit", _write_at_commit):
         event.listen(OrmSession, "before_commit", _write_at_commit)
         event.listen(OrmSession, "do_orm_execute", _read_your_writes)
-        event.listen(OrmSession, "after_transaction_end", _forget_at_commit)
+    forget_at_end(_AT_COMMIT)
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from sqlalchemy.orm.util import identity_key
 from ktc.accounts.models import User
 from ktc.bookings.models import Booking
 from ktc.calendar.models import CalendarStamp
-from ktc.database import LOCKED_PEOPLE, last_write, utcnow
+from ktc.database import LOCKED_PEOPLE, forget_at_end, last_write, utcnow
 from ktc.extensions import db
 from ktc.organisations.models import Participant, Unit
 from ktc.paths.models import CircleMeeting, StudyCircle, circle_members
@@ -273,22 +273,17 @@ def _upsert(dialect):
     return insert
 
 
-def _forget(session, transaction):
-    """When the whole transaction ends, nothing of it is left pending (committed: already written).
-
-    Only the outermost transaction counts: a savepoint rolled back (notices, paths and sessions
-    use them) leaves the transaction's other changes to commit, and their feeds must still change.
-    A scope collected inside that savepoint stays too: one needless new ETag costs a download,
-    a missing one would show a stale feed.
-    """
-    if transaction.parent is None:
-        session.info.pop(_PENDING, None)
-
-
 def install():
-    """Listen on every ORM session (once)."""
+    """Listen on every ORM session (once).
+
+    When the whole transaction ends, nothing of it is left pending (committed: already written).
+    Only the outermost transaction counts: a savepoint rolled back (notices, paths and sessions use
+    them) leaves the transaction's other changes to commit, and their feeds must still change. A
+    scope collected inside that savepoint stays too: one needless new ETag costs a download, a
+    missing one would show a stale feed.
+    """
     if not event.contains(OrmSession, "after_flush", _collect):
         event.listen(OrmSession, "before_flush", _revise)
         event.listen(OrmSession, "after_flush", _collect)
-        last_write(_last)
-        event.listen(OrmSession, "after_transaction_end", _forget)
+    last_write(_last)
+    forget_at_end(_PENDING)
