@@ -242,7 +242,7 @@ def book_team(actor, session, participants, all_or_nothing=False, now=None, wait
     db.session.flush()
     for r in results:
         if r.status == "confirmed":
-            notify.booking_confirmed(r.booking, sequence_on_row=r.inserted)
+            notify.booking_confirmed(r.booking, just_inserted=r.inserted)
         elif r.status == "waitlisted":
             notify.booking_waitlisted(r.booking, just_inserted=r.inserted)
         if r.booking is not None:

@@ -125,18 +125,18 @@ def _gets_invitations(participant):
 def first_sequence(session, participant):
     """The SEQUENCE of the invitation that a booking confirmed as it is made will carry (0: none, the
     person has a subscription only). The booking's row is inserted with it (ktc.bookings.operations),
-    so queuing the invitation (booking_confirmed with `sequence_on_row`) changes nothing on the row
+    so queuing the invitation (booking_confirmed with `just_inserted`) changes nothing on the row
     afterwards: no UPDATE follows the INSERT."""
     return _sequence_after(session, 0) if _gets_invitations(participant) else 0
 
 
-def _to_participant(kind, booking, key, method=None, detail=None, sequence_on_row=False, just_inserted=False):
+def _to_participant(kind, booking, key, method=None, detail=None, just_inserted=False):
     """Queue one event for a booking's participant, with an invitation when `method` is given.
 
     One INSERT: the sender renders it (ktc/mail/render.py). The SEQUENCE is spent on the booking
     only when the row is really queued, so a second call for the same change spends nothing.
-    With `sequence_on_row` the booking was just inserted with its invitation's SEQUENCE already
-    (first_sequence): its new id cannot have been queued before. So with `just_inserted`: the event
+    With `just_inserted` the booking was just inserted, with its invitation's SEQUENCE already
+    (first_sequence): none is spent here, and its new id cannot have been queued before, so the event
     goes with the transaction's last statement (enqueue_event's `at_commit`).
     """
     participant = booking.participant
@@ -145,10 +145,10 @@ def _to_participant(kind, booking, key, method=None, detail=None, sequence_on_ro
     if method is None:
         sequence = None
     else:
-        sequence = booking.ical_sequence if sequence_on_row else _next_sequence(booking)
+        sequence = booking.ical_sequence if just_inserted else _next_sequence(booking)
     message = enqueue_event(kind, key, participant.email, booking.id, method, sequence, detail or None,
-                            at_commit=just_inserted or sequence_on_row)
-    if message is not None and sequence is not None and not sequence_on_row:
+                            at_commit=just_inserted)
+    if message is not None and sequence is not None and not just_inserted:
         booking.ical_sequence = sequence
     return message
 
@@ -162,10 +162,11 @@ def _invited(booking):
     return booking.ical_sequence > 0
 
 
-def booking_confirmed(booking, sequence_on_row=False):
-    """Booking confirmed: an e-mail with a REQUEST invitation (`sequence_on_row`: see first_sequence)."""
+def booking_confirmed(booking, just_inserted=False):
+    """Booking confirmed: an e-mail with a REQUEST invitation (`just_inserted`: the booking was inserted
+    confirmed by this transaction, with the invitation's SEQUENCE, see first_sequence)."""
     key = f"b{booking.id}:{_moment(booking.confirmed_at or booking.booked_at)}"
-    return _to_participant("booking_confirmed", booking, key, method="REQUEST", sequence_on_row=sequence_on_row)
+    return _to_participant("booking_confirmed", booking, key, method="REQUEST", just_inserted=just_inserted)
 
 
 def booking_waitlisted(booking, reinstated_at=None, just_inserted=False):
