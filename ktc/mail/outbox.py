@@ -3,7 +3,7 @@ from functools import cache
 
 from sqlalchemy import bindparam, select
 
-from ktc.database import send_kept, utcnow, write_at_commit
+from ktc.database import utcnow, write, write_at_commit
 from ktc.extensions import db
 from ktc.mail.models import OutboxMessage
 
@@ -76,13 +76,13 @@ def enqueue_event(kind, key, recipient, booking_id, ics_method=None, ics_sequenc
     }
     # Built once per database, and only the new row's id comes back: the caller asks whether it was
     # queued; building the statement or an ORM object of the row would cost more than the INSERT
-    # (this runs in every booking request).
+    # (this runs in every booking request). Past the ORM session's execute (ktc.database.write), which
+    # sends an event kept for the commit (a booking's first) before this one.
+    dialect = db.session.get_bind().dialect.name
     if at_commit:
-        write_at_commit(_event_statement(db.session.get_bind().dialect.name, returning=False), values)
+        write_at_commit(_event_statement(dialect, returning=False), values)
         return None
-    send_kept()  # an event kept for the commit (a booking's first) is sent before this one
-    conn = db.session.connection()  # past the ORM session's execute: see ktc.database.write
-    return conn.execute(_event_statement(conn.dialect.name), values).scalar()
+    return write(_event_statement(dialect), values).scalar()
 
 
 @cache
