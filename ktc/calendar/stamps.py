@@ -212,16 +212,6 @@ def _revise(session, _flush_context, _instances):
             obj.feed_revised_at = now = now or utcnow()
 
 
-def _write(session):
-    """Raise the version of every scope the transaction changed, now (as the commit does: `_last`)."""
-    if session.in_nested_transaction():
-        return
-    session.flush()
-    found = _last(session)
-    if found is not None:
-        session.connection().execute(*found)
-
-
 def _last(session):
     """Before the commit (ktc.database.last_write): the statement that raises the version of every scope
     the transaction changed, in a fixed order, or None. It is the transaction's last statement."""

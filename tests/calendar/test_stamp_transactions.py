@@ -1,4 +1,6 @@
 """A feed's version rises exactly when the transaction that changed it commits, whatever savepoints it used."""
+import sys
+
 import pytest
 from sqlalchemy import event, select
 
@@ -87,13 +89,23 @@ def test_a_booking_renews_both_the_persons_and_the_units_feed_in_one_commit(make
     assert [_version(scope) for scope in scopes] == [v + 1 for v in before]
 
 
+def _commit_time_writes(session):
+    """What the commit writes first, sent now: on PostgreSQL the writes kept for the commit (an audit
+    entry here) with the feeds' versions, as the one statement a booking's commit sends."""
+    from ktc.database import _write_at_commit
+
+    _write_at_commit(session)
+
+
 def _stamp(person_id, unit_id):
     """Mark a booking's feeds and write their versions now, holding the rows' locks until the commit."""
+    from ktc import audit
     from ktc.calendar import stamps
 
     def work():
         stamps.people_changed([(person_id, unit_id)])
-        stamps._write(db.session())
+        audit.record(None, "booking.created", object_type="booking", participant=person_id)
+        _commit_time_writes(db.session())
         return "stamped"
     return work
 
@@ -138,5 +150,5 @@ def test_control_a_read_then_write_stamp_loses_the_first_writers_change(app, mak
             version = conn.execute(select(CalendarStamp.version).where(CalendarStamp.scope == scope)).scalar() or 0
             conn.execute(update(CalendarStamp).where(CalendarStamp.scope == scope).values(version=version + 1))
 
-    monkeypatch.setattr(stamps, "_write", read_then_write)
+    monkeypatch.setattr(sys.modules[__name__], "_commit_time_writes", read_then_write)
     assert _two_writers_stamp_one_unit(app, make) == 1
