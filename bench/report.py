@@ -17,6 +17,7 @@ LABELS = {
     "unit_feed_cold": "Same unit feed, cold: nothing reused (first request after a restart)",
     "feed_304": "Unit feed, conditional request answered 304",
     "booking": "Booking one person (`POST /bookings/team`)",
+    "booking_result": "The page that booking sends to (`/bookings/team/result?session=`)",
     "feed_build_ratio": "Feed build against icalendar alone",
     "feed_304_ratio": "304 against a bare Flask response",
     "rush_p99": "Rush p99 latency",
@@ -108,7 +109,7 @@ FLOOR_WHY = (
 
 RUSH_KINDS = {
     "html": ("HTML team-booking form", "a real browser POST to `/bookings/team` with session cookie and CSRF "
-             "token, answered with the result page"),
+             "token, answered with a redirect to the booking's result page"),
     "api": ("JSON booking API", "`POST /api/v1/sessions/<id>/bookings` with a personal API token, as an "
             "integration calls it, answered with the per-person results and the seats"),
     "floor": ("the floor (`bench/floor.py`)", "the same API request against a minimal Flask app with SQLAlchemy "
@@ -129,6 +130,9 @@ RUSH_KINDS = {
 }
 # Each kind's short name (the ratio lines, the order of the rounds).
 KIND_NAMES = {"html": "HTML form", "floor": "floor", "api": "API", "guarded": "guarded floor", "shell": "shell"}
+# Requests that follow a kind's bookings in the same round and are no bookings themselves: the result
+# page the form sends each browser of its rush to next (Post/Redirect/Get).
+FOLLOW_UPS = {"page": "html"}
 # KTC's two ways of booking, against the floor: the names on the ratio lines.
 FLOOR_KINDS = tuple((kind, KIND_NAMES[kind]) for kind in ("api", "html"))
 # The yardsticks KTC is measured against: no target of KTC's is theirs.
@@ -176,7 +180,27 @@ def floor_lines(rushes):
     ]
     for label, value in ratios:
         lines += [f"{label}: {value:.1f}", ""]
-    return lines + round_lines(rushes) + guarded_lines(rushes)
+    return lines + page_lines(rushes) + round_lines(rushes) + guarded_lines(rushes)
+
+
+def page_lines(rushes):
+    """What the form's booking costs with the page it sends the browser to (Post/Redirect/Get)."""
+    floor, html, page = rushes.get("floor"), rushes.get("html"), rushes.get("page")
+    if not floor or not html or not page:
+        return []
+    together = (cpu_per_request(html) + cpu_per_request(page)) / cpu_per_request(floor)
+    return [
+        "The form answers its booking with a redirect to the booking's result page (Post/Redirect/Get, "
+        "since session 16), which the browser asks for next; reloading it shows the result again instead "
+        "of booking twice. Asked by every browser of the form's rush at once, right after its bookings, "
+        f"the page took {_ms(cpu_per_request(page), 2)} ms of server CPU per request "
+        f"({_ms(page['app_cpu_ms'], 2)} ms worker + {_ms(page['db_cpu_ms'], 2)} ms PostgreSQL), p99 "
+        f"{_ms(page['p99_ms'])} ms, statuses {page['statuses']}. A booking through the form with its page, "
+        "all the CPU one booking takes from the server:",
+        "",
+        f"booking and its result page CPU ÷ floor, HTML form: {together:.1f}",
+        "",
+    ]
 
 
 def round_ratios(rushes):
@@ -285,9 +309,10 @@ def _rush_sections(lines, entry, missed):
     if "requests" in rushes:  # a run saved before the rush had two kinds
         rushes = {"html": {**rushes, "kind": "html"}}
     # The order the kinds were rushed in (bench/rush.py KINDS), then the first again.
-    order = [KIND_NAMES.get(kind, kind) for kind in rushes]
+    booked = {kind: rush for kind, rush in rushes.items() if kind not in FOLLOW_UPS}
+    order = [KIND_NAMES.get(kind, kind) for kind in booked]
     turns = ", ".join(order + order[:1])
-    for kind, rush in rushes.items():
+    for kind, rush in booked.items():
         title, how = RUSH_KINDS.get(kind, (kind, kind))
         per_session = rush["requests"] // max(1, rush["sessions"])
         server = (f"gunicorn {rush['workers']} {rush.get('worker_class', 'sync')} workers"

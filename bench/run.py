@@ -167,23 +167,31 @@ def measure_pages(url, meta, reps):
         client = measure.client_for(app)
         measure.login(client, manager)
         booking = measure.Figure("Team booking POST (one person)")
+        result_page = measure.Figure("Its result page (one person)")
         for i, (session_id, participant_id) in enumerate(slots):
             ms, queries, response = measure.timed(
                 client, engine, "POST", "/bookings/team",
                 data={"session": session_id, "participant_ids": [participant_id]})
-            if response.status_code != 200:
+            if response.status_code != 303:
                 raise RuntimeError(f"booking answered {response.status_code}")
+            # The page the browser is sent to next (Post/Redirect/Get).
+            shown_ms, shown_queries, shown = measure.timed(client, engine, "GET", response.location)
+            if shown.status_code != 200:
+                raise RuntimeError(f"the booking's result page answered {shown.status_code}")
             if i >= 2:
                 booking.times_ms.append(ms)
                 booking.queries.append(queries)
+                result_page.times_ms.append(shown_ms)
+                result_page.queries.append(shown_queries)
         booked = db.session.execute(select(func.count()).select_from(Booking).where(
             Booking.id > before[Booking], Booking.status.in_(("confirmed", "waitlisted")))).scalar_one()
         if booked != len(slots):
             # A refusal (an overlap, say) is a shorter request than the booking this figure is about.
             raise RuntimeError(f"{len(slots)} booking requests made {booked} bookings")
-        figures["booking"] = booking
-        print(f"  {booking.name:<44} median {booking.median:7.1f} ms  p95 {booking.p95:7.1f} ms"
-              f"  {booking.query_count:3d} queries", flush=True)
+        figures["booking"], figures["booking_result"] = booking, result_page
+        for figure in (booking, result_page):
+            print(f"  {figure.name:<44} median {figure.median:7.1f} ms  p95 {figure.p95:7.1f} ms"
+                  f"  {figure.query_count:3d} queries", flush=True)
         db.session.rollback()
         measure.undo_bench_bookings(before)
 
@@ -390,7 +398,7 @@ def merged_booking_run(results):
 
 PAGES = ("week", "week_station", "dashboard", "team", "matrix", "team_bookings", "staff_search", "staff_search_unit",
          "network", "participant_feed", "unit_feed", "unit_feed_changed", "unit_feed_cold",
-         "feed_304", "booking")
+         "feed_304", "booking", "booking_result")
 
 
 def render(results):

@@ -1,7 +1,9 @@
 """The booking rush: many simultaneous bookings against gunicorn and PostgreSQL, twice.
 
 `html`: every request is a real browser request (a signed session cookie of a manager and a valid
-CSRF token, one person ticked, posted to /bookings/team). `api`: the same through the JSON API as
+CSRF token, one person ticked, posted to /bookings/team), followed in the same round by `page`: the
+result page each of those browsers is sent to next (Post/Redirect/Get), asked by all of them at once
+and measured on its own. `api`: the same through the JSON API as
 an integration calls it (a personal token, POST /api/v1/sessions/<id>/bookings). `floor`: the same
 API request against bench/floor.py, the least a booking can cost (SQLAlchemy Core, one transaction:
 token, seat UPDATE, booking INSERT, outbox row), under its own gunicorn with the same settings, in
@@ -253,6 +255,44 @@ def _server_pids(app, server):
     return workers, backends
 
 
+def _measured_fire(app, server, port, texts):
+    """Fire the requests; the figures with the server's CPU over them (workers, and PostgreSQL's backends)."""
+    workers, backends = _server_pids(app, server)
+    cpu_before = _cpu_seconds(workers + backends)
+    fired = _fire(port, texts)
+    workers_after, backends_after = _server_pids(app, server)
+    cpu_after = _cpu_seconds(set(workers + workers_after + backends + backends_after))
+    fired["app_cpu_seconds"] = sum(cpu_after.get(p, 0) - cpu_before.get(p, 0) for p in set(workers + workers_after))
+    # Backends are counted only when PostgreSQL runs on this machine (its /proc is readable).
+    fired["db_cpu_seconds"] = sum(cpu_after.get(p, 0) - cpu_before.get(p, 0) for p in set(backends + backends_after))
+    return fired
+
+
+def _page_requests(app, port, session_ids, people, auth):
+    """The result page each form booking of the rush sends its browser to, asked with the cookie the
+    booking answered with: the browser's cookie and that person's result (read back from the database)."""
+    from ktc.bookings.models import Booking
+    from ktc.bookings.operations import BookingResult
+    from ktc.bookings.views import RESULT_KEY, PersonShown, kept_result
+    from ktc.extensions import db
+
+    with app.app_context():
+        status = dict(db.session.execute(select(Booking.participant_id, Booking.status)
+                                         .where(Booking.session_id.in_(session_ids))).all())
+        db.session.rollback()
+        db.engine.dispose()
+    serializer = app.session_interface.get_signing_serializer(app)
+    browser = serializer.loads(auth["cookie"])
+    texts = []
+    for i, pid in enumerate(people):
+        session_id = session_ids[i % len(session_ids)]
+        booked = BookingResult(PersonShown(pid, ""), None, status.get(pid, "refused"))  # none yet: the warm-up's
+        cookie = serializer.dumps({**browser, RESULT_KEY: kept_result(session_id, [booked])})
+        texts.append("\r\n".join([f"GET /bookings/team/result?session={session_id} HTTP/1.1", f"Host: 127.0.0.1:{port}",
+                                   f"Cookie: session={cookie}"]) + "\r\n\r\n")
+    return texts
+
+
 def _fire(port, requests_text):
     """Run the load generator in its own process; its figures."""
     plan = json.dumps({"host": "127.0.0.1", "port": port, "requests": requests_text})
@@ -287,16 +327,17 @@ def run(url, meta, requests_count, secret, kinds=KINDS):
                     auth["cookie"] = _browser_cookie(port, auth, rush_ids[0])
                 texts = _requests(app, kind, port, rush_ids, participants, auth)
                 _warm(port, auth, rush_ids[0], floor=kind in FLOOR_KINDS)
-                workers, backends = _server_pids(app, server)
-                cpu_before = _cpu_seconds(workers + backends)
-                fired = _fire(port, texts)
-                workers_after, backends_after = _server_pids(app, server)
-                cpu_after = _cpu_seconds(set(workers + workers_after + backends + backends_after))
-                fired["app_cpu_seconds"] = sum(cpu_after.get(p, 0) - cpu_before.get(p, 0) for p in set(workers + workers_after))
-                # Backends are counted only when PostgreSQL runs on this machine (its /proc is readable).
-                fired["db_cpu_seconds"] = sum(cpu_after.get(p, 0) - cpu_before.get(p, 0)
-                                              for p in set(backends + backends_after))
+                if kind == "html":  # every worker has shown a result page before the clock starts
+                    _fire(port, _page_requests(app, port, rush_ids, participants[:WARM_REQUESTS], auth))
+                fired = _measured_fire(app, server, port, texts)
                 verdict = _verdict(app, rush_ids)
+                if kind == "html":
+                    # Then the page each browser asks for next (Post/Redirect/Get), all at once too.
+                    shown = _figures("page", _measured_fire(app, server, port, _page_requests(
+                        app, port, rush_ids, participants, auth)), len(rush_ids), verdict)
+                    if shown["statuses"] != {"200": shown["requests"]}:
+                        raise RuntimeError(f"the result pages did not all show: {shown['statuses']}")
+                    rounds.setdefault("page", []).append(shown)
             finally:
                 _clean_up(app, before, rush_ids, manager_id)
             figures = _figures(kind, fired, len(rush_ids), verdict)

@@ -626,8 +626,7 @@ def bookable_participants(actor, ids=None, to_book=False):
 
     from ktc.organisations.models import Unit
 
-    admin = policy.is_admin(actor)
-    params = {} if admin else {"units": sorted(policy.managed_unit_ids(actor)) or [0]}
+    admin, params = _whose(actor)
     dialect = db.session.get_bind().dialect.name
     if ids is not None:
         # A posted team is about to be booked: locked now, in the same statement.
@@ -638,6 +637,27 @@ def bookable_participants(actor, ids=None, to_book=False):
         return locked_participants(_bookable(admin, True, dialect, single=single), params)
     stmt = _bookable(admin, False, dialect).options(selectinload(Participant.profession))
     return db.session.execute(stmt.order_by(Unit.name, Participant.name), params).scalars().all()
+
+
+def bookable_names(actor, ids):
+    """The names of those of these people this user may book, by id: a team booking's result page
+    names them again. Read, not locked: nothing is booked here."""
+    admin, params = _whose(actor)
+    dialect = db.session.get_bind().dialect.name
+    single, params["ids"] = one_of_bind(ids, dialect)
+    return dict(db.session.connection().execute(_bookable_names(admin, dialect, single), params).all())
+
+
+def _whose(actor):
+    """Whether the user books anyone (an admin), and otherwise the units whose people they book, bound."""
+    admin = policy.is_admin(actor)
+    return admin, {} if admin else {"units": sorted(policy.managed_unit_ids(actor)) or [0]}
+
+
+@cache
+def _bookable_names(admin, dialect, single):
+    """Built once per kind and database: the ids and names of `_bookable`'s people by id."""
+    return select(Participant.id, Participant.name).where(*_bookable_conditions(admin, dialect, True, single))
 
 
 @cache

@@ -1,6 +1,9 @@
+import json
 from datetime import timedelta
+from typing import NamedTuple
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import session as flask_session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -12,8 +15,11 @@ from ktc.bookings import bp
 from ktc.bookings.forms import VIEW_LABELS, TeamBookingsFilterForm
 from ktc.bookings.models import Booking
 from ktc.bookings.operations import (
+    BookingResult,
     TeamRefused,
+    TeamResults,
     book_team,
+    bookable_names,
     bookable_participants,
     booking_sides,
     booking_unit_ids,
@@ -47,7 +53,7 @@ from ktc.sessions.models import Session
 from ktc.sessions.operations import side_balance, upcoming_sessions
 from ktc.skills.models import Skill
 from ktc.stations.models import Station
-from ktc.web import get_or_404, require
+from ktc.web import fixed_url, get_or_404, require
 
 
 @bp.route("/team", methods=["GET", "POST"])
@@ -101,13 +107,16 @@ def team():
             if status != 200:
                 db.session.rollback()
                 session.reread()  # the seats this booking had claimed were given back
+            if results is not None and not refused_all and len(results) <= KEPT_RESULTS:
+                # Post/Redirect/Get: the result has a page of its own, which a reload or the back
+                # button shows again instead of posting the booking twice.
+                flask_session[RESULT_KEY] = kept_result(session.id, results)
+                return redirect(url_for("bookings.result", session=session.id), 303)
             if results is not None:
+                # Nothing was saved (all or nothing), or a result too long for the cookie: shown at once.
                 # The seat counters are as this transaction left them (a claim returns them, a refused
                 # claim reads them again; a rollback above did): nothing else is reloaded.
-                return render_template(
-                    "bookings/results.html", session=session, results=results, refused_all=refused_all,
-                    place=session.place,
-                ), status
+                return _result_page(session, results, refused_all), status
     if request.method == "POST" and chosen:
         # The page shows the posted people as its list does (unit, profession): they were read as rows
         # to be booked (PersonToBook), so on a refusal they are read again as objects.
@@ -152,6 +161,63 @@ def team():
         balance=side_balance(session),
         units=units, unit_id=unit_id, searchable=policy.is_admin(user),
     ), status
+
+
+# A team booking's result, kept in the cookie session for its page: the JSON text of [session id,
+# [[person id, status, reason], …], [reasons]], the status an index in STATUSES and the reason one in the list of reasons
+# (a waiting list's or a refusal's, or null), each reason once. A team longer than KEPT_RESULTS
+# (none that a session's seats call for) gets its result at once instead: the cookie must stay under
+# the browsers' 4 kB.
+RESULT_KEY = "booked"
+KEPT_RESULTS = 200
+STATUSES = ("confirmed", "waitlisted", "refused")
+
+
+class PersonShown(NamedTuple):
+    """A person on the result page: the page shows the name."""
+
+    id: int
+    name: str
+
+
+def kept_result(session_id, results):
+    """What the cookie session keeps of a team booking's result (RESULT_KEY)."""
+    reasons, rows = [], []
+    for r in results:
+        if r.reason not in reasons:
+            reasons.append(r.reason)
+        rows.append([r.participant.id, STATUSES.index(r.status), reasons.index(r.reason)])
+    # As one JSON text: the cookie session's serializer tags every list and number of a structure.
+    return json.dumps([session_id, rows, reasons], separators=(",", ":"))
+
+
+@bp.route("/team/result")
+@login_required
+def result():
+    """The page of the team booking just made (Post/Redirect/Get): its people again, by name, with
+    their outcome; the session and its seats as they are now."""
+    user = current_user._get_current_object()
+    require(policy.can_book(user))
+    session_id = request.args.get("session", type=int)
+    kept = json.loads(flask_session.get(RESULT_KEY, "null"))
+    if not session_id or not kept or kept[0] != session_id:
+        # No booking of this session was made in this sign-in: its booking form.
+        return redirect(url_for("bookings.team", session=session_id) if session_id else fixed_url("bookings.team"))
+    session, _waiting = session_to_book(session_id)
+    if session is None:
+        abort(404)
+    _session_id, rows, reasons = kept
+    names = bookable_names(user, [pid for pid, _status, _reason in rows])
+    results = TeamResults(
+        BookingResult(PersonShown(pid, names[pid]), None, STATUSES[status], reason=reasons[reason])
+        for pid, status, reason in rows if pid in names
+    )
+    return _result_page(session, results, False)
+
+
+def _result_page(session, results, refused_all):
+    return render_template("bookings/results.html", session=session, results=results, refused_all=refused_all,
+                           place=session.place)
 
 
 def _offered_need(session):

@@ -81,7 +81,7 @@ def test_booking_through_the_form_reads_the_units_and_the_seats_once(client, log
     db.session.remove()
     with measure.counting_statements(db.engine) as seen:
         response = client.post("/bookings/team", data={"session": session_id, "participant_ids": [second]})
-    assert response.status_code == 200
+    assert response.status_code == 303
     selects = [s for s in seen if s.lstrip().startswith("SELECT")]
     assert len(_tables(selects, "SELECT", "unit_managers")) == 1
     assert not [s for s in selects if re.match(r"SELECT unit_managers\.", s)]
@@ -94,6 +94,25 @@ def test_booking_through_the_form_reads_the_units_and_the_seats_once(client, log
                                                                                   r"organisations\.local_passwords, "
                                                                                   r"organisations\.created_at \nFROM "
                                                                                   r"organisations \nWHERE", s)]
+
+
+def test_the_forms_result_page_reads_the_user_the_session_and_the_names_once_each(client, login_as, team):
+    """The page a form booking sends to (Post/Redirect/Get) reads again only what it shows: the user
+    (with the units they book for), the session with its place and seats, the people's names; the
+    outcomes come with the cookie. Nothing is written, nothing locked."""
+    manager_id, (session_id, first, second), _token = team
+    login_as(db.session.get(User, manager_id))
+    db.session.remove()
+    location = client.post("/bookings/team", data={"session": session_id, "participant_ids": [first, second]}).location
+    db.session.remove()
+    with measure.counting_statements(db.engine) as seen:
+        response = client.get(location)
+    assert response.status_code == 200
+    statements = [s.lstrip() for s in seen if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK)", s)]
+    assert all(s.startswith("SELECT") and "FOR SHARE" not in s and "FOR UPDATE" not in s for s in statements)
+    assert [len(_tables(statements, "SELECT", t)) for t in ("users", "unit_managers", "sessions", "participants")] \
+        == [1, 1, 1, 1]
+    assert len(statements) == 3  # the user comes with their units
 
 
 @pytest.mark.parametrize("kind", ["api", "form"])
@@ -125,7 +144,7 @@ def test_a_booking_request_builds_no_orm_object_but_its_user(client, login_as, t
             assert response.status_code == 201
         else:
             response = client.post("/bookings/team", data={"session": session_id, "participant_ids": [first, second]})
-            assert response.status_code == 200
+            assert response.status_code == 303
     finally:
         event.remove(db.Model, "load", loaded)
         event.remove(OrmSession, "detached_to_persistent", taken_in)

@@ -204,7 +204,7 @@ def test_the_team_forms_answer_names_the_station_and_gives_the_time_where_the_ce
     session = make.session(station, start=start, capacity=3)
     db.session.commit()
     login_as(world.manager)
-    response = client.post("/bookings/team", data={"session": session.id, "participant_ids": [world.staff[0].id]})
+    response = client.post("/bookings/team", data={"session": session.id, "participant_ids": [world.staff[0].id]}, follow_redirects=True)
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Simulatorhallen Tokyo" in body
@@ -265,7 +265,7 @@ def test_a_refused_team_reads_its_sessions_seats_again_without_locking_the_sessi
     login_as(world.manager)
     with measure.counting_statements(db.engine) as seen:
         response = client.post("/bookings/team", data={
-            "session": session.id, "participant_ids": [p.id for p in world.staff[:3]], "all_or_nothing": "1"})
+            "session": session.id, "participant_ids": [p.id for p in world.staff[:3]], "all_or_nothing": "1"}, follow_redirects=True)
     assert response.status_code == 409
     assert "Bokade: 0 från kommunen, 0 från regionen · 2 av 2 lediga" in response.get_data(as_text=True)
     assert not [s for s in seen if re.search(r"\bFROM sessions\b", s) and "FOR UPDATE" in s]
@@ -331,7 +331,7 @@ def test_an_admin_books_people_of_two_units_through_the_team_form(client, login_
     admin = make.user("admin")
     db.session.commit()
     login_as(admin)
-    response = client.post("/bookings/team", data={"session": session.id, "participant_ids": [p.id for p in people]})
+    response = client.post("/bookings/team", data={"session": session.id, "participant_ids": [p.id for p in people]}, follow_redirects=True)
     assert response.status_code == 200
     db.session.expire_all()
     assert sorted(b.status for b in db.session.query(Booking).filter_by(session_id=session.id)) == ["confirmed"] * 2
@@ -366,7 +366,7 @@ def test_a_bookings_history_in_the_audit_log_begins_with_its_creation(client, lo
     db.session.commit()
     login_as(world.manager)
     assert client.post("/bookings/team", data={"session": session.id,
-                                               "participant_ids": [world.staff[0].id]}).status_code == 200
+                                               "participant_ids": [world.staff[0].id]}, follow_redirects=True).status_code == 200
     booking = db.session.query(Booking).filter_by(session_id=session.id).one()
     cancel_booking(world.manager, booking, "Sjuk")
     db.session.commit()

@@ -42,7 +42,7 @@ def test_people_from_several_units_are_booked_in_the_order_ticked(client, login_
     login_as(county.admin)
     response = client.post(f"/bookings/team?session={county.session.id}&unit={county.ward.id}", data={
         "session": county.session.id, "participant_ids": [county.alva.id, county.peter.id, county.nils.id],
-        "tick_order": f"{county.nils.id},{county.peter.id},{county.alva.id}"})
+        "tick_order": f"{county.nils.id},{county.peter.id},{county.alva.id}"}, follow_redirects=True)
     assert response.status_code == 200
     bookings = db.session.query(Booking).order_by(Booking.id).all()
     assert [b.participant_id for b in bookings] == [county.nils.id, county.peter.id, county.alva.id]

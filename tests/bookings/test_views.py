@@ -1,4 +1,5 @@
 """Team booking and own bookings through the screens."""
+import re
 from datetime import timedelta
 
 import pytest
@@ -26,12 +27,69 @@ def test_manager_books_team_and_sees_result_per_person(client, login_as, team):
     assert "Undersköterska 0" in page and "Någon Annan" not in page
     ids = [team.staff[2].id, team.staff[0].id, team.staff[1].id]
     response = client.post("/bookings/team", data={"session": team.session.id, "participant_ids": ids})
+    # Post/Redirect/Get: the booking is saved, and its result is a page of its own.
+    assert response.status_code == 303
+    assert response.location == f"/bookings/team/result?session={team.session.id}"
+    statuses = {b.participant_id: b.status for b in db.session.query(Booking)}
+    assert statuses == {team.staff[2].id: "confirmed", team.staff[0].id: "confirmed", team.staff[1].id: "waitlisted"}
+    response = client.get(response.location)
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "2 bekräftade, 1 på reservlistan" in body
-    assert "Tillfället är fullbokat" in body
-    statuses = {b.participant_id: b.status for b in db.session.query(Booking)}
-    assert statuses == {team.staff[2].id: "confirmed", team.staff[0].id: "confirmed", team.staff[1].id: "waitlisted"}
+    # Each person as ticked, with their outcome and the reason of the one who got no seat.
+    rows = re.findall(r'<tr><td data-label="Namn">([^<]+)</td><td data-label="Resultat">.*?</td>'
+                      r'<td data-label="Orsak">([^<]*)</td></tr>', body)
+    assert rows == [("Undersköterska 2", ""), ("Undersköterska 0", ""),
+                    ("Undersköterska 1", "Tillfället är fullbokat.")]
+
+
+def test_the_result_page_shows_the_result_again_and_books_nothing_more(client, login_as, team):
+    """Reloading the result page (or coming back to it) shows the same result: it does not post the
+    booking again, and the seats it shows are the session's as they are now."""
+    login_as(team.manager)
+    location = client.post("/bookings/team", data={"session": team.session.id,
+                                                   "participant_ids": [team.staff[0].id]}).location
+    first = client.get(location).get_data(as_text=True)
+    again = client.get(location)
+    assert again.status_code == 200 and again.get_data(as_text=True) == first
+    assert "1 bekräftade, 0 på reservlistan, 0 inte bokade" in first
+    assert db.session.query(Booking).count() == 1
+    from ktc.bookings.operations import cancel_booking
+
+    cancel_booking(team.manager, db.session.query(Booking).one())
+    db.session.commit()
+    assert "2 av 2 lediga" in client.get(location).get_data(as_text=True)
+
+
+def test_the_result_page_of_no_booking_made_sends_to_the_booking_form(client, login_as, team, make):
+    """Without a booking of that session in this sign-in (another session's, none, or signed out and in
+    again), the result page is the session's booking form; a participant gets no such page at all."""
+    login_as(team.manager)
+    other = make.session(capacity=2)
+    db.session.commit()
+    assert client.get(f"/bookings/team/result?session={team.session.id}").location == \
+        f"/bookings/team?session={team.session.id}"
+    client.post("/bookings/team", data={"session": other.id, "participant_ids": [team.staff[0].id]})
+    assert client.get(f"/bookings/team/result?session={team.session.id}").location == \
+        f"/bookings/team?session={team.session.id}"
+    assert client.get(f"/bookings/team/result?session={other.id}").status_code == 200
+    client.post("/logout")
+    login_as(team.manager)
+    assert client.get(f"/bookings/team/result?session={other.id}").status_code == 302
+    login_as(make.participant_user(team.staff[3]))
+    assert client.get(f"/bookings/team/result?session={other.id}").status_code == 403
+
+
+def test_the_result_page_names_only_people_the_user_still_books(client, login_as, team):
+    """The result page reads the people's names again, as the user may see them now: someone moved to
+    another unit since is left out rather than shown to their old manager."""
+    login_as(team.manager)
+    location = client.post("/bookings/team", data={
+        "session": team.session.id, "participant_ids": [team.staff[0].id, team.staff[1].id]}).location
+    team.staff[1].unit = team.outsider.unit
+    db.session.commit()
+    body = client.get(location).get_data(as_text=True)
+    assert "Undersköterska 0" in body and "Undersköterska 1" not in body
 
 
 def test_all_or_nothing_refuses_and_saves_nothing(client, login_as, team):
@@ -75,7 +133,7 @@ def test_double_booking_shows_reason(client, login_as, team):
     login_as(team.manager)
     data = {"session": team.session.id, "participant_ids": [team.staff[0].id]}
     client.post("/bookings/team", data=data)
-    body = client.post("/bookings/team", data=data).get_data(as_text=True)
+    body = client.post("/bookings/team", data=data, follow_redirects=True).get_data(as_text=True)
     assert "Redan bokad på det här tillfället" in body
 
 

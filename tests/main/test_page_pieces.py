@@ -24,12 +24,12 @@ def test_seats_and_badges_follow_the_figures_and_the_language(client, login_as, 
     page = client.get("/bookings/team", query_string={"session": session.id}).get_data(as_text=True)
     assert _seats(page) == "Bokade: 0 från kommunen, 0 från regionen · 1 av 1 lediga"
 
-    first = client.post("/bookings/team", data={"session": session.id, "participant_ids": [anna.id]})
+    first = client.post("/bookings/team", data={"session": session.id, "participant_ids": [anna.id]}, follow_redirects=True)
     page = first.get_data(as_text=True)
     assert _seats(page) == "Bokade: 1 från kommunen, 0 från regionen · 0 av 1 lediga"
     assert ("confirmed", "Bekräftad") in _badges(page)
 
-    second = client.post("/bookings/team", data={"session": session.id, "participant_ids": [bo.id]})
+    second = client.post("/bookings/team", data={"session": session.id, "participant_ids": [bo.id]}, follow_redirects=True)
     page = second.get_data(as_text=True)
     assert ("waitlisted", "Reservlista") in _badges(page) and ("confirmed", "Bekräftad") not in _badges(page)
 

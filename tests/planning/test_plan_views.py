@@ -68,7 +68,7 @@ def test_need_to_plan_to_offer_to_booking(client, login_as, make, app):
 
     login_as(manager)
     r = client.post(f"/bookings/team?session={session.id}",
-                    data={"session": session.id, "participant_ids": [p.id for p in staff]})
+                    data={"session": session.id, "participant_ids": [p.id for p in staff]}, follow_redirects=True)
     assert r.status_code == 200
     assert len(db.session.execute(select(Booking).where(Booking.status == "confirmed")).all()) == 3
     assert "Täckt" in client.get("/needs/").text and "Uppfyllt" not in client.get("/needs/").text

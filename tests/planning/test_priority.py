@@ -105,7 +105,7 @@ def test_a_plan_session_that_covers_no_need_is_open_to_everyone(plan, make):
 def _form(client, session, people):
     return client.post(f"/bookings/team?session={session.id}",
                        data={"session": session.id, "participant_ids": [p.id for p in people],
-                             "tick_order": ",".join(str(p.id) for p in people)})
+                             "tick_order": ",".join(str(p.id) for p in people)}, follow_redirects=True)
 
 
 def _ticked(html):
@@ -130,7 +130,7 @@ def test_the_team_form_refuses_other_units_in_the_window_and_keeps_the_ticks(pla
 
     login_as(plan.admin)
     r = client.post(f"/bookings/team?session={session.id}&unit={plan.unit_b.id}",
-                    data={"session": session.id, "participant_ids": [b1_id, plan.a3.id]})
+                    data={"session": session.id, "participant_ids": [b1_id, plan.a3.id]}, follow_redirects=True)
     assert r.status_code == 409 and _ticked(r.text) == {b1_id, plan.a3.id}
     assert "Doris Syd" in r.text
 
@@ -236,7 +236,7 @@ def test_the_offers_link_ticks_people_who_lack_the_skill_for_a_count_only_need(p
     assert re.search(r'name="tick_order" value="([\d,]*)"', page.text).group(1) == ",".join(map(str, expected))
 
     # Booked from the link: the next time the link ticks whoever still lacks the skill.
-    r = client.post(f"/bookings/team?session={session.id}", data={"session": session.id, "participant_ids": expected})
+    r = client.post(f"/bookings/team?session={session.id}", data={"session": session.id, "participant_ids": expected}, follow_redirects=True)
     assert r.status_code == 200
     assert _ticked(client.get(path).text) == {plan.c_none2.id}
 

@@ -109,7 +109,7 @@ def test_a_result_with_waitlisted_people_is_a_warning_not_a_success(client, logi
     h = held_seats
     login_as(h.manager)
     body = client.post("/bookings/team", data={
-        "session": h.session.id, "participant_ids": [p.id for p in h.people[:2]]}).get_data(as_text=True)
+        "session": h.session.id, "participant_ids": [p.id for p in h.people[:2]]}, follow_redirects=True).get_data(as_text=True)
     assert "1 bekräftade, 1 på reservlistan" in body
     assert "flash--warning" in body and "Alla fick inte plats." in body
     assert "flash--success" not in body
@@ -119,5 +119,5 @@ def test_a_result_where_everyone_got_a_seat_is_a_success(client, login_as, held_
     h = held_seats
     login_as(h.manager)
     body = client.post("/bookings/team", data={
-        "session": h.session.id, "participant_ids": [h.people[0].id]}).get_data(as_text=True)
+        "session": h.session.id, "participant_ids": [h.people[0].id]}, follow_redirects=True).get_data(as_text=True)
     assert "flash--success" in body and "flash--warning" not in body

@@ -123,7 +123,7 @@ def test_names_and_cancel_reasons_are_escaped_for_everyone_who_sees_them(client,
     db.session.commit()
     assert_escaped(_page(client, f"/bookings/team?session={other.id}"), "participant_name",
                    where="the team booking page (to tick)")
-    response = client.post("/bookings/team", data={"session": other.id, "participant_ids": [ids.booked]})
+    response = client.post("/bookings/team", data={"session": other.id, "participant_ids": [ids.booked]}, follow_redirects=True)
     assert response.status_code == 200
     assert_escaped(response.get_data(as_text=True), "participant_name", where="the booking result")
 
