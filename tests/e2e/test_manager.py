@@ -62,6 +62,13 @@ def test_a_manager_follows_the_teams_bookings(journey):
     journey.check(maria, "02-booking-result-with-waitlist")
     statuses = _statuses(session_id)
     assert sorted(statuses.values()) == ["confirmed"] * 4 + ["waitlisted"]
+    # The result is a page of its own (Post/Redirect/Get): reloading it shows the same result and
+    # books nobody again.
+    assert f"/bookings/team/result?session={session_id}" in maria.url
+    shown = maria.inner_text("main")
+    maria.reload()
+    assert maria.inner_text("main") == shown
+    assert _statuses(session_id) == statuses
 
     # The skill matrix knows what is booked, and explains itself.
     maria.goto("/records/matrix")
