@@ -43,6 +43,8 @@ class UTCDateTime(TypeDecorator):
 
 
 READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Ids and counts must fit a 32-bit integer column on PostgreSQL; larger numbers are bad input.
+MAX_INT = 2**31 - 1
 # In `session.info`: the ids of the people whose rows this transaction has locked and re-read under
 # the lock (ktc.bookings.operations); their unit cannot change until it ends (ktc.calendar.stamps).
 LOCKED_PEOPLE = "ktc.locked_participants"

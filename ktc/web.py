@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQL
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ktc import policy
-from ktc.database import READ_ONLY_METHODS, commits_always, end_unit_of_work, retry_after_lost_connection
-from ktc.errors import Conflict, DomainError
+from ktc.database import MAX_INT, READ_ONLY_METHODS, commits_always, end_unit_of_work, retry_after_lost_connection
+from ktc.errors import Conflict, DomainError, NotFound
 from ktc.extensions import db, login_manager
 from ktc.i18n import locale_name, remember_user_locale
 from ktc.security import apply_security_headers
@@ -207,6 +207,7 @@ def init_app(app):
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
     app.after_request(apply_security_headers)
+    app.url_value_preprocessor(ids_in_range)
 
     @app.teardown_request
     def _rollback_on_error(exc):
@@ -315,6 +316,25 @@ def show_domain_error(form, exc, fields=None):
         field.errors = list(field.errors) + [str(exc)]
     else:
         flash(str(exc), "error")
+
+
+def ids_in_range(endpoint, values):
+    """An id in the URL past the id column's range names nothing: 404, before any query (an HTML
+    page or the API's JSON error). PostgreSQL would refuse a number past 2**31 - 1, SQLite one past
+    2**63 - 1, as a server error. Registered for every route, so views need not check their ids."""
+    for value in (values or {}).values():
+        if isinstance(value, int) and not 0 <= value <= MAX_INT:
+            raise NotFound()
+
+
+def object_id(value):
+    """`type=` for an object's id in a query string or a form (`request.args.get("x", type=object_id)`):
+    a number past the id column's range names no object, so it counts as not given (werkzeug answers
+    the default for a ValueError; `getlist` leaves it out) rather than reaching the database."""
+    number = int(value)
+    if not 0 < number <= MAX_INT:
+        raise ValueError(value)
+    return number
 
 
 def require(allowed):

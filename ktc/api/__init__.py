@@ -106,12 +106,5 @@ def _require_token():
     return None
 
 
-@bp.url_value_preprocessor
-def _ids_in_range(endpoint, values):
-    from ktc.api.util import ids_in_range
-
-    ids_in_range(endpoint, values)
-
-
 for _module in pkgutil.iter_modules(__path__):
     import_module(f"{__name__}.{_module.name}")

@@ -13,7 +13,7 @@ from ktc.csvutil import csv_response
 from ktc.extensions import db
 from ktc.i18n import fmt_datetime, local_today
 from ktc.sessions.operations import local_to_utc
-from ktc.web import require
+from ktc.web import object_id as an_id, require
 
 PAGE_SIZE = 200
 
@@ -35,7 +35,7 @@ def index():
     end = _day(request.args.get("to"), today)
     action = request.args.get("action", "").strip()
     object_type = request.args.get("object_type", "").strip()
-    object_id = request.args.get("object_id", type=int)
+    object_id = request.args.get("object_id", type=an_id)
     stmt = (
         select(AuditEntry)
         .options(selectinload(AuditEntry.actor))

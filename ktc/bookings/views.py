@@ -53,7 +53,7 @@ from ktc.sessions.models import Session
 from ktc.sessions.operations import side_balance, upcoming_sessions
 from ktc.skills.models import Skill
 from ktc.stations.models import Station
-from ktc.web import fixed_url, get_or_404, require
+from ktc.web import fixed_url, get_or_404, object_id, require
 
 
 @bp.route("/team", methods=["GET", "POST"])
@@ -61,7 +61,7 @@ from ktc.web import fixed_url, get_or_404, require
 def team():
     user = current_user._get_current_object()  # asked below a dozen times: once through the proxy
     require(policy.can_book(user))
-    session_id = request.values.get("session", type=int)
+    session_id = request.values.get("session", type=object_id)
     if not session_id:
         return _pick_session()
     # Where it is (the station's name, the centre's time zone) with the session: every answer below shows
@@ -80,7 +80,7 @@ def team():
             by_id = {p.id: p for p in bookable_participants(user, ids=ids)}
             chosen = [by_id[i] for i in ids if i in by_id]
     if request.method == "POST":
-        ids = request.form.getlist("participant_ids", type=int)
+        ids = request.form.getlist("participant_ids", type=object_id)
         by_id = {p.id: p for p in bookable_participants(user, ids=ids, to_book=True)}
         # Tick order is kept: the first ticked get the first seats. Browsers send the boxes in page
         # order, so the page's script records the ticking order in `tick_order`; people missing
@@ -164,10 +164,10 @@ def team():
 
 
 # A team booking's result, kept in the cookie session for its page: the JSON text of [session id,
-# [[person id, status, reason], …], [reasons]], the status an index in STATUSES and the reason one in the list of reasons
-# (a waiting list's or a refusal's, or null), each reason once. A team longer than KEPT_RESULTS
-# (none that a session's seats call for) gets its result at once instead: the cookie must stay under
-# the browsers' 4 kB.
+# [[person id, status, reason], …], [reasons]], the status an index in STATUSES and the reason one
+# in the list of reasons (a waiting list's or a refusal's, or null), each reason once. A team longer
+# than KEPT_RESULTS (none that a session's seats call for) gets its result at once instead: the
+# cookie must stay under the browsers' 4 kB.
 RESULT_KEY = "booked"
 KEPT_RESULTS = 200
 STATUSES = ("confirmed", "waitlisted", "refused")
@@ -198,7 +198,7 @@ def result():
     their outcome; the session and its seats as they are now."""
     user = current_user._get_current_object()
     require(policy.can_book(user))
-    session_id = request.args.get("session", type=int)
+    session_id = request.args.get("session", type=object_id)
     kept = json.loads(flask_session.get(RESULT_KEY, "null"))
     if not session_id or not kept or kept[0] != session_id:
         # No booking of this session was made in this sign-in: its booking form.
@@ -222,8 +222,8 @@ def _result_page(session, results, refused_all):
 
 def _offered_need(session):
     """The need of an offer's link (`need=`), if this user may see it and this session covers it."""
-    need_id = request.args.get("need", type=int)
-    if not need_id or not 0 < need_id < 2**31:
+    need_id = request.args.get("need", type=object_id)
+    if not need_id:
         return None
     need = db.session.get(Need, need_id)
     if need is None or need.covered_session_id != session.id or not policy.can_manage_unit(current_user, need.unit):
@@ -243,7 +243,7 @@ def _unit_names(reservation):
 def _team_units(default=None):
     """The units to filter the team form by (admins: all; managers: their own, if more than one) and the chosen one."""
     units = manageable_units(current_user)
-    unit_id = request.args.get("unit", type=int) or default
+    unit_id = request.args.get("unit", type=object_id) or default
     if unit_id and unit_id not in {u.id for u in units}:
         abort(404)  # another manager's unit, or none at all
     if not policy.is_admin(current_user) and len(units) < 2:
@@ -253,7 +253,7 @@ def _team_units(default=None):
 
 def _pick_session():
     now = utcnow()
-    skill_id = request.args.get("skill", type=int)
+    skill_id = request.args.get("skill", type=object_id)
     sessions = [
         s for s in upcoming_sessions(start=now, end=now + timedelta(days=120), skill_id=skill_id)
         if s.status == "scheduled" and (now < cutoff_at(s) or policy.is_admin(current_user))
@@ -377,7 +377,7 @@ def team_bookings_page():
     require(policy.can_book(current_user))
     units = visible_units(current_user)
     # Only the chosen person is sent with the page; the picker searches the server for the others.
-    person = filter_person(current_user, request.args.get("person", type=int))
+    person = filter_person(current_user, request.args.get("person", type=object_id))
     skills = db.session.execute(select(Skill).order_by(Skill.code)).scalars().all()
     form = TeamBookingsFilterForm(formdata=request.args)
     form.fill_choices(units, [person] if person else [], skills)
@@ -386,7 +386,7 @@ def team_bookings_page():
     # Another manager's unit or person (or one that does not exist): not something this user may see.
     if any(request.args.get(name) and form[name].errors for name in ("unit", "person")):
         abort(404)
-    session_id = request.args.get("session", type=int)
+    session_id = request.args.get("session", type=object_id)
     if session_id is not None and not 0 < session_id < 2**31:
         session_id = None
     session = filter_session(current_user, session_id)

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from ktc import policy
 from ktc.notices import bp
 from ktc.notices.operations import latest_events, mark_all_read
-from ktc.web import require
+from ktc.web import object_id, require
 
 
 @bp.app_template_global()
@@ -21,7 +21,6 @@ def team_events_for(user):
 def mark_read():
     require(policy.can_follow_team(current_user))
     # Only what the page showed: an event that arrived since stays unread (no field: everything).
-    up_to = request.form.get("up_to", type=int)
-    mark_all_read(current_user, up_to=up_to if up_to is not None and 0 < up_to < 2**31 else None)
+    mark_all_read(current_user, up_to=request.form.get("up_to", type=object_id))
     flash(_("All events about your staff are marked as read."), "success")
     return redirect(url_for("main.index"))

@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from ktc.forms import PICKER
+from ktc.web import object_id
 
 
 def options(pairs):
@@ -28,9 +29,9 @@ SIDE_CHOICES = options([("municipal", _l("Municipality")), ("regional", _l("Regi
 
 
 def optional_id(value):
-    """Coerce a select value to an id, with 0 or empty meaning "none"."""
+    """Coerce a select value to an id, with 0, empty or a number past the id column's range meaning "none"."""
     try:
-        return int(value) or None
+        return object_id(value)
     except (TypeError, ValueError):
         return None
 

@@ -168,7 +168,7 @@ def staff_search():
     q = request.args.get("q", "").replace("\x00", "")[:100]
     unit_id = request.args.get("unit", type=int)
     if unit_id is not None:
-        # Another manager's unit (or none at all): not something this user may search in.
+        # Another manager's unit (or none at all, past the id column too): not something this user may search in.
         unit = db.session.get(Unit, unit_id) if 0 < unit_id < 2**31 else None
         if unit is None or not policy.can_manage_unit(current_user, unit):
             abort(404)

@@ -24,7 +24,7 @@ from ktc.paths.circles import upcoming_meetings_for
 from ktc.paths.forms import STEP_KIND_LABELS, AssignForm, PathFileForm, PathForm, StepForm
 from ktc.paths.models import LearningPath, PathStep
 from ktc.skills.models import Profession
-from ktc.web import form_page, get_or_404, require, show_domain_error
+from ktc.web import form_page, get_or_404, object_id, require, show_domain_error
 
 
 
@@ -205,7 +205,7 @@ def import_path_preview(upload_id):
 def assign():
     require(policy.can_follow_team_paths(current_user))
     units = ops.visible_units(current_user)
-    unit_id = request.args.get("unit_id", type=int) or (units[0].id if len(units) == 1 else None)
+    unit_id = request.args.get("unit_id", type=object_id) or (units[0].id if len(units) == 1 else None)
     unit = next((u for u in units if u.id == unit_id), None)
     people = list_participants(current_user, StaffFilter(unit_id=unit.id, active=True)) if unit else []
     paths = db.session.execute(select(LearningPath).where(LearningPath.active.is_(True))
@@ -213,8 +213,8 @@ def assign():
     form = AssignForm()
     form.path_id.choices = options([("", _("Choose a learning path"))] + [(str(p.id), p.name) for p in paths])
     form.participant_ids.choices = options([(p.id, p.name) for p in people])
-    if request.method == "GET" and request.args.get("path_id", type=int):
-        form.path_id.data = request.args.get("path_id", type=int)
+    if request.method == "GET" and request.args.get("path_id", type=object_id):
+        form.path_id.data = request.args.get("path_id", type=object_id)
     if request.method == "GET":
         form.start_date.data = local_today()
     if form.validate_on_submit():
@@ -341,7 +341,7 @@ def person(participant_id):
 def team():
     require(policy.can_follow_team_paths(current_user))
     units = ops.visible_units(current_user)
-    unit_id = request.args.get("unit_id", type=int)
+    unit_id = request.args.get("unit_id", type=object_id)
     if unit_id and unit_id not in {u.id for u in units}:
         abort(404)
     unit_ids = [unit_id] if unit_id else [u.id for u in units]

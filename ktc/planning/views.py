@@ -30,7 +30,7 @@ from ktc.sessions import planner
 from ktc.sessions.operations import local_to_utc, side_balance, upcoming_sessions
 from ktc.skills.models import Skill
 from ktc.stations.models import Centre, Station
-from ktc.web import form_page, get_or_404, require, show_domain_error
+from ktc.web import form_page, get_or_404, object_id, require, show_domain_error
 
 
 # Why each person is counted in a derived need: their skill record's state, or a late path step.
@@ -437,7 +437,7 @@ def _proposal_page(state, error=None, moved=None, status=200):
     with their move and drop controls, and the needs left uncovered."""
     centres = sorted({r.item.station.centre for r in state.rows}, key=lambda c: c.name)
     centre = None
-    wanted = request.form.get("show_centre", type=int)
+    wanted = request.form.get("show_centre", type=object_id)
     if moved is not None:
         centre = moved.item.station.centre
     elif wanted is not None:
@@ -461,7 +461,7 @@ def _proposal_page(state, error=None, moved=None, status=200):
         starts = [to_local(r.item.start, centre.timezone).date() for r in state.rows
                   if r.item.station.centre_id == centre.id]
         shown = _week_start(min(starts)) if starts else weeks[0]
-    grids, tz, station = _proposal_grid(state, centre, shown, request.form.get("show_station", type=int)) \
+    grids, tz, station = _proposal_grid(state, centre, shown, request.form.get("show_station", type=object_id)) \
         if centre is not None else ([], None, None)
     needs = {}
     if state.uncovered:

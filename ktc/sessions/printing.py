@@ -15,7 +15,7 @@ from ktc.organisations.models import Participant, Unit
 from ktc.sessions import bp
 from ktc.sessions.models import Session, session_instructors
 from ktc.stations.models import Centre, Station
-from ktc.web import get_or_404
+from ktc.web import get_or_404, object_id
 
 # People who hold a seat sign the list; the waiting list is printed below it, without signatures.
 SEATED = ("confirmed", "attended", "no_show")
@@ -71,7 +71,7 @@ def print_day(day):
     if not date(2000, 1, 1) <= day <= date(2999, 12, 31):
         abort(404)
     centre = None
-    centre_id = request.args.get("centre", type=int)
+    centre_id = request.args.get("centre", type=object_id)
     if centre_id is not None:
         centre = db.session.get(Centre, centre_id) if 0 < centre_id < 2**31 else None
         if centre is None:

@@ -39,7 +39,7 @@ from ktc.sessions.operations import (
 )
 from ktc.skills.models import Skill
 from ktc.stations.models import Centre, Station
-from ktc.web import get_or_404, require, show_domain_error
+from ktc.web import get_or_404, object_id, require, show_domain_error
 
 # Domain error fields → form fields.
 FORM_FIELDS = {"start": "start_time", "end": "end_time", "instructors": "instructor_ids", "skills": "skill_ids"}
@@ -120,9 +120,9 @@ def _sessions_filters():
     return {
         "start_day": start_day,
         "end_day": end_day,
-        "centre_id": args.get("centre", type=int),
-        "station_id": args.get("station", type=int),
-        "skill_id": args.get("skill", type=int),
+        "centre_id": args.get("centre", type=object_id),
+        "station_id": args.get("station", type=object_id),
+        "skill_id": args.get("skill", type=object_id),
         "include_cancelled": args.get("cancelled") == "1",
     }
 
@@ -289,7 +289,7 @@ def new():
     if request.method == "GET":
         form.day.data = _parse_day(request.args.get("day"))
         form.start_time.data = _parse_clock(request.args.get("start"))
-        station = db.session.get(Station, request.args.get("station_id", type=int) or 0)
+        station = db.session.get(Station, request.args.get("station_id", type=object_id) or 0)
         if station is not None and station.active:
             _station_defaults(form, station)
     if form.validate_on_submit():
@@ -401,7 +401,7 @@ def new_series():
     form = SeriesForm()
     _fill_choices(form)
     if request.method == "GET":
-        form.station_id.data = request.args.get("station_id", type=int)
+        form.station_id.data = request.args.get("station_id", type=object_id)
     if form.validate_on_submit():
         station, fields = _session_fields(form)
         planned = _apply(form, lambda: create_series(
@@ -476,7 +476,7 @@ def week():
     centres = db.session.execute(select(Centre).order_by(Centre.name)).scalars().all()
     if not centres:
         return render_template("sessions/week.html", centre=None, centres=[], days=[])
-    centre = db.session.get(Centre, request.args.get("centre", type=int) or centres[0].id) or centres[0]
+    centre = db.session.get(Centre, request.args.get("centre", type=object_id) or centres[0].id) or centres[0]
     monday = _parse_week(request.args.get("week"))
     tz = centre.timezone
     zone = ZoneInfo(tz)
@@ -486,7 +486,7 @@ def week():
         centre_id=centre.id,
         include_cancelled=True,
     )
-    station = next((s for s in centre.stations if s.id == request.args.get("station", type=int)), None)
+    station = next((s for s in centre.stations if s.id == request.args.get("station", type=object_id)), None)
     if station is not None:
         sessions = [s for s in sessions if s.station_id == station.id]
     closed = {c.day: c.reason for c in centre.closed_days if monday <= c.day < monday + timedelta(days=7)}
