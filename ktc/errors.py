@@ -42,6 +42,14 @@ class ValidationError(DomainError):
     message = _l("The data given is not valid.")
 
 
+class NulCharacter(ValidationError):
+    """A NUL character in a page's query or form: nobody types one, and PostgreSQL stores none in text."""
+
+    code = "nul_character"
+    status = 400
+    message = _l("The request contains a character that cannot be saved (NUL). Remove it and try again.")
+
+
 class Conflict(DomainError):
     code = "conflict"
     status = 409

@@ -11,7 +11,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ktc import policy
 from ktc.database import MAX_INT, READ_ONLY_METHODS, commits_always, end_unit_of_work, retry_after_lost_connection
-from ktc.errors import Conflict, DomainError, NotFound
+from ktc.errors import Conflict, DomainError, NotFound, NulCharacter
 from ktc.extensions import db, login_manager
 from ktc.i18n import locale_name, remember_user_locale
 from ktc.security import apply_security_headers
@@ -208,6 +208,7 @@ def init_app(app):
 
     app.after_request(apply_security_headers)
     app.url_value_preprocessor(ids_in_range)
+    app.before_request(no_nul_characters)
 
     @app.teardown_request
     def _rollback_on_error(exc):
@@ -325,6 +326,20 @@ def ids_in_range(endpoint, values):
     for value in (values or {}).values():
         if isinstance(value, int) and not 0 <= value <= MAX_INT:
             raise NotFound()
+
+
+def no_nul_characters():
+    """Refuse a page's request with a NUL character in its query or its form (400, with a message in
+    the user's language), before anything reads or stores it: PostgreSQL refuses NUL in text as a
+    server error, and SQLite would store it. The JSON API answers the same per field (ktc.api.schemas)."""
+    if request.path.startswith("/api/"):
+        return
+    if _has_nul(request.args) or (request.method not in READ_ONLY_METHODS and _has_nul(request.form)):
+        raise NulCharacter()
+
+
+def _has_nul(values):
+    return any("\x00" in key or "\x00" in value for key, value in values.items(multi=True))
 
 
 def object_id(value):
