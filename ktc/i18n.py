@@ -14,6 +14,27 @@ from flask_babel import _get_current_context, get_locale, get_translations
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
+# Dates and times far out (years 1 or 9999) overflow as soon as they are moved to another time zone or a
+# day is added; nothing in KTC is planned or recorded outside these years (pages and API alike).
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2999, 12, 31)
+
+
+def in_years(value):
+    """Whether the date or datetime lies between EARLIEST and LATEST."""
+    day = value.date() if isinstance(value, datetime) else value
+    return EARLIEST <= day <= LATEST
+
+
+def parse_day(value, default=None):
+    """A day from a page's query (`2026-12-01`), or `default` when it is missing, malformed or outside
+    the years KTC holds."""
+    try:
+        day = date.fromisoformat(value) if value else None
+    except ValueError:
+        return default
+    return day if day is not None and in_years(day) else default
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_TZ = "Europe/Stockholm"
 

@@ -9,11 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from ktc.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ktc.database import MAX_INT  # noqa: F401 (the API's schemas bound their integers by it)
 from ktc.extensions import db
-
-# Dates and times far out (years 1 or 9999) overflow as soon as they are moved to another time zone or a
-# day is added; nothing in KTC is planned or recorded outside these years.
-EARLIEST = date(1900, 1, 1)
-LATEST = date(2999, 12, 31)
+from ktc.i18n import EARLIEST, LATEST, in_years  # noqa: F401 (the API's schemas bound their dates by them)
 
 
 class BadJSON(ValidationError):
@@ -118,12 +114,6 @@ def parse_datetime(name, value):
     if why == "offset_range":
         raise _error(name, _("%(name)s must have an offset between -14:00 and +14:00."))
     return within_years(name, parsed)
-
-
-def in_years(value):
-    """Whether the date or datetime lies between EARLIEST and LATEST."""
-    day = value.date() if isinstance(value, datetime) else value
-    return EARLIEST <= day <= LATEST
 
 
 def within_years(name, value):

@@ -1,4 +1,4 @@
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 from flask import render_template, request
 from flask_babel import gettext as _
@@ -11,18 +11,11 @@ from ktc.audit import bp
 from ktc.audit.models import AuditEntry
 from ktc.csvutil import csv_response
 from ktc.extensions import db
-from ktc.i18n import fmt_datetime, local_today
+from ktc.i18n import fmt_datetime, local_today, parse_day
 from ktc.sessions.operations import local_to_utc
 from ktc.web import object_id as an_id, require
 
 PAGE_SIZE = 200
-
-
-def _day(value, default):
-    try:
-        return date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
 
 
 @bp.route("/")
@@ -31,8 +24,8 @@ def index():
     """The audit log for admins: newest first, filtered by period, action and object."""
     require(policy.is_admin(current_user))
     today = local_today()
-    start = _day(request.args.get("from"), today - timedelta(days=30))
-    end = _day(request.args.get("to"), today)
+    start = parse_day(request.args.get("from"), today - timedelta(days=30))
+    end = parse_day(request.args.get("to"), today)
     action = request.args.get("action", "").strip()
     object_type = request.args.get("object_type", "").strip()
     object_id = request.args.get("object_id", type=an_id)

@@ -1,12 +1,11 @@
 """The filters of the team bookings page (a GET form: no CSRF)."""
-from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectChoice, SelectField
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import Optional
 
-from ktc.forms import PICKER
+from ktc.forms import PICKER, sensible_date
 
 VIEW_LABELS = {
     "upcoming": _l("Coming (booked or waiting)"),
@@ -15,13 +14,6 @@ VIEW_LABELS = {
     "cancelled": _l("Cancelled"),
     "all": _l("All"),
 }
-# Dates outside these years are typing mistakes, and would overflow the time zone arithmetic.
-FIRST_YEAR, LAST_YEAR = 2000, 2200
-
-def _sensible_year(form, field):
-    if field.data is not None and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
-        raise ValidationError(_l("Enter a date between %(first)s and %(last)s.",
-                                 first=date(FIRST_YEAR, 1, 1).isoformat(), last=date(LAST_YEAR, 12, 31).isoformat()))
 
 class TeamBookingsFilterForm(FlaskForm):
     class Meta:
@@ -31,8 +23,8 @@ class TeamBookingsFilterForm(FlaskForm):
     unit = SelectField(_l("Unit"), coerce=int, default=0)
     person = SelectField(_l("Person"), coerce=int, default=0, render_kw=PICKER)
     skill = SelectField(_l("Skill"), coerce=int, default=0)
-    start = DateField(_l("From date"), validators=[Optional(), _sensible_year])
-    end = DateField(_l("To date"), validators=[Optional(), _sensible_year])
+    start = DateField(_l("From date"), validators=[Optional(), sensible_date])
+    end = DateField(_l("To date"), validators=[Optional(), sensible_date])
     session = HiddenField()
 
     def fill_choices(self, units, people, skills):

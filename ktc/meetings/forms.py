@@ -4,6 +4,8 @@ from wtforms import DateField, SelectField, StringField, TextAreaField, TimeFiel
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from ktc.forms import sensible_date
+
 
 class JoinForm(FlaskForm):
     name = StringField(_l("Organisation"), validators=[DataRequired(), Length(max=200)])
@@ -16,7 +18,7 @@ class ContactForm(FlaskForm):
 
 class MeetingForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    day = DateField(_l("Date"), validators=[DataRequired()])
+    day = DateField(_l("Date"), validators=[DataRequired(), sensible_date])
     start_time = TimeField(_l("Start"), validators=[DataRequired()])
     end_time = TimeField(_l("End"), validators=[DataRequired()])
     place = StringField(_l("Place"), validators=[Optional(), Length(max=300)])
@@ -44,7 +46,7 @@ class ActionForm(FlaskForm):
     skill = SelectField(_l("Skill"), coerce=_int_or_none, validators=[Optional()])
     member = SelectField(_l("Organisation"), coerce=_int_or_none, validators=[Optional()])
     owner_name = StringField(_l("Person"), validators=[Optional(), Length(max=200)])
-    due_on = DateField(_l("Due"), validators=[Optional()])
+    due_on = DateField(_l("Due"), validators=[Optional(), sensible_date])
 
     def fill_choices(self):
         from sqlalchemy import select

@@ -3,6 +3,8 @@ from wtforms import DateField, Form, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
+from ktc.forms import sensible_date
+
 
 def _int_or_none(value):
     try:
@@ -14,8 +16,8 @@ def _int_or_none(value):
 class NetworkFilterForm(Form):
     """The filters of the network view; a GET form (no state change, so no CSRF token)."""
 
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional(), sensible_date])
+    date_to = DateField(_l("To"), validators=[Optional(), sensible_date])
     centre = SelectField(_l("Centre"), coerce=_int_or_none, validators=[Optional()])
     station = SelectField(_l("Station"), coerce=_int_or_none, validators=[Optional()])
     skill = SelectField(_l("Skill"), coerce=_int_or_none, validators=[Optional()])

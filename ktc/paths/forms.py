@@ -7,7 +7,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from ktc.forms import PICKER
+from ktc.forms import PICKER, sensible_date
 from ktc.organisations.forms import optional_id, options
 
 STEP_KIND_LABELS = {
@@ -44,12 +44,12 @@ class StepForm(FlaskForm):
 class AssignForm(FlaskForm):
     path_id = SelectField(_l("Learning path"), coerce=optional_id, validate_choice=False,
                           validators=[DataRequired(_l("Choose a learning path."))])
-    start_date = DateField(_l("Start date"), validators=[DataRequired(_l("Enter the start date."))])
+    start_date = DateField(_l("Start date"), validators=[DataRequired(_l("Enter the start date.")), sensible_date])
     participant_ids = SelectMultipleField(_l("Staff"), coerce=int, validate_choice=False)
 
 
 class CompleteForm(FlaskForm):
-    completed_on = DateField(_l("Done on"), validators=[Optional()])
+    completed_on = DateField(_l("Done on"), validators=[Optional(), sensible_date])
 
 
 class CircleForm(FlaskForm):
@@ -61,7 +61,7 @@ class CircleForm(FlaskForm):
 
 
 class MeetingForm(FlaskForm):
-    day = DateField(_l("Date"), validators=[DataRequired(_l("Enter the date."))])
+    day = DateField(_l("Date"), validators=[DataRequired(_l("Enter the date.")), sensible_date])
     start = TimeField(_l("Starts"), validators=[DataRequired(_l("Enter the start time."))])
     end = TimeField(_l("Ends"), validators=[DataRequired(_l("Enter the end time."))])
     location = StringField(_l("Place"), validators=[DataRequired(_l("Enter where the circle meets.")),

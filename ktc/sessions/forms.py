@@ -12,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ktc.forms import PICKER
+from ktc.forms import PICKER, sensible_date
 
 
 class _SessionFields(FlaskForm):
@@ -39,7 +39,7 @@ class _SessionFields(FlaskForm):
 
 
 class SessionForm(_SessionFields):
-    day = DateField(_l("Date"), validators=[DataRequired()])
+    day = DateField(_l("Date"), validators=[DataRequired(), sensible_date])
     start_time = TimeField(_l("Start"), validators=[DataRequired()])
     end_time = TimeField(_l("End"), validators=[DataRequired()])
     # Shown with the warning when the start has passed: a session in the past is planned only on purpose.
@@ -47,7 +47,7 @@ class SessionForm(_SessionFields):
 
 
 class SeriesForm(_SessionFields):
-    first_date = DateField(_l("First date"), validators=[DataRequired()])
+    first_date = DateField(_l("First date"), validators=[DataRequired(), sensible_date])
     start_time = TimeField(_l("Start"), validators=[DataRequired()])
     end_time = TimeField(_l("End"), validators=[DataRequired()])
     occurrences = IntegerField(_l("Number of sessions"), default=10, validators=[InputRequired(), NumberRange(min=1, max=104)])
@@ -56,11 +56,11 @@ class SeriesForm(_SessionFields):
 
 
 class SeriesEditForm(FlaskForm):
-    from_date = DateField(_l("From date"), validators=[Optional()], description=_l("Leave empty to change the whole series."))
+    from_date = DateField(_l("From date"), validators=[Optional(), sensible_date], description=_l("Leave empty to change the whole series."))
     start_time = TimeField(_l("New start"), validators=[DataRequired()])
     end_time = TimeField(_l("New end"), validators=[DataRequired()])
 
 
 class CancelForm(FlaskForm):
     reason = StringField(_l("Reason (shown to those affected)"), validators=[DataRequired(), Length(max=500)])
-    from_date = DateField(_l("From date"), validators=[Optional()])
+    from_date = DateField(_l("From date"), validators=[Optional(), sensible_date])

@@ -18,7 +18,7 @@ from ktc.csvutil import csv_response
 from ktc.database import utcnow
 from ktc.errors import DomainError
 from ktc.extensions import db
-from ktc.i18n import fmt_datetime, local_today
+from ktc.i18n import fmt_datetime, in_years, local_today, parse_day
 from ktc.sessions import bp, planner
 from ktc.sessions.forms import CancelForm, SeriesEditForm, SeriesForm, SessionForm
 from ktc.sessions.models import Series, Session, session_instructors
@@ -106,17 +106,10 @@ def _station_defaults(form, station):
     form.min_per_side.data = station.min_per_side_default
 
 
-def _parse_day(value):
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def _sessions_filters():
     args = request.args
-    start_day = _parse_day(args.get("from")) or local_today()
-    end_day = _parse_day(args.get("to")) or start_day + timedelta(days=56)
+    start_day = parse_day(args.get("from")) or local_today()
+    end_day = parse_day(args.get("to")) or start_day + timedelta(days=56)
     return {
         "start_day": start_day,
         "end_day": end_day,
@@ -287,7 +280,7 @@ def new():
     _fill_choices(form)
     past = False
     if request.method == "GET":
-        form.day.data = _parse_day(request.args.get("day"))
+        form.day.data = parse_day(request.args.get("day"))
         form.start_time.data = _parse_clock(request.args.get("start"))
         station = db.session.get(Station, request.args.get("station_id", type=object_id) or 0)
         if station is not None and station.active:
@@ -463,10 +456,13 @@ def _parse_week(value):
     """An ISO week like 2026-W49 → its Monday (this week when missing or malformed)."""
     try:
         year, week = value.split("-W")
-        return date.fromisocalendar(int(year), int(week), 1)
+        monday = date.fromisocalendar(int(year), int(week), 1)
+        if in_years(monday):
+            return monday
     except (AttributeError, ValueError):
-        today = local_today()
-        return today - timedelta(days=today.weekday())
+        pass
+    today = local_today()
+    return today - timedelta(days=today.weekday())
 
 
 @bp.route("/week")

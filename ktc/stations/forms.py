@@ -6,7 +6,7 @@ from wtforms import BooleanField, DateField, IntegerField, SelectMultipleField, 
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FieldError
 
-from ktc.forms import PICKER
+from ktc.forms import PICKER, sensible_date
 from ktc.i18n import fmt_weekday
 
 WEEKDAYS = range(7)
@@ -96,7 +96,7 @@ for _wd in WEEKDAYS:
 
 class ClosedDayForm(FlaskForm):
     # InputRequired (not DataRequired) so that a date that cannot be read keeps its own message.
-    day = DateField(_l("Date"), validators=[InputRequired(_l("Enter a date."))],
+    day = DateField(_l("Date"), validators=[InputRequired(_l("Enter a date.")), sensible_date],
                     invalid_value_message=_l("Write the date as YYYY-MM-DD."))
     reason = StringField(_l("Reason"), validators=[Length(max=200)])
 

@@ -84,7 +84,7 @@ def test_a_bad_date_is_explained_not_applied(client, login_as, team):
         assert response.status_code == 200
         body = response.get_data(as_text=True)
         assert 'aria-invalid="true"' in body
-    assert "Ange ett datum mellan 2000-01-01 och 2200-12-31" in body
+    assert "Ange ett datum mellan 1900-01-01 och 2999-12-31" in body
 
 
 def test_csv_lists_the_same_bookings(client, login_as, team):

@@ -5,12 +5,13 @@ explained on the team booking page. On a phone the grid stacks into lists.
 
 Every page on the way is checked with axe-core and kept as a screenshot.
 """
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 
 from ktc.extensions import db
+from ktc.i18n import local_today  # the centre's day: the machine runs on UTC
 from ktc.sessions.models import Session
 
 from tests import factories as make
@@ -46,7 +47,7 @@ def _world():
     world.station.default_min_per_side = 2
     world.stations, world.hygiene = stations, hygiene
     # A busy week: every station has a morning and an afternoon, some with people and some without.
-    monday = date.today() - timedelta(days=date.today().weekday())
+    monday = local_today() - timedelta(days=local_today().weekday())
     people = world.municipal + world.regional
     for offset in range(7):
         day = monday + timedelta(days=offset)
@@ -77,7 +78,7 @@ def test_a_coordinator_plans_the_week(journey):
 
     # The planner for all eight stations: a grid per day with the stations across, today marked.
     karin.goto(f"/sessions/week?centre={world.centre.id}")
-    today = date.today().isoformat()
+    today = local_today().isoformat()
     assert karin.locator(f"#day-{today} .planner__today").is_visible()
     columns = karin.locator(f"#day-{today} ~ .planner .planner__col")
     assert columns.count() == 8
@@ -104,7 +105,7 @@ def test_a_coordinator_plans_the_week(journey):
     # Next week: an empty slot opens a new session with the station, the day and the time filled in.
     karin.click("main nav.actions >> text=Nästa vecka")
     karin.wait_for_load_state()
-    next_tuesday = date.today() - timedelta(days=date.today().weekday()) + timedelta(days=8)
+    next_tuesday = local_today() - timedelta(days=local_today().weekday()) + timedelta(days=8)
     slot = karin.locator(f"section[aria-labelledby='col-{next_tuesday.isoformat()}'] a.free[href*='start=15%3A00']")
     slot.focus()  # shown on focus (and hover) only
     assert slot.is_visible()
@@ -134,7 +135,7 @@ def test_a_coordinator_plans_the_week(journey):
     db.session.commit()
 
     # A session in the past: warned, the form kept, planned only when confirmed.
-    last_week = date.today() - timedelta(days=7)
+    last_week = local_today() - timedelta(days=7)
     karin.goto(f"/sessions/new?station_id={world.stations[3].id}&day={last_week.isoformat()}&start=16:00")
     karin.fill("#title", "Efterregistrering")
     karin.click("main form button[type=submit]")

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ktc.bookings.models import Booking
 from ktc.extensions import db
+from ktc.i18n import local_today  # the centre's day: the machine runs on UTC
 from ktc.mail.models import OutboxMessage
 from ktc.planning.models import Need
 from ktc.planning.operations import add_months
@@ -30,7 +31,7 @@ def test_a_need_becomes_a_planned_session_and_a_booking(journey, app):
     world = scenario.build()
     db.session.commit()
     catheter = world.skills[0]
-    today = date.today()
+    today = local_today()
     month = add_months(date(today.year, today.month, 1), 1).strftime("%Y-%m")
     named = world.municipal[:3]
     # Lina's profession requires wound care, which she lacks: a need found in the skill records.
@@ -127,7 +128,7 @@ def test_the_proposal_on_the_week_grid_is_moved_and_accepted(journey, app):
     world = scenario.build()
     catheter = world.skills[0]
     db.session.execute(instructor_skills.insert().values(user_id=world.instructor.id, skill_id=catheter.id))
-    today = date.today()
+    today = local_today()
     month = add_months(date(today.year, today.month, 1), 2)
     ops.create_need(world.municipal_manager, world.home_care, catheter, month, people=3)
     ops.create_need(world.regional_manager, world.ward, catheter, month, people=2)
