@@ -45,3 +45,13 @@ def proxied_app(database_url):
     yield app
     with app.app_context():
         _db.engine.dispose()
+
+
+@pytest.fixture
+def admin(make, login_as):
+    """An admin signed in, and a session to book at a station (its ids): for pages asked with odd input."""
+    user = make.user("admin")
+    session = make.session()
+    _db.session.commit()
+    login_as(user)
+    return type("World", (), {"session_id": session.id, "station_id": session.station_id})

@@ -20,15 +20,6 @@ QUERIES = [
 ]
 
 
-@pytest.fixture
-def admin(make, login_as):
-    user = make.user("admin")
-    session = make.session()
-    db.session.commit()
-    login_as(user)
-    return type("World", (), {"session_id": session.id})
-
-
 def _path_with(rule, number):
     """The rule's path with every integer part `number` and every other part a plain word."""
     path = re.sub(r"<int:\w+>", str(number), rule)
