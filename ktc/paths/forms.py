@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ktc.forms import PICKER, sensible_date
 from ktc.organisations.forms import optional_id, options
+from ktc.web import object_id
 
 STEP_KIND_LABELS = {
     "skill": _l("Station skill at KTC"),
@@ -38,14 +39,14 @@ class StepForm(FlaskForm):
         validators=[DataRequired(_l("Give the due time in days, at least 1."))],
         invalid_value_message=_l("Give the due time as a whole number of days."),
     )
-    prerequisite_ids = SelectMultipleField(_l("Requires first"), coerce=int, validate_choice=False)
+    prerequisite_ids = SelectMultipleField(_l("Requires first"), coerce=object_id, validate_choice=False)
 
 
 class AssignForm(FlaskForm):
     path_id = SelectField(_l("Learning path"), coerce=optional_id, validate_choice=False,
                           validators=[DataRequired(_l("Choose a learning path."))])
     start_date = DateField(_l("Start date"), validators=[DataRequired(_l("Enter the start date.")), sensible_date])
-    participant_ids = SelectMultipleField(_l("Staff"), coerce=int, validate_choice=False)
+    participant_ids = SelectMultipleField(_l("Staff"), coerce=object_id, validate_choice=False)
 
 
 class CompleteForm(FlaskForm):
@@ -56,7 +57,7 @@ class CircleForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=200)])
     path_id = SelectField(_l("Learning path"), coerce=optional_id, validate_choice=False)
     facilitator_id = SelectField(_l("Facilitator"), coerce=optional_id, validate_choice=False)
-    participant_ids = SelectMultipleField(_l("Circle members"), coerce=int, validate_choice=False)
+    participant_ids = SelectMultipleField(_l("Circle members"), coerce=object_id, validate_choice=False)
     add_emails = TextAreaField(_l("Add members by e-mail"))
 
 
@@ -67,7 +68,7 @@ class MeetingForm(FlaskForm):
     location = StringField(_l("Place"), validators=[DataRequired(_l("Enter where the circle meets.")),
                                                     Length(max=300)])
     topic = StringField(_l("Topic"), validators=[Length(max=200)])
-    step_ids = SelectMultipleField(_l("Modules worked through"), coerce=int, validate_choice=False)
+    step_ids = SelectMultipleField(_l("Modules worked through"), coerce=object_id, validate_choice=False)
 
 
 class PathFileForm(FlaskForm):
