@@ -35,6 +35,7 @@ def parse_day(value, default=None):
         return default
     return day if day is not None and in_years(day) else default
 
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_TZ = "Europe/Stockholm"
 
