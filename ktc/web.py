@@ -67,6 +67,20 @@ class SeatFigures(NamedTuple):
     capacity: int
 
 
+def query_to_pass_on(*dropped):
+    """The page's query, to give to url_for for a link that keeps the page's filters: those given a
+    value, less `dropped`. Keys that url_for takes as its own options (`_method`, `_external`,
+    `_anchor`, …) are left out: a link carrying `?_method=DELETE` could not be built (a 500), and no
+    other may change where the link points."""
+    return {key: value for key, value in request.args.to_dict().items()
+            if value and not key.startswith("_") and key not in dropped}
+
+
+def csv_of_this_page():
+    """This page's URL as asked, with `format=csv`: the export of what the page shows."""
+    return url_for(request.endpoint, **{**query_to_pass_on(), **request.view_args, "format": "csv"})
+
+
 def status_badge(status):
     """A booking's or session's status as a badge; lists show one per row."""
     return kept_fragment("sessions/_macros.html", "status_badge", (status,), status)
@@ -216,6 +230,7 @@ def init_app(app):
             db.session.rollback()
 
     app.jinja_env.globals.update(policy=policy, main_nav=main_nav, fixed_url=fixed_url, chrome=chrome, seats=seats,
+                                 csv_of_this_page=csv_of_this_page,
                                  status_badge=status_badge, balance_badge=balance_badge)
 
     @app.context_processor

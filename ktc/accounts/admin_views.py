@@ -33,8 +33,7 @@ def users():
               u.participant.name if u.participant else "", _("yes") if u.active else _("no"),
               u.last_login_at.isoformat() if u.last_login_at else ""] for u in items],
         )
-    export_args = {k: v for k, v in request.args.items() if k != "format" and v}
-    return render_template("accounts/users.html", users=items, form=form, roles=ROLE_LABELS, export_args=export_args)
+    return render_template("accounts/users.html", users=items, form=form, roles=ROLE_LABELS)
 
 
 def _fill_choices(form, user):

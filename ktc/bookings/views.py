@@ -53,7 +53,7 @@ from ktc.sessions.models import Session
 from ktc.sessions.operations import side_balance, upcoming_sessions
 from ktc.skills.models import Skill
 from ktc.stations.models import Station
-from ktc.web import fixed_url, get_or_404, object_id, require
+from ktc.web import fixed_url, get_or_404, object_id, query_to_pass_on, require
 
 
 @bp.route("/team", methods=["GET", "POST"])
@@ -404,7 +404,7 @@ def team_bookings_page():
     page = max(1, min(request.args.get("page", 1, type=int), 100000))
     total = count_team_bookings(current_user, filters, now)
     bookings = team_bookings(current_user, filters, now, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    args = {k: v for k, v in request.args.items() if k not in ("page", "format")}
+    args = query_to_pass_on("page", "format")
     return render_template(
         "bookings/team_bookings.html", form=form, bookings=bookings, total=total, page=page,
         pages=max(1, -(-total // PAGE_SIZE)), args=args, session=session, filters=filters,

@@ -16,7 +16,7 @@ from ktc.network.models import NetworkDigest
 from ktc.network.operations import DIMENSIONS, MIN_RESPONSES, digest_content, list_digests, make_filters, summary
 from ktc.skills.models import Skill
 from ktc.stations.models import Centre, Station
-from ktc.web import get_or_404, require
+from ktc.web import get_or_404, query_to_pass_on, require
 
 
 def _require_network():
@@ -53,7 +53,7 @@ def index():
     _require_network()
     form, filters = _filter_form()
     data = summary(filters)
-    query = {k: v for k, v in request.args.items() if v}
+    query = query_to_pass_on()
     status = 422 if form.errors else 200
     from ktc.paths.operations import network_path_figures
 

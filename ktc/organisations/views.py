@@ -153,10 +153,9 @@ def participants():
             [[p.name, p.email, p.profession.name if p.profession else "", p.unit.organisation.name, p.unit.name,
               yes_no(p.active)] for p in people],
         )
-    export_args = {k: v for k, v in request.args.items() if k != "format" and v}
     return render_template(
-        "organisations/participants.html", people=people, form=form, export_args=export_args,
-        filtered=bool(export_args),
+        "organisations/participants.html", people=people, form=form,
+        filtered=any(v for k, v in request.args.items() if k != "format"),
     )
 
 

@@ -291,6 +291,5 @@ def matrix():
     reserved = closed_to({s.id: s for sessions in built.upcoming.values() for s in sessions}.values(), unit_ids, now)
     return _render("records/matrix.html", form=form, matrix=built, units=units, show_sides=len(sides) > 1,
                    date_labels={day: fmt_date(day, "short") for day in dates},
-                   booked_labels=_booked_labels(booked_days), free=free, reserved=reserved,
-                   csv_url=url_for(".matrix", **{**request.args.to_dict(), "format": "csv"}))
+                   booked_labels=_booked_labels(booked_days), free=free, reserved=reserved)
 

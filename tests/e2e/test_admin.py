@@ -124,3 +124,20 @@ def test_a_series_form_with_mistakes_says_what_to_mend(journey):
     assert karin.locator("main .error-summary").is_visible()
     assert karin.locator("main [aria-invalid=true]").count() >= 1
     journey.check(karin, "01-series-form-refused")
+
+
+def test_the_filtered_lists_export_what_they_show(journey):
+    """The sessions list, the audit log, the staff list and the user list: each filtered, its export
+    link is the page as filtered with format=csv, and it downloads a CSV file."""
+    world = scenario.build()
+    karin = journey.person(world.admin.email)
+    for step, (page, query) in enumerate([("/sessions/", "q=kateter"), ("/audit/", "action=booking.created"),
+                                          ("/organisations/participants", "q=an"), ("/users", "q=a")], 1):
+        karin.goto(f"{page}?{query}&_method=DELETE")  # url_for's own options in a link are not passed on
+        link = karin.locator("main a[download]", has_text="Exportera CSV")
+        assert link.get_attribute("href") == f"{page}?{query}&format=csv"
+        journey.check(karin, f"{step:02d}-{page.strip('/').replace('/', '-')}-filtered")
+        with karin.expect_download() as download:
+            link.click()
+        assert download.value.suggested_filename.endswith(".csv")
+
