@@ -8,7 +8,8 @@ from flask_login import current_user
 from ktc import policy
 from ktc.api import bp
 from ktc.api.schemas import Choice, Id, IdList, Integer, Schema, Text
-from ktc.api.util import EARLIEST, LATEST, FieldError, commit, find, find_all, iso, require
+from ktc.api.util import FieldError, commit, find, find_all, iso, require
+from ktc.i18n import EARLIEST, LATEST
 from ktc.organisations.models import Participant, Unit
 from ktc.planning import operations as ops
 from ktc.skills.models import Skill

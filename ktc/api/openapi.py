@@ -12,7 +12,7 @@ from flask import current_app, jsonify
 
 from ktc.api import VERSION, bp
 from ktc.api.schemas import Schema
-from ktc.api.util import MAX_INT
+from ktc.database import MAX_INT
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 DESCRIPTION = (

@@ -12,7 +12,8 @@ from ktc import policy
 from ktc.api import bp
 from ktc.api.errors import error_body
 from ktc.api.schemas import Boolean, Date, Id, Integer, Schema, Text
-from ktc.api.util import MAX_INT, commit, find, get_or_404, ok, require
+from ktc.api.util import commit, find, get_or_404, ok, require
+from ktc.database import MAX_INT
 from ktc.errors import ImportFailed, NotFound
 from ktc.extensions import db
 from ktc.i18n import local_today

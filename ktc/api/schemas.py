@@ -11,7 +11,9 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from webargs.flaskparser import FlaskParser
 
-from ktc.api.util import EARLIEST, LATEST, MAX_INT, BadJSON, FieldError, in_years, read_datetime
+from ktc.api.util import BadJSON, FieldError, read_datetime
+from ktc.database import MAX_INT
+from ktc.i18n import EARLIEST, LATEST, in_years
 
 MESSAGES = {
     "required": _l("%(name)s is required."),

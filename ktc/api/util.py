@@ -1,15 +1,14 @@
 """Helpers shared by the API modules: reading and checking input, errors, one commit per write."""
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import jsonify
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ktc.database import MAX_INT  # noqa: F401 (the API's schemas bound their integers by it)
 from ktc.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ktc.extensions import db
-from ktc.i18n import EARLIEST, LATEST, in_years  # noqa: F401 (the API's schemas bound their dates by them)
+from ktc.i18n import EARLIEST, LATEST, in_years
 
 
 class BadJSON(ValidationError):
