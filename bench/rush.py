@@ -28,6 +28,7 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -273,7 +274,7 @@ def _page_requests(app, port, session_ids, people, auth):
     booking answered with: the browser's cookie and that person's result (read back from the database)."""
     from ktc.bookings.models import Booking
     from ktc.bookings.operations import BookingResult
-    from ktc.bookings.views import RESULT_KEY, PersonShown, kept_result
+    from ktc.bookings.views import RESULT_KEY, kept_result
     from ktc.extensions import db
 
     with app.app_context():
@@ -286,7 +287,7 @@ def _page_requests(app, port, session_ids, people, auth):
     texts = []
     for i, pid in enumerate(people):
         session_id = session_ids[i % len(session_ids)]
-        booked = BookingResult(PersonShown(pid, ""), None, status.get(pid, "refused"))  # none yet: the warm-up's
+        booked = BookingResult(SimpleNamespace(id=pid), None, status.get(pid, "refused"))  # none yet: the warm-up's
         cookie = serializer.dumps({**browser, RESULT_KEY: kept_result(session_id, [booked])})
         texts.append("\r\n".join([f"GET /bookings/team/result?session={session_id} HTTP/1.1", f"Host: 127.0.0.1:{port}",
                                    f"Cookie: session={cookie}"]) + "\r\n\r\n")

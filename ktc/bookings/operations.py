@@ -10,7 +10,7 @@ from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, event, func, or_, select
+from sqlalchemy import and_, bindparam, event, func, literal, or_, select
 from sqlalchemy.orm import Session as OrmSession
 
 from ktc import audit, policy
@@ -316,12 +316,12 @@ def _session_row(names, lock):
     return stmt.with_for_update() if lock else stmt
 
 
-def session_to_book(session_id):
+def session_to_book(session_id, counted=True):
     """The session to book (a SessionToBook, with its place) and how many wait for it per side
     (seats.Waiting), in one Core query; (None, Waiting()) if there is no such session. The counts spare
     book_team a look at a waiting list nobody of a side with room is on, and the answer a count after
-    the booking."""
-    row = db.session.connection().execute(_to_book(), {"session_id": session_id}).first()
+    the booking; a page that only shows the session (`counted=False`) is not given them (0 each)."""
+    row = db.session.connection().execute(_to_book(counted), {"session_id": session_id}).first()
     if row is None:
         return None, Waiting()
     *columns, municipal, regional, station, timezone = row
@@ -329,13 +329,16 @@ def session_to_book(session_id):
 
 
 @cache
-def _to_book():
-    """Built once: the session's columns, how many wait per side, its station's name and centre's time zone."""
+def _to_book(counted):
+    """Built once per kind: the session's columns, how many wait per side (0 unless `counted`), its
+    station's name and centre's time zone."""
     from ktc.stations.models import Centre, Station
 
     table = Session.__table__
 
     def waiting(side):
+        if not counted:
+            return literal(0)
         return (select(func.count())
                 .where(Booking.session_id == table.c.id, Booking.status == "waitlisted", Booking.side == side)
                 .scalar_subquery())
@@ -640,12 +643,12 @@ def bookable_participants(actor, ids=None, to_book=False):
 
 
 def bookable_names(actor, ids):
-    """The names of those of these people this user may book, by id: a team booking's result page
-    names them again. Read, not locked: nothing is booked here."""
+    """Those of these people this user may book, as rows of their id and name, by id: a team booking's
+    result page names them again. Read, not locked: nothing is booked here."""
     admin, params = _whose(actor)
     dialect = db.session.get_bind().dialect.name
     single, params["ids"] = one_of_bind(ids, dialect)
-    return dict(db.session.connection().execute(_bookable_names(admin, dialect, single), params).all())
+    return {row.id: row for row in db.session.connection().execute(_bookable_names(admin, dialect, single), params)}
 
 
 def _whose(actor):

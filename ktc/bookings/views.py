@@ -1,6 +1,5 @@
 import json
 from datetime import timedelta
-from typing import NamedTuple
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask import session as flask_session
@@ -173,13 +172,6 @@ KEPT_RESULTS = 200
 STATUSES = ("confirmed", "waitlisted", "refused")
 
 
-class PersonShown(NamedTuple):
-    """A person on the result page: the page shows the name."""
-
-    id: int
-    name: str
-
-
 def kept_result(session_id, results):
     """What the cookie session keeps of a team booking's result (RESULT_KEY)."""
     reasons, rows = [], []
@@ -203,14 +195,14 @@ def result():
     if not session_id or not kept or kept[0] != session_id:
         # No booking of this session was made in this sign-in: its booking form.
         return redirect(url_for("bookings.team", session=session_id) if session_id else fixed_url("bookings.team"))
-    session, _waiting = session_to_book(session_id)
+    session, _waiting = session_to_book(session_id, counted=False)
     if session is None:
         abort(404)
     _session_id, rows, reasons = kept
-    names = bookable_names(user, [pid for pid, _status, _reason in rows])
+    people = bookable_names(user, [pid for pid, _status, _reason in rows])
     results = TeamResults(
-        BookingResult(PersonShown(pid, names[pid]), None, STATUSES[status], reason=reasons[reason])
-        for pid, status, reason in rows if pid in names
+        BookingResult(people[pid], None, STATUSES[status], reason=reasons[reason])
+        for pid, status, reason in rows if pid in people
     )
     return _result_page(session, results, False)
 
