@@ -132,7 +132,7 @@ RUSH_KINDS = {
 KIND_NAMES = {"html": "HTML form", "floor": "floor", "api": "API", "guarded": "guarded floor", "shell": "shell"}
 # Requests that follow a kind's bookings in the same round and are no bookings themselves: the result
 # page the form sends each browser of its rush to next (Post/Redirect/Get).
-FOLLOW_UPS = {"page": "html"}
+FOLLOW_UPS = ("page",)
 # KTC's two ways of booking, against the floor: the names on the ratio lines.
 FLOOR_KINDS = tuple((kind, KIND_NAMES[kind]) for kind in ("api", "html"))
 # The yardsticks KTC is measured against: no target of KTC's is theirs.

@@ -79,6 +79,12 @@ def manager(*units_, **kw):
     return user("manager", units=list(units_), **kw)
 
 
+def team(size, side="municipal"):
+    """A unit of `side`, its manager and `size` people in it: (unit, manager, people)."""
+    unit_ = unit(side=side)
+    return unit_, manager(unit_), [participant(unit_) for _ in range(size)]
+
+
 def participant_user(participant_=None, **kw):
     p = participant_ or participant()
     return user("participant", participant=p, email=kw.pop("email", p.email), name=p.name, **kw)

@@ -42,9 +42,7 @@ class _Sent(list):
 
 @pytest.fixture
 def team(make):
-    kommun = make.unit(side="municipal")
-    manager = make.manager(kommun)
-    people = [make.participant(kommun) for _ in range(10)]
+    kommun, manager, people = make.team(10)
     session = make.session(capacity=4)
     db.session.commit()
     return manager, session, people, kommun

@@ -15,9 +15,7 @@ from ktc.extensions import db
 
 @pytest.fixture
 def team(make):
-    kommun = make.unit(side="municipal")
-    manager = make.manager(kommun)
-    people = [make.participant(kommun) for _ in range(2)]
+    _kommun, manager, people = make.team(2)
     session = make.session(capacity=4)
     token = issue_api_token(manager)
     db.session.commit()
