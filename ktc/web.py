@@ -4,8 +4,10 @@ from typing import NamedTuple
 
 from flask import (Flask, abort, current_app, flash, g, get_template_attribute, jsonify, make_response, redirect,
                    render_template, request, session, url_for)
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer, want_bytes
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -130,8 +132,58 @@ def fixed_url(endpoint, **values):
 SYNC_CACHE_SIZE = 4096
 
 
+class KeptKeySigner(TimestampSigner):
+    """itsdangerous' timestamp signer, deriving its HMAC key from the secret once per process rather
+    than each time it signs or verifies (the cookie session does both on a request that changes it)."""
+
+    _derived = {}
+
+    def derive_key(self, secret_key=None):
+        secret = self.secret_keys[-1] if secret_key is None else want_bytes(secret_key)
+        key = (secret, self.salt, self.key_derivation, self.digest_method)
+        derived = self._derived.get(key)
+        if derived is None:
+            if len(self._derived) >= 16:  # a few keys: the secret and its fallbacks
+                self._derived.clear()
+            derived = self._derived[key] = super().derive_key(secret_key)
+        return derived
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed cookie session, with its serializer built once per secret key (Flask builds it
+    twice per request) and its signing key derived once (see KeptKeySigner).
+
+    The JSON API neither reads nor writes the cookie: it is authenticated by tokens alone (a browser's
+    session cookie never signs anyone in there, see init_app), and nothing it answers depends on one.
+    """
+
+    def get_signing_serializer(self, app):
+        if not app.secret_key:
+            return None
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)  # the current key last
+        kept = app.extensions.get("ktc_session_serializer")
+        if kept is None or kept[0] != keys:
+            kept = (keys, URLSafeTimedSerializer(
+                list(keys), salt=self.salt, serializer=self.serializer, signer=KeptKeySigner,
+                signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method}))
+            app.extensions["ktc_session_serializer"] = kept
+        return kept[1]
+
+    def open_session(self, app, request):
+        if request.path.startswith("/api/"):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app, session, response):
+        if request.path.startswith("/api/"):
+            return
+        super().save_session(app, session, response)
+
+
 class App(Flask):
     """KTC's Flask app: every request is one unit of work (see ktc.database)."""
+
+    session_interface = CookieSessions()
 
     def ensure_sync(self, func):
         """Flask asks this of every hook, handler and view on every request, and answers it with
@@ -190,7 +242,7 @@ def _restore_cookie_session(copy):
 
 
 def init_app(app):
-    from ktc.accounts.operations import load_user_from_cookie, load_user_from_token
+    from ktc.accounts.operations import load_user_from_cookie
 
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
@@ -206,13 +258,12 @@ def init_app(app):
 
     @login_manager.request_loader
     def _load_from_header(req):
-        # Personal API tokens only ever authenticate the JSON API.
+        # Personal API tokens only ever authenticate the JSON API. Its routes sign the token's user in
+        # before anything asks (ktc.api: sign_in_from_token); this loader serves the rest of /api/
+        # (a path that matches no route, say).
         if not req.path.startswith("/api/"):
             return None
-        header = req.headers.get("Authorization", "")
-        if header.startswith("Bearer "):
-            return remember_user_locale(load_user_from_token(header[7:].strip()), in_session=False)
-        return None
+        return user_from_token(req)
 
     @login_manager.unauthorized_handler
     def _unauthorized():
@@ -259,6 +310,29 @@ def init_app(app):
         app.register_error_handler(code, _http_error)
     for error in DATABASE_UNAVAILABLE:
         app.register_error_handler(error, database_unavailable)
+
+
+def user_from_token(req):
+    """The user of the request's personal API token (`Authorization: Bearer …`), or None."""
+    from ktc.accounts.operations import load_user_from_token
+
+    header = req.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return remember_user_locale(load_user_from_token(header[7:].strip()), in_session=False)
+    return None
+
+
+def sign_in_from_token():
+    """Make the token's user the signed-in user of this API request (None if the token signs nobody in).
+
+    Flask-Login keeps a request's user in `g._login_user` and, on first asking, fills it through its
+    loaders, which also check the session cookie's protection and look for a remember cookie: work the
+    API, authenticated by its token alone, has no use for. Its routes fill it here, before the view.
+    """
+    if "_login_user" not in g:
+        user = user_from_token(request)
+        g._login_user = user if user is not None else login_manager.anonymous_user()
+    return g._login_user if g._login_user.is_authenticated else None
 
 
 def database_unavailable(exc, retry=True):

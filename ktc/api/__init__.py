@@ -8,7 +8,6 @@ checks the input with them and generates the OpenAPI document from the very same
 import pkgutil
 from importlib import import_module
 
-from flask_login import current_user
 from flask_smorest import Api, Blueprint
 
 from ktc.api.schemas import ErrorSchema, Parser
@@ -94,14 +93,13 @@ def _require_token():
     from flask import request
     from flask_babel import gettext as _
 
-    from ktc.web import api_error
+    from ktc.web import api_error, sign_in_from_token
 
     if request.endpoint == "api.openapi":
         return None
-    # ktc.web's loaders authenticate /api/ by the Authorization token alone (never a session cookie,
-    # or the CSRF exemption above would let other sites act for a signed-in user), so a signed-in
-    # user here is the token's owner: the token is not looked up a second time.
-    if not current_user.is_authenticated:
+    # /api/ is authenticated by the Authorization token alone (never a session cookie, or the CSRF
+    # exemption above would let other sites act for a signed-in user).
+    if sign_in_from_token() is None:
         return api_error("unauthorized", _("A valid API token is required."), 401)
     return None
 

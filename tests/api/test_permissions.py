@@ -138,3 +138,18 @@ def test_a_deactivated_users_token_stops_working(api, world):
     deactivate_user(world.admin)
     db.session.commit()
     assert api.as_(world.tokens["admin"]).get("/api/v1/sessions").status_code == 401
+
+
+def test_the_api_neither_reads_nor_writes_the_cookie_session(api, world, login_as, client):
+    """A browser's cookie session is no part of the API: not its sign-in (above), not its language, and
+    no answer sets or varies by the cookie (a cache in front may share them)."""
+    login_as(world.admin)
+    with client.session_transaction() as sess:
+        sess["lang"] = "en"
+    r = api.as_(world.tokens["admin"]).get("/api/v1/sessions/999999")
+    assert r.status_code == 404
+    assert r.json["error"]["message"] == "Hittades inte."  # Swedish: nobody asked for another language
+    assert "Set-Cookie" not in r.headers
+    assert "Cookie" not in r.headers.get("Vary", "")
+    r = api.as_(world.tokens["admin"]).get("/api/v1/sessions/999999", headers={"Accept-Language": "en"})
+    assert r.json["error"]["message"] == "Not found."
