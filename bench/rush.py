@@ -61,8 +61,10 @@ THREADS = int(os.environ.get("KTC_BENCH_THREADS", 1))
 WARM_REQUESTS = 10 * WORKERS
 # Every kind is rushed this many times, the kinds taking turns (html, floor, api, html, …), and each
 # figure is the median of its rounds: one rush of two seconds on a shared 2-core machine moved the
-# floor's CPU per request by half from one run to the next.
-ROUNDS = int(os.environ.get("KTC_BENCH_ROUNDS", 3))
+# floor's CPU per request by half from one run to the next. Five, not three: with three, the ratios
+# to the floor moved by ±0.3 between runs of the same code (session 16: the API's 2.1 in one run,
+# 2.6 in the next), one odd round deciding the median.
+ROUNDS = int(os.environ.get("KTC_BENCH_ROUNDS", 5))
 
 
 def _free_port():

@@ -4,6 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
 from babel.dates import format_time as _format_time
@@ -13,6 +14,8 @@ from flask.globals import _cv_app
 from flask_babel import _get_current_context, get_locale, get_translations
 from jinja2 import pass_eval_context
 from markupsafe import Markup
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 # Dates and times far out (years 1 or 9999) overflow as soon as they are moved to another time zone or a
 # day is added; nothing in KTC is planned or recorded outside these years (pages and API alike).
@@ -56,14 +59,28 @@ def select_locale():
     loaded still speak it.
     """
     languages = current_app.config["LANGUAGES"]
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return _locale_of(default)
     if g.get("user_locale") in languages:
-        return g.user_locale
+        return _locale_of(g.user_locale)
     chosen = session.get("lang")
     if chosen in languages:
-        return chosen
-    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+        return _locale_of(chosen)
+    return _locale_of(_accepted(request.headers.get("Accept-Language", ""), tuple(languages)) or default)
+
+
+# A browser sends the same Accept-Language with every request, and a few browsers make most of them:
+# each header is matched against the interface's languages once per process.
+@lru_cache(maxsize=256)
+def _accepted(header, languages):
+    return parse_accept_header(header, LanguageAccept).best_match(languages)
+
+
+@lru_cache(maxsize=16)
+def _locale_of(name):
+    """The Babel locale of one of the interface's languages, parsed once (Flask-Babel takes it as it is)."""
+    return Locale.parse(name)
 
 
 def remember_user_locale(user, in_session=True):
