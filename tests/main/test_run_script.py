@@ -30,13 +30,20 @@ def _free_port():
         return s.getsockname()[1]
 
 
+# Ctrl-C as a terminal has it: a program started in the background of a shell without job control (a
+# suite run as `… &`) inherits SIGINT and SIGQUIT ignored, and bash cannot trap a signal ignored on
+# entry. The script is run with both back at their defaults, as `make run` in a terminal gets them.
+IN_A_TERMINAL = [sys.executable, "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                 "signal.signal(signal.SIGQUIT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])"]
+
+
 def _start(tmp_path, port):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("KTC_", "FLASK_")) and k not in ("DATABASE_URL", "SECRET_KEY")}
     env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'ktc.sqlite'}", SECRET_KEY="run-script-test")
     log = open(tmp_path / "run.log", "wb")
     process = subprocess.Popen(
-        ["bash", "scripts/run.sh", str(BIN), "127.0.0.1", str(port)],
+        [*IN_A_TERMINAL, "bash", "scripts/run.sh", str(BIN), "127.0.0.1", str(port)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group, as `make run` is in a terminal
     )
