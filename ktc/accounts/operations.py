@@ -298,8 +298,8 @@ def _with_units(row):
 def _signed_in(columns):
     """The user of a request from the columns a Core query read: a User of the request's session as
     the ORM's own query would have loaded it (its units or person load when asked). Every request
-    loads its user; through the ORM's query that took about 0.15 ms of CPU more, on the order of a
-    tenth of the floor's whole booking (bench/booking_profile.py --floor)."""
+    loads its user; through the ORM's query that took about 0.15 ms of CPU more per request (measured
+    in one process, as bench/booking_profile.py does)."""
     from sqlalchemy.orm import make_transient_to_detached
 
     values = dict(zip(_USER_KEYS, columns))
