@@ -21,6 +21,14 @@ _HEADERS = tuple((name, name.lower(), value) for name, value in (
 ))
 _HSTS = ("Strict-Transport-Security", "strict-transport-security", "max-age=31536000; includeSubDomains")
 
+# The JSON API's paths: authenticated by personal tokens alone, never by the cookie session, which its
+# requests neither read nor write (ktc.web.CookieSessions); answered in JSON, never stored.
+API_PREFIX = "/api/"
+
+
+def is_api_path(path):
+    return path.startswith(API_PREFIX)
+
 
 def apply_security_headers(response):
     headers = response.headers
@@ -34,7 +42,7 @@ def apply_security_headers(response):
     # Pages with personal data are never stored by browsers or proxies. Only a user this request
     # already loaded counts: loading one here would ask the database, which may be the very thing
     # that failed (a page that never looked at its user shows nothing personal about them).
-    if "cache-control" not in present and (signed_in_user_loaded() or request.path.startswith("/api/")):
+    if "cache-control" not in present and (signed_in_user_loaded() or is_api_path(request.path)):
         headers["Cache-Control"] = "no-store"
     return response
 
