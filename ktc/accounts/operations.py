@@ -8,7 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
 from sqlalchemy import String, bindparam, case, cast, delete, func, select
-from sqlalchemy.orm.util import identity_key
+from sqlalchemy.orm import make_transient_to_detached
 
 from ktc import audit, policy
 from ktc.accounts.models import ROLES, ApiToken, LoginFailure, User, unit_managers
@@ -300,10 +300,8 @@ def _signed_in(columns):
     the ORM's own query would have loaded it (its units or person load when asked). Every request
     loads its user; through the ORM's query that took about 0.15 ms of CPU more per request (measured
     in one process, as bench/booking_profile.py does)."""
-    from sqlalchemy.orm import make_transient_to_detached
-
     values = dict(zip(_USER_KEYS, columns))
-    known = db.session.identity_map.get(identity_key(User, values["id"]))
+    known = db.session.identity_map.get(User.__mapper__.identity_key_from_primary_key((values["id"],)))
     if known is not None:  # this request's session holds the user already: that object, as the ORM does
         return known
     # As the ORM's loading builds an object: no constructor, no attribute events, the values as loaded.
@@ -324,9 +322,8 @@ _MANAGED = (select(func.aggregate_strings(cast(unit_managers.c.unit_id, String),
             .where(unit_managers.c.user_id == User.id).scalar_subquery())
 
 # Built once: every request asks one of them.
-_COOKIE_USER = select(*_USER_COLUMNS, _MANAGED).where(User.__table__.c.id == bindparam("user_id"))
+_COOKIE_USER = select(*_USER_COLUMNS, _MANAGED).where(User.id == bindparam("user_id"))
 _TOKEN_USER = (
-    select(*_USER_COLUMNS, _MANAGED).join(ApiToken.__table__, ApiToken.__table__.c.user_id == User.__table__.c.id)
-    .where(ApiToken.__table__.c.token_hash == bindparam("token_hash"), ApiToken.__table__.c.revoked_at.is_(None),
-           User.__table__.c.active.is_(True))
+    select(*_USER_COLUMNS, _MANAGED).join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None), User.active.is_(True))
 )
