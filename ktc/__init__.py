@@ -3,6 +3,8 @@ from importlib import import_module
 from importlib.util import find_spec
 from pathlib import Path
 
+from sqlalchemy.orm import configure_mappers
+
 from ktc.config import load_config
 from ktc.extensions import babel, csrf, db, login_manager, migrate
 from ktc.features import FEATURES
@@ -30,6 +32,9 @@ def create_app(overrides=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     from ktc import models  # noqa: F401  (registers every table on the metadata)
+    # Every mapping worked out now, once per process, not by whichever ORM call comes first: a request's
+    # user is built from a Core row without an ORM query (ktc.accounts.operations), which configures nothing.
+    configure_mappers()
     from ktc.database import configure_sqlite
     from ktc.i18n import register_template_helpers, select_locale, translation_directories
 

@@ -70,3 +70,40 @@ def test_a_cookie_signed_before_the_secret_key_was_rotated_still_signs_in(app, m
         assert response.status_code == 302 and "/login" in response.location
     finally:
         app.secret_key, app.config["SECRET_KEY_FALLBACKS"] = old_key, old_fallbacks
+
+
+FIRST_REQUEST = """
+import sys
+from sqlalchemy import insert
+from ktc import create_app
+from ktc.accounts.models import User
+from ktc.extensions import db
+
+app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite:///" + sys.argv[1], "SECRET_KEY": "first-request-test",
+                  "TESTING": True})
+with app.app_context():
+    db.metadata.create_all(db.engine)
+    with db.engine.begin() as connection:  # Core alone, as the web worker's own code would not have run yet
+        connection.execute(insert(User.__table__).values(
+            id=1, email="admin@example.org", name="Admin", role="admin", active=True, login_nonce="n0nce",
+            network_coordinator=False))
+client = app.test_client()
+with client.session_transaction() as cookie:
+    cookie["_user_id"], cookie["_fresh"] = "1:n0nce", True
+print(client.get("/audit/").status_code)
+"""
+
+
+def test_a_fresh_process_signs_its_first_request_in_from_the_cookie(tmp_path):
+    """A web worker's first request is often a signed-in page. Its user is built from a Core row without an
+    ORM query, which configures no mapping: the app configures them all when it starts (without that, a
+    fresh gunicorn worker answered every page with a 500)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run([sys.executable, "-c", FIRST_REQUEST, str(tmp_path / "first.sqlite")],
+                          cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", "KTC_ENV": "development"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split()[-1] == "200", done.stderr[-3000:]
