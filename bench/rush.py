@@ -25,6 +25,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -161,11 +162,14 @@ def _start_gunicorn(url, secret, port, target="wsgi:app"):
            "KTC_BASE_URL": "https://ktc.bench.example", "PYTHONPATH": str(ROOT), "BENCH_FLOOR_DATABASE_URL": url}
     env.pop("KTC_TEST_DATABASE_URL", None)
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    # Its log goes to a file, not a pipe nobody reads while it runs: a server logging errors filled the
+    # pipe, and its workers then hung writing to it (the rush waited for ever instead of failing).
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [gunicorn, "--workers", str(WORKERS), "--worker-class", WORKER_CLASS, "--threads", str(THREADS),
          "--bind", f"127.0.0.1:{port}", "--backlog", "2048", "--timeout", "120", "--log-level", "warning",
          target],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
     )
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -174,7 +178,8 @@ def _start_gunicorn(url, secret, port, target="wsgi:app"):
                 return process
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError("gunicorn did not start: " + process.stderr.read().decode()[-2000:])
+                log.seek(0)
+                raise RuntimeError("gunicorn did not start: " + log.read().decode(errors="replace")[-2000:])
             time.sleep(0.2)
     process.terminate()
     raise RuntimeError("gunicorn did not start in time")
