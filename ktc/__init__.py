@@ -68,6 +68,7 @@ def create_app(overrides=None):
     from ktc.calendar import stamps
 
     database.install_last_writes()
+    database.install_read_only_end()
     stamps.install()
     web.init_app(app)
     cli.init_app(app)

@@ -11,7 +11,14 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQL
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ktc import policy
-from ktc.database import MAX_INT, READ_ONLY_METHODS, commits_always, end_unit_of_work, retry_after_lost_connection
+from ktc.database import (
+    MAX_INT,
+    READ_ONLY_METHODS,
+    commits_always,
+    end_read_only,
+    end_unit_of_work,
+    retry_after_lost_connection,
+)
 from ktc.errors import Conflict, DomainError, NotFound, NulCharacter
 from ktc.extensions import db, login_manager
 from ktc.i18n import locale_name, remember_user_locale
@@ -250,9 +257,11 @@ def init_app(app):
     app.before_request(no_nul_characters)
 
     @app.teardown_request
-    def _rollback_on_error(exc):
+    def _end_transaction(exc):
         if exc is not None:
             db.session.rollback()
+        elif request.method in READ_ONLY_METHODS and not commits_always():
+            end_read_only()
 
     app.jinja_env.globals.update(policy=policy, main_nav=main_nav, fixed_url=fixed_url, chrome=chrome, seats=seats,
                                  csv_of_this_page=csv_of_this_page,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from flask import flash, get_flashed_messages, jsonify, redirect
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from ktc import create_app
 from ktc.accounts.models import LoginFailure, User
@@ -34,10 +34,16 @@ COMMITS_HERE = {"ktc/database.py"}
 
 @contextmanager
 def counted_commits():
-    """The COMMITs sent to the database while the block runs."""
+    """The COMMITs sent to the database while the block runs that keep a write. On PostgreSQL a
+    read-only request ends with a COMMIT of a transaction that wrote nothing (ktc.database.end_read_only),
+    which keeps nothing: PostgreSQL says whether a transaction wrote (it has a transaction id only then)."""
     commits = []
 
-    def _count(_connection):
+    def _count(connection):
+        if connection.dialect.name == "postgresql":
+            with connection.connection.dbapi_connection.cursor() as cursor:  # past SQLAlchemy's events
+                if cursor.execute("SELECT txid_current_if_assigned()").fetchone()[0] is None:
+                    return
         commits.append(1)
 
     db.session.commit()  # the test's own setup is not counted
@@ -181,6 +187,22 @@ def probe_app(database_url):
         db.session.add(Skill(code="FROM-GET", name="From a GET"))
         return "read"
 
+    @app.get("/probe/get-flushes")
+    def get_flushes():
+        db.session.add(Skill(code="FLUSHED", name="Written by a GET"))
+        db.session.flush()
+        return "read"
+
+    @app.get("/probe/get-core-write")
+    def get_core_write():
+        db.session.execute(Skill.__table__.insert().values(code="CORE", name="Written by a GET"))
+        return "read"
+
+    @app.get("/probe/prepared")
+    def prepared():
+        # The statements the driver has prepared on this request's connection (PostgreSQL).
+        return str(db.session.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar())
+
     @app.get("/probe/get-always")
     def get_always():
         db.session.add(Skill(code="ALWAYS", name="Asked for"))
@@ -218,9 +240,26 @@ def test_a_unique_key_refused_at_commit_is_a_409_json_error(probe_app):
 def test_only_writing_requests_with_a_successful_answer_commit(probe_app):
     client = probe_app.test_client()
     assert client.get("/probe/get-writes").status_code == 200
+    # What a GET wrote to the database (flushed, or a Core statement) is not kept either: on PostgreSQL
+    # a read-only request that wrote is rolled back, not committed as one that only read is.
+    assert client.get("/probe/get-flushes").status_code == 200
+    assert client.get("/probe/get-core-write").status_code == 200
     assert client.post("/probe/refused").status_code == 422
     assert client.get("/probe/get-always").status_code == 200
     assert _skill_codes() == {"ALWAYS"}
+
+
+def test_read_only_requests_leave_the_connection_its_prepared_statements(probe_app):
+    """psycopg forgets every statement it has prepared on a connection at a ROLLBACK: a read-only
+    request that wrote nothing ends with a COMMIT instead, so that the next requests' statements are
+    not parsed and planned anew (each is prepared once it has run five times on a connection)."""
+    with probe_app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("prepared statements are PostgreSQL's (psycopg)")
+    client = probe_app.test_client()
+    counts = [int(client.get("/probe/prepared").get_data(as_text=True)) for _ in range(20)]
+    # Run often enough on each of the pool's connections, the probe's own statement stays prepared.
+    assert counts[-1] >= 1, counts
 
 
 # --- CLI commands --------------------------------------------------------------------------------

@@ -106,7 +106,10 @@ def test_the_forms_result_page_reads_the_user_the_session_and_the_names_once_eac
     with measure.counting_statements(db.engine) as seen:
         response = client.get(location)
     assert response.status_code == 200
-    statements = [s.lstrip() for s in seen if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK)", s)]
+    # Transaction control aside: on PostgreSQL the page ends with the check whether it wrote, then a
+    # COMMIT (ktc.database.end_read_only).
+    statements = [s.lstrip() for s in seen
+                  if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK|SELECT txid_current_if_assigned\(\))", s)]
     assert all(s.startswith("SELECT") and "FOR SHARE" not in s and "FOR UPDATE" not in s for s in statements)
     assert [len(_tables(statements, "SELECT", t)) for t in ("users", "unit_managers", "sessions", "participants")] \
         == [1, 1, 1, 1]

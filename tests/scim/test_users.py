@@ -231,7 +231,8 @@ def test_the_bearer_token_is_checked_in_one_query(client, kommun):
     seen = []
 
     def count(_conn, _cursor, statement, *_args):
-        if statement.lstrip().upper().startswith("SELECT"):
+        # (Not the check whether the read-only request wrote, with which it ends on PostgreSQL.)
+        if statement.lstrip().upper().startswith("SELECT") and "txid_current_if_assigned" not in statement:
             seen.append(statement)
 
     db.session.commit()
