@@ -1,4 +1,5 @@
 """Database helpers shared by every feature: UTC datetimes, SQLite setup, the unit of work, row locks."""
+import logging
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -11,6 +12,7 @@ from sqlalchemy.types import TypeDecorator
 
 from ktc.extensions import db
 
+log = logging.getLogger(__name__)
 
 
 def utcnow():
@@ -117,8 +119,8 @@ def retry_after_lost_connection(exc):
 # request handler: a request (ktc.web.App.dispatch_request), a CLI command (ktc.cli) and a scheduler
 # job (ktc.scheduler.run_job) each run as one transaction that is committed once when they end
 # normally and rolled back on any exception. Operations, views and jobs add and flush; they never
-# commit. A read-only request keeps nothing: its transaction is rolled back, or, on PostgreSQL when
-# it wrote nothing, committed empty (end_read_only). A check in the tests (tests/test_unit_of_work.py)
+# commit. A unit of work that keeps nothing (a read-only request, an error answer) is rolled back, or,
+# on PostgreSQL when it wrote nothing, committed empty (end_unit_of_work). A check in the tests (tests/test_unit_of_work.py)
 # refuses a `.commit(` anywhere else.
 
 _ALWAYS_COMMIT = "ktc_always_commit"
@@ -136,9 +138,12 @@ def unit_of_work():
 
 
 def end_unit_of_work(commit):
-    """Commit (or roll back) the transaction at the end of a unit of work; a failed commit is rolled back."""
+    """Commit the transaction at the end of a unit of work (a failed commit is rolled back), or end it
+    keeping nothing: rolled back, or, on PostgreSQL when it wrote nothing, committed empty
+    (end_if_unwritten)."""
     if not commit:
-        db.session.rollback()
+        if not end_if_unwritten():
+            db.session.rollback()
         return
     try:
         _commit()
@@ -189,36 +194,39 @@ _WROTE = select(func.txid_current_if_assigned())
 _BEGUN = "ktc_begun"
 
 
-def end_read_only():
-    """End a read-only request's transaction (GET, HEAD, OPTIONS), before its session is closed: on
-    PostgreSQL with a COMMIT when it wrote nothing, so that the connection keeps its prepared statements.
+def end_if_unwritten():
+    """End a transaction that is to keep nothing with a COMMIT when it wrote nothing (PostgreSQL);
+    whether it did. Otherwise the caller rolls it back (or closes the session, which does).
 
-    Closing the session rolls the transaction back, and at a ROLLBACK psycopg forgets every statement
-    it has prepared on the connection and sends DEALLOCATE ALL (a rolled-back transaction may have
-    dropped what they refer to). Every read-only request did so, and the next requests on the
-    connection, bookings too, had each of their statements parsed and planned anew: a team booking's
-    result page spent 0.47 ms of its 1.26 ms of PostgreSQL's CPU planning, a plan per execution
+    At a ROLLBACK psycopg forgets every statement it has prepared on the connection and sends
+    DEALLOCATE ALL (a rolled-back transaction may have dropped what they refer to). Every read-only
+    request ended with one when its session was closed, and the next requests on the connection,
+    bookings too, had each of their statements parsed and planned anew: a team booking's result page
+    spent 0.47 ms of its 1.26 ms of PostgreSQL's CPU planning, a plan per execution
     (pg_stat_statements, bench/README.md). To PostgreSQL a transaction that wrote nothing ends the same
-    committed or rolled back, and PostgreSQL itself says whether it wrote (`_WROTE`). One that wrote
-    or locked a row, or whose session still holds changes or writes kept for the commit, is rolled back
-    as before: a read-only request keeps nothing. SQLite keeps its rollback (its driver forgets nothing).
+    committed or rolled back, and PostgreSQL itself says whether it wrote (`_WROTE`). One that wrote or
+    locked a row, or whose session still holds changes or writes kept for the commit, is not committed:
+    the caller rolls it back. SQLite is not asked (its driver forgets nothing at a rollback).
     """
     session = db.session()
     if not session.info.get(_BEGUN) or session.get_bind().dialect.name != "postgresql":
-        return
+        return False
     if session.new or session.dirty or session.deleted or session.info.get(_AT_COMMIT):
-        return
+        return False
     try:
-        if session.connection().execute(_WROTE).scalar() is None:
-            # Nothing to expire either: nothing changed, and the session is closed next (expiring every
-            # object a large page loaded would cost more than the rollback did).
-            expire, session.expire_on_commit = session.expire_on_commit, False
-            try:
-                _commit()
-            finally:
-                session.expire_on_commit = expire
-    except SQLAlchemyError:  # a lost connection, say: closing the session rolls back what is left
-        pass
+        if session.connection().execute(_WROTE).scalar() is not None:
+            return False
+        # Nothing to expire: nothing changed (expiring every object a large page loaded would cost
+        # more than the rollback did).
+        expire, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            _commit()
+        finally:
+            session.expire_on_commit = expire
+    except SQLAlchemyError:  # a lost connection, say: the rollback deals with what is left
+        log.debug("ending a transaction that wrote nothing failed", exc_info=True)
+        return False
+    return True
 
 
 def _note_begun(session, _transaction, _connection):
@@ -226,7 +234,8 @@ def _note_begun(session, _transaction, _connection):
 
 
 def install_read_only_end():
-    """Listen on every ORM session (once): whether its transaction has begun on a connection (end_read_only)."""
+    """Listen on every ORM session (once): whether its transaction has begun on a connection
+    (end_if_unwritten)."""
     from sqlalchemy.orm import Session as OrmSession
 
     if not event.contains(OrmSession, "after_begin", _note_begun):

@@ -15,7 +15,7 @@ from ktc.database import (
     MAX_INT,
     READ_ONLY_METHODS,
     commits_always,
-    end_read_only,
+    end_if_unwritten,
     end_unit_of_work,
     retry_after_lost_connection,
 )
@@ -176,13 +176,13 @@ class App(Flask):
     def dispatch_request(self):
         """Run the view, then commit once, before the answer is final (as Indico's `RH.process` does).
 
-        A writing request (POST, PUT, PATCH, DELETE) whose answer is not an error is committed;
-        any other answer, and any exception, is rolled back (a read-only request's transaction
-        ends with the session at teardown). The commit comes after the view but before the
-        after-request hooks, so a failed commit still reaches the error handlers: a unique key
-        that a concurrent request took first is a 409 (HTML page or JSON error), and the flash
-        messages and login the view put in the cookie session are taken back, so no page claims
-        a change that was not saved.
+        A writing request (POST, PUT, PATCH, DELETE) whose answer is not an error is committed; any
+        other answer keeps nothing (end_unit_of_work(commit=False); a read-only request's transaction
+        ends at teardown, end_if_unwritten), and any exception is rolled back. The commit comes after
+        the view but before the after-request hooks, so a failed commit still reaches the error
+        handlers: a unique key that a concurrent request took first is a 409 (HTML page or JSON
+        error), and the flash messages and login the view put in the cookie session are taken back,
+        so no page claims a change that was not saved.
         """
         cookie = _snapshot_cookie_session()
         try:
@@ -261,7 +261,7 @@ def init_app(app):
         if exc is not None:
             db.session.rollback()
         elif request.method in READ_ONLY_METHODS and not commits_always():
-            end_read_only()
+            end_if_unwritten()  # else closing the session rolls it back
 
     app.jinja_env.globals.update(policy=policy, main_nav=main_nav, fixed_url=fixed_url, chrome=chrome, seats=seats,
                                  csv_of_this_page=csv_of_this_page,

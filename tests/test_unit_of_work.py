@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from flask import flash, get_flashed_messages, jsonify, redirect
+from flask import flash, get_flashed_messages, jsonify, redirect, request
 from sqlalchemy import event, func, select, text
 
 from ktc import create_app
@@ -35,7 +35,7 @@ COMMITS_HERE = {"ktc/database.py"}
 @contextmanager
 def counted_commits():
     """The COMMITs sent to the database while the block runs that keep a write. On PostgreSQL a
-    read-only request ends with a COMMIT of a transaction that wrote nothing (ktc.database.end_read_only),
+    read-only request ends with a COMMIT of a transaction that wrote nothing (ktc.database.end_if_unwritten),
     which keeps nothing: PostgreSQL says whether a transaction wrote (it has a transaction id only then)."""
     commits = []
 
@@ -198,10 +198,18 @@ def probe_app(database_url):
         db.session.execute(Skill.__table__.insert().values(code="CORE", name="Written by a GET"))
         return "read"
 
-    @app.get("/probe/prepared")
+    @app.route("/probe/prepared", methods=["GET", "POST"])
     def prepared():
-        # The statements the driver has prepared on this request's connection (PostgreSQL).
-        return str(db.session.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar())
+        # The statements the driver has prepared on this request's connection (PostgreSQL); a POST is
+        # answered as refused, so that its transaction keeps nothing too.
+        count = str(db.session.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar())
+        return count, 200 if request.method == "GET" else 422
+
+    @app.post("/probe/refused-after-writing")
+    def refused_after_writing():
+        db.session.add(Skill(code="WRITTEN", name="Written, then refused"))
+        db.session.flush()
+        return "no", 422
 
     @app.get("/probe/get-always")
     def get_always():
@@ -245,19 +253,22 @@ def test_only_writing_requests_with_a_successful_answer_commit(probe_app):
     assert client.get("/probe/get-flushes").status_code == 200
     assert client.get("/probe/get-core-write").status_code == 200
     assert client.post("/probe/refused").status_code == 422
+    assert client.post("/probe/refused-after-writing").status_code == 422
     assert client.get("/probe/get-always").status_code == 200
     assert _skill_codes() == {"ALWAYS"}
 
 
-def test_read_only_requests_leave_the_connection_its_prepared_statements(probe_app):
-    """psycopg forgets every statement it has prepared on a connection at a ROLLBACK: a read-only
-    request that wrote nothing ends with a COMMIT instead, so that the next requests' statements are
-    not parsed and planned anew (each is prepared once it has run five times on a connection)."""
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_requests_that_keep_nothing_leave_the_connection_its_prepared_statements(probe_app, method):
+    """psycopg forgets every statement it has prepared on a connection at a ROLLBACK: a request whose
+    transaction keeps nothing (a read-only one, or a refused write) and wrote nothing ends with a COMMIT
+    instead, so that the next requests' statements are not parsed and planned anew (each is prepared
+    once it has run five times on a connection)."""
     with probe_app.app_context():
         if db.engine.dialect.name != "postgresql":
             pytest.skip("prepared statements are PostgreSQL's (psycopg)")
     client = probe_app.test_client()
-    counts = [int(client.get("/probe/prepared").get_data(as_text=True)) for _ in range(20)]
+    counts = [int(client.open("/probe/prepared", method=method).get_data(as_text=True)) for _ in range(20)]
     # Run often enough on each of the pool's connections, the probe's own statement stays prepared.
     assert counts[-1] >= 1, counts
 

@@ -107,7 +107,7 @@ def test_the_forms_result_page_reads_the_user_the_session_and_the_names_once_eac
         response = client.get(location)
     assert response.status_code == 200
     # Transaction control aside: on PostgreSQL the page ends with the check whether it wrote, then a
-    # COMMIT (ktc.database.end_read_only).
+    # COMMIT (ktc.database.end_if_unwritten).
     statements = [s.lstrip() for s in seen
                   if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK|SELECT txid_current_if_assigned\(\))", s)]
     assert all(s.startswith("SELECT") and "FOR SHARE" not in s and "FOR UPDATE" not in s for s in statements)
