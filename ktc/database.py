@@ -214,7 +214,7 @@ def end_if_unwritten():
     if session.new or session.dirty or session.deleted or session.info.get(_AT_COMMIT):
         return False
     try:
-        if session.connection().execute(_WROTE).scalar() is not None:
+        if first(_WROTE)[0] is not None:
             return False
         # Nothing to expire: nothing changed (expiring every object a large page loaded would cost
         # more than the rollback did).
@@ -281,13 +281,103 @@ def one_of_bind(values, dialect):
     return single, items[0] if single and dialect == "postgresql" else items
 
 
+def rows(stmt, params=None):
+    """The rows of a Core statement built once (every parameter a `bindparam` or a literal of its own),
+    run on the transaction's connection; each row a tuple that also names its columns.
+
+    On PostgreSQL past SQLAlchemy's execution: the statement is compiled once per dialect (its SQL,
+    the literals it binds, the types' bind and result processors) and then sent through the psycopg
+    connection of the transaction. SQLAlchemy's per-execution work (an execution context, the
+    parameters built from the statement's binds, a cursor result with its metadata) cost more than
+    psycopg's own for a booking's statements: 85 of 135 µs for the session a booking reads
+    (bench/README.md). What SQLAlchemy does around an execution stays: its statement events are
+    dispatched when someone listens (the tests' statement counts), and a driver error goes through
+    its handling, so a lost connection invalidates the pool and is retried, and a unique key is an
+    IntegrityError. Elsewhere (SQLite) the connection's execute.
+    """
+    conn = db.session.connection()
+    if conn.dialect.name != "postgresql":
+        return conn.execute(stmt, params).all()
+    lean = _compiled(stmt, conn.dialect)
+    values = dict(lean.literals)
+    cursor = conn.connection.driver_connection.cursor(row_factory=lean.row_factory)
+    try:
+        if params:
+            values.update(params)
+            for name, process in lean.bind_processors:
+                if name in params:
+                    values[name] = process(params[name])
+        before = conn.dispatch.before_cursor_execute
+        if before:
+            before(conn, cursor, lean.sql, values, None, False)
+        cursor.execute(lean.sql, values)
+        found = cursor.fetchall() if cursor.description is not None else []
+    except BaseException as exc:  # as SQLAlchemy's execute: a driver's error wrapped, a dead connection let go
+        conn._handle_dbapi_exception(exc, lean.sql, values, cursor, None)
+    finally:
+        cursor.close()
+    return found
+
+
+def first(stmt, params=None):
+    """The first row of `rows(stmt, params)`, or None."""
+    found = rows(stmt, params)
+    return found[0] if found else None
+
+
+class _Compiled:
+    __slots__ = ("sql", "literals", "bind_processors", "row_factory")
+
+
+@lru_cache(maxsize=256)
+def _compiled(stmt, dialect):
+    """A statement compiled once for `rows` (statements built once hash by identity)."""
+    from collections import namedtuple
+
+    compiled = stmt.compile(dialect=dialect)
+    if compiled.escaped_bind_names:
+        raise ValueError("a statement for `rows` names its parameters plainly")
+    required = {name for name, bind in compiled.binds.items() if bind.required}
+    if any(bind.required for bind in (*compiled.post_compile_params, *compiled.literal_execute_params)):
+        raise ValueError("a statement for `rows` binds no list to be written out item by item")
+    # The literals SQLAlchemy writes into the SQL at each execution (an aggregate's separator) written in
+    # once, and the values of those it binds.
+    expanded = compiled.construct_expanded_state(dict.fromkeys(required))
+    lean = _Compiled()
+    lean.sql = expanded.statement
+    lean.bind_processors = tuple(
+        (name, process) for name, bind in compiled.binds.items()
+        if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    )
+    processors = dict(lean.bind_processors)
+    lean.literals = {name: processors[name](value) if name in processors else value
+                     for name, value in expanded.parameters.items() if name not in required}
+    columns = list(stmt.exported_columns)
+    row = namedtuple("Row", [c.key or f"_{i}" for i, c in enumerate(columns)], rename=True)
+    processors = tuple(
+        (i, process) for i, c in enumerate(columns)
+        if (process := c.type.dialect_impl(dialect).result_processor(dialect, None)) is not None
+    )
+    make = row._make
+    if processors:
+        def make(values, _new=row._make):
+            values = list(values)
+            for i, process in processors:
+                values[i] = process(values[i])
+            return _new(values)
+    lean.row_factory = lambda _cursor: make
+    return lean
+
+
 def write(stmt, params=None):
     """Run a Core INSERT or UPDATE on the transaction's connection, past the ORM session's execute.
 
-    For the hot writes of a booking (the seat claim, the booking row, the outbox event, the audit
-    entry): the session's execute adds its own work (autoflush, ORM events, finding the bind) to
-    every statement, about as much as the round trip itself. Only for statements that need no
-    pending ORM change flushed first: what they refer to is already in the database.
+    For the hot writes of a booking where they are not kept for the commit (an outbox event inside a
+    savepoint, on SQLite): the session's execute adds its own work (autoflush, ORM events, finding the
+    bind) to every statement, about as much as the round trip itself. Only for statements that need
+    no pending ORM change flushed first: what they refer to is already in the database. The writes
+    kept for the commit are sent first. (`rows` runs a statement built once past SQLAlchemy's execute
+    altogether; it sends nothing kept.)
     """
     send_kept()
     return db.session.connection().execute(stmt, params)
@@ -392,9 +482,9 @@ def _send(conn, writes):
     while writes:
         parts, writes = writes[:_PARTS_PER_STATEMENT], writes[_PARTS_PER_STATEMENT:]
         if len(parts) == 1:
-            conn.execute(*parts[0])
+            rows(*parts[0])
         else:
-            conn.execute(_combined(tuple(stmt for stmt, _params in parts)), _combined_params(parts))
+            rows(_combined(tuple(stmt for stmt, _params in parts)), _combined_params(parts))
 
 
 def _combined_params(parts):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from ktc import audit, policy
 from ktc.accounts.models import ROLES, ApiToken, LoginFailure, User, unit_managers
-from ktc.database import utcnow
+from ktc.database import first, utcnow
 from ktc.errors import Conflict, DomainError, ValidationError
 from ktc.extensions import db
 from flask_babel import lazy_gettext as _l
@@ -254,7 +254,7 @@ def load_user_from_cookie(user_id):
         return None
     if not -2**31 <= user_pk < 2**31:
         return None
-    row = db.session.connection().execute(_COOKIE_USER, {"user_id": user_pk}).first()
+    row = first(_COOKIE_USER, {"user_id": user_pk})
     if row is None or not row.active or not secrets.compare_digest(row.login_nonce, nonce):
         return None
     return _with_units(row)
@@ -285,7 +285,7 @@ def revoke_api_token(user, token_id):
 def load_user_from_token(token):
     """The active user of a personal API token that is not revoked: token, user and the units they
     manage in one query."""
-    row = db.session.connection().execute(_TOKEN_USER, {"token_hash": hash_token(token)}).first()
+    row = first(_TOKEN_USER, {"token_hash": hash_token(token)})
     return None if row is None else _with_units(row)
 
 

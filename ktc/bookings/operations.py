@@ -25,7 +25,7 @@ from ktc.bookings.seats import (
     reservations,
     Waiting,
 )
-from ktc.database import LOCKED_PEOPLE, adopt_inserted, one_of, one_of_bind, utcnow, write
+from ktc.database import LOCKED_PEOPLE, adopt_inserted, first, one_of, one_of_bind, rows, send_kept, utcnow
 from ktc.errors import (
     AlreadyBooked,
     BookingClosed,
@@ -321,7 +321,7 @@ def session_to_book(session_id, counted=True):
     (seats.Waiting), in one Core query; (None, Waiting()) if there is no such session. The counts spare
     book_team a look at a waiting list nobody of a side with room is on, and the answer a count after
     the booking; a page that only shows the session (`counted=False`) is not given them (0 each)."""
-    row = db.session.connection().execute(_to_book(counted), {"session_id": session_id}).first()
+    row = first(_to_book(counted), {"session_id": session_id})
     if row is None:
         return None, Waiting()
     *columns, municipal, regional, station, timezone = row
@@ -351,7 +351,7 @@ def _to_book(counted):
 def people_to_book(stmt, params):
     """Run a `people_to_book_statement`: the people (PersonToBook), locked in id order. A request that
     reads the people it books this way does not read them a second time to lock them."""
-    return _noted_as_locked([PersonToBook(row) for row in db.session.connection().execute(stmt, params)])
+    return _noted_as_locked([PersonToBook(row) for row in rows(stmt, params)])
 
 
 def people_to_book_statement(*conditions):
@@ -371,13 +371,13 @@ def _own_and_overlapping(participant, session):
     It reads only the person's index on bookings (participant, session, status), so PostgreSQL answers
     the bookings' side from the index alone: a person's bookings over the years lie on as many heap
     pages, which reading their ids visited one by one (more than half of the statement's time)."""
-    # On the transaction's connection, past the ORM's execute (ktc.database.write): no pending ORM change
+    # On the transaction's connection, past the ORM's execute (ktc.database.rows): no pending ORM change
     # can matter to it, the person's other bookings are changed by nobody else while they are locked,
     # and their row for this session is written with a Core statement (or read back below).
-    session_ids = db.session.connection().execute(_OWN_AND_OVERLAPPING, {
+    session_ids = [row[0] for row in rows(_OWN_AND_OVERLAPPING, {
         "participant_id": participant.id, "session_id": session.id,
         "start_at": session.start_at, "end_at": session.end_at,
-    }).scalars().all()
+    })]
     return session.id in session_ids, any(sid != session.id for sid in session_ids)
 
 
@@ -459,14 +459,15 @@ def _insert_booking(session, participant, side, status, booked_by_id, now, confi
         "ical_sequence": notify.first_sequence(session, participant) if status == "confirmed" else 0,
         "reply_status": None, "replied_at": None,
     }
-    booking_id = write(_insert_booking_statement(), values).scalar()
-    if booking_id is None:
+    send_kept()
+    row = first(_insert_booking_statement(), values)
+    if row is None:
         # The session was cancelled after it was read (see _insert_booking_statement).
         raise SessionNotBookable()
     if isinstance(participant, PersonToBook):
-        booking = NewBooking(booking_id, participant, session, values)
+        booking = NewBooking(row.id, participant, session, values)
     else:
-        booking = adopt_inserted(Booking(id=booking_id, **values))
+        booking = adopt_inserted(Booking(id=row.id, **values))
     stamps.people_changed([(participant.id, participant.unit_id)])
     return booking
 

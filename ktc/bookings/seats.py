@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import bindparam, select, update
 
 from ktc.bookings.models import Booking
-from ktc.database import utcnow
+from ktc.database import first, utcnow
 from ktc.extensions import db
 from ktc.organisations.models import SIDES
 from ktc.planning.models import Need
@@ -150,9 +150,9 @@ def claim_seat(session, side, now):
     if not current_app.config.get("KTC_SEAT_GUARD", True):
         return _claim_seat_unguarded(session, side, now)
     released = is_released(session, now)
-    conn = db.session.connection()  # past the ORM session's execute: see ktc.database.write
+    conn = db.session.connection()  # past the ORM session's execute: see ktc.database.rows
     if conn.dialect.name == "postgresql":
-        row = conn.execute(_claim_or_read_statement(side, released), {"session_id": session.id}).first()
+        row = first(_claim_or_read_statement(side, released), {"session_id": session.id})
         if row is not None:
             session.take_counters(row.seats_municipal, row.seats_regional)
             if row.claimed:
