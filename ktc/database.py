@@ -290,10 +290,11 @@ def rows(stmt, params=None):
     connection of the transaction. SQLAlchemy's per-execution work (an execution context, the
     parameters built from the statement's binds, a cursor result with its metadata) cost more than
     psycopg's own for a booking's statements: 85 of 135 µs for the session a booking reads
-    (bench/README.md). What SQLAlchemy does around an execution stays: its statement events are
-    dispatched when someone listens (the tests' statement counts), and a driver error goes through
-    its handling, so a lost connection invalidates the pool and is retried, and a unique key is an
-    IntegrityError. Elsewhere (SQLite) the connection's execute.
+    (bench/README.md). What SQLAlchemy does around an execution stays: its statement events, before
+    and after, are dispatched when someone listens (the tests' statement counts, bench/profile_page.py's
+    timings), and an error goes through its handling, so a lost connection invalidates the pool and
+    the request is retried, and a taken unique key is an IntegrityError. Elsewhere (SQLite) the
+    connection's execute.
     """
     conn = db.session.connection()
     if conn.dialect.name != "postgresql":
@@ -311,6 +312,9 @@ def rows(stmt, params=None):
         if before:
             before(conn, cursor, lean.sql, values, None, False)
         cursor.execute(lean.sql, values)
+        after = conn.dispatch.after_cursor_execute
+        if after:
+            after(conn, cursor, lean.sql, values, None, False)
         found = cursor.fetchall() if cursor.description is not None else []
     except BaseException as exc:  # as SQLAlchemy's execute: a driver's error wrapped, a dead connection let go
         conn._handle_dbapi_exception(exc, lean.sql, values, cursor, None)
