@@ -281,9 +281,10 @@ def one_of_bind(values, dialect):
     return single, items[0] if single and dialect == "postgresql" else items
 
 
-def rows(stmt, params=None):
+def rows(stmt, params=None, conn=None):
     """The rows of a Core statement built once (every parameter a `bindparam` or a literal of its own),
-    run on the transaction's connection; each row a tuple that also names its columns.
+    run on the transaction's connection (`conn`, else the request's session's); each row a tuple that
+    also names its columns.
 
     On PostgreSQL past SQLAlchemy's execution: the statement is compiled once per dialect (its SQL,
     the literals it binds, the types' bind and result processors) and then sent through the psycopg
@@ -296,7 +297,7 @@ def rows(stmt, params=None):
     the request is retried, and a taken unique key is an IntegrityError. Elsewhere (SQLite) the
     connection's execute.
     """
-    conn = db.session.connection()
+    conn = conn or db.session.connection()
     if conn.dialect.name != "postgresql":
         return conn.execute(stmt, params).all()
     lean = _compiled(stmt, conn.dialect)
@@ -496,9 +497,9 @@ def _send(conn, writes):
     while writes:
         parts, writes = writes[:_PARTS_PER_STATEMENT], writes[_PARTS_PER_STATEMENT:]
         if len(parts) == 1:
-            rows(*parts[0])
+            rows(*parts[0], conn=conn)
         else:
-            rows(_combined(tuple(stmt for stmt, _params in parts)), _combined_params(parts))
+            rows(_combined(tuple(stmt for stmt, _params in parts)), _combined_params(parts), conn=conn)
 
 
 def _combined_params(parts):
